@@ -1,0 +1,44 @@
+package dev.fovea.nn;
+
+import dev.fovea.kernels.Activation;
+import dev.fovea.kernels.Backend;
+import dev.fovea.kernels.Shape;
+import dev.fovea.kernels.Tensor;
+import java.util.List;
+
+/** An element-wise activation; the output shape is the input shape. */
+public record ActivationLayer(String name, Activation function) implements Layer {
+
+  @Override
+  public String type() {
+    return function.kind().name().toLowerCase(java.util.Locale.ROOT);
+  }
+
+  @Override
+  public Shape outputShape(Shape input) {
+    return input;
+  }
+
+  @Override
+  public List<ParamSpec> params(Shape input) {
+    return List.of();
+  }
+
+  @Override
+  public Tensor forward(Backend backend, Tensor src, Tensor[] params, boolean training) {
+    Tensor dst = Tensor.zeros(src.shape(), src.dtype());
+    backend.eltwiseForward(function, src, dst);
+    return dst;
+  }
+
+  @Override
+  public Tensor backward(Backend backend, Tensor src, Tensor dst, Tensor diffDst, Tensor[] params,
+      Tensor[] diffParams, boolean needDiffSrc) {
+    if (!needDiffSrc) {
+      return null;
+    }
+    Tensor diffSrc = Tensor.zeros(src.shape(), src.dtype());
+    backend.eltwiseBackward(function, src, diffDst, diffSrc);
+    return diffSrc;
+  }
+}

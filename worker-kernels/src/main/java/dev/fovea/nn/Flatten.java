@@ -1,0 +1,36 @@
+package dev.fovea.nn;
+
+import dev.fovea.kernels.Backend;
+import dev.fovea.kernels.Shape;
+import dev.fovea.kernels.Tensor;
+import java.util.List;
+
+/** Flattens each sample to a vector: {@code (N, C, H, W) -> (N, C·H·W)}, a view without copying. */
+public record Flatten(String name) implements Layer {
+
+  @Override
+  public String type() {
+    return "flatten";
+  }
+
+  @Override
+  public Shape outputShape(Shape input) {
+    return Shape.of(input.size());
+  }
+
+  @Override
+  public List<ParamSpec> params(Shape input) {
+    return List.of();
+  }
+
+  @Override
+  public Tensor forward(Backend backend, Tensor src, Tensor[] params, boolean training) {
+    return src.reshape(Shape.of(src.shape().dim(0), src.shape().sampleSize()));
+  }
+
+  @Override
+  public Tensor backward(Backend backend, Tensor src, Tensor dst, Tensor diffDst, Tensor[] params,
+      Tensor[] diffParams, boolean needDiffSrc) {
+    return needDiffSrc ? diffDst.reshape(src.shape()) : null;
+  }
+}

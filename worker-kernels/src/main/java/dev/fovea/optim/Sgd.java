@@ -1,0 +1,54 @@
+package dev.fovea.optim;
+
+/**
+ * Stochastic gradient descent with momentum and L2 weight decay, in PyTorch's form:
+ *
+ * <pre>
+ *   g ← grad + weightDecay · w
+ *   v ← momentum · v + g
+ *   w ← w − learningRate · v
+ * </pre>
+ *
+ * With {@code momentum = 0} this is plain SGD and the velocity is unused. The state is one velocity
+ * per parameter, laid out like the parameter vector, so it averages and checkpoints the same way.
+ *
+ * @param learningRate step size, > 0
+ * @param momentum in [0, 1)
+ * @param weightDecay L2 coefficient, ≥ 0
+ */
+public record Sgd(double learningRate, double momentum, double weightDecay) {
+
+  public Sgd {
+    if (!(learningRate > 0)) {
+      throw new IllegalArgumentException("sgd: learning rate must be > 0, got " + learningRate);
+    }
+    if (!(momentum >= 0 && momentum < 1)) {
+      throw new IllegalArgumentException("sgd: momentum must be in [0, 1), got " + momentum);
+    }
+    if (!(weightDecay >= 0)) {
+      throw new IllegalArgumentException("sgd: weight decay must be >= 0, got " + weightDecay);
+    }
+  }
+
+  /** Applies one update to {@code params} in place; {@code velocity} is the optimizer state. */
+  public void step(float[] params, float[] grads, float[] velocity) {
+    if (params.length != grads.length || params.length != velocity.length) {
+      throw new IllegalArgumentException("sgd: params, grads and velocity differ in length: "
+          + params.length + ", " + grads.length + ", " + velocity.length);
+    }
+    float lr = (float) learningRate;
+    float mu = (float) momentum;
+    float wd = (float) weightDecay;
+    if (mu == 0f) {
+      for (int i = 0; i < params.length; i++) {
+        params[i] -= lr * (grads[i] + wd * params[i]);
+      }
+      return;
+    }
+    for (int i = 0; i < params.length; i++) {
+      float v = mu * velocity[i] + grads[i] + wd * params[i];
+      velocity[i] = v;
+      params[i] -= lr * v;
+    }
+  }
+}
