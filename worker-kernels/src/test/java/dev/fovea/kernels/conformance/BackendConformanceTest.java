@@ -1,0 +1,65 @@
+package dev.fovea.kernels.conformance;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.fovea.kernels.Backend;
+import dev.fovea.kernels.BackendProvider;
+import dev.fovea.kernels.Backends;
+import dev.fovea.kernels.Tensor;
+import dev.fovea.kernels.backend.reference.ReferenceBackend;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The one conformance suite: every registered backend × every case of {@link ConformanceCases},
+ * forward and backward, against the reference backend at the case's stated tolerance. A backend
+ * that cannot load here is skipped with its reason, never faked.
+ */
+class BackendConformanceTest {
+
+  static Stream<Arguments> backendsAndCases() {
+    List<Arguments> args = new ArrayList<>();
+    for (BackendProvider p : Backends.providers()) {
+      for (OpCase c : ConformanceCases.all()) {
+        args.add(Arguments.of(p, c));
+      }
+    }
+    return args.stream();
+  }
+
+  @ParameterizedTest(name = "{0} | {1}")
+  @MethodSource("backendsAndCases")
+  void matchesReference(BackendProvider provider, OpCase c) {
+    assumeTrue(provider.isAvailable(), () -> provider.name() + " not available: " + provider.unavailableReason());
+    List<Tensor> expected = c.run(new ReferenceBackend());
+    List<Tensor> actual;
+    try (Backend b = provider.create(1)) {
+      actual = c.run(b);
+    }
+    assertEquals(expected.size(), actual.size());
+    for (int t = 0; t < expected.size(); t++) {
+      Tensor e = expected.get(t);
+      Tensor a = actual.get(t);
+      assertEquals(e.shape(), a.shape(), "output " + t + " shape");
+      for (int i = 0; i < e.size(); i++) {
+        double err = Math.abs(a.get(i) - e.get(i)) / Math.max(1, Math.abs(e.get(i)));
+        if (!(err <= c.tolerance())) {
+          fail(provider.name() + " " + c + ": output " + t + " element " + i + " is " + a.get(i) + ", reference "
+              + e.get(i) + " (error " + err + " > " + c.tolerance() + ")");
+        }
+      }
+    }
+  }
+
+  @Test
+  void referenceIsRegistered() {
+    assertEquals("reference", Backends.resolve("reference", w -> { }).name());
+  }
+}
