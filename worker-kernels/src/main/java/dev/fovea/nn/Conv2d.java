@@ -8,9 +8,10 @@ import java.util.List;
 
 /**
  * 2D convolution with bias: input {@code (C, H, W)} per sample, output {@code (filters, H', W')}.
- * Weights {@code (filters, C, k, k)}, He-normal; bias zeros.
+ * Weights {@code (filters, C, k, k)} drawn from {@code init}; bias zeros.
  */
-public record Conv2d(String name, int filters, int kernel, int stride, int padding) implements Layer {
+public record Conv2d(String name, int filters, int kernel, int stride, int padding, Initializer init)
+    implements Layer {
 
   public Conv2d {
     if (filters < 1) {
@@ -50,7 +51,7 @@ public record Conv2d(String name, int filters, int kernel, int stride, int paddi
   public List<ParamSpec> params(Shape input) {
     int fan = kernel * kernel;
     return List.of(
-        new ParamSpec("weights", weightShape(input), Initializer.HE_NORMAL, input.dim(0) * fan, filters * fan),
+        new ParamSpec("weights", weightShape(input), init, input.dim(0) * fan, filters * fan),
         new ParamSpec("bias", Shape.of(filters), Initializer.ZEROS, 1, 1));
   }
 

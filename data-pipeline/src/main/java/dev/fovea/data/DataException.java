@@ -1,0 +1,17 @@
+package dev.fovea.data;
+
+/**
+ * Bad input data: a missing, truncated or malformed file, or counts that disagree. The message is
+ * one line naming the file and the problem; the command line prints it and exits non-zero.
+ */
+public class DataException extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
+  public DataException(String message) {
+    super(message);
+  }
+
+  public DataException(String message, Throwable cause) {
+    super(message, cause);
+  }
+}

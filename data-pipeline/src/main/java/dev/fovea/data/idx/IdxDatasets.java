@@ -1,0 +1,106 @@
+package dev.fovea.data.idx;
+
+import dev.fovea.data.DataException;
+import dev.fovea.data.ImageDataset;
+import dev.fovea.kernels.Shape;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * Finds and loads an MNIST-layout directory: {@code train-images-idx3-ubyte}, {@code
+ * train-labels-idx1-ubyte}, {@code t10k-images-idx3-ubyte}, {@code t10k-labels-idx1-ubyte}, each
+ * optionally with {@code .gz}. Any Hadoop file system path works.
+ */
+public final class IdxDatasets {
+  /** Fashion-MNIST's class names, in label order. */
+  public static final List<String> FASHION_MNIST_CLASSES = List.of("T-shirt/top", "Trouser", "Pullover", "Dress",
+      "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot");
+
+  private IdxDatasets() {}
+
+  /** The split of an MNIST-layout directory. */
+  public enum Split {
+    TRAIN("train"),
+    TEST("t10k");
+
+    private final String prefix;
+
+    Split(String prefix) {
+      this.prefix = prefix;
+    }
+  }
+
+  /**
+   * Loads one split from {@code dir}.
+   *
+   * @throws DataException when the directory or a file is missing, or a file is malformed, or the
+   *     image and label counts differ
+   */
+  public static ImageDataset load(String dir, Split split, Configuration conf) {
+    try {
+      Path d = new Path(dir);
+      FileSystem fs = d.getFileSystem(conf);
+      if (!fs.exists(d)) {
+        throw new DataException(dir + ": data directory does not exist");
+      }
+      if (!fs.getFileStatus(d).isDirectory()) {
+        throw new DataException(dir + ": is not a directory");
+      }
+      Path images = find(fs, d, split.prefix + "-images-idx3-ubyte");
+      Path labels = find(fs, d, split.prefix + "-labels-idx1-ubyte");
+      IdxReader.Images img;
+      try (InputStream in = fs.open(images)) {
+        img = IdxReader.readImages(in, images.toString());
+      }
+      byte[] lab;
+      try (InputStream in = fs.open(labels)) {
+        lab = IdxReader.readLabels(in, labels.toString());
+      }
+      if (lab.length != img.count()) {
+        throw new DataException(labels + ": holds " + lab.length + " labels but " + images + " holds "
+            + img.count() + " images");
+      }
+      int[] l = new int[lab.length];
+      int max = 0;
+      for (int i = 0; i < l.length; i++) {
+        l[i] = lab[i] & 0xff;
+        max = Math.max(max, l[i]);
+      }
+      List<String> classes = classNames(dir, max + 1);
+      if (max >= classes.size()) {
+        throw new DataException(labels + ": label " + max + " is outside the " + classes.size() + " classes");
+      }
+      String name = d.getName() + "/" + split.name().toLowerCase(java.util.Locale.ROOT);
+      return new ImageDataset(name, Shape.of(1, img.rows(), img.cols()), classes, img.pixels(), l,
+          images + " + " + labels);
+    } catch (IOException e) {
+      throw new DataException(dir + ": cannot read: " + e.getMessage(), e);
+    }
+  }
+
+  private static Path find(FileSystem fs, Path dir, String base) throws IOException {
+    for (String candidate : new String[] {base, base + ".gz"}) {
+      Path p = new Path(dir, candidate);
+      if (fs.exists(p)) {
+        return p;
+      }
+    }
+    throw new DataException(dir + ": missing " + base + " (or " + base + ".gz)");
+  }
+
+  private static List<String> classNames(String dir, int seen) {
+    if (dir.toLowerCase(java.util.Locale.ROOT).contains("fashion") && seen <= FASHION_MNIST_CLASSES.size()) {
+      return FASHION_MNIST_CLASSES;
+    }
+    List<String> names = new ArrayList<>();
+    for (int i = 0; i < Math.max(10, seen); i++) {
+      names.add(Integer.toString(i));
+    }
+    return names;
+  }
+}

@@ -1,0 +1,98 @@
+package dev.fovea.data.shard;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.fovea.data.DataException;
+import dev.fovea.kernels.Shape;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * {@code manifest.json}: the description of a complete shard set. It is written last and
+ * atomically, so its presence means every shard it lists is complete; readers use exactly the
+ * shards it lists and nothing else in the folder.
+ *
+ * @param version manifest format version (1)
+ * @param name dataset name, e.g. {@code fashion-mnist/train}
+ * @param created ISO-8601 time of writing
+ * @param source where the samples were read from
+ * @param seed seed of the global shuffle
+ * @param encoding how images are stored: {@code raw-uint8} ((C, H, W) unsigned bytes)
+ * @param sampleShape {@code (C, H, W)} of one image
+ * @param classes class names by index
+ * @param count number of samples
+ * @param classCounts samples per class
+ * @param mean per-channel mean of the pixels scaled to [0, 1]
+ * @param std per-channel standard deviation of the pixels scaled to [0, 1]
+ * @param shards the shard files, in order
+ */
+public record Manifest(int version, String name, String created, String source, long seed, String encoding,
+    List<Integer> sampleShape, List<String> classes, long count, List<Long> classCounts, List<Double> mean,
+    List<Double> std, List<ShardEntry> shards) implements java.io.Serializable {
+
+  /** The file name of a manifest inside its shard-set folder. */
+  public static final String FILE_NAME = "manifest.json";
+
+  /**
+   * One shard file.
+   *
+   * @param file path relative to the shard-set folder
+   * @param rows samples in it
+   * @param bytes file size
+   * @param crc32 CRC-32 of the whole file, 8 hex digits
+   * @param classCounts samples per class in it
+   */
+  public record ShardEntry(String file, long rows, long bytes, String crc32, List<Long> classCounts)
+      implements java.io.Serializable {}
+
+  private static final ObjectMapper JSON = new ObjectMapper()
+      .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+      .enable(SerializationFeature.INDENT_OUTPUT);
+
+  public Shape shape() {
+    return Shape.of(sampleShape.stream().mapToInt(Integer::intValue).toArray());
+  }
+
+  public byte[] toJson() {
+    try {
+      return JSON.writeValueAsBytes(this);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot encode manifest", e);
+    }
+  }
+
+  /** Parses a manifest; {@code where} names the file in errors. */
+  public static Manifest parse(byte[] json, String where) {
+    try {
+      Manifest m = JSON.readValue(json, Manifest.class);
+      if (m.version != 1) {
+        throw new DataException(where + ": unsupported manifest version " + m.version);
+      }
+      if (m.shards == null || m.classes == null || m.sampleShape == null) {
+        throw new DataException(where + ": manifest lacks shards, classes or sample_shape");
+      }
+      return m;
+    } catch (IOException e) {
+      throw new DataException(where + ": not a valid manifest: " + e.getMessage().lines().findFirst().orElse(""), e);
+    }
+  }
+
+  /** SHA-256 of the manifest's JSON, recorded as the data provenance of a model. */
+  public String sha256() {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(toJson()));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return new String(toJson(), StandardCharsets.UTF_8);
+  }
+}

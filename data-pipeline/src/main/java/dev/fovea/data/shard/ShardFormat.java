@@ -1,0 +1,20 @@
+package dev.fovea.data.shard;
+
+import org.apache.parquet.schema.MessageType;
+import org.apache.parquet.schema.MessageTypeParser;
+
+/**
+ * The Parquet schema of a shard: one row per sample with its index in the source, its class and
+ * its image. {@code spark.read.parquet} opens shards as a table with these columns.
+ */
+public final class ShardFormat {
+  private ShardFormat() {}
+
+  public static final String INDEX = "index";
+  public static final String LABEL = "label";
+  public static final String IMAGE = "image";
+
+  public static final MessageType SCHEMA = MessageTypeParser.parseMessageType(
+      "message fovea_shard { required int64 " + INDEX + "; required int32 " + LABEL + "; required binary " + IMAGE
+          + "; }");
+}

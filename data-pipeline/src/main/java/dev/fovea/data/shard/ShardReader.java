@@ -1,0 +1,149 @@
+package dev.fovea.data.shard;
+
+import dev.fovea.data.DataException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.zip.CRC32;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.parquet.column.page.PageReadStore;
+import org.apache.parquet.example.data.Group;
+import org.apache.parquet.example.data.simple.convert.GroupRecordConverter;
+import org.apache.parquet.hadoop.ParquetFileReader;
+import org.apache.parquet.io.ColumnIOFactory;
+import org.apache.parquet.io.RecordReader;
+import org.apache.parquet.io.api.Binary;
+import org.apache.parquet.schema.MessageType;
+
+/**
+ * The executor-side reader of a shard set: reads the manifest, and any range of samples in shard
+ * order, verifying each shard's size and CRC-32 before parsing it. Works on any Hadoop file system.
+ */
+public final class ShardReader {
+  private ShardReader() {}
+
+  /**
+   * The manifest of the shard set in {@code dir}.
+   *
+   * @throws DataException when there is none (the set is incomplete) or it does not parse
+   */
+  public static Manifest readManifest(Configuration conf, String dir) {
+    Path p = new Path(dir, Manifest.FILE_NAME);
+    try {
+      FileSystem fs = p.getFileSystem(conf);
+      if (!fs.exists(p)) {
+        throw new DataException(dir + ": no " + Manifest.FILE_NAME + ", so not a complete shard set");
+      }
+      try (InputStream in = fs.open(p)) {
+        return Manifest.parse(in.readAllBytes(), p.toString());
+      }
+    } catch (IOException e) {
+      throw new DataException(p + ": cannot read: " + e.getMessage(), e);
+    }
+  }
+
+  /** Whether {@code dir} holds a manifest (without validating it). */
+  public static boolean hasManifest(Configuration conf, String dir) {
+    Path p = new Path(dir, Manifest.FILE_NAME);
+    try {
+      return p.getFileSystem(conf).exists(p);
+    } catch (IOException e) {
+      throw new DataException(p + ": cannot check: " + e.getMessage(), e);
+    }
+  }
+
+  /** Reads one whole shard, checking its size and checksum against the manifest. */
+  public static SampleBlock readShard(Configuration conf, String dir, Manifest m, Manifest.ShardEntry e) {
+    Path p = new Path(dir, e.file());
+    byte[] bytes;
+    try (InputStream in = p.getFileSystem(conf).open(p)) {
+      bytes = in.readAllBytes();
+    } catch (IOException ex) {
+      throw new DataException("shard " + p + ": cannot read: " + ex.getMessage(), ex);
+    }
+    if (bytes.length != e.bytes()) {
+      throw new DataException("shard " + p + ": size " + bytes.length + " bytes, the manifest says " + e.bytes());
+    }
+    String crc = crc32(bytes, bytes.length);
+    if (!crc.equals(e.crc32())) {
+      throw new DataException("shard " + p + ": checksum mismatch (CRC-32 " + crc + ", manifest " + e.crc32() + ")");
+    }
+    int sampleSize = m.shape().size();
+    int rows = Math.toIntExact(e.rows());
+    byte[] pixels = new byte[rows * sampleSize];
+    int[] labels = new int[rows];
+    int row = 0;
+    try (ParquetFileReader r = ParquetFileReader.open(new ByteArrayInputFile(bytes))) {
+      MessageType schema = r.getFooter().getFileMetaData().getSchema();
+      PageReadStore pages;
+      while ((pages = r.readNextRowGroup()) != null) {
+        RecordReader<Group> rr = new ColumnIOFactory().getColumnIO(schema)
+            .getRecordReader(pages, new GroupRecordConverter(schema));
+        for (long i = 0; i < pages.getRowCount(); i++, row++) {
+          Group g = rr.read();
+          if (row >= rows) {
+            throw new DataException("shard " + p + ": more rows than the " + rows + " the manifest says");
+          }
+          int label = g.getInteger(ShardFormat.LABEL, 0);
+          Binary img = g.getBinary(ShardFormat.IMAGE, 0);
+          if (img.length() != sampleSize) {
+            throw new DataException("shard " + p + ": row " + row + " has an image of " + img.length()
+                + " bytes, expected " + sampleSize);
+          }
+          if (label < 0 || label >= m.classes().size()) {
+            throw new DataException("shard " + p + ": row " + row + " has label " + label + " outside the "
+                + m.classes().size() + " classes");
+          }
+          labels[row] = label;
+          System.arraycopy(img.getBytesUnsafe(), 0, pixels, row * sampleSize, sampleSize);
+        }
+      }
+    } catch (IOException | RuntimeException ex) {
+      if (ex instanceof DataException de) {
+        throw de;
+      }
+      throw new DataException("shard " + p + ": not a readable shard: " + ex.getMessage(), ex);
+    }
+    if (row != rows) {
+      throw new DataException("shard " + p + ": " + row + " rows, the manifest says " + rows);
+    }
+    return new SampleBlock(pixels, labels, sampleSize);
+  }
+
+  /**
+   * Samples {@code [from, to)} of the shard set in manifest order, reading only the shards that
+   * overlap the range.
+   */
+  public static SampleBlock readRange(Configuration conf, String dir, Manifest m, long from, long to) {
+    if (from < 0 || to > m.count() || from > to) {
+      throw new IllegalArgumentException("range [" + from + ", " + to + ") outside the " + m.count() + " samples");
+    }
+    int sampleSize = m.shape().size();
+    int n = Math.toIntExact(to - from);
+    byte[] pixels = new byte[n * sampleSize];
+    int[] labels = new int[n];
+    long start = 0;
+    for (Manifest.ShardEntry e : m.shards()) {
+      long end = start + e.rows();
+      long lo = Math.max(from, start);
+      long hi = Math.min(to, end);
+      if (lo < hi) {
+        SampleBlock shard = readShard(conf, dir, m, e);
+        int src = (int) (lo - start);
+        int dst = (int) (lo - from);
+        int len = (int) (hi - lo);
+        System.arraycopy(shard.pixels, src * sampleSize, pixels, dst * sampleSize, len * sampleSize);
+        System.arraycopy(shard.labels, src, labels, dst, len);
+      }
+      start = end;
+    }
+    return new SampleBlock(pixels, labels, sampleSize);
+  }
+
+  static String crc32(byte[] bytes, int length) {
+    CRC32 c = new CRC32();
+    c.update(bytes, 0, length);
+    return String.format("%08x", c.getValue());
+  }
+}

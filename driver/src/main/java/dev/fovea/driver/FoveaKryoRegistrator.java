@@ -1,0 +1,29 @@
+package dev.fovea.driver;
+
+import com.esotericsoftware.kryo.Kryo;
+import dev.fovea.data.shard.SampleBlock;
+import dev.fovea.data.shard.ShardWriter;
+import dev.fovea.driver.averaging.Averager;
+import dev.fovea.driver.worker.Evaluation;
+import dev.fovea.driver.worker.RoundResult;
+import dev.fovea.driver.worker.TrainState;
+import org.apache.spark.serializer.KryoRegistrator;
+
+/** Registers every Fovea class that travels between driver and executors with Kryo. */
+public final class FoveaKryoRegistrator implements KryoRegistrator {
+  @Override
+  public void registerClasses(Kryo kryo) {
+    kryo.register(float[].class);
+    kryo.register(double[].class);
+    kryo.register(int[].class);
+    kryo.register(long[].class);
+    kryo.register(byte[].class);
+    kryo.register(java.util.TreeSet.class);
+    kryo.register(TrainState.class);
+    kryo.register(RoundResult.class);
+    kryo.register(Averager.class);
+    kryo.register(Evaluation.class);
+    kryo.register(SampleBlock.class);
+    kryo.register(ShardWriter.ShardResult.class);
+  }
+}

@@ -1,0 +1,32 @@
+package dev.fovea.driver;
+
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Creates the Spark session of a run with Fovea's settings: Kryo with registration required and
+ * Fovea's registrator. Under spark-submit the master comes from spark-submit; otherwise Spark runs
+ * embedded in local mode with one core per worker.
+ */
+public final class SparkSessions {
+  private SparkSessions() {}
+
+  public static SparkSession create(String appName, String master, int workers) {
+    SparkConf conf = new SparkConf(true)
+        .setAppName(appName)
+        .set("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
+        .set("spark.kryo.registrator", FoveaKryoRegistrator.class.getName())
+        .set("spark.kryo.registrationRequired", "true")
+        .set("spark.kryoserializer.buffer.max", "1g")
+        .set("spark.ui.showConsoleProgress", "false");
+    if (master != null) {
+      conf.setMaster(master);
+    } else if (!conf.contains("spark.master")) {
+      conf.setMaster("local[" + workers + "]");
+      conf.setIfMissing("spark.driver.host", "127.0.0.1");
+      conf.setIfMissing("spark.driver.bindAddress", "127.0.0.1");
+      conf.setIfMissing("spark.ui.enabled", "false");
+    }
+    return SparkSession.builder().config(conf).getOrCreate();
+  }
+}

@@ -1,0 +1,277 @@
+package dev.fovea.driver;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.fovea.data.batch.EpochPlan;
+import dev.fovea.data.batch.Normalizer;
+import dev.fovea.data.shard.HadoopConf;
+import dev.fovea.data.shard.Manifest;
+import dev.fovea.data.shard.SampleBlock;
+import dev.fovea.data.shard.ShardReader;
+import dev.fovea.driver.averaging.Averager;
+import dev.fovea.driver.worker.Evaluation;
+import dev.fovea.driver.worker.RoundResult;
+import dev.fovea.driver.worker.RoundTask;
+import dev.fovea.driver.worker.TrainState;
+import dev.fovea.kernels.BackendProvider;
+import dev.fovea.kernels.Backends;
+import dev.fovea.nn.ModelFile;
+import dev.fovea.nn.Network;
+import dev.fovea.nn.Zoo;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.function.Consumer;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.storage.StorageLevel;
+
+/**
+ * A training run on Spark: rounds of parameter-averaged data-parallel SGD.
+ *
+ * <p>Each of N partitions holds one worker's slice of the training shards, read once by the
+ * executor and cached. Each round broadcasts (parameters, velocity), lets every partition train k
+ * minibatches from its slice ({@link RoundTask}), sums the results with {@code treeAggregate} and
+ * averages them on the driver ({@link Averager}). At each epoch end the test set is evaluated by a
+ * distributed forward pass. Outputs: {@code model.fovea}, {@code summary.json}, {@code
+ * history.jsonl} in {@link TrainConfig#out()}.
+ */
+public final class TrainingRun {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final SparkSession spark;
+  private final TrainConfig config;
+  private final Consumer<String> log;
+
+  public TrainingRun(SparkSession spark, TrainConfig config, Consumer<String> log) {
+    this.spark = spark;
+    this.config = config;
+    this.log = log;
+  }
+
+  /** What a finished run reports; also written as {@code summary.json}. */
+  public record Result(double testAccuracy, double testLoss, int epochs, int workers, String backend,
+      double trainImagesPerSecond, double wallSeconds, long rounds, float[] params, List<String> executors) {}
+
+  public Result run() {
+    long wallStart = System.nanoTime();
+    TrainConfig c = config;
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    Configuration hadoop = jsc.hadoopConfiguration();
+    BackendProvider provider = Backends.resolve(c.backend(), w -> log.accept("warning: " + w));
+    String backend = provider.name();
+    int threads = c.threadsPerWorker() > 0 ? c.threadsPerWorker()
+        : Integer.parseInt(spark.conf().get("spark.task.cpus", "1"));
+
+    DatasetPreparer.Prepared data = DatasetPreparer.prepare(spark, c, log);
+    Manifest train = data.train();
+    Normalizer normalizer = new Normalizer(train.shape(), train.mean(), train.std());
+    int classes = train.classes().size();
+    Network net = Zoo.build(c.model(), train.shape(), classes);
+    EpochPlan plan = new EpochPlan(train.count(), c.workers(), c.batch(), c.stepsPerRound(), c.seed());
+
+    JavaRDD<SampleBlock> trainSlices = slices(jsc, hadoop, data.trainDir(), train, c.workers(), "train");
+    JavaRDD<SampleBlock> testSlices = slices(jsc, hadoop, data.testDir(), data.test(), c.workers(), "test");
+
+    float[] params = net.layout().initialize(c.seed());
+    TrainState state = new TrainState(params, new float[params.length]);
+    log.accept(String.format("model %s: %,d parameters; %d workers x batch %d, %d steps per round, %d rounds per epoch;"
+        + " backend %s", c.model(), params.length, c.workers(), c.batch(), c.stepsPerRound(), plan.roundsPerEpoch(),
+        backend));
+
+    Outputs out = new Outputs(hadoop, c.out());
+    long trainNanos = 0;
+    long trainImages = 0;
+    long round = 0;
+    TreeSet<String> executors = new TreeSet<>();
+    Evaluation eval = null;
+    try (FSDataOutputStream history = out.create("history.jsonl")) {
+      for (int epoch = 0; epoch < c.epochs(); epoch++) {
+        double epochLoss = 0;
+        long epochSamples = 0;
+        int rounds = plan.roundsPerEpoch();
+        int reportEvery = Math.max(1, rounds / 10);
+        for (int r = 0; r < rounds; r++) {
+          long t0 = System.nanoTime();
+          jsc.setJobGroup("fovea-train", "epoch " + (epoch + 1) + " · round " + (r + 1), false);
+          Broadcast<TrainState> shipped = jsc.broadcast(state);
+          RoundTask task = new RoundTask(c.model(), classes, plan, normalizer, c.learningRate(), c.momentum(),
+              c.weightDecay(), epoch, r, backend, threads);
+          Averager sum = trainSlices
+              .mapPartitionsWithIndex((w, it) -> {
+                RoundResult res = task.run(w, it.next(), shipped.value());
+                res.executorId = SparkEnv.get().executorId();
+                return Collections.singletonList(res).iterator();
+              }, true)
+              .treeAggregate(new Averager(), Averager::add, Averager::merge, 2);
+          shipped.destroy();
+          state = sum.average();
+          long dt = System.nanoTime() - t0;
+          trainNanos += dt;
+          trainImages += sum.samples;
+          round++;
+          executors.addAll(sum.executors);
+          double loss = sum.lossSum / sum.samples;
+          if (!Double.isFinite(loss)) {
+            throw new IllegalStateException("training diverged: loss " + loss + " in round " + round
+                + " (epoch " + (epoch + 1) + "); try a lower --lr");
+          }
+          epochLoss += sum.lossSum;
+          epochSamples += sum.samples;
+          ObjectNode h = JSON.createObjectNode();
+          h.put("round", round);
+          h.put("epoch", epoch + 1);
+          h.put("loss", loss);
+          h.put("images", sum.samples);
+          h.put("seconds", dt / 1e9);
+          h.put("compute_seconds", sum.maxComputeNanos / 1e9);
+          history.write((JSON.writeValueAsString(h) + "\n").getBytes(StandardCharsets.UTF_8));
+          history.hflush();
+          if ((r + 1) % reportEvery == 0 || r == rounds - 1) {
+            log.accept(String.format("epoch %d/%d · round %d/%d · loss %.4f · %,.0f images/s", epoch + 1, c.epochs(),
+                r + 1, rounds, loss, trainImages / (trainNanos / 1e9)));
+          }
+        }
+        eval = evaluate(jsc, testSlices, c, classes, normalizer, backend, threads, state.params);
+        log.accept(String.format("epoch %d/%d done · train loss %.4f · test accuracy %.4f · test loss %.4f",
+            epoch + 1, c.epochs(), epochLoss / epochSamples, eval.accuracy(), eval.meanLoss()));
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException(c.out() + ": cannot write history: " + e.getMessage(), e);
+    }
+    trainSlices.unpersist(false);
+    testSlices.unpersist(false);
+
+    double wall = (System.nanoTime() - wallStart) / 1e9;
+    Result result = new Result(eval.accuracy(), eval.meanLoss(), c.epochs(), c.workers(), backend,
+        trainImages / (trainNanos / 1e9), wall, round, state.params, new ArrayList<>(executors));
+    out.writeModel(c, train, result, classes);
+    out.writeSummary(c, result);
+    return result;
+  }
+
+  /** N cached partitions, partition w holding worker w's contiguous slice of the shard set. */
+  private static JavaRDD<SampleBlock> slices(JavaSparkContext jsc, Configuration hadoop, String dir, Manifest m,
+      int workers, String what) {
+    HadoopConf hc = new HadoopConf(hadoop);
+    List<Integer> ids = new ArrayList<>();
+    for (int w = 0; w < workers; w++) {
+      ids.add(w);
+    }
+    long n = m.count();
+    jsc.setJobGroup("fovea-load", "read " + what + " shards", false);
+    JavaRDD<SampleBlock> rdd = jsc.parallelize(ids, workers)
+        .map(w -> ShardReader.readRange(hc.get(), dir, m, w * n / workers, (w + 1) * n / workers))
+        .setName("fovea " + what + " slices")
+        .persist(StorageLevel.MEMORY_ONLY());
+    rdd.count();
+    return rdd;
+  }
+
+  private static Evaluation evaluate(JavaSparkContext jsc, JavaRDD<SampleBlock> test, TrainConfig c, int classes,
+      Normalizer normalizer, String backend, int threads, float[] params) {
+    jsc.setJobGroup("fovea-eval", "evaluate", false);
+    Broadcast<float[]> p = jsc.broadcast(params);
+    String model = c.model();
+    Evaluation e = test.map(slice -> Evaluation.run(model, classes, normalizer, backend, threads, p.value(), slice,
+        500)).reduce(Evaluation::merge);
+    p.destroy();
+    return e;
+  }
+
+  /** Writes the run's files under the output folder through Hadoop's FileSystem API. */
+  private static final class Outputs {
+    private final Configuration conf;
+    private final Path dir;
+
+    Outputs(Configuration conf, String dir) {
+      this.conf = conf;
+      this.dir = new Path(dir);
+    }
+
+    FSDataOutputStream create(String name) throws IOException {
+      FileSystem fs = dir.getFileSystem(conf);
+      fs.mkdirs(dir);
+      return fs.create(new Path(dir, name), true);
+    }
+
+    /** Writes to a temporary name, then renames, so a reader never sees a half-written file. */
+    void writeAtomically(String name, byte[] bytes) {
+      try {
+        FileSystem fs = dir.getFileSystem(conf);
+        fs.mkdirs(dir);
+        Path tmp = new Path(dir, "_" + name + ".tmp");
+        try (OutputStream o = fs.create(tmp, true)) {
+          o.write(bytes);
+        }
+        org.apache.hadoop.fs.FileContext.getFileContext(dir.toUri(), conf).rename(tmp, new Path(dir, name),
+            org.apache.hadoop.fs.Options.Rename.OVERWRITE);
+      } catch (IOException e) {
+        throw new IllegalStateException(dir + "/" + name + ": cannot write: " + e.getMessage(), e);
+      }
+    }
+
+    void writeModel(TrainConfig c, Manifest train, Result r, int classes) {
+      Map<String, String> prov = new LinkedHashMap<>();
+      prov.put("config", c.toString());
+      prov.put("data_manifest_sha256", train.sha256());
+      prov.put("data", train.name());
+      prov.put("code_version", Version.get());
+      prov.put("backend", r.backend());
+      prov.put("test_accuracy", Double.toString(r.testAccuracy()));
+      ModelFile.Model m = new ModelFile.Model(c.model(), train.shape(), train.classes(), r.params(), prov);
+      java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+      try {
+        ModelFile.write(m, b);
+      } catch (IOException e) {
+        throw new IllegalStateException(e);
+      }
+      writeAtomically("model.fovea", b.toByteArray());
+    }
+
+    void writeSummary(TrainConfig c, Result r) {
+      ObjectNode s = JSON.createObjectNode();
+      s.put("test_accuracy", r.testAccuracy());
+      s.put("test_loss", r.testLoss());
+      s.put("epochs", r.epochs());
+      s.put("workers", r.workers());
+      s.put("backend", r.backend());
+      s.put("train_images_per_second", r.trainImagesPerSecond());
+      s.put("wall_seconds", r.wallSeconds());
+      s.put("rounds", r.rounds());
+      s.put("model", c.model());
+      s.put("batch", c.batch());
+      s.put("steps_per_round", c.stepsPerRound());
+      s.put("seed", c.seed());
+      s.put("spark_master", JavaSparkContextHolder.master());
+      s.putPOJO("executors", r.executors());
+      s.put("code_version", Version.get());
+      try {
+        writeAtomically("summary.json", JSON.enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(s));
+      } catch (IOException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+
+  /** The master of the active Spark context, for the summary. */
+  private static final class JavaSparkContextHolder {
+    static String master() {
+      return SparkSession.active().sparkContext().master();
+    }
+  }
+}

@@ -1,0 +1,80 @@
+package dev.fovea.driver.averaging;
+
+import dev.fovea.driver.worker.RoundResult;
+import dev.fovea.driver.worker.TrainState;
+import java.io.Serializable;
+import java.util.TreeSet;
+
+/**
+ * Sums workers' round results for {@code treeAggregate} and averages them on the driver.
+ *
+ * <p>Sums are kept in double. Adding a handful of floats in double is exact unless one
+ * parameter's values across workers differ in magnitude by more than about 2^25, so the average
+ * does not depend on the order in which Spark combines partitions (task completion order), and a
+ * retried or re-ordered round gives the same parameters. One worker's result passes through
+ * exactly: {@code (double) x / 1} rounds back to {@code x}.
+ */
+public final class Averager implements Serializable {
+  private static final long serialVersionUID = 1L;
+  public double[] params;
+  public double[] velocity;
+  public double lossSum;
+  public long samples;
+  public int workers;
+  public long maxComputeNanos;
+  public TreeSet<String> executors = new TreeSet<>();
+
+  /** Adds one worker's result (the {@code seqOp}). */
+  public Averager add(RoundResult r) {
+    if (params == null) {
+      params = new double[r.params.length];
+      velocity = new double[r.velocity.length];
+    }
+    for (int i = 0; i < params.length; i++) {
+      params[i] += r.params[i];
+      velocity[i] += r.velocity[i];
+    }
+    lossSum += r.lossSum;
+    samples += r.samples;
+    workers++;
+    maxComputeNanos = Math.max(maxComputeNanos, r.computeNanos);
+    if (r.executorId != null) {
+      executors.add(r.executorId);
+    }
+    return this;
+  }
+
+  /** Combines two partial sums (the {@code combOp}). */
+  public Averager merge(Averager o) {
+    if (o.params == null) {
+      return this;
+    }
+    if (params == null) {
+      return o;
+    }
+    for (int i = 0; i < params.length; i++) {
+      params[i] += o.params[i];
+      velocity[i] += o.velocity[i];
+    }
+    lossSum += o.lossSum;
+    samples += o.samples;
+    workers += o.workers;
+    maxComputeNanos = Math.max(maxComputeNanos, o.maxComputeNanos);
+    executors.addAll(o.executors);
+    return this;
+  }
+
+  /** The averaged state. */
+  public TrainState average() {
+    if (workers == 0) {
+      throw new IllegalStateException("no worker returned a result");
+    }
+    float[] p = new float[params.length];
+    float[] v = new float[velocity.length];
+    for (int i = 0; i < p.length; i++) {
+      p[i] = (float) (params[i] / workers);
+      v[i] = (float) (velocity[i] / workers);
+    }
+    return new TrainState(p, v);
+  }
+}

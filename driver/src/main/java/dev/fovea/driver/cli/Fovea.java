@@ -1,0 +1,139 @@
+package dev.fovea.driver.cli;
+
+import dev.fovea.data.DataException;
+import dev.fovea.driver.SparkSessions;
+import dev.fovea.driver.TrainConfig;
+import dev.fovea.driver.TrainingRun;
+import java.util.concurrent.Callable;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The {@code fovea} command line. */
+@Command(name = "fovea", mixinStandardHelpOptions = true, versionProvider = Fovea.VersionProvider.class,
+    description = "Train convolutional neural networks on Apache Spark.",
+    subcommands = {Fovea.Train.class})
+public final class Fovea implements Callable<Integer> {
+
+  @Override
+  public Integer call() {
+    new CommandLine(this).usage(System.out);
+    return 2;
+  }
+
+  /** {@code fovea train}. */
+  @Command(name = "train", mixinStandardHelpOptions = true,
+      description = "Shard the dataset if needed, train by parameter averaging, evaluate, write the model.")
+  static final class Train implements Callable<Integer> {
+    private static final TrainConfig D = TrainConfig.defaults();
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--data", paramLabel = "DIR", description = "MNIST-layout dataset folder; 'none' to use the "
+        + "shard sets in --shards as they are (default: ${DEFAULT-VALUE})")
+    String data = D.data();
+
+    @Option(names = "--shards", paramLabel = "DIR", description = "shard sets folder (default: <out>/shards)")
+    String shards;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "output folder (default: ${DEFAULT-VALUE})")
+    String out = D.out();
+
+    @Option(names = "--model", description = "zoo model (default: ${DEFAULT-VALUE})")
+    String model = D.model();
+
+    @Option(names = "--workers", description = "parallel workers N (default: ${DEFAULT-VALUE})")
+    int workers = D.workers();
+
+    @Option(names = "--batch", description = "minibatch size per worker (default: ${DEFAULT-VALUE})")
+    int batch = D.batch();
+
+    @Option(names = "--steps-per-round", description = "minibatches per worker between averagings, k "
+        + "(default: ${DEFAULT-VALUE})")
+    int steps = D.stepsPerRound();
+
+    @Option(names = "--epochs", description = "(default: ${DEFAULT-VALUE})")
+    int epochs = D.epochs();
+
+    @Option(names = "--lr", description = "learning rate (default: ${DEFAULT-VALUE})")
+    double lr = D.learningRate();
+
+    @Option(names = "--momentum", description = "(default: ${DEFAULT-VALUE})")
+    double momentum = D.momentum();
+
+    @Option(names = "--weight-decay", description = "(default: ${DEFAULT-VALUE})")
+    double weightDecay = D.weightDecay();
+
+    @Option(names = "--seed", description = "(default: ${DEFAULT-VALUE})")
+    long seed = D.seed();
+
+    @Option(names = "--backend", description = "auto, reference or onednn (default: ${DEFAULT-VALUE})")
+    String backend = D.backend();
+
+    @Option(names = "--master", description = "Spark master URL (default: from spark-submit, else local[N])")
+    String master;
+
+    @Option(names = "--threads", description = "native threads per worker; 0 = spark.task.cpus (default: 0)")
+    int threads = D.threadsPerWorker();
+
+    @Option(names = "--shard-count", description = "shard files per set; 0 = automatic (default: 0)")
+    int shardCount = D.shardCount();
+
+    @Override
+    public Integer call() {
+      TrainConfig c = new TrainConfig("none".equals(data) ? null : data, shards, out, model, workers, batch, steps, epochs, lr, momentum,
+          weightDecay, seed, backend, master, threads, shardCount);
+      dev.fovea.nn.Zoo.build(model, dev.fovea.kernels.Shape.of(1, 28, 28), 10); // unknown model: fail before Spark
+      SparkSession spark = SparkSessions.create("fovea train", master, workers);
+      try {
+        java.io.PrintWriter o = spec.commandLine().getOut();
+        TrainingRun.Result r = new TrainingRun(spark, c, msg -> o.println("fovea: " + msg)).run();
+        o.printf("fovea: test accuracy %.4f (loss %.4f) after %d epochs with %d workers on %s; "
+            + "%.0f training images/s; %.1f s in all; outputs in %s%n", r.testAccuracy(), r.testLoss(), r.epochs(),
+            r.workers(), r.backend(), r.trainImagesPerSecond(), r.wallSeconds(), out);
+        return 0;
+      } finally {
+        spark.stop();
+      }
+    }
+  }
+
+  /** Prints the jar's version. */
+  static final class VersionProvider implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"fovea " + dev.fovea.driver.Version.get()};
+    }
+  }
+
+  /** Runs the command line and returns the exit code; bad input is one line on stderr. */
+  public static int run(String... args) {
+    return run(new java.io.PrintWriter(System.out, true), new java.io.PrintWriter(System.err, true), args);
+  }
+
+  /** Runs the command line with the given output and error streams; returns the exit code. */
+  public static int run(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
+    CommandLine cl = new CommandLine(new Fovea());
+    cl.setOut(out);
+    cl.setErr(err);
+    cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
+      Throwable t = e;
+      while (t.getCause() != null && !(t instanceof DataException) && !(t instanceof IllegalArgumentException)) {
+        t = t.getCause();
+      }
+      if (t instanceof DataException || t instanceof IllegalArgumentException || t instanceof IllegalStateException) {
+        cmd.getErr().println("fovea: error: " + t.getMessage());
+        return 2;
+      }
+      throw e;
+    });
+    return cl.execute(args);
+  }
+
+  public static void main(String[] args) {
+    int code = run(args);
+    System.exit(code);
+  }
+}

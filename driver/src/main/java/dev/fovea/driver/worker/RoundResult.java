@@ -1,0 +1,17 @@
+package dev.fovea.driver.worker;
+
+/** What one worker returns from a round. A plain class so Kryo carries it. */
+public final class RoundResult {
+  public int worker;
+  public float[] params;
+  public float[] velocity;
+  /** Summed loss over every sample trained this round. */
+  public double lossSum;
+  public long samples;
+  public long computeNanos;
+  /** Spark's id of the executor that ran the task ({@code driver} in local mode). */
+  public String executorId;
+
+  /** For Kryo. */
+  public RoundResult() {}
+}
