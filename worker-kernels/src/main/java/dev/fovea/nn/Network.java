@@ -82,10 +82,19 @@ public final class Network {
     return t;
   }
 
-  private void checkParams(float[] params) {
-    if (params.length != layout.size()) {
+  private Tensor[] views(double[] values, int layer) {
+    List<ParamLayout.Slice> own = layerSlices.get(layer);
+    Tensor[] t = new Tensor[own.size()];
+    for (int i = 0; i < t.length; i++) {
+      t[i] = Tensor.wrap(values, own.get(i).offset(), own.get(i).shape());
+    }
+    return t;
+  }
+
+  private void checkParams(int length) {
+    if (length != layout.size()) {
       throw new IllegalArgumentException(
-          "parameter vector has " + params.length + " values, the network needs " + layout.size());
+          "parameter vector has " + length + " values, the network needs " + layout.size());
     }
   }
 
@@ -98,7 +107,7 @@ public final class Network {
 
   /** Logits {@code (N, classes)} for a batch {@code src (N, C, H, W)}, in evaluation mode. */
   public Tensor forward(Backend backend, float[] params, Tensor src) {
-    checkParams(params);
+    checkParams(params.length);
     checkInput(src);
     Tensor x = src;
     for (int i = 0; i < layers.size(); i++) {
@@ -115,23 +124,40 @@ public final class Network {
    * @param labels N class indices
    */
   public double lossAndGradient(Backend backend, float[] params, float[] grads, Tensor src, int[] labels) {
-    checkParams(params);
-    checkParams(grads);
+    checkParams(params.length);
+    checkParams(grads.length);
+    java.util.Arrays.fill(grads, 0f);
+    return lossAndGradient(backend, i -> views(params, i), i -> views(grads, i), src, labels);
+  }
+
+  /**
+   * {@link #lossAndGradient(Backend, float[], float[], Tensor, int[])} in double: with a FLOAT64
+   * {@code src} on the reference backend every value is a double, for gradient checks of whole
+   * networks.
+   */
+  public double lossAndGradient(Backend backend, double[] params, double[] grads, Tensor src, int[] labels) {
+    checkParams(params.length);
+    checkParams(grads.length);
+    java.util.Arrays.fill(grads, 0d);
+    return lossAndGradient(backend, i -> views(params, i), i -> views(grads, i), src, labels);
+  }
+
+  private double lossAndGradient(Backend backend, java.util.function.IntFunction<Tensor[]> params,
+      java.util.function.IntFunction<Tensor[]> grads, Tensor src, int[] labels) {
     checkInput(src);
     int n = src.shape().dim(0);
     Tensor[] acts = new Tensor[layers.size() + 1];
     acts[0] = src;
     for (int i = 0; i < layers.size(); i++) {
-      acts[i + 1] = layers.get(i).forward(backend, acts[i], views(params, i), true);
+      acts[i + 1] = layers.get(i).forward(backend, acts[i], params.apply(i), true);
     }
     Tensor logits = acts[layers.size()];
     Tensor probs = Tensor.zeros(logits.shape(), logits.dtype());
     double loss = backend.softmaxCrossEntropyForward(logits, labels, probs);
     Tensor diff = Tensor.zeros(logits.shape(), logits.dtype());
     backend.softmaxCrossEntropyBackward(probs, labels, 1.0 / n, diff);
-    java.util.Arrays.fill(grads, 0f);
     for (int i = layers.size() - 1; i >= 0; i--) {
-      diff = layers.get(i).backward(backend, acts[i], acts[i + 1], diff, views(params, i), views(grads, i), i > 0);
+      diff = layers.get(i).backward(backend, acts[i], acts[i + 1], diff, params.apply(i), grads.apply(i), i > 0);
     }
     return loss;
   }

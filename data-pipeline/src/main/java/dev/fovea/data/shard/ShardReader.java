@@ -59,6 +59,9 @@ public final class ShardReader {
     byte[] bytes;
     try (InputStream in = p.getFileSystem(conf).open(p)) {
       bytes = in.readAllBytes();
+    } catch (org.apache.hadoop.fs.ChecksumException ex) {
+      throw new DataException("shard " + p + ": checksum mismatch reported by the file system at byte "
+          + ex.getPos(), ex);
     } catch (IOException ex) {
       throw new DataException("shard " + p + ": cannot read: " + ex.getMessage(), ex);
     }
