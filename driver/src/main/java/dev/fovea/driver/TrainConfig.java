@@ -51,7 +51,7 @@ public record TrainConfig(String data, String shards, String out, String model, 
 
   /** The defaults: LeNet on Fashion-MNIST with 2 workers in local mode. */
   public static TrainConfig defaults() {
-    return new TrainConfig(DEFAULT_DATA, null, "out", "lenet", 2, 32, 8, 3, 0.02, 0.9, 0.0, 42, "auto", null, 0, 0);
+    return new TrainConfig(DEFAULT_DATA, null, "out", "lenet", 2, 32, 8, 3, 0.01, 0.9, 0.0, 42, "auto", null, 0, 0);
   }
 
   /** The shard root: {@link #shards} when set, else {@code <out>/shards}. */

@@ -1,7 +1,6 @@
 package dev.fovea.driver;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.fovea.data.batch.EpochPlan;
 import dev.fovea.data.batch.Normalizer;
@@ -30,7 +29,6 @@ import java.util.Map;
 import java.util.TreeSet;
 import java.util.function.Consumer;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.SparkEnv;
@@ -47,7 +45,7 @@ import org.apache.spark.storage.StorageLevel;
  * executor and cached. Each round broadcasts (parameters, velocity), lets every partition train k
  * minibatches from its slice ({@link RoundTask}), sums the results with {@code treeAggregate} and
  * averages them on the driver ({@link Averager}). At each epoch end the test set is evaluated by a
- * distributed forward pass. Outputs: {@code model.fovea}, {@code summary.json}, {@code
+ * distributed forward pass. The history is rewritten, atomically, at each epoch end. Outputs: {@code model.fovea}, {@code summary.json}, {@code
  * history.jsonl} in {@link TrainConfig#out()}.
  */
 public final class TrainingRun {
@@ -99,7 +97,8 @@ public final class TrainingRun {
     long round = 0;
     TreeSet<String> executors = new TreeSet<>();
     Evaluation eval = null;
-    try (FSDataOutputStream history = out.create("history.jsonl")) {
+    StringBuilder history = new StringBuilder();
+    try {
       for (int epoch = 0; epoch < c.epochs(); epoch++) {
         double epochLoss = 0;
         long epochSamples = 0;
@@ -139,13 +138,14 @@ public final class TrainingRun {
           h.put("images", sum.samples);
           h.put("seconds", dt / 1e9);
           h.put("compute_seconds", sum.maxComputeNanos / 1e9);
-          history.write((JSON.writeValueAsString(h) + "\n").getBytes(StandardCharsets.UTF_8));
-          history.hflush();
+          history.append(JSON.writeValueAsString(h)).append('\n');
           if ((r + 1) % reportEvery == 0 || r == rounds - 1) {
             log.accept(String.format("epoch %d/%d · round %d/%d · loss %.4f · %,.0f images/s", epoch + 1, c.epochs(),
                 r + 1, rounds, loss, trainImages / (trainNanos / 1e9)));
           }
         }
+        // rewritten whole at each epoch end: works on every file system, S3 included (no append)
+        out.writeAtomically("history.jsonl", history.toString().getBytes(StandardCharsets.UTF_8));
         eval = evaluate(jsc, testSlices, c, classes, normalizer, backend, threads, state.params);
         log.accept(String.format("epoch %d/%d done · train loss %.4f · test accuracy %.4f · test loss %.4f",
             epoch + 1, c.epochs(), epochLoss / epochSamples, eval.accuracy(), eval.meanLoss()));
@@ -203,12 +203,6 @@ public final class TrainingRun {
       this.dir = new Path(dir);
     }
 
-    FSDataOutputStream create(String name) throws IOException {
-      FileSystem fs = dir.getFileSystem(conf);
-      fs.mkdirs(dir);
-      return fs.create(new Path(dir, name), true);
-    }
-
     /** Writes to a temporary name, then renames, so a reader never sees a half-written file. */
     void writeAtomically(String name, byte[] bytes) {
       try {
@@ -261,7 +255,7 @@ public final class TrainingRun {
       s.putPOJO("executors", r.executors());
       s.put("code_version", Version.get());
       try {
-        writeAtomically("summary.json", JSON.enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(s));
+        writeAtomically("summary.json", JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(s));
       } catch (IOException e) {
         throw new IllegalStateException(e);
       }
