@@ -139,7 +139,7 @@ class ReferenceConvolutionTest {
     assertEquals(2, c.padBegin()[0]);
     assertEquals(2, c.padEnd()[0]);
     ConvParams v = ConvParams.valid(new int[] {2, 2}, new int[] {1, 1}, 1);
-    assertEquals(Shape.of(1, 8, 2, 1), v.outputShape(Shape.of(1, 3, 6, 4), Shape.of(8, 3, 3, 2)));
+    assertEquals(Shape.of(1, 8, 2, 2), v.outputShape(Shape.of(1, 3, 6, 4), Shape.of(8, 3, 3, 2)));
   }
 
   @Test
