@@ -502,6 +502,11 @@ public final class ConformanceCases {
         Shape.of(6, 4, 3), 1e-4));
     c.add(convolution("3d 3x3x3 pad 1", conv(new int[] {1, 1, 1}, new int[] {1, 1, 1}, new int[] {1, 1, 1}, 1),
         Shape.of(1, 3, 6, 6, 6), Shape.of(4, 3, 3, 3, 3), 1e-4));
+    // Convolution: every layer of the benchmark shape list, at spatial size <= 10 and <= 16 channels
+    for (ConvolutionShapes s : ConvolutionShapes.all()) {
+      ConvolutionShapes r = s.reduced(10, 16);
+      c.add(convolution(s.name() + " (reduced to " + r.src(1) + ")", r.params(), r.src(1), r.weights(), 1e-4));
+    }
     // Convolution: edge cases
     c.add(convolution("1x1 input, batch 1", conv2(1, 0, 1, 1), Shape.of(1, 5, 1, 1), Shape.of(3, 5, 1, 1), 1e-5));
     c.add(convolution("stride 3 larger than kernel 2", conv2(3, 0, 1, 1), Shape.of(1, 2, 11, 10),
