@@ -9,7 +9,9 @@ package dev.fovea.kernels;
  *
  * <ul>
  *   <li>{@link Kind#NEAREST}: {@code s = min(floor(d · in / out), in - 1)} ({@code alignCorners}
- *       is ignored, as in PyTorch's {@code mode='nearest'}).
+ *       is ignored, as in PyTorch's {@code mode='nearest'}). Fovea computes it exactly in
+ *       integers; PyTorch multiplies by a float32 scale and can land one cell lower where {@code d
+ *       · in / out} is an integer that the rounded scale misses (e.g. in 14, out 20, d 10).
  *   <li>{@link Kind#BILINEAR}, {@code alignCorners = true}: {@code s = d · (in - 1) / (out - 1)}
  *       (0 when {@code out = 1}); corners of source and destination coincide.
  *   <li>{@link Kind#BILINEAR}, {@code alignCorners = false}: {@code s = max(0, (d + 0.5) · in /
