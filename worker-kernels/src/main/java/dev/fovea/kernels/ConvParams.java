@@ -52,6 +52,55 @@ public record ConvParams(int[] stride, int[] padBegin, int[] padEnd, int[] dilat
     return new ConvParams(new int[] {stride, stride}, new int[] {pad, pad}, new int[] {pad, pad}, new int[] {1, 1}, 1);
   }
 
+  /**
+   * Padding {@code 'valid'} (Keras and TensorFlow): no padding, so the kernel only visits positions
+   * fully inside the source.
+   */
+  public static ConvParams valid(int[] stride, int[] dilation, int groups) {
+    int r = stride.length;
+    return new ConvParams(stride, new int[r], new int[r], dilation, groups);
+  }
+
+  /**
+   * Padding {@code 'same'} exactly as Keras and TensorFlow compute it: the output has {@code
+   * ceil(in / stride)} cells per spatial axis, the total padding is {@code max((out - 1) · stride +
+   * dilation · (k - 1) + 1 - in, 0)} and, when it is odd, the extra cell goes at the END
+   * ({@code padBegin = total / 2}, {@code padEnd = total - padBegin}).
+   *
+   * <p>Fovea is NCHW and TensorFlow's default is NHWC, but padding is per spatial axis, so a Keras
+   * {@code Conv2D(filters, (kh, kw), strides=(sh, sw), padding='same')} on {@code (N, H, W, C)}
+   * maps onto {@code same(new int[] {kh, kw}, new int[] {sh, sw}, dilation, new int[] {H, W},
+   * groups)} on {@code (N, C, H, W)}; only the tensors are transposed (weights {@code (kh, kw, C,
+   * OC)} to {@code (OC, C, kh, kw)}). PyTorch's {@code padding='same'} accepts stride 1 only and
+   * also puts the odd cell at the end, so it agrees. Because the padding depends on the input
+   * size, the parameters are computed per input size.
+   *
+   * @param kernel kernel size per spatial axis
+   * @param stride stride per spatial axis
+   * @param dilation dilation per spatial axis
+   * @param inputSize source size per spatial axis (H, W for 2D)
+   * @param groups channel groups
+   */
+  public static ConvParams same(int[] kernel, int[] stride, int[] dilation, int[] inputSize, int groups) {
+    int r = stride.length;
+    if (kernel.length != r || dilation.length != r || inputSize.length != r) {
+      throw new IllegalArgumentException("convolution: kernel, stride, dilation and inputSize must all have " + r
+          + " entries");
+    }
+    int[] begin = new int[r];
+    int[] end = new int[r];
+    for (int i = 0; i < r; i++) {
+      check(stride[i] >= 1, "stride", stride);
+      check(kernel[i] >= 1, "kernel", kernel);
+      check(dilation[i] >= 1, "dilation", dilation);
+      int out = (inputSize[i] + stride[i] - 1) / stride[i];
+      int total = Math.max((out - 1) * stride[i] + dilation[i] * (kernel[i] - 1) + 1 - inputSize[i], 0);
+      begin[i] = total / 2;
+      end[i] = total - begin[i];
+    }
+    return new ConvParams(stride, begin, end, dilation, groups);
+  }
+
   public int spatialRank() {
     return stride.length;
   }

@@ -52,6 +52,63 @@ public record PoolParams(Kind kind, int[] kernel, int[] stride, int[] padBegin, 
     return new PoolParams(Kind.MAX, new int[] {k, k}, new int[] {k, k}, new int[] {0, 0}, new int[] {0, 0}, false);
   }
 
+  /**
+   * Global pooling: one window covering the whole spatial extent of {@code src (N, C, in...)}, so
+   * the destination is {@code (N, C, 1...)} (Keras's {@code GlobalMaxPooling2D} and {@code
+   * GlobalAveragePooling2D} before they drop the unit axes; PyTorch's {@code AdaptiveAvgPool2d(1)}).
+   */
+  public static PoolParams global(Kind kind, Shape src) {
+    int r = src.rank() - 2;
+    if (r < 1 || r > 3) {
+      throw new IllegalArgumentException("pooling: source " + src + " must have rank 3, 4 or 5 for global pooling");
+    }
+    int[] k = new int[r];
+    for (int i = 0; i < r; i++) {
+      k[i] = src.dim(2 + i);
+    }
+    return new PoolParams(kind, k, k.clone(), new int[r], new int[r], false);
+  }
+
+  /**
+   * Padding {@code 'same'} as Keras and TensorFlow pool: {@code ceil(in / stride)} outputs per
+   * axis, the odd padding cell at the end, padding never counted by the average (TensorFlow
+   * excludes it).
+   */
+  public static PoolParams same(Kind kind, int[] kernel, int[] stride, int[] inputSize) {
+    int r = kernel.length;
+    if (stride.length != r || inputSize.length != r) {
+      throw new IllegalArgumentException("pooling: kernel, stride and inputSize must have equal lengths");
+    }
+    int[] begin = new int[r];
+    int[] end = new int[r];
+    for (int i = 0; i < r; i++) {
+      if (stride[i] < 1) {
+        throw new IllegalArgumentException("pooling: invalid stride " + Arrays.toString(stride));
+      }
+      int out = (inputSize[i] + stride[i] - 1) / stride[i];
+      int total = Math.max((out - 1) * stride[i] + kernel[i] - inputSize[i], 0);
+      begin[i] = total / 2;
+      end[i] = total - begin[i];
+    }
+    return new PoolParams(kind, kernel, stride, begin, end, false);
+  }
+
+  /**
+   * The default destination shape of max-unpooling a pooled tensor {@code (N, C, out...)}, as
+   * PyTorch's {@code MaxUnpool2d}: {@code (out - 1) · stride - padBegin - padEnd + kernel} per axis.
+   */
+  public Shape unpoolShape(Shape pooled) {
+    int r = spatialRank();
+    if (pooled.rank() != r + 2) {
+      throw new IllegalArgumentException("max unpooling: source " + pooled + " must have rank " + (r + 2));
+    }
+    int[] d = pooled.dims();
+    for (int i = 0; i < r; i++) {
+      d[2 + i] = (pooled.dim(2 + i) - 1) * stride[i] - padBegin[i] - padEnd[i] + kernel[i];
+    }
+    return Shape.of(d);
+  }
+
   public int spatialRank() {
     return kernel.length;
   }

@@ -5,11 +5,19 @@ import java.util.SplittableRandom;
 /**
  * How a parameter slice starts. Fan-in and fan-out follow Keras: for a weight of shape {@code (O,
  * I, k...)} fan-in is {@code I · Πk} and fan-out {@code O · Πk}; for {@code (O, K)} they are K and O.
+ *
+ * <p>These constants keep their original draws so that existing seeds reproduce. {@link #HE_NORMAL}
+ * is PyTorch's {@code kaiming_normal_} (a plain normal), not Keras's {@code he_normal} (a truncated
+ * normal); the full set of Keras initialisers, with their defaults and the PyTorch differences, is
+ * {@link WeightInit}.
  */
 public enum Initializer {
   /** All zeros (biases). */
   ZEROS,
-  /** Normal with mean 0 and standard deviation {@code sqrt(2 / fanIn)} (He et al. 2015). */
+  /**
+   * Normal with mean 0 and standard deviation {@code sqrt(2 / fanIn)} (He et al. 2015), untruncated
+   * as PyTorch's {@code kaiming_normal_}; Keras's truncated form is {@link WeightInit#heNormal()}.
+   */
   HE_NORMAL,
   /** Uniform on {@code [-l, l]} with {@code l = sqrt(6 / (fanIn + fanOut))} (Glorot and Bengio 2010). */
   GLOROT_UNIFORM;

@@ -11,12 +11,16 @@ package dev.fovea.optim;
  *
  * With {@code momentum = 0} this is plain SGD and the velocity is unused. The state is one velocity
  * per parameter, laid out like the parameter vector, so it averages and checkpoints the same way.
+ * Nesterov momentum is {@link Nesterov}.
  *
  * @param learningRate step size, > 0
  * @param momentum in [0, 1)
  * @param weightDecay L2 coefficient, ≥ 0
  */
-public record Sgd(double learningRate, double momentum, double weightDecay) {
+public record Sgd(double learningRate, double momentum, double weightDecay) implements Optimizer {
+
+  /** Learning rate 0.01 (Keras's default; PyTorch has none), no momentum, no weight decay. */
+  public static final Sgd DEFAULTS = new Sgd(0.01, 0, 0);
 
   public Sgd {
     if (!(learningRate > 0)) {
@@ -30,13 +34,28 @@ public record Sgd(double learningRate, double momentum, double weightDecay) {
     }
   }
 
+  public Sgd withLearningRate(double rate) {
+    return new Sgd(rate, momentum, weightDecay);
+  }
+
   /** Applies one update to {@code params} in place; {@code velocity} is the optimizer state. */
   public void step(float[] params, float[] grads, float[] velocity) {
+    step(params, grads, velocity, 1, learningRate);
+  }
+
+  @Override
+  public int stateSize(int paramCount) {
+    return paramCount;
+  }
+
+  /** One update at {@code rate}; the step number is unused. */
+  @Override
+  public void step(float[] params, float[] grads, float[] velocity, long step, double rate) {
     if (params.length != grads.length || params.length != velocity.length) {
       throw new IllegalArgumentException("sgd: params, grads and velocity differ in length: "
           + params.length + ", " + grads.length + ", " + velocity.length);
     }
-    float lr = (float) learningRate;
+    float lr = (float) rate;
     float mu = (float) momentum;
     float wd = (float) weightDecay;
     if (mu == 0f) {

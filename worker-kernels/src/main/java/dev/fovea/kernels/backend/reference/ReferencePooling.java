@@ -103,6 +103,50 @@ final class ReferencePooling {
     dst.copyFrom(y);
   }
 
+  /**
+   * Max pooling that also records, for each destination cell, the index of its first maximum within
+   * its source {@code (n, c)} plane (row-major over the spatial axes, PyTorch's {@code
+   * return_indices=True}). {@code dst} and {@code indices} are overwritten.
+   */
+  static void forwardWithIndices(PoolParams p, Tensor src, Tensor dst, int[] indices) {
+    if (p.kind() != PoolParams.Kind.MAX) {
+      throw new IllegalArgumentException("pooling with indices: kind must be MAX, got " + p.kind());
+    }
+    Geo g = geo(p, src.shape());
+    if (!dst.shape().equals(p.outputShape(src.shape()))) {
+      throw new IllegalArgumentException("pooling: dst is " + dst.shape() + ", expected " + p.outputShape(src.shape()));
+    }
+    if (indices.length != dst.size()) {
+      throw new IllegalArgumentException("pooling with indices: indices has " + indices.length + " entries, dst "
+          + dst.size());
+    }
+    double[] x = src.toDoubleArray();
+    double[] y = new double[dst.size()];
+    double[] best = new double[1];
+    int[] arg = new int[1];
+    for (int plane = 0; plane < g.planes; plane++) {
+      int xo = plane * g.inSize();
+      int q = plane * g.outSize();
+      for (int od = 0; od < g.out[0]; od++) {
+        for (int oh = 0; oh < g.out[1]; oh++) {
+          for (int ow = 0; ow < g.out[2]; ow++, q++) {
+            best[0] = Double.NEGATIVE_INFINITY;
+            arg[0] = -1;
+            window(p, g, od, oh, ow, i -> {
+              if (x[xo + i] > best[0] || arg[0] < 0) {
+                best[0] = x[xo + i];
+                arg[0] = i;
+              }
+            });
+            y[q] = best[0];
+            indices[q] = arg[0];
+          }
+        }
+      }
+    }
+    dst.copyFrom(y);
+  }
+
   static void backward(PoolParams p, Tensor src, Tensor diffDst, Tensor diffSrc) {
     Geo g = geo(p, src.shape());
     if (!diffSrc.shape().equals(src.shape())) {

@@ -119,4 +119,33 @@ class ReferenceConvolutionTest {
       assertEquals(2 * once.get(i), twice.get(i), 1e-12);
     }
   }
+
+  /** TensorFlow's 'same': ceil(in / stride) outputs, the odd padding cell at the end. */
+  @Test
+  void samePaddingFollowsTensorFlow() {
+    // in 5, k 3, s 2: out 3, total padding 2 -> 1 / 1
+    ConvParams a = ConvParams.same(new int[] {3}, new int[] {2}, new int[] {1}, new int[] {5}, 1);
+    assertEquals(1, a.padBegin()[0]);
+    assertEquals(1, a.padEnd()[0]);
+    // in 6, k 3, s 2: out 3, total padding 1 -> 0 / 1 (TensorFlow pads the extra cell at the end)
+    ConvParams b = ConvParams.same(new int[] {3, 2}, new int[] {2, 1}, new int[] {1, 1}, new int[] {6, 4}, 1);
+    assertEquals(0, b.padBegin()[0]);
+    assertEquals(1, b.padEnd()[0]);
+    assertEquals(0, b.padBegin()[1]);
+    assertEquals(1, b.padEnd()[1]);
+    assertEquals(Shape.of(1, 8, 3, 4), b.outputShape(Shape.of(1, 3, 6, 4), Shape.of(8, 3, 3, 2)));
+    // dilation 2 on a 3-tap kernel spans 5: total 4 -> 2 / 2 at stride 1
+    ConvParams c = ConvParams.same(new int[] {3}, new int[] {1}, new int[] {2}, new int[] {7}, 1);
+    assertEquals(2, c.padBegin()[0]);
+    assertEquals(2, c.padEnd()[0]);
+    ConvParams v = ConvParams.valid(new int[] {2, 2}, new int[] {1, 1}, 1);
+    assertEquals(Shape.of(1, 8, 2, 2), v.outputShape(Shape.of(1, 3, 6, 4), Shape.of(8, 3, 3, 2)));
+  }
+
+  @Test
+  void samePaddingRejectsInvalidKernel() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> ConvParams.same(new int[] {0}, new int[] {1}, new int[] {1}, new int[] {5}, 1));
+    assertEquals("convolution: invalid kernel [0]", e.getMessage());
+  }
 }

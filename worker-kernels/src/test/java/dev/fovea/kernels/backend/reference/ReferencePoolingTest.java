@@ -81,4 +81,31 @@ class ReferencePoolingTest {
       return dot(dst, r);
     }, 1e-7);
   }
+
+  @Test
+  void globalPoolingByHand() {
+    Tensor src = Tensor.wrap(new double[] {1, 5, 2, 0, -1, -2, -3, -6}, Shape.of(1, 2, 2, 2));
+    Tensor dst = Tensor.zeros(Shape.of(1, 2, 1, 1), DType.FLOAT64);
+    ReferencePooling.forward(PoolParams.global(PoolParams.Kind.MAX, src.shape()), src, dst);
+    assertClose("global max", Tensor.wrap(new double[] {5, -1}, dst.shape()), dst, 0);
+    ReferencePooling.forward(PoolParams.global(PoolParams.Kind.AVG, src.shape()), src, dst);
+    assertClose("global average", Tensor.wrap(new double[] {2, -3}, dst.shape()), dst, 0);
+  }
+
+  @Test
+  void globalPoolingGradients() {
+    for (PoolParams.Kind kind : PoolParams.Kind.values()) {
+      for (Shape s : new Shape[] {Shape.of(2, 3, 5), Shape.of(2, 2, 3, 4), Shape.of(1, 2, 2, 3, 2)}) {
+        gradientMatchesFiniteDifferences("global " + kind + " " + s, PoolParams.global(kind, s), s);
+      }
+    }
+  }
+
+  @Test
+  void samePaddingFollowsTensorFlow() {
+    // in 5, k 2, s 2 -> 3 outputs; total padding 1 at the end
+    PoolParams p = PoolParams.same(PoolParams.Kind.MAX, new int[] {2, 3}, new int[] {2, 1}, new int[] {5, 4});
+    assertTrue(p.padBegin()[0] == 0 && p.padEnd()[0] == 1 && p.padBegin()[1] == 1 && p.padEnd()[1] == 1);
+    org.junit.jupiter.api.Assertions.assertEquals(Shape.of(1, 1, 3, 4), p.outputShape(Shape.of(1, 1, 5, 4)));
+  }
 }
