@@ -22,7 +22,8 @@ public final class SparkSessions {
     if (master != null) {
       conf.setMaster(master);
     } else if (!conf.contains("spark.master")) {
-      conf.setMaster("local[" + workers + "]");
+      // local[N, F]: N task slots, and a failed task is retried up to F times as on a cluster
+      conf.setMaster("local[" + workers + ",4]");
       conf.setIfMissing("spark.driver.host", "127.0.0.1");
       conf.setIfMissing("spark.driver.bindAddress", "127.0.0.1");
       conf.setIfMissing("spark.ui.enabled", "false");

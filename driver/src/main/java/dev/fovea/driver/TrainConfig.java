@@ -23,10 +23,17 @@ package dev.fovea.driver;
  *     none is set
  * @param threadsPerWorker native threads per training task; 0 means {@code spark.task.cpus}
  * @param shardCount shard files per shard set; 0 chooses 4 per worker, at least 8
+ * @param checkpointEvery write a checkpoint every this many rounds (and at each epoch end); 0 only
+ *     at epoch ends
+ * @param resume continue from the newest checkpoint in {@code <out>/checkpoints}
+ * @param injectFault for fault tests: {@code ROUND:WORKER} makes that worker's task fail on its
+ *     first attempt in that (1-based) round; {@code driver:ROUND} makes the driver die right after
+ *     that round (and its checkpoint, if one is due); null for none
  */
 public record TrainConfig(String data, String shards, String out, String model, int workers, int batch,
     int stepsPerRound, int epochs, double learningRate, double momentum, double weightDecay, long seed,
-    String backend, String master, int threadsPerWorker, int shardCount) {
+    String backend, String master, int threadsPerWorker, int shardCount, int checkpointEvery, boolean resume,
+    String injectFault) implements java.io.Serializable {
 
   /** Where Debian's {@code dataset-fashion-mnist} package installs the data. */
   public static final String DEFAULT_DATA = "/usr/share/datasets/fashion-mnist";
@@ -41,6 +48,10 @@ public record TrainConfig(String data, String shards, String out, String model, 
     require(weightDecay >= 0, "--weight-decay", weightDecay, "must be >= 0");
     require(threadsPerWorker >= 0, "--threads", threadsPerWorker, "must be >= 0");
     require(shardCount >= 0, "--shard-count", shardCount, "must be >= 0");
+    require(checkpointEvery >= 0, "--checkpoint-every", checkpointEvery, "must be >= 0");
+    require(out != null && !out.isBlank(), "--out", out, "must name a folder");
+    require(injectFault == null || injectFault.matches("(\\d+|driver):\\d+"), "--inject-fault",
+        injectFault, "must be ROUND:WORKER or driver:ROUND");
   }
 
   private static void require(boolean ok, String flag, Object value, String rule) {
@@ -51,7 +62,17 @@ public record TrainConfig(String data, String shards, String out, String model, 
 
   /** The defaults: LeNet on Fashion-MNIST with 2 workers in local mode. */
   public static TrainConfig defaults() {
-    return new TrainConfig(DEFAULT_DATA, null, "out", "lenet", 2, 32, 8, 3, 0.01, 0.9, 0.0, 42, "auto", null, 0, 0);
+    return new Builder().build();
+  }
+
+  /** A builder starting from the defaults; the notebook-friendly way to make a configuration. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** A builder starting from this configuration. */
+  public Builder toBuilder() {
+    return new Builder(this);
   }
 
   /** The shard root: {@link #shards} when set, else {@code <out>/shards}. */
@@ -59,63 +80,212 @@ public record TrainConfig(String data, String shards, String out, String model, 
     return shards != null ? shards : out + "/shards";
   }
 
+  /** Where checkpoints go: {@code <out>/checkpoints}. */
+  public String checkpointDir() {
+    return out + "/checkpoints";
+  }
+
+  /**
+   * The settings that decide a run's parameters; a checkpoint resumes only under the same
+   * identity.
+   */
+  public String identity() {
+    return "model=" + model + " workers=" + workers + " batch=" + batch + " steps_per_round=" + stepsPerRound
+        + " lr=" + learningRate + " momentum=" + momentum + " weight_decay=" + weightDecay + " seed=" + seed;
+  }
+
   public TrainConfig withData(String v) {
-    return new TrainConfig(v, shards, out, model, workers, batch, stepsPerRound, epochs, learningRate, momentum,
-        weightDecay, seed, backend, master, threadsPerWorker, shardCount);
+    return toBuilder().data(v).build();
   }
 
   public TrainConfig withShards(String v) {
-    return new TrainConfig(data, v, out, model, workers, batch, stepsPerRound, epochs, learningRate, momentum,
-        weightDecay, seed, backend, master, threadsPerWorker, shardCount);
+    return toBuilder().shards(v).build();
   }
 
   public TrainConfig withOut(String v) {
-    return new TrainConfig(data, shards, v, model, workers, batch, stepsPerRound, epochs, learningRate, momentum,
-        weightDecay, seed, backend, master, threadsPerWorker, shardCount);
+    return toBuilder().out(v).build();
   }
 
   public TrainConfig withWorkers(int v) {
-    return new TrainConfig(data, shards, out, model, v, batch, stepsPerRound, epochs, learningRate, momentum,
-        weightDecay, seed, backend, master, threadsPerWorker, shardCount);
+    return toBuilder().workers(v).build();
   }
 
   public TrainConfig withBatch(int v) {
-    return new TrainConfig(data, shards, out, model, workers, v, stepsPerRound, epochs, learningRate, momentum,
-        weightDecay, seed, backend, master, threadsPerWorker, shardCount);
+    return toBuilder().batch(v).build();
   }
 
   public TrainConfig withStepsPerRound(int v) {
-    return new TrainConfig(data, shards, out, model, workers, batch, v, epochs, learningRate, momentum,
-        weightDecay, seed, backend, master, threadsPerWorker, shardCount);
+    return toBuilder().stepsPerRound(v).build();
   }
 
   public TrainConfig withEpochs(int v) {
-    return new TrainConfig(data, shards, out, model, workers, batch, stepsPerRound, v, learningRate, momentum,
-        weightDecay, seed, backend, master, threadsPerWorker, shardCount);
+    return toBuilder().epochs(v).build();
   }
 
   public TrainConfig withOptimizer(double lr, double mom, double wd) {
-    return new TrainConfig(data, shards, out, model, workers, batch, stepsPerRound, epochs, lr, mom, wd, seed,
-        backend, master, threadsPerWorker, shardCount);
+    return toBuilder().learningRate(lr).momentum(mom).weightDecay(wd).build();
   }
 
   public TrainConfig withSeed(long v) {
-    return new TrainConfig(data, shards, out, model, workers, batch, stepsPerRound, epochs, learningRate, momentum,
-        weightDecay, v, backend, master, threadsPerWorker, shardCount);
+    return toBuilder().seed(v).build();
   }
 
   public TrainConfig withBackend(String v) {
-    return new TrainConfig(data, shards, out, model, workers, batch, stepsPerRound, epochs, learningRate, momentum,
-        weightDecay, seed, v, master, threadsPerWorker, shardCount);
+    return toBuilder().backend(v).build();
   }
 
   public TrainConfig withMaster(String v) {
-    return new TrainConfig(data, shards, out, model, workers, batch, stepsPerRound, epochs, learningRate, momentum,
-        weightDecay, seed, backend, v, threadsPerWorker, shardCount);
+    return toBuilder().master(v).build();
   }
 
   public TrainConfig withShardCount(int v) {
-    return new TrainConfig(data, shards, out, model, workers, batch, stepsPerRound, epochs, learningRate, momentum,
-        weightDecay, seed, backend, master, threadsPerWorker, v);
+    return toBuilder().shardCount(v).build();
+  }
+
+  /** Mutable builder with the one default of every setting; {@link #build()} validates. */
+  public static final class Builder {
+    private String data = DEFAULT_DATA;
+    private String shards;
+    private String out = "out";
+    private String model = "lenet";
+    private int workers = 2;
+    private int batch = 32;
+    private int stepsPerRound = 8;
+    private int epochs = 3;
+    private double learningRate = 0.01;
+    private double momentum = 0.9;
+    private double weightDecay = 0;
+    private long seed = 42;
+    private String backend = "auto";
+    private String master;
+    private int threadsPerWorker;
+    private int shardCount;
+    private int checkpointEvery = 50;
+    private boolean resume;
+    private String injectFault;
+
+    Builder() {}
+
+    Builder(TrainConfig c) {
+      data = c.data;
+      shards = c.shards;
+      out = c.out;
+      model = c.model;
+      workers = c.workers;
+      batch = c.batch;
+      stepsPerRound = c.stepsPerRound;
+      epochs = c.epochs;
+      learningRate = c.learningRate;
+      momentum = c.momentum;
+      weightDecay = c.weightDecay;
+      seed = c.seed;
+      backend = c.backend;
+      master = c.master;
+      threadsPerWorker = c.threadsPerWorker;
+      shardCount = c.shardCount;
+      checkpointEvery = c.checkpointEvery;
+      resume = c.resume;
+      injectFault = c.injectFault;
+    }
+
+    public Builder data(String v) {
+      data = v;
+      return this;
+    }
+
+    public Builder shards(String v) {
+      shards = v;
+      return this;
+    }
+
+    public Builder out(String v) {
+      out = v;
+      return this;
+    }
+
+    public Builder model(String v) {
+      model = v;
+      return this;
+    }
+
+    public Builder workers(int v) {
+      workers = v;
+      return this;
+    }
+
+    public Builder batch(int v) {
+      batch = v;
+      return this;
+    }
+
+    public Builder stepsPerRound(int v) {
+      stepsPerRound = v;
+      return this;
+    }
+
+    public Builder epochs(int v) {
+      epochs = v;
+      return this;
+    }
+
+    public Builder learningRate(double v) {
+      learningRate = v;
+      return this;
+    }
+
+    public Builder momentum(double v) {
+      momentum = v;
+      return this;
+    }
+
+    public Builder weightDecay(double v) {
+      weightDecay = v;
+      return this;
+    }
+
+    public Builder seed(long v) {
+      seed = v;
+      return this;
+    }
+
+    public Builder backend(String v) {
+      backend = v;
+      return this;
+    }
+
+    public Builder master(String v) {
+      master = v;
+      return this;
+    }
+
+    public Builder threadsPerWorker(int v) {
+      threadsPerWorker = v;
+      return this;
+    }
+
+    public Builder shardCount(int v) {
+      shardCount = v;
+      return this;
+    }
+
+    public Builder checkpointEvery(int v) {
+      checkpointEvery = v;
+      return this;
+    }
+
+    public Builder resume(boolean v) {
+      resume = v;
+      return this;
+    }
+
+    public Builder injectFault(String v) {
+      injectFault = v;
+      return this;
+    }
+
+    public TrainConfig build() {
+      return new TrainConfig(data, shards, out, model, workers, batch, stepsPerRound, epochs, learningRate, momentum,
+          weightDecay, seed, backend, master, threadsPerWorker, shardCount, checkpointEvery, resume, injectFault);
+    }
   }
 }

@@ -9,6 +9,8 @@ import dev.fovea.data.shard.Manifest;
 import dev.fovea.data.shard.SampleBlock;
 import dev.fovea.data.shard.ShardReader;
 import dev.fovea.driver.averaging.Averager;
+import dev.fovea.driver.checkpoint.Checkpoint;
+import dev.fovea.driver.checkpoint.CheckpointStore;
 import dev.fovea.driver.worker.Evaluation;
 import dev.fovea.driver.worker.RoundResult;
 import dev.fovea.driver.worker.RoundTask;
@@ -32,6 +34,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.SparkEnv;
+import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -44,7 +47,9 @@ import org.apache.spark.storage.StorageLevel;
  * <p>Each of N partitions holds one worker's slice of the training shards, read once by the
  * executor and cached. Each round broadcasts (parameters, velocity), lets every partition train k
  * minibatches from its slice ({@link RoundTask}), sums the results with {@code treeAggregate} and
- * averages them on the driver ({@link Averager}). At each epoch end the test set is evaluated by a
+ * averages them on the driver ({@link Averager}). A checkpoint is written every {@code
+ * checkpointEvery} rounds and at each epoch end; {@code resume} continues from the newest one with
+ * exactly the parameters of the uninterrupted run. At each epoch end the test set is evaluated by a
  * distributed forward pass. The history is rewritten, atomically, at each epoch end. Outputs: {@code model.fovea}, {@code summary.json}, {@code
  * history.jsonl} in {@link TrainConfig#out()}.
  */
@@ -85,50 +90,78 @@ public final class TrainingRun {
     JavaRDD<SampleBlock> trainSlices = slices(jsc, hadoop, data.trainDir(), train, c.workers(), "train");
     JavaRDD<SampleBlock> testSlices = slices(jsc, hadoop, data.testDir(), data.test(), c.workers(), "test");
 
-    float[] params = net.layout().initialize(c.seed());
-    TrainState state = new TrainState(params, new float[params.length]);
+    CheckpointStore checkpoints = new CheckpointStore(hadoop, c.checkpointDir());
+    TrainState state;
+    long round = 0;
+    int firstEpoch = 0;
+    int firstRound = 0;
+    StringBuilder history = new StringBuilder();
+    if (c.resume()) {
+      Checkpoint cp = checkpoints.latest(w -> log.accept("warning: " + w));
+      if (cp == null) {
+        throw new IllegalArgumentException("--resume: no checkpoint in " + c.checkpointDir());
+      }
+      if (!cp.config().equals(c.identity())) {
+        throw new IllegalArgumentException("--resume: the checkpoint in " + c.checkpointDir() + " belongs to another "
+            + "configuration (" + cp.config() + "), not " + c.identity());
+      }
+      state = new TrainState(cp.params(), cp.velocity());
+      round = cp.round();
+      firstEpoch = cp.epoch();
+      firstRound = cp.roundInEpoch();
+      history.append(cp.history());
+      log.accept("resuming after round " + round + " (epoch " + (firstEpoch + 1) + ", round " + (firstRound + 1)
+          + " next) from " + checkpoints.latestPath());
+    } else {
+      float[] params = net.layout().initialize(c.seed());
+      state = new TrainState(params, new float[params.length]);
+    }
     log.accept(String.format("model %s: %,d parameters; %d workers x batch %d, %d steps per round, %d rounds per epoch;"
-        + " backend %s", c.model(), params.length, c.workers(), c.batch(), c.stepsPerRound(), plan.roundsPerEpoch(),
-        backend));
+        + " backend %s", c.model(), state.params.length, c.workers(), c.batch(), c.stepsPerRound(),
+        plan.roundsPerEpoch(), backend));
 
     Outputs out = new Outputs(hadoop, c.out());
     long trainNanos = 0;
     long trainImages = 0;
-    long round = 0;
     TreeSet<String> executors = new TreeSet<>();
     Evaluation eval = null;
-    StringBuilder history = new StringBuilder();
     try {
-      for (int epoch = 0; epoch < c.epochs(); epoch++) {
+      for (int epoch = firstEpoch; epoch < c.epochs(); epoch++) {
         double epochLoss = 0;
         long epochSamples = 0;
         int rounds = plan.roundsPerEpoch();
         int reportEvery = Math.max(1, rounds / 10);
-        for (int r = 0; r < rounds; r++) {
+        for (int r = epoch == firstEpoch ? firstRound : 0; r < rounds; r++) {
           long t0 = System.nanoTime();
           jsc.setJobGroup("fovea-train", "epoch " + (epoch + 1) + " · round " + (r + 1), false);
           Broadcast<TrainState> shipped = jsc.broadcast(state);
           RoundTask task = new RoundTask(c.model(), classes, plan, normalizer, c.learningRate(), c.momentum(),
               c.weightDecay(), epoch, r, backend, threads);
+          int faultWorker = faultWorker(c, round + 1);
           Averager sum = trainSlices
               .mapPartitionsWithIndex((w, it) -> {
+                if (w == faultWorker && TaskContext.get().attemptNumber() == 0) {
+                  throw new IllegalStateException("injected fault: worker " + w + ", first attempt");
+                }
                 RoundResult res = task.run(w, it.next(), shipped.value());
                 res.executorId = SparkEnv.get().executorId();
                 return Collections.singletonList(res).iterator();
               }, true)
               .treeAggregate(new Averager(), Averager::add, Averager::merge, 2);
           shipped.destroy();
-          state = sum.average();
           long dt = System.nanoTime() - t0;
+          double loss = sum.lossSum / sum.samples;
+          if (!Double.isFinite(loss)) {
+            String last = checkpoints.latestPath();
+            throw new IllegalStateException("training diverged: loss " + loss + " in round " + (round + 1)
+                + " (epoch " + (epoch + 1) + "); last good checkpoint: " + (last == null ? "none" : last)
+                + "; try a lower --lr");
+          }
+          state = sum.average();
           trainNanos += dt;
           trainImages += sum.samples;
           round++;
           executors.addAll(sum.executors);
-          double loss = sum.lossSum / sum.samples;
-          if (!Double.isFinite(loss)) {
-            throw new IllegalStateException("training diverged: loss " + loss + " in round " + round
-                + " (epoch " + (epoch + 1) + "); try a lower --lr");
-          }
           epochLoss += sum.lossSum;
           epochSamples += sum.samples;
           ObjectNode h = JSON.createObjectNode();
@@ -139,7 +172,17 @@ public final class TrainingRun {
           h.put("seconds", dt / 1e9);
           h.put("compute_seconds", sum.maxComputeNanos / 1e9);
           history.append(JSON.writeValueAsString(h)).append('\n');
-          if ((r + 1) % reportEvery == 0 || r == rounds - 1) {
+          boolean epochEnd = r == rounds - 1;
+          if (epochEnd || c.checkpointEvery() > 0 && round % c.checkpointEvery() == 0) {
+            int nextEpoch = epochEnd ? epoch + 1 : epoch;
+            int nextRound = epochEnd ? 0 : r + 1;
+            checkpoints.save(new Checkpoint(round, nextEpoch, nextRound, c.identity(), history.toString(),
+                state.params, state.velocity));
+          }
+          if (c.injectFault() != null && c.injectFault().equals("driver:" + round)) {
+            throw new InjectedDriverFault("injected fault: the driver dies after round " + round);
+          }
+          if ((r + 1) % reportEvery == 0 || epochEnd) {
             log.accept(String.format("epoch %d/%d · round %d/%d · loss %.4f · %,.0f images/s", epoch + 1, c.epochs(),
                 r + 1, rounds, loss, trainImages / (trainNanos / 1e9)));
           }
@@ -148,20 +191,42 @@ public final class TrainingRun {
         out.writeAtomically("history.jsonl", history.toString().getBytes(StandardCharsets.UTF_8));
         eval = evaluate(jsc, testSlices, c, classes, normalizer, backend, threads, state.params);
         log.accept(String.format("epoch %d/%d done · train loss %.4f · test accuracy %.4f · test loss %.4f",
-            epoch + 1, c.epochs(), epochLoss / epochSamples, eval.accuracy(), eval.meanLoss()));
+            epoch + 1, c.epochs(), epochSamples == 0 ? Double.NaN : epochLoss / epochSamples, eval.accuracy(),
+            eval.meanLoss()));
       }
     } catch (IOException e) {
       throw new IllegalStateException(c.out() + ": cannot write history: " + e.getMessage(), e);
+    }
+    if (eval == null) {
+      eval = evaluate(jsc, testSlices, c, classes, normalizer, backend, threads, state.params);
     }
     trainSlices.unpersist(false);
     testSlices.unpersist(false);
 
     double wall = (System.nanoTime() - wallStart) / 1e9;
     Result result = new Result(eval.accuracy(), eval.meanLoss(), c.epochs(), c.workers(), backend,
-        trainImages / (trainNanos / 1e9), wall, round, state.params, new ArrayList<>(executors));
+        trainNanos == 0 ? 0 : trainImages / (trainNanos / 1e9), wall, round, state.params, new ArrayList<>(executors));
     out.writeModel(c, train, result, classes);
     out.writeSummary(c, result);
     return result;
+  }
+
+  /** The simulated death of the driver ({@code --inject-fault driver:ROUND}). */
+  public static final class InjectedDriverFault extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    InjectedDriverFault(String message) {
+      super(message);
+    }
+  }
+
+  /** The worker whose task fails on its first attempt in {@code round} (1-based), or -1. */
+  private static int faultWorker(TrainConfig c, long round) {
+    if (c.injectFault() == null || c.injectFault().startsWith("driver:")) {
+      return -1;
+    }
+    String[] parts = c.injectFault().split(":");
+    return Long.parseLong(parts[0]) == round ? Integer.parseInt(parts[1]) : -1;
   }
 
   /** N cached partitions, partition w holding worker w's contiguous slice of the shard set. */

@@ -81,10 +81,22 @@ public final class Fovea implements Callable<Integer> {
     @Option(names = "--shard-count", description = "shard files per set; 0 = automatic (default: 0)")
     int shardCount = D.shardCount();
 
+    @Option(names = "--checkpoint-every", paramLabel = "M", description = "checkpoint every M rounds and at each "
+        + "epoch end; 0 = epoch ends only (default: ${DEFAULT-VALUE})")
+    int checkpointEvery = D.checkpointEvery();
+
+    @Option(names = "--resume", description = "continue from the newest checkpoint in <out>/checkpoints")
+    boolean resume;
+
+    @Option(names = "--inject-fault", paramLabel = "ROUND:WORKER", hidden = true,
+        description = "for fault tests: fail that worker's first attempt in that round")
+    String injectFault;
+
     @Override
     public Integer call() {
-      TrainConfig c = new TrainConfig("none".equals(data) ? null : data, shards, out, model, workers, batch, steps, epochs, lr, momentum,
-          weightDecay, seed, backend, master, threads, shardCount);
+      TrainConfig c = new TrainConfig("none".equals(data) ? null : data, shards, out, model, workers, batch, steps,
+          epochs, lr, momentum, weightDecay, seed, backend, master, threads, shardCount, checkpointEvery, resume,
+          injectFault);
       dev.fovea.nn.Zoo.build(model, dev.fovea.kernels.Shape.of(1, 28, 28), 10); // unknown model: fail before Spark
       SparkSession spark = SparkSessions.create("fovea train", master, workers);
       try {
