@@ -22,6 +22,8 @@ public final class FoveaKryoRegistrator implements KryoRegistrator {
     kryo.register(TrainState.class);
     kryo.register(RoundResult.class);
     kryo.register(Averager.class);
+    kryo.register(dev.fovea.driver.averaging.ShardedReduce.Partial.class);
+    kryo.register(dev.fovea.driver.averaging.ShardedReduce.SliceCopy.class);
     kryo.register(Evaluation.class);
     kryo.register(SampleBlock.class);
     kryo.register(ShardWriter.ShardResult.class);

@@ -26,6 +26,8 @@ package dev.fovea.driver;
  * @param checkpointEvery write a checkpoint every this many rounds (and at each epoch end); 0 only
  *     at epoch ends
  * @param resume continue from the newest checkpoint in {@code <out>/checkpoints}
+ * @param averaging {@code tree} (treeAggregate through the driver) or {@code sharded} (reduce-scatter
+ *     and all-gather through the shuffle; the vector never passes through the driver)
  * @param injectFault for fault tests: {@code ROUND:WORKER} makes that worker's task fail on its
  *     first attempt in that (1-based) round; {@code driver:ROUND} makes the driver die right after
  *     that round (and its checkpoint, if one is due); null for none
@@ -33,7 +35,7 @@ package dev.fovea.driver;
 public record TrainConfig(String data, String shards, String out, String model, int workers, int batch,
     int stepsPerRound, int epochs, double learningRate, double momentum, double weightDecay, long seed,
     String backend, String master, int threadsPerWorker, int shardCount, int checkpointEvery, boolean resume,
-    String injectFault) implements java.io.Serializable {
+    String averaging, String injectFault) implements java.io.Serializable {
 
   /** Where Debian's {@code dataset-fashion-mnist} package installs the data. */
   public static final String DEFAULT_DATA = "/usr/share/datasets/fashion-mnist";
@@ -50,6 +52,8 @@ public record TrainConfig(String data, String shards, String out, String model, 
     require(shardCount >= 0, "--shard-count", shardCount, "must be >= 0");
     require(checkpointEvery >= 0, "--checkpoint-every", checkpointEvery, "must be >= 0");
     require(out != null && !out.isBlank(), "--out", out, "must name a folder");
+    require("tree".equals(averaging) || "sharded".equals(averaging), "--averaging", averaging,
+        "must be tree or sharded");
     require(injectFault == null || injectFault.matches("(\\d+|driver):\\d+"), "--inject-fault",
         injectFault, "must be ROUND:WORKER or driver:ROUND");
   }
@@ -162,6 +166,7 @@ public record TrainConfig(String data, String shards, String out, String model, 
     private int shardCount;
     private int checkpointEvery = 50;
     private boolean resume;
+    private String averaging = "tree";
     private String injectFault;
 
     Builder() {}
@@ -185,6 +190,7 @@ public record TrainConfig(String data, String shards, String out, String model, 
       shardCount = c.shardCount;
       checkpointEvery = c.checkpointEvery;
       resume = c.resume;
+      averaging = c.averaging;
       injectFault = c.injectFault;
     }
 
@@ -278,6 +284,11 @@ public record TrainConfig(String data, String shards, String out, String model, 
       return this;
     }
 
+    public Builder averaging(String v) {
+      averaging = v;
+      return this;
+    }
+
     public Builder injectFault(String v) {
       injectFault = v;
       return this;
@@ -285,7 +296,7 @@ public record TrainConfig(String data, String shards, String out, String model, 
 
     public TrainConfig build() {
       return new TrainConfig(data, shards, out, model, workers, batch, stepsPerRound, epochs, learningRate, momentum,
-          weightDecay, seed, backend, master, threadsPerWorker, shardCount, checkpointEvery, resume, injectFault);
+          weightDecay, seed, backend, master, threadsPerWorker, shardCount, checkpointEvery, resume, averaging, injectFault);
     }
   }
 }

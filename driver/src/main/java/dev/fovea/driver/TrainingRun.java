@@ -9,6 +9,8 @@ import dev.fovea.data.shard.Manifest;
 import dev.fovea.data.shard.SampleBlock;
 import dev.fovea.data.shard.ShardReader;
 import dev.fovea.driver.averaging.Averager;
+import dev.fovea.driver.averaging.RoundEngine;
+import dev.fovea.driver.averaging.RoundMetrics;
 import dev.fovea.driver.checkpoint.Checkpoint;
 import dev.fovea.driver.checkpoint.CheckpointStore;
 import dev.fovea.driver.worker.Evaluation;
@@ -45,9 +47,10 @@ import org.apache.spark.storage.StorageLevel;
  * A training run on Spark: rounds of parameter-averaged data-parallel SGD.
  *
  * <p>Each of N partitions holds one worker's slice of the training shards, read once by the
- * executor and cached. Each round broadcasts (parameters, velocity), lets every partition train k
- * minibatches from its slice ({@link RoundTask}), sums the results with {@code treeAggregate} and
- * averages them on the driver ({@link Averager}). A checkpoint is written every {@code
+ * executor and cached. Each round ships (parameters, velocity) to every partition, lets it train k
+ * minibatches from its slice ({@link RoundTask}) and averages the results, by the strategy the
+ * configuration names ({@link RoundEngine}): tree aggregation through the driver ({@link Averager})
+ * or a sharded reduce through the shuffle. A checkpoint is written every {@code
  * checkpointEvery} rounds and at each epoch end; {@code resume} continues from the newest one with
  * exactly the parameters of the uninterrupted run. At each epoch end the test set is evaluated by a
  * distributed forward pass. The history is rewritten, atomically, at each epoch end. Outputs: {@code model.fovea}, {@code summary.json}, {@code
@@ -121,6 +124,7 @@ public final class TrainingRun {
         plan.roundsPerEpoch(), backend));
 
     Outputs out = new Outputs(hadoop, c.out());
+    RoundEngine engine = RoundEngine.create(c.averaging(), jsc, state, c.workers());
     long trainNanos = 0;
     long trainImages = 0;
     TreeSet<String> executors = new TreeSet<>();
@@ -133,51 +137,39 @@ public final class TrainingRun {
         int reportEvery = Math.max(1, rounds / 10);
         for (int r = epoch == firstEpoch ? firstRound : 0; r < rounds; r++) {
           long t0 = System.nanoTime();
-          jsc.setJobGroup("fovea-train", "epoch " + (epoch + 1) + " · round " + (r + 1), false);
-          Broadcast<TrainState> shipped = jsc.broadcast(state);
+          jsc.setJobGroup("fovea-round-" + (round + 1), "epoch " + (epoch + 1) + " · round " + (r + 1), false);
           RoundTask task = new RoundTask(c.model(), classes, plan, normalizer, c.learningRate(), c.momentum(),
               c.weightDecay(), epoch, r, backend, threads);
-          int faultWorker = faultWorker(c, round + 1);
-          Averager sum = trainSlices
-              .mapPartitionsWithIndex((w, it) -> {
-                if (w == faultWorker && TaskContext.get().attemptNumber() == 0) {
-                  throw new IllegalStateException("injected fault: worker " + w + ", first attempt");
-                }
-                RoundResult res = task.run(w, it.next(), shipped.value());
-                res.executorId = SparkEnv.get().executorId();
-                return Collections.singletonList(res).iterator();
-              }, true)
-              .treeAggregate(new Averager(), Averager::add, Averager::merge, 2);
-          shipped.destroy();
+          RoundMetrics sum = engine.round(trainSlices, task, faultWorker(c, round + 1));
           long dt = System.nanoTime() - t0;
-          double loss = sum.lossSum / sum.samples;
+          double loss = sum.lossSum() / sum.samples();
           if (!Double.isFinite(loss)) {
             String last = checkpoints.latestPath();
             throw new IllegalStateException("training diverged: loss " + loss + " in round " + (round + 1)
                 + " (epoch " + (epoch + 1) + "); last good checkpoint: " + (last == null ? "none" : last)
                 + "; try a lower --lr");
           }
-          state = sum.average();
           trainNanos += dt;
-          trainImages += sum.samples;
+          trainImages += sum.samples();
           round++;
-          executors.addAll(sum.executors);
-          epochLoss += sum.lossSum;
-          epochSamples += sum.samples;
+          executors.addAll(sum.executors());
+          epochLoss += sum.lossSum();
+          epochSamples += sum.samples();
           ObjectNode h = JSON.createObjectNode();
           h.put("round", round);
           h.put("epoch", epoch + 1);
           h.put("loss", loss);
-          h.put("images", sum.samples);
+          h.put("images", sum.samples());
           h.put("seconds", dt / 1e9);
-          h.put("compute_seconds", sum.maxComputeNanos / 1e9);
+          h.put("compute_seconds", sum.maxComputeNanos() / 1e9);
           history.append(JSON.writeValueAsString(h)).append('\n');
           boolean epochEnd = r == rounds - 1;
           if (epochEnd || c.checkpointEvery() > 0 && round % c.checkpointEvery() == 0) {
             int nextEpoch = epochEnd ? epoch + 1 : epoch;
             int nextRound = epochEnd ? 0 : r + 1;
+            TrainState now = engine.state();
             checkpoints.save(new Checkpoint(round, nextEpoch, nextRound, c.identity(), history.toString(),
-                state.params, state.velocity));
+                now.params, now.velocity));
           }
           if (c.injectFault() != null && c.injectFault().equals("driver:" + round)) {
             throw new InjectedDriverFault("injected fault: the driver dies after round " + round);
@@ -189,7 +181,7 @@ public final class TrainingRun {
         }
         // rewritten whole at each epoch end: works on every file system, S3 included (no append)
         out.writeAtomically("history.jsonl", history.toString().getBytes(StandardCharsets.UTF_8));
-        eval = evaluate(jsc, testSlices, c, classes, normalizer, backend, threads, state.params);
+        eval = evaluate(jsc, testSlices, c, classes, normalizer, backend, threads, engine.state().params);
         log.accept(String.format("epoch %d/%d done · train loss %.4f · test accuracy %.4f · test loss %.4f",
             epoch + 1, c.epochs(), epochSamples == 0 ? Double.NaN : epochLoss / epochSamples, eval.accuracy(),
             eval.meanLoss()));
@@ -198,8 +190,10 @@ public final class TrainingRun {
       throw new IllegalStateException(c.out() + ": cannot write history: " + e.getMessage(), e);
     }
     if (eval == null) {
-      eval = evaluate(jsc, testSlices, c, classes, normalizer, backend, threads, state.params);
+      eval = evaluate(jsc, testSlices, c, classes, normalizer, backend, threads, engine.state().params);
     }
+    state = engine.state();
+    engine.close();
     trainSlices.unpersist(false);
     testSlices.unpersist(false);
 

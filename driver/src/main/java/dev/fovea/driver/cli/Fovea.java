@@ -88,6 +88,10 @@ public final class Fovea implements Callable<Integer> {
     @Option(names = "--resume", description = "continue from the newest checkpoint in <out>/checkpoints")
     boolean resume;
 
+    @Option(names = "--averaging", description = "tree (through the driver) or sharded (reduce-scatter and "
+        + "all-gather through Spark's shuffle) (default: ${DEFAULT-VALUE})")
+    String averaging = D.averaging();
+
     @Option(names = "--inject-fault", paramLabel = "ROUND:WORKER", hidden = true,
         description = "for fault tests: fail that worker's first attempt in that round")
     String injectFault;
@@ -96,7 +100,7 @@ public final class Fovea implements Callable<Integer> {
     public Integer call() {
       TrainConfig c = new TrainConfig("none".equals(data) ? null : data, shards, out, model, workers, batch, steps,
           epochs, lr, momentum, weightDecay, seed, backend, master, threads, shardCount, checkpointEvery, resume,
-          injectFault);
+          averaging, injectFault);
       dev.fovea.nn.Zoo.build(model, dev.fovea.kernels.Shape.of(1, 28, 28), 10); // unknown model: fail before Spark
       SparkSession spark = SparkSessions.create("fovea train", master, workers);
       try {

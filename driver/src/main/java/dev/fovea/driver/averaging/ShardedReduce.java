@@ -1,0 +1,204 @@
+package dev.fovea.driver.averaging;
+
+import dev.fovea.data.shard.SampleBlock;
+import dev.fovea.driver.worker.RoundResult;
+import dev.fovea.driver.worker.RoundTask;
+import dev.fovea.driver.worker.TrainState;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.TreeSet;
+import org.apache.spark.HashPartitioner;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.storage.StorageLevel;
+import scala.Tuple2;
+
+/**
+ * Averaging through Spark's shuffle, never through the driver. The state vector (parameters then
+ * velocity) lives as S = N slices in a cached RDD. A round is
+ *
+ * <ol>
+ *   <li>all-gather: every slice is sent to every worker's partition (a shuffle);
+ *   <li>each worker assembles the vector, trains its k minibatches and splits its result into S
+ *       slices; slice i goes to reducer i (reduce-scatter, a second shuffle), together with the
+ *       round's small metrics under key -1;
+ *   <li>reducer i sums slice i over the workers in double and divides: the averaged slice, with its
+ *       part of the optimizer state, stays on that reducer for the next round.
+ * </ol>
+ *
+ * Only the metrics (a few dozen bytes per worker) reach the driver. {@link #state()} gathers the
+ * full vector for checkpoints, evaluation and the final model, and restarts the slice RDD from it,
+ * which also bounds the lineage a lost executor would recompute.
+ */
+public final class ShardedReduce implements RoundEngine {
+  private final JavaSparkContext jsc;
+  private final int workers;
+  private final int slices;
+  private final int params;
+  private JavaPairRDD<Integer, float[]> state;
+  private TrainState gathered;
+
+  public ShardedReduce(JavaSparkContext jsc, TrainState initial, int workers) {
+    this.jsc = jsc;
+    this.workers = workers;
+    this.slices = workers;
+    this.params = initial.params.length;
+    restart(initial);
+  }
+
+  private static int from(int slice, int slices, int length) {
+    return (int) ((long) slice * length / slices);
+  }
+
+  private void restart(TrainState s) {
+    float[] all = new float[2 * params];
+    System.arraycopy(s.params, 0, all, 0, params);
+    System.arraycopy(s.velocity, 0, all, params, params);
+    List<Tuple2<Integer, float[]>> parts = new ArrayList<>();
+    for (int i = 0; i < slices; i++) {
+      parts.add(new Tuple2<>(i, java.util.Arrays.copyOfRange(all, from(i, slices, all.length),
+          from(i + 1, slices, all.length))));
+    }
+    JavaPairRDD<Integer, float[]> fresh = jsc.parallelizePairs(parts, slices)
+        .partitionBy(new HashPartitioner(slices)).persist(StorageLevel.MEMORY_ONLY());
+    fresh.count();
+    if (state != null) {
+      state.unpersist(false);
+    }
+    state = fresh;
+    gathered = s;
+  }
+
+  /** One worker's share of a slice, or (under key -1) its metrics; summed by the reducers. */
+  public static final class Partial implements Serializable {
+    private static final long serialVersionUID = 1L;
+    public double[] sum;
+    public int workers;
+    public double lossSum;
+    public long samples;
+    public long maxComputeNanos;
+    public TreeSet<String> executors = new TreeSet<>();
+
+    /** Combines two partials of the same key. */
+    public Partial merge(Partial o) {
+      Partial p = new Partial();
+      if (sum != null) {
+        p.sum = sum.clone();
+        for (int i = 0; i < p.sum.length; i++) {
+          p.sum[i] += o.sum[i];
+        }
+      }
+      p.workers = workers + o.workers;
+      p.lossSum = lossSum + o.lossSum;
+      p.samples = samples + o.samples;
+      p.maxComputeNanos = Math.max(maxComputeNanos, o.maxComputeNanos);
+      p.executors.addAll(executors);
+      p.executors.addAll(o.executors);
+      return p;
+    }
+  }
+
+  /** A slice of the state on its way to a worker. */
+  public static final class SliceCopy implements Serializable {
+    private static final long serialVersionUID = 1L;
+    public int slice;
+    public float[] values;
+  }
+
+  @Override
+  public RoundMetrics round(JavaRDD<SampleBlock> data, RoundTask task, int faultWorker) {
+    int n = workers;
+    int s = slices;
+    int p = params;
+    JavaPairRDD<Integer, SliceCopy> toWorkers = state.flatMapToPair(t -> {
+      List<Tuple2<Integer, SliceCopy>> out = new ArrayList<>(n);
+      for (int w = 0; w < n; w++) {
+        SliceCopy c = new SliceCopy();
+        c.slice = t._1;
+        c.values = t._2;
+        out.add(new Tuple2<>(w, c));
+      }
+      return out.iterator();
+    }).partitionBy(new HashPartitioner(n));
+    JavaPairRDD<Integer, Partial> partials = data.zipPartitions(toWorkers.values(),
+        (Iterator<SampleBlock> blocks, Iterator<SliceCopy> copies) -> {
+          int w = org.apache.spark.TaskContext.getPartitionId();
+          TreeAggregation.failIfInjected(w, faultWorker);
+          float[] all = new float[2 * p];
+          int seen = 0;
+          while (copies.hasNext()) {
+            SliceCopy c = copies.next();
+            System.arraycopy(c.values, 0, all, from(c.slice, s, all.length), c.values.length);
+            seen++;
+          }
+          if (seen != s) {
+            throw new IllegalStateException("worker " + w + " received " + seen + " of " + s + " slices");
+          }
+          TrainState st = new TrainState(java.util.Arrays.copyOfRange(all, 0, p),
+              java.util.Arrays.copyOfRange(all, p, 2 * p));
+          RoundResult r = task.run(w, blocks.next(), st);
+          List<Tuple2<Integer, Partial>> out = new ArrayList<>(s + 1);
+          for (int i = 0; i < s; i++) {
+            int lo = from(i, s, 2 * p);
+            int hi = from(i + 1, s, 2 * p);
+            Partial part = new Partial();
+            part.sum = new double[hi - lo];
+            for (int j = lo; j < hi; j++) {
+              part.sum[j - lo] = j < p ? r.params[j] : r.velocity[j - p];
+            }
+            part.workers = 1;
+            out.add(new Tuple2<>(i, part));
+          }
+          Partial m = new Partial();
+          m.workers = 1;
+          m.lossSum = r.lossSum;
+          m.samples = r.samples;
+          m.maxComputeNanos = r.computeNanos;
+          m.executors.add(SparkEnv.get().executorId());
+          out.add(new Tuple2<>(-1, m));
+          return out.iterator();
+        }).mapToPair(t -> t);
+    JavaPairRDD<Integer, Partial> reduced = partials.reduceByKey(new HashPartitioner(s), Partial::merge)
+        .persist(StorageLevel.MEMORY_ONLY());
+    List<Partial> metrics = reduced.filter(t -> t._1 < 0).values().collect();
+    Partial m = metrics.get(0);
+    JavaPairRDD<Integer, float[]> next = reduced.filter(t -> t._1 >= 0).mapValues(part -> {
+      float[] avg = new float[part.sum.length];
+      for (int i = 0; i < avg.length; i++) {
+        avg[i] = (float) (part.sum[i] / part.workers);
+      }
+      return avg;
+    }).persist(StorageLevel.MEMORY_ONLY());
+    if (Double.isFinite(m.lossSum)) {
+      next.count();
+      state.unpersist(false);
+      state = next;
+      gathered = null;
+    }
+    reduced.unpersist(false);
+    return new RoundMetrics(m.lossSum, m.samples, m.maxComputeNanos, m.executors);
+  }
+
+  @Override
+  public TrainState state() {
+    if (gathered == null) {
+      float[] all = new float[2 * params];
+      for (Tuple2<Integer, float[]> t : state.collect()) {
+        System.arraycopy(t._2, 0, all, from(t._1, slices, all.length), t._2.length);
+      }
+      // restart from the gathered vector: the lineage a lost executor would recompute stays short
+      restart(new TrainState(java.util.Arrays.copyOfRange(all, 0, params),
+          java.util.Arrays.copyOfRange(all, params, 2 * params)));
+    }
+    return gathered;
+  }
+
+  @Override
+  public void close() {
+    state.unpersist(false);
+  }
+}
