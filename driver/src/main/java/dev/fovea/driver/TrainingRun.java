@@ -13,6 +13,7 @@ import dev.fovea.driver.averaging.RoundEngine;
 import dev.fovea.driver.averaging.RoundMetrics;
 import dev.fovea.driver.checkpoint.Checkpoint;
 import dev.fovea.driver.checkpoint.CheckpointStore;
+import dev.fovea.driver.report.HtmlReport;
 import dev.fovea.driver.worker.Evaluation;
 import dev.fovea.driver.worker.RoundResult;
 import dev.fovea.driver.worker.RoundTask;
@@ -61,17 +62,26 @@ public final class TrainingRun {
 
   private final SparkSession spark;
   private final TrainConfig config;
+  private final Progress progress;
   private final Consumer<String> log;
 
+  /** A run reporting plain lines to {@code log}. */
   public TrainingRun(SparkSession spark, TrainConfig config, Consumer<String> log) {
+    this(spark, config, Progress.lines(log));
+  }
+
+  /** A run reporting to {@code progress}. */
+  public TrainingRun(SparkSession spark, TrainConfig config, Progress progress) {
     this.spark = spark;
     this.config = config;
-    this.log = log;
+    this.progress = progress;
+    this.log = progress::message;
   }
 
   /** What a finished run reports; also written as {@code summary.json}. */
   public record Result(double testAccuracy, double testLoss, int epochs, int workers, String backend,
-      double trainImagesPerSecond, double wallSeconds, long rounds, float[] params, List<String> executors) {}
+      double trainImagesPerSecond, double wallSeconds, long rounds, float[] params, List<String> executors,
+      Evaluation evaluation, List<String> classNames, String history) {}
 
   public Result run() {
     long wallStart = System.nanoTime();
@@ -99,6 +109,7 @@ public final class TrainingRun {
     int firstEpoch = 0;
     int firstRound = 0;
     StringBuilder history = new StringBuilder();
+    StringBuilder epochs = new StringBuilder();
     if (c.resume()) {
       Checkpoint cp = checkpoints.latest(w -> log.accept("warning: " + w));
       if (cp == null) {
@@ -113,6 +124,7 @@ public final class TrainingRun {
       firstEpoch = cp.epoch();
       firstRound = cp.roundInEpoch();
       history.append(cp.history());
+      epochs.append(cp.epochs());
       log.accept("resuming after round " + round + " (epoch " + (firstEpoch + 1) + ", round " + (firstRound + 1)
           + " next) from " + checkpoints.latestPath());
     } else {
@@ -129,12 +141,14 @@ public final class TrainingRun {
     long trainImages = 0;
     TreeSet<String> executors = new TreeSet<>();
     Evaluation eval = null;
+    double lastAccuracy = Double.NaN;
+    long loopStart = System.nanoTime();
+    int roundsThisRun = 0;
     try {
       for (int epoch = firstEpoch; epoch < c.epochs(); epoch++) {
         double epochLoss = 0;
         long epochSamples = 0;
         int rounds = plan.roundsPerEpoch();
-        int reportEvery = Math.max(1, rounds / 10);
         for (int r = epoch == firstEpoch ? firstRound : 0; r < rounds; r++) {
           long t0 = System.nanoTime();
           jsc.setJobGroup("fovea-round-" + (round + 1), "epoch " + (epoch + 1) + " · round " + (r + 1), false);
@@ -164,27 +178,38 @@ public final class TrainingRun {
           h.put("compute_seconds", sum.maxComputeNanos() / 1e9);
           history.append(JSON.writeValueAsString(h)).append('\n');
           boolean epochEnd = r == rounds - 1;
-          if (epochEnd || c.checkpointEvery() > 0 && round % c.checkpointEvery() == 0) {
-            int nextEpoch = epochEnd ? epoch + 1 : epoch;
-            int nextRound = epochEnd ? 0 : r + 1;
+          long roundsLeft = (long) (c.epochs() - epoch - 1) * rounds + (rounds - r - 1);
+          double secondsPerRound = (System.nanoTime() - loopStart) / 1e9 / ++roundsThisRun;
+          progress.round(epoch + 1, c.epochs(), r + 1, rounds, loss, lastAccuracy,
+              trainImages / (trainNanos / 1e9), roundsLeft * secondsPerRound);
+          if (epochEnd) {
             TrainState now = engine.state();
-            checkpoints.save(new Checkpoint(round, nextEpoch, nextRound, c.identity(), history.toString(),
+            eval = evaluate(jsc, testSlices, c, classes, normalizer, backend, threads, now.params);
+            lastAccuracy = eval.accuracy();
+            double trainLoss = epochSamples == 0 ? Double.NaN : epochLoss / epochSamples;
+            ObjectNode e = JSON.createObjectNode();
+            e.put("epoch", epoch + 1);
+            e.put("train_loss", trainLoss);
+            e.put("test_accuracy", eval.accuracy());
+            e.put("test_top5_accuracy", eval.top5Accuracy());
+            e.put("test_loss", eval.meanLoss());
+            e.put("rounds", round);
+            epochs.append(JSON.writeValueAsString(e)).append('\n');
+            // rewritten whole at each epoch end: works on every file system, S3 included (no append)
+            out.writeAtomically("history.jsonl", history.toString().getBytes(StandardCharsets.UTF_8));
+            out.writeAtomically("epochs.jsonl", epochs.toString().getBytes(StandardCharsets.UTF_8));
+            checkpoints.save(new Checkpoint(round, epoch + 1, 0, c.identity(), history.toString(), epochs.toString(),
+                now.params, now.velocity));
+            progress.epoch(epoch + 1, c.epochs(), trainLoss, eval.accuracy(), eval.meanLoss());
+          } else if (c.checkpointEvery() > 0 && round % c.checkpointEvery() == 0) {
+            TrainState now = engine.state();
+            checkpoints.save(new Checkpoint(round, epoch, r + 1, c.identity(), history.toString(), epochs.toString(),
                 now.params, now.velocity));
           }
           if (c.injectFault() != null && c.injectFault().equals("driver:" + round)) {
             throw new InjectedDriverFault("injected fault: the driver dies after round " + round);
           }
-          if ((r + 1) % reportEvery == 0 || epochEnd) {
-            log.accept(String.format("epoch %d/%d · round %d/%d · loss %.4f · %,.0f images/s", epoch + 1, c.epochs(),
-                r + 1, rounds, loss, trainImages / (trainNanos / 1e9)));
-          }
         }
-        // rewritten whole at each epoch end: works on every file system, S3 included (no append)
-        out.writeAtomically("history.jsonl", history.toString().getBytes(StandardCharsets.UTF_8));
-        eval = evaluate(jsc, testSlices, c, classes, normalizer, backend, threads, engine.state().params);
-        log.accept(String.format("epoch %d/%d done · train loss %.4f · test accuracy %.4f · test loss %.4f",
-            epoch + 1, c.epochs(), epochSamples == 0 ? Double.NaN : epochLoss / epochSamples, eval.accuracy(),
-            eval.meanLoss()));
       }
     } catch (IOException e) {
       throw new IllegalStateException(c.out() + ": cannot write history: " + e.getMessage(), e);
@@ -199,9 +224,17 @@ public final class TrainingRun {
 
     double wall = (System.nanoTime() - wallStart) / 1e9;
     Result result = new Result(eval.accuracy(), eval.meanLoss(), c.epochs(), c.workers(), backend,
-        trainNanos == 0 ? 0 : trainImages / (trainNanos / 1e9), wall, round, state.params, new ArrayList<>(executors));
+        trainNanos == 0 ? 0 : trainImages / (trainNanos / 1e9), wall, round, state.params, new ArrayList<>(executors),
+        eval, train.classes(), history.toString());
     out.writeModel(c, train, result, classes);
-    out.writeSummary(c, result);
+    byte[] summary = out.writeSummary(c, result);
+    try {
+      out.writeAtomically("report.html", HtmlReport.render("Fovea run: " + c.model() + " on " + train.name(),
+          history.toString(), epochs.toString(), new String(summary, StandardCharsets.UTF_8))
+          .getBytes(StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new IllegalStateException(c.out() + "/report.html: cannot write: " + e.getMessage(), e);
+    }
     return result;
   }
 
@@ -296,10 +329,24 @@ public final class TrainingRun {
       writeAtomically("model.fovea", b.toByteArray());
     }
 
-    void writeSummary(TrainConfig c, Result r) {
+    byte[] writeSummary(TrainConfig c, Result r) {
       ObjectNode s = JSON.createObjectNode();
       s.put("test_accuracy", r.testAccuracy());
       s.put("test_loss", r.testLoss());
+      s.put("test_top5_accuracy", r.evaluation().top5Accuracy());
+      ObjectNode perClass = s.putObject("per_class_accuracy");
+      double[] pc = r.evaluation().perClassAccuracy();
+      for (int i = 0; i < pc.length; i++) {
+        perClass.put(r.classNames().get(i), pc[i]);
+      }
+      com.fasterxml.jackson.databind.node.ArrayNode confusion = s.putArray("confusion_matrix");
+      int k = r.evaluation().classes;
+      for (int t = 0; t < k; t++) {
+        com.fasterxml.jackson.databind.node.ArrayNode row = confusion.addArray();
+        for (int p = 0; p < k; p++) {
+          row.add(r.evaluation().confusion[t * k + p]);
+        }
+      }
       s.put("epochs", r.epochs());
       s.put("workers", r.workers());
       s.put("backend", r.backend());
@@ -314,7 +361,9 @@ public final class TrainingRun {
       s.putPOJO("executors", r.executors());
       s.put("code_version", Version.get());
       try {
-        writeAtomically("summary.json", JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(s));
+        byte[] bytes = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(s);
+        writeAtomically("summary.json", bytes);
+        return bytes;
       } catch (IOException e) {
         throw new IllegalStateException(e);
       }

@@ -56,6 +56,25 @@ class TrainCommandIT {
       assertTrue(first.has(field), "history line lacks " + field);
     }
     assertEquals(2, new ObjectMapper().readTree(history.get(history.size() - 1)).get("epoch").asInt());
+    // evaluation: each of the 500 test samples counted exactly once
+    long counted = 0;
+    for (JsonNode row : s.get("confusion_matrix")) {
+      for (JsonNode v : row) {
+        counted += v.asLong();
+      }
+    }
+    assertEquals(500, counted);
+    assertEquals(10, s.get("per_class_accuracy").size());
+    assertTrue(s.get("test_top5_accuracy").asDouble() >= s.get("test_accuracy").asDouble());
+    List<String> epochs = Files.readAllLines(out.resolve("epochs.jsonl"));
+    assertEquals(2, epochs.size());
+    assertEquals(s.get("test_accuracy").asDouble(),
+        new ObjectMapper().readTree(epochs.get(1)).get("test_accuracy").asDouble(), 0);
+    String report = Files.readString(out.resolve("report.html"));
+    assertTrue(report.contains("<svg") && report.contains("Training loss per round"), "report has plots");
+    assertFalse(report.contains("http://") && report.replace("http://www.w3.org/2000/svg", "").contains("http://"),
+        "the report fetches nothing");
+    assertFalse(report.contains("<script"), "no scripts");
     try (InputStream in = Files.newInputStream(out.resolve("model.fovea"))) {
       ModelFile.Model m = ModelFile.read(in, "model.fovea");
       assertEquals("lenet", m.zoo());

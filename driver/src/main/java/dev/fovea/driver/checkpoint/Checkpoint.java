@@ -27,11 +27,12 @@ import java.util.zip.CRC32;
  * @param config the run configuration's identity ({@code TrainConfig#identity()}); resume refuses
  *     a checkpoint of another configuration
  * @param history the history lines written so far
+ * @param epochs the per-epoch lines written so far
  * @param params the flat parameter vector
  * @param velocity the optimizer state, laid out like the parameters
  */
-public record Checkpoint(long round, int epoch, int roundInEpoch, String config, String history, float[] params,
-    float[] velocity) {
+public record Checkpoint(long round, int epoch, int roundInEpoch, String config, String history, String epochs,
+    float[] params, float[] velocity) {
   private static final byte[] MAGIC = "FOVEACKP".getBytes(StandardCharsets.US_ASCII);
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -43,6 +44,7 @@ public record Checkpoint(long round, int epoch, int roundInEpoch, String config,
       h.put("round_in_epoch", roundInEpoch);
       h.put("config", config);
       h.put("history", history);
+      h.put("epochs", epochs);
       byte[] header = JSON.writeValueAsBytes(h);
       ByteArrayOutputStream buf = new ByteArrayOutputStream(header.length + 8 * params.length + 64);
       DataOutputStream d = new DataOutputStream(buf);
@@ -92,6 +94,6 @@ public record Checkpoint(long round, int epoch, int roundInEpoch, String config,
     float[] v = new float[n];
     b.asFloatBuffer().get(p).get(v);
     return new Checkpoint(h.path("round").asLong(), h.path("epoch").asInt(), h.path("round_in_epoch").asInt(),
-        h.path("config").asText(), h.path("history").asText(), p, v);
+        h.path("config").asText(), h.path("history").asText(), h.path("epochs").asText(), p, v);
   }
 }

@@ -105,7 +105,8 @@ public final class Fovea implements Callable<Integer> {
       SparkSession spark = SparkSessions.create("fovea train", master, workers);
       try {
         java.io.PrintWriter o = spec.commandLine().getOut();
-        TrainingRun.Result r = new TrainingRun(spark, c, msg -> o.println("fovea: " + msg)).run();
+        boolean terminal = System.console() != null && o == TERMINAL_OUT;
+        TrainingRun.Result r = new TrainingRun(spark, c, dev.fovea.driver.Progress.console(o, terminal)).run();
         o.printf("fovea: test accuracy %.4f (loss %.4f) after %d epochs with %d workers on %s; "
             + "%.0f training images/s; %.1f s in all; outputs in %s%n", r.testAccuracy(), r.testLoss(), r.epochs(),
             r.workers(), r.backend(), r.trainImagesPerSecond(), r.wallSeconds(), out);
@@ -124,9 +125,13 @@ public final class Fovea implements Callable<Integer> {
     }
   }
 
+  /** Standard output when it is the process's own; the live progress bar is drawn only there. */
+  private static java.io.PrintWriter TERMINAL_OUT;
+
   /** Runs the command line and returns the exit code; bad input is one line on stderr. */
   public static int run(String... args) {
-    return run(new java.io.PrintWriter(System.out, true), new java.io.PrintWriter(System.err, true), args);
+    TERMINAL_OUT = new java.io.PrintWriter(System.out, true);
+    return run(TERMINAL_OUT, new java.io.PrintWriter(System.err, true), args);
   }
 
   /** Runs the command line with the given output and error streams; returns the exit code. */

@@ -10,21 +10,55 @@ import java.io.Serializable;
 
 /**
  * A forward pass over a worker's slice of the test set: every sample of the slice counted exactly
- * once. Results add up across workers.
+ * once. Results add up across workers: loss, top-1 and top-5 hits, and the confusion matrix
+ * ({@code confusion[truth · classes + predicted]}), from which per-class accuracy follows.
  */
 public final class Evaluation implements Serializable {
   private static final long serialVersionUID = 1L;
   public double lossSum;
   public long correct;
+  public long top5;
   public long count;
+  public int classes;
+  public long[] confusion;
+
+  /** For Kryo. */
+  public Evaluation() {}
+
+  Evaluation(int classes) {
+    this.classes = classes;
+    this.confusion = new long[classes * classes];
+  }
 
   /** Combines two partial results. */
   public Evaluation merge(Evaluation o) {
-    Evaluation e = new Evaluation();
+    Evaluation e = new Evaluation(classes);
     e.lossSum = lossSum + o.lossSum;
     e.correct = correct + o.correct;
+    e.top5 = top5 + o.top5;
     e.count = count + o.count;
+    for (int i = 0; i < confusion.length; i++) {
+      e.confusion[i] = confusion[i] + o.confusion[i];
+    }
     return e;
+  }
+
+  /** Share of samples whose true class is among the 5 highest logits (all of them when classes ≤ 5). */
+  public double top5Accuracy() {
+    return count == 0 ? Double.NaN : (double) top5 / count;
+  }
+
+  /** Accuracy on the samples of each true class (NaN for a class with no sample). */
+  public double[] perClassAccuracy() {
+    double[] a = new double[classes];
+    for (int t = 0; t < classes; t++) {
+      long total = 0;
+      for (int p = 0; p < classes; p++) {
+        total += confusion[t * classes + p];
+      }
+      a[t] = total == 0 ? Double.NaN : (double) confusion[t * classes + t] / total;
+    }
+    return a;
   }
 
   public double accuracy() {
@@ -44,7 +78,7 @@ public final class Evaluation implements Serializable {
     for (int i = 0; i < n; i++) {
       order[i] = i;
     }
-    Evaluation e = new Evaluation();
+    Evaluation e = new Evaluation(classes);
     Backend b = WorkerRuntime.borrow(backend, threads);
     try {
       for (int from = 0; from < n; from += batch) {
@@ -55,15 +89,26 @@ public final class Evaluation implements Serializable {
         e.lossSum += b.softmaxCrossEntropyForward(logits, x.labels(), probs);
         int k = logits.shape().dim(1);
         for (int i = 0; i < size; i++) {
+          int truth = x.labels()[i];
           int best = 0;
-          for (int j = 1; j < k; j++) {
-            if (logits.get(i * k + j) > logits.get(i * k + best)) {
+          int above = 0;
+          double mine = logits.get(i * k + truth);
+          for (int j = 0; j < k; j++) {
+            double v = logits.get(i * k + j);
+            if (v > logits.get(i * k + best)) {
               best = j;
             }
+            if (v > mine || v == mine && j < truth) {
+              above++;
+            }
           }
-          if (best == x.labels()[i]) {
+          if (best == truth) {
             e.correct++;
           }
+          if (above < 5) {
+            e.top5++;
+          }
+          e.confusion[truth * k + best]++;
         }
         e.count += size;
       }
