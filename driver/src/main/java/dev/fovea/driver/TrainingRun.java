@@ -81,7 +81,23 @@ public final class TrainingRun {
   /** What a finished run reports; also written as {@code summary.json}. */
   public record Result(double testAccuracy, double testLoss, int epochs, int workers, String backend,
       double trainImagesPerSecond, double wallSeconds, long rounds, float[] params, List<String> executors,
-      Evaluation evaluation, List<String> classNames, String history) {}
+      Evaluation evaluation, List<String> classNames, String history, ModelFile.Model model) {
+
+    /** The history, one JSON object per round, parsed. */
+    public List<com.fasterxml.jackson.databind.JsonNode> historyRecords() {
+      List<com.fasterxml.jackson.databind.JsonNode> out = new ArrayList<>();
+      for (String line : history.split("\n")) {
+        if (!line.isBlank()) {
+          try {
+            out.add(JSON.readTree(line));
+          } catch (IOException e) {
+            throw new IllegalStateException(e);
+          }
+        }
+      }
+      return out;
+    }
+  }
 
   public Result run() {
     long wallStart = System.nanoTime();
@@ -225,8 +241,10 @@ public final class TrainingRun {
     double wall = (System.nanoTime() - wallStart) / 1e9;
     Result result = new Result(eval.accuracy(), eval.meanLoss(), c.epochs(), c.workers(), backend,
         trainNanos == 0 ? 0 : trainImages / (trainNanos / 1e9), wall, round, state.params, new ArrayList<>(executors),
-        eval, train.classes(), history.toString());
-    out.writeModel(c, train, result, classes);
+        eval, train.classes(), history.toString(), null);
+    result = new Result(result.testAccuracy(), result.testLoss(), result.epochs(), result.workers(), backend,
+        result.trainImagesPerSecond(), wall, round, state.params, result.executors(), eval, train.classes(),
+        history.toString(), out.writeModel(c, train, result, classes));
     byte[] summary = out.writeSummary(c, result);
     try {
       out.writeAtomically("report.html", HtmlReport.render("Fovea run: " + c.model() + " on " + train.name(),
@@ -311,7 +329,7 @@ public final class TrainingRun {
       }
     }
 
-    void writeModel(TrainConfig c, Manifest train, Result r, int classes) {
+    ModelFile.Model writeModel(TrainConfig c, Manifest train, Result r, int classes) {
       Map<String, String> prov = new LinkedHashMap<>();
       prov.put("config", c.toString());
       prov.put("data_manifest_sha256", train.sha256());
@@ -327,6 +345,7 @@ public final class TrainingRun {
         throw new IllegalStateException(e);
       }
       writeAtomically("model.fovea", b.toByteArray());
+      return m;
     }
 
     byte[] writeSummary(TrainConfig c, Result r) {
