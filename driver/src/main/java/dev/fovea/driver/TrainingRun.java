@@ -275,7 +275,7 @@ public final class TrainingRun {
   }
 
   /** N cached partitions, partition w holding worker w's contiguous slice of the shard set. */
-  private static JavaRDD<SampleBlock> slices(JavaSparkContext jsc, Configuration hadoop, String dir, Manifest m,
+  static JavaRDD<SampleBlock> slices(JavaSparkContext jsc, Configuration hadoop, String dir, Manifest m,
       int workers, String what) {
     HadoopConf hc = new HadoopConf(hadoop);
     List<Integer> ids = new ArrayList<>();
@@ -292,7 +292,7 @@ public final class TrainingRun {
     return rdd;
   }
 
-  private static Evaluation evaluate(JavaSparkContext jsc, JavaRDD<SampleBlock> test, TrainConfig c, int classes,
+  static Evaluation evaluate(JavaSparkContext jsc, JavaRDD<SampleBlock> test, TrainConfig c, int classes,
       Normalizer normalizer, String backend, int threads, float[] params) {
     jsc.setJobGroup("fovea-eval", "evaluate", false);
     Broadcast<float[]> p = jsc.broadcast(params);
@@ -337,6 +337,9 @@ public final class TrainingRun {
       prov.put("code_version", Version.get());
       prov.put("backend", r.backend());
       prov.put("test_accuracy", Double.toString(r.testAccuracy()));
+      // the input normalisation the weights were trained with; predict and evaluate apply it
+      prov.put("normalization_mean", join(train.mean()));
+      prov.put("normalization_std", join(train.std()));
       ModelFile.Model m = new ModelFile.Model(c.model(), train.shape(), train.classes(), r.params(), prov);
       java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
       try {
@@ -387,6 +390,32 @@ public final class TrainingRun {
         throw new IllegalStateException(e);
       }
     }
+  }
+
+  static String join(List<Double> values) {
+    StringBuilder b = new StringBuilder();
+    for (double v : values) {
+      b.append(b.length() == 0 ? "" : ",").append(v);
+    }
+    return b.toString();
+  }
+
+  /** The normaliser recorded in a model's provenance by {@link Outputs#writeModel}. */
+  public static Normalizer normalizer(ModelFile.Model m) {
+    String mean = m.provenance().get("normalization_mean");
+    String std = m.provenance().get("normalization_std");
+    if (mean == null || std == null) {
+      throw new IllegalArgumentException("the model records no input normalisation (normalization_mean/std)");
+    }
+    List<Double> mu = new ArrayList<>();
+    List<Double> sd = new ArrayList<>();
+    for (String v : mean.split(",")) {
+      mu.add(Double.parseDouble(v));
+    }
+    for (String v : std.split(",")) {
+      sd.add(Double.parseDouble(v));
+    }
+    return new Normalizer(m.inputShape(), mu, sd);
   }
 
   /** The master of the active Spark context, for the summary. */

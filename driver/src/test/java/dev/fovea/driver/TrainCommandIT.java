@@ -80,6 +80,70 @@ class TrainCommandIT {
       assertEquals("lenet", m.zoo());
       assertEquals("Ankle boot", m.classNames().get(9));
     }
+
+    // fovea evaluate: the saved model on the test shards gives the run's own test accuracy
+    Run eval = fovea("evaluate", "--model", out.resolve("model.fovea").toString(), "--shards",
+        out.resolve("shards/test").toString(), "--backend", "reference");
+    assertEquals(0, eval.code(), eval.err());
+    assertTrue(eval.out().contains(String.format("500 samples · accuracy %.4f", s.get("test_accuracy").asDouble())),
+        eval.out());
+
+    // fovea predict on PNG files of real test images
+    dev.fovea.data.ImageDataset test = dev.fovea.data.idx.IdxDatasets.load(data.toString(),
+        dev.fovea.data.idx.IdxDatasets.Split.TEST, new org.apache.hadoop.conf.Configuration());
+    List<String> args = new java.util.ArrayList<>(List.of("predict", "--model", out.resolve("model.fovea").toString(),
+        "--backend", "reference", "--top", "2"));
+    for (int i = 0; i < 20; i++) {
+      java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(28, 28,
+          java.awt.image.BufferedImage.TYPE_BYTE_GRAY);
+      img.getRaster().setDataElements(0, 0, 28, 28, java.util.Arrays.copyOfRange(test.pixels(), i * 784, (i + 1) * 784));
+      Path png = tmp.resolve("img-" + i + ".png");
+      javax.imageio.ImageIO.write(img, "png", png.toFile());
+      args.add(png.toString());
+    }
+    Run pred = fovea(args.toArray(new String[0]));
+    assertEquals(0, pred.code(), pred.err());
+    List<String> lines = pred.out().lines().toList();
+    assertEquals(20, lines.size(), pred.out());
+    int right = 0;
+    for (int i = 0; i < 20; i++) {
+      String top = test.classNames().get(test.labels()[i]);
+      if (lines.get(i).startsWith(tmp.resolve("img-" + i + ".png") + ": " + top + " ")) {
+        right++;
+      }
+    }
+    assertTrue(right >= 12, right + " of 20 images classified right:\n" + pred.out());
+
+    Run summary = fovea("summary", "--model", out.resolve("model.fovea").toString());
+    assertEquals(0, summary.code(), summary.err());
+    assertTrue(summary.out().contains("total parameters: 431,080") && summary.out().contains("data_manifest_sha256"),
+        summary.out());
+  }
+
+  @Test
+  void configurationFileWithFlagOverrides(@TempDir Path tmp) throws IOException {
+    Path conf = tmp.resolve("run.properties");
+    Files.writeString(conf, "workers=0\nepochs=2\n");
+    Run r = fovea("train", "--config", conf.toString(), "--out", tmp.toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("invalid value 0 for --workers"), "the file's value is used: " + r.err());
+    r = fovea("train", "--config", conf.toString(), "--workers", "1", "--model", "nonet", "--out", tmp.toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("unknown model 'nonet'"), "the flag overrides the file: " + r.err());
+    r = fovea("train", "--config", tmp.resolve("missing.properties").toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("no such configuration file"), r.err());
+  }
+
+  @Test
+  void everySubcommandHasHelp() {
+    for (String cmd : List.of("shard", "train", "evaluate", "predict", "summary", "benchmark")) {
+      Run r = fovea(cmd, "--help");
+      assertEquals(0, r.code(), cmd);
+      assertTrue(r.out().startsWith("Usage: fovea " + cmd), r.out());
+    }
+    Run r = fovea("summary", "--model", "lenet");
+    assertTrue(r.out().contains("total parameters: 431,080"), r.out());
   }
 
   private static void assertBadInput(Path tmp, Path data, String expectedStart, String expectedProblem)

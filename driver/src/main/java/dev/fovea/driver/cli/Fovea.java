@@ -13,7 +13,8 @@ import picocli.CommandLine.Option;
 /** The {@code fovea} command line. */
 @Command(name = "fovea", mixinStandardHelpOptions = true, versionProvider = Fovea.VersionProvider.class,
     description = "Train convolutional neural networks on Apache Spark.",
-    subcommands = {Fovea.Train.class})
+    subcommands = {ShardCommand.class, Fovea.Train.class, EvaluateCommand.class, PredictCommand.class,
+        SummaryCommand.class, BenchmarkCommand.class})
 public final class Fovea implements Callable<Integer> {
 
   @Override
@@ -30,6 +31,10 @@ public final class Fovea implements Callable<Integer> {
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "a properties file of settings (keys are the "
+        + "long option names without dashes, e.g. epochs=5); flags on the command line override it")
+    java.io.File config;
 
     @Option(names = "--data", paramLabel = "DIR", description = "MNIST-layout dataset folder; 'none' to use the "
         + "shard sets in --shards as they are (default: ${DEFAULT-VALUE})")
@@ -139,6 +144,17 @@ public final class Fovea implements Callable<Integer> {
     CommandLine cl = new CommandLine(new Fovea());
     cl.setOut(out);
     cl.setErr(err);
+    for (int i = 0; i + 1 < args.length; i++) {
+      if (args[i].equals("--config") || args[i].startsWith("--config=")) {
+        String file = args[i].startsWith("--config=") ? args[i].substring(9) : args[i + 1];
+        if (!new java.io.File(file).isFile()) {
+          err.println("fovea: error: " + file + ": no such configuration file");
+          return 2;
+        }
+        cl.getSubcommands().get("train").setDefaultValueProvider(
+            new CommandLine.PropertiesDefaultProvider(new java.io.File(file)));
+      }
+    }
     cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
       Throwable t = e;
       while (t.getCause() != null && !(t instanceof DataException) && !(t instanceof IllegalArgumentException)) {

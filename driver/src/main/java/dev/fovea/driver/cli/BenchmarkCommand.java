@@ -1,0 +1,83 @@
+package dev.fovea.driver.cli;
+
+import dev.fovea.kernels.Backend;
+import dev.fovea.kernels.BackendProvider;
+import dev.fovea.kernels.Backends;
+import dev.fovea.kernels.Shape;
+import dev.fovea.kernels.Tensor;
+import dev.fovea.nn.Network;
+import dev.fovea.nn.Zoo;
+import dev.fovea.optim.Sgd;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code fovea benchmark}: training steps (forward, backward, SGD update) of a zoo model on one
+ * backend in this JVM, in images/s, median of several repetitions.
+ */
+@Command(name = "benchmark", mixinStandardHelpOptions = true,
+    description = "Time training steps of a zoo model on a backend (images/s, median of repetitions).")
+final class BenchmarkCommand implements Callable<Integer> {
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--model", description = "zoo model (default: ${DEFAULT-VALUE})")
+  String model = "lenet";
+
+  @Option(names = "--input", paramLabel = "C,H,W", split = ",", description = "input shape (default: 1,28,28)")
+  int[] input = {1, 28, 28};
+
+  @Option(names = "--batch", description = "batch size (default: ${DEFAULT-VALUE})")
+  int batch = 64;
+
+  @Option(names = "--steps", description = "steps per repetition (default: ${DEFAULT-VALUE})")
+  int steps = 10;
+
+  @Option(names = "--reps", description = "repetitions (default: ${DEFAULT-VALUE})")
+  int reps = 5;
+
+  @Option(names = "--threads", description = "backend threads (default: ${DEFAULT-VALUE})")
+  int threads = 1;
+
+  @Option(names = "--backend", description = "auto, reference or onednn (default: ${DEFAULT-VALUE})")
+  String backend = "auto";
+
+  @Override
+  public Integer call() {
+    var out = spec.commandLine().getOut();
+    Network net = Zoo.build(model, Shape.of(input), 10);
+    BackendProvider p = Backends.resolve(backend, w -> spec.commandLine().getErr().println("fovea: warning: " + w));
+    float[] params = net.layout().initialize(1);
+    float[] grads = new float[params.length];
+    float[] velocity = new float[params.length];
+    SplittableRandom rng = new SplittableRandom(2);
+    float[] x = new float[batch * Shape.of(input).size()];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) rng.nextGaussian();
+    }
+    int[] labels = new int[batch];
+    Arrays.setAll(labels, i -> i % 10);
+    Tensor src = Tensor.wrap(x, Shape.of(input).prepend(batch));
+    Sgd sgd = new Sgd(0.001, 0.9, 0);
+    double[] ips = new double[reps];
+    try (Backend b = p.create(threads)) {
+      net.lossAndGradient(b, params, grads, src, labels); // warm-up: plans, JIT
+      for (int r = 0; r < reps; r++) {
+        long t0 = System.nanoTime();
+        for (int s = 0; s < steps; s++) {
+          net.lossAndGradient(b, params, grads, src, labels);
+          sgd.step(params, grads, velocity);
+        }
+        ips[r] = (double) steps * batch / ((System.nanoTime() - t0) / 1e9);
+      }
+    }
+    Arrays.sort(ips);
+    out.printf("fovea: %s %s batch %d on %s with %d thread(s): %.0f images/s (median of %d; min %.0f, max %.0f)%n",
+        model, Shape.of(input), batch, p.name(), threads, ips[reps / 2], reps, ips[0], ips[reps - 1]);
+    return 0;
+  }
+}

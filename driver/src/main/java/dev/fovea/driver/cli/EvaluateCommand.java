@@ -1,0 +1,54 @@
+package dev.fovea.driver.cli;
+
+import dev.fovea.driver.Evaluator;
+import dev.fovea.driver.SparkSessions;
+import dev.fovea.driver.worker.Evaluation;
+import dev.fovea.nn.ModelFile;
+import java.util.concurrent.Callable;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code fovea evaluate}: a saved model on a shard set, distributed. */
+@Command(name = "evaluate", mixinStandardHelpOptions = true,
+    description = "Evaluate a saved model on a shard set: accuracy, top-5, loss, per-class accuracy.")
+final class EvaluateCommand implements Callable<Integer> {
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--model", paramLabel = "FILE", required = true, description = "a model.fovea file")
+  String model;
+
+  @Option(names = "--shards", paramLabel = "DIR", required = true,
+      description = "a shard set folder (with manifest.json), e.g. out/shards/test")
+  String shards;
+
+  @Option(names = "--workers", description = "parallel workers (default: ${DEFAULT-VALUE})")
+  int workers = 2;
+
+  @Option(names = "--backend", description = "auto, reference or onednn (default: ${DEFAULT-VALUE})")
+  String backend = "auto";
+
+  @Option(names = "--master", description = "Spark master URL (default: from spark-submit, else local[N])")
+  String master;
+
+  @Override
+  public Integer call() throws Exception {
+    ModelFile.Model m = PredictCommand.load(model);
+    SparkSession spark = SparkSessions.create("fovea evaluate", master, workers);
+    try {
+      Evaluation e = Evaluator.evaluate(spark, m, shards, workers, backend);
+      var out = spec.commandLine().getOut();
+      out.printf("fovea: %d samples · accuracy %.4f · top-5 %.4f · loss %.4f%n", e.count, e.accuracy(),
+          e.top5Accuracy(), e.meanLoss());
+      double[] pc = e.perClassAccuracy();
+      for (int i = 0; i < pc.length; i++) {
+        out.printf("fovea:   %-14s %.4f%n", m.classNames().get(i), pc[i]);
+      }
+      return 0;
+    } finally {
+      spark.stop();
+    }
+  }
+}
