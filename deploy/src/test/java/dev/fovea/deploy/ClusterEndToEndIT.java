@@ -1,0 +1,249 @@
+package dev.fovea.deploy;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.fovea.data.testing.FashionMnist;
+import dev.fovea.driver.cli.Fovea;
+import dev.fovea.nn.ModelFile;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * End to end on real processes: a Spark standalone cluster (a master and two workers, separate
+ * JVMs on 127.0.0.1, authenticated with a generated secret and RPC encryption, started by {@code
+ * bin/fovea-cluster}) and a real HDFS (NameNode and DataNode processes, {@code bin/fovea-hdfs}).
+ * The application jar is submitted through SparkSubmit and reads and writes HDFS. Faults are real:
+ * an executor JVM and the driver JVM are killed by PID mid-training.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ClusterEndToEndIT {
+  @TempDir static Path tmp;
+  static Path home;
+  static Map<String, String> env = new HashMap<>();
+  static String hdfs;
+  static List<String> common;
+  static float[] reference;
+  static double referenceAccuracy;
+
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  static ProcessBuilder builder(List<String> command, Path log, Map<String, String> extra) {
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().putAll(env);
+    pb.environment().putAll(extra);
+    return pb;
+  }
+
+  static String run(List<String> command, long minutes, int expectedExit, Map<String, String> extra) throws Exception {
+    Path log = Files.createTempFile(tmp, "cmd", ".log");
+    Process p = builder(command, log, extra).start();
+    if (!p.waitFor(minutes, TimeUnit.MINUTES)) {
+      p.destroyForcibly();
+      throw new AssertionError(command + " did not finish in " + minutes + " min:\n" + Files.readString(log));
+    }
+    String out = Files.readString(log);
+    if (expectedExit == 0) {
+      assertEquals(0, p.exitValue(), command + " failed:\n" + out);
+    } else {
+      assertNotEquals(0, p.exitValue(), command + " should have failed:\n" + out);
+    }
+    return out;
+  }
+
+  static List<String> cluster(String... args) {
+    List<String> c = new ArrayList<>(List.of("bash", home.resolve("bin/fovea-cluster").toString()));
+    c.addAll(List.of(args));
+    return c;
+  }
+
+  static List<String> submit(String out, String... extra) {
+    List<String> c = cluster("submit", "train", "--out", out);
+    c.addAll(common);
+    c.addAll(List.of(extra));
+    return c;
+  }
+
+  static float[] params(String modelUri) throws IOException {
+    FileSystem fs = FileSystem.get(URI.create(modelUri), new Configuration());
+    try (InputStream in = fs.open(new org.apache.hadoop.fs.Path(modelUri))) {
+      return ModelFile.read(in, modelUri).params();
+    }
+  }
+
+  static JsonNode summary(String outUri) throws IOException {
+    FileSystem fs = FileSystem.get(URI.create(outUri), new Configuration());
+    try (InputStream in = fs.open(new org.apache.hadoop.fs.Path(outUri + "/summary.json"))) {
+      return new ObjectMapper().readTree(in);
+    }
+  }
+
+  static boolean exists(String uri) throws IOException {
+    return FileSystem.get(URI.create(uri), new Configuration()).exists(new org.apache.hadoop.fs.Path(uri));
+  }
+
+  /** Waits until the process's log shows {@code marker}; fails if it exits first. */
+  static void awaitLog(Process p, Path log, String marker, long seconds) throws Exception {
+    long end = System.nanoTime() + seconds * 1_000_000_000L;
+    while (System.nanoTime() < end) {
+      if (Files.readString(log).contains(marker)) {
+        return;
+      }
+      if (!p.isAlive()) {
+        throw new AssertionError("exited before '" + marker + "':\n" + Files.readString(log));
+      }
+      Thread.sleep(200);
+    }
+    throw new AssertionError("no '" + marker + "' within " + seconds + " s:\n" + Files.readString(log));
+  }
+
+  @BeforeAll
+  static void start() throws Exception {
+    home = Path.of(System.getenv().getOrDefault("FOVEA_HOME", "."));
+    env.put("FOVEA_CLUSTER_DIR", tmp.resolve("cluster").toString());
+    env.put("FOVEA_MASTER_PORT", Integer.toString(freePort()));
+    env.put("FOVEA_MASTER_UI_PORT", Integer.toString(freePort()));
+    env.put("FOVEA_WORKER_UI_PORT", Integer.toString(freePort()));
+    env.put("FOVEA_WORKERS", "2");
+    env.put("FOVEA_WORKER_CORES", "1");
+    env.put("FOVEA_HDFS_DIR", tmp.resolve("hdfs").toString());
+    int nn = freePort();
+    env.put("FOVEA_HDFS_PORT", Integer.toString(nn));
+    env.put("FOVEA_HDFS_HTTP_PORT", Integer.toString(freePort()));
+    env.put("FOVEA_HDFS_DN_PORT", Integer.toString(freePort()));
+    env.put("FOVEA_HDFS_DN_HTTP_PORT", Integer.toString(freePort()));
+    env.put("FOVEA_HDFS_DN_IPC_PORT", Integer.toString(freePort()));
+    hdfs = "hdfs://127.0.0.1:" + nn;
+    run(List.of("bash", home.resolve("bin/fovea-hdfs").toString(), "start"), 5, 0, Map.of());
+    run(cluster("start"), 3, 0, Map.of());
+
+    Path data = FashionMnist.subset(tmp, 4000, 1000);
+    run(List.of("bash", home.resolve("bin/fovea-hdfs").toString(), "put", data.toString(), hdfs + "/datasets/"), 2,
+        0, Map.of());
+    common = List.of("--data", hdfs + "/datasets/" + data.getFileName(), "--shards", hdfs + "/shards",
+        "--epochs", "2", "--workers", "2", "--backend", "reference", "--seed", "5", "--checkpoint-every", "3");
+
+    // the reference: the same run in local mode, in this JVM, on local files
+    List<String> local = new ArrayList<>(List.of("train", "--out", tmp.resolve("local").toString(), "--master",
+        "local[2]", "--data", data.toString(), "--epochs", "2", "--workers", "2", "--backend", "reference", "--seed",
+        "5", "--checkpoint-every", "3"));
+    StringWriter err = new StringWriter();
+    assertEquals(0, Fovea.run(new PrintWriter(new StringWriter(), true), new PrintWriter(err, true),
+        local.toArray(new String[0])), err.toString());
+    reference = params(tmp.resolve("local/model.fovea").toUri().toString());
+    referenceAccuracy = new ObjectMapper().readTree(tmp.resolve("local/summary.json").toFile())
+        .get("test_accuracy").asDouble();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    try {
+      run(cluster("stop"), 2, 0, Map.of());
+    } finally {
+      run(List.of("bash", home.resolve("bin/fovea-hdfs").toString(), "stop"), 2, 0, Map.of());
+    }
+  }
+
+  @Test
+  @Order(1)
+  void trainsOnTwoExecutorsFromHdfsLikeLocalMode() throws Exception {
+    String out = hdfs + "/runs/plain";
+    String log = run(submit(out), 15, 0, Map.of());
+    assertTrue(log.contains("fovea: test accuracy"), log);
+    JsonNode s = summary(out);
+    assertTrue(s.get("spark_master").asText().startsWith("spark://127.0.0.1:"), s.toString());
+    Set<String> executors = new HashSet<>();
+    s.get("executors").forEach(e -> executors.add(e.asText()));
+    assertEquals(2, executors.size(), "tasks ran in two executor JVMs: " + executors);
+    assertFalse(executors.contains("driver"), executors.toString());
+    assertTrue(Math.abs(s.get("test_accuracy").asDouble() - referenceAccuracy) <= 0.01,
+        "cluster " + s.get("test_accuracy") + " vs local " + referenceAccuracy);
+    assertTrue(exists(hdfs + "/shards/train/manifest.json"), "shards in HDFS");
+    assertTrue(exists(out + "/checkpoints"), "checkpoints in HDFS");
+    assertArrayEquals(reference, params(out + "/model.fovea"), "the model in HDFS equals local mode's, bitwise");
+  }
+
+  @Test
+  @Order(2)
+  void killedExecutorChangesNothing() throws Exception {
+    String out = hdfs + "/runs/executor-killed";
+    Path log = tmp.resolve("executor-killed.log");
+    Process p = builder(submit(out), log, Map.of()).start();
+    awaitLog(p, log, "round 3/", 600);
+    // an executor is a child JVM of a worker recorded at start: kill it by its PID
+    List<Long> workers = new ArrayList<>();
+    for (String line : Files.readAllLines(tmp.resolve("cluster/pids"))) {
+      if (line.startsWith("worker-")) {
+        workers.add(Long.parseLong(line.split(" ")[1]));
+      }
+    }
+    ProcessHandle executor = ProcessHandle.of(workers.get(0)).orElseThrow().descendants()
+        .filter(h -> h.info().commandLine().orElse("").contains("CoarseGrainedExecutorBackend"))
+        .findFirst().orElseThrow(() -> new AssertionError("no executor under worker " + workers.get(0)));
+    long killed = executor.pid();
+    assertTrue(executor.destroyForcibly(), "SIGKILL to executor " + killed);
+    assertTrue(p.waitFor(15, TimeUnit.MINUTES), "the job finished");
+    String text = Files.readString(log);
+    assertEquals(0, p.exitValue(), text);
+    assertTrue(text.contains("fovea: test accuracy"), text);
+    assertArrayEquals(reference, params(out + "/model.fovea"), "same parameters as the fault-free run (executor "
+        + killed + " killed)");
+  }
+
+  @Test
+  @Order(3)
+  void killedDriverResumesFromItsCheckpoint() throws Exception {
+    String out = hdfs + "/runs/driver-killed";
+    Path log = tmp.resolve("driver-killed.log");
+    Process p = builder(submit(out), log, Map.of()).start();
+    awaitLog(p, log, "round 5/", 600);
+    p.destroyForcibly(); // SIGKILL to the driver JVM (the launcher execs java)
+    assertTrue(p.waitFor(1, TimeUnit.MINUTES));
+    assertTrue(exists(out + "/checkpoints/round-000000003.ckpt"), "a checkpoint survived the driver");
+    assertFalse(exists(out + "/model.fovea"), "the killed run wrote no model");
+    String text = run(submit(out, "--resume"), 15, 0, Map.of());
+    assertTrue(text.contains("resuming after round"), text);
+    assertArrayEquals(reference, params(out + "/model.fovea"), "resumed run ends with the uninterrupted parameters");
+  }
+
+  @Test
+  @Order(4)
+  void applicationWithoutTheSecretIsRefused() throws Exception {
+    String out = hdfs + "/runs/no-secret";
+    String text = run(submit(out), 5, 1, Map.of("FOVEA_SUBMIT_WITHOUT_SECRET", "1"));
+    assertTrue(text.contains("All masters are unresponsive") || text.contains("authentic"), text);
+    assertFalse(exists(out + "/summary.json"), "nothing ran");
+  }
+}
