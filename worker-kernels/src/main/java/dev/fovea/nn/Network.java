@@ -535,9 +535,10 @@ public final class Network {
           note));
     }
     b.append("=".repeat(width)).append('\n');
+    // Keras's three lines: its "Total params" counts the batch-norm statistics too
+    b.append(String.format("total parameters: %,d%n", (long) layout.size() + bufferLayout.size()));
     b.append(String.format("trainable parameters: %,d%n", layout.size()));
-    b.append(String.format("buffers (non-trainable): %,d%n", bufferLayout.size()));
-    b.append(String.format("total: %,d%n", (long) layout.size() + bufferLayout.size()));
+    b.append(String.format("non-trainable (buffers): %,d%n", bufferLayout.size()));
     return b.toString();
   }
 }
