@@ -55,6 +55,13 @@ public final class LayerContext {
     saved = value;
   }
 
+  /** This context, with what forward saved, but telling backward that no source gradient is needed. */
+  LayerContext withoutDiffSrc() {
+    LayerContext c = new LayerContext(training, seed, buffers, false);
+    c.saved = saved;
+    return c;
+  }
+
   /** What forward saved, or null. */
   public Object saved() {
     return saved;

@@ -5,6 +5,7 @@ import dev.fovea.kernels.Shape;
 import dev.fovea.kernels.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -402,12 +403,39 @@ public final class Network {
    */
   public double lossAndGradient(Backend backend, float[] params, float[] buffers, float[] grads, Tensor src,
       int[] labels, long seed) {
+    return lossAndGradient(backend, params, buffers, grads, src, labels, seed, new BitSet());
+  }
+
+  /**
+   * {@link #lossAndGradient(Backend, float[], float[], float[], Tensor, int[], long)} for fine-tuning
+   * with the parameters in {@code frozen} held fixed (see {@link Transfer#frozenMask}): the backward
+   * pass stops where nothing before it is trainable, and the gradient of a layer whose parameters are
+   * all frozen and that has no trainable layer before it is left at zero. The optimizer must still
+   * skip the frozen parameters ({@code dev.fovea.optim.Frozen}).
+   */
+  public double lossAndGradient(Backend backend, float[] params, float[] buffers, float[] grads, Tensor src,
+      int[] labels, long seed, BitSet frozen) {
     check("parameter", params.length, layout);
     check("gradient", grads.length, layout);
     check("buffer", buffers.length, bufferLayout);
     Arrays.fill(grads, 0f);
     return lossAndGradient(backend, i -> views(nodeSlices.get(i), params), i -> views(nodeSlices.get(i), grads),
-        i -> views(nodeBuffers.get(i), buffers), src, labels, seed);
+        i -> views(nodeBuffers.get(i), buffers), src, labels, seed, trainableUpstream(frozen));
+  }
+
+  /** For each node, whether it or a node before it has a parameter not in {@code frozen}. */
+  private boolean[] trainableUpstream(BitSet frozen) {
+    boolean[] t = new boolean[nodes.size()];
+    for (int i = 0; i < nodes.size(); i++) {
+      for (ParamLayout.Slice s : nodeSlices.get(i)) {
+        int next = frozen.nextClearBit(s.offset());
+        t[i] |= next < s.offset() + s.size();
+      }
+      for (int p : producers[i]) {
+        t[i] |= p >= 0 && t[p];
+      }
+    }
+    return t;
   }
 
   /**
@@ -433,11 +461,11 @@ public final class Network {
       buffers[i] = b[i];
     }
     return lossAndGradient(backend, i -> views(nodeSlices.get(i), params), i -> views(nodeSlices.get(i), grads),
-        i -> views(nodeBuffers.get(i), buffers), src, labels, 0);
+        i -> views(nodeBuffers.get(i), buffers), src, labels, 0, trainableUpstream(new BitSet()));
   }
 
   private double lossAndGradient(Backend backend, IntFunction<Tensor[]> params, IntFunction<Tensor[]> grads,
-      IntFunction<Tensor[]> buffers, Tensor src, int[] labels, long seed) {
+      IntFunction<Tensor[]> buffers, Tensor src, int[] labels, long seed, boolean[] trainable) {
     checkInput(src);
     if (labels.length != src.shape().dim(0)) {
       throw new IllegalArgumentException(labels.length + " labels for a batch of " + src.shape().dim(0));
@@ -450,6 +478,17 @@ public final class Network {
     Tensor[] acts = new Tensor[nodes.size()];
     LayerContext[] ctxs = new LayerContext[nodes.size()];
     run(backend, params, buffers, src, acts, ctxs, true, seed, need);
+    for (int i = 0; i < nodes.size(); i++) {
+      if (ctxs[i] != null && ctxs[i].needDiffSrc()) {
+        boolean upstream = false;
+        for (int p : producers[i]) {
+          upstream |= p >= 0 && trainable[p];
+        }
+        if (!upstream) {
+          ctxs[i] = ctxs[i].withoutDiffSrc();
+        }
+      }
+    }
     Tensor[] diffs = new Tensor[nodes.size()];
     double mainLoss = 0;
     for (int h = 0; h < heads.length; h++) {
@@ -465,7 +504,7 @@ public final class Network {
       accumulate(backend, diffs, heads[h], diff);
     }
     for (int i = nodes.size() - 1; i >= 0; i--) {
-      if (!need[i] || diffs[i] == null) {
+      if (!need[i] || diffs[i] == null || !trainable[i]) {
         continue;
       }
       Tensor[] in = new Tensor[producers[i].length];
