@@ -34,9 +34,10 @@ import org.junit.jupiter.api.Test;
  * directly (worker-kernels does not depend on data-pipeline): a 16-byte header then one byte per
  * pixel for images, an 8-byte header then one byte per label.
  *
- * <p>Stated accuracy: at least 90% on the 5,000 test images of classes 5-9 after one epoch of
- * pre-training on 4,000 images and two epochs of fine-tuning on 3,000 (measured: 91.8%, up from
- * 20% with the fresh head; the source model reaches 79% on classes 0-4).
+ * <p>Stated accuracy: at least 90% on the first 2,000 test images of classes 5-9 after one epoch of
+ * pre-training on 4,000 images of classes 0-4 and two epochs of fine-tuning on 3,000 of classes 5-9
+ * (measured: 92.1%, up from 21% with the fresh head; 91.8% on all 5,000; the source model reaches
+ * 80% on the first 1,000 test images of classes 0-4). About 15 s on the reference backend.
  */
 class TransferLearningTest {
   static final Path DATA = Path.of("/usr/share/datasets/fashion-mnist");
@@ -44,6 +45,7 @@ class TransferLearningTest {
   static final int SOURCE_SAMPLES = 4000;
   static final int TARGET_SAMPLES = 3000;
   static final int TARGET_EPOCHS = 2;
+  static final int TEST_SAMPLES = 2000;
   static final List<String> TARGET = List.of("Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot");
 
   static final Map<String, byte[][]> cache = new java.util.HashMap<>();
@@ -157,14 +159,14 @@ class TransferLearningTest {
     train(source, p, buf, new Sgd(0.05, 0.9, 0), new BitSet(), load("train", 0, SOURCE_SAMPLES), 1, 32);
     ModelFile.Model trained = new ModelFile.Model(source, null, SOURCE, p, buf, null,
         Map.of("note", "source task: Fashion-MNIST classes 0-4"));
-    double sourceAccuracy = accuracy(trained, load("t10k", 0, 5000));
+    double sourceAccuracy = accuracy(trained, load("t10k", 0, 1000));
     ByteArrayOutputStream file = new ByteArrayOutputStream();
     ModelFile.write(trained, file);
 
     // 2. load it, replace the head for classes 5-9, freeze the convolutions, fine-tune
     ModelFile.Model loaded = ModelFile.read(new ByteArrayInputStream(file.toByteArray()), "source.fovea");
     ModelFile.Model fresh = Transfer.replaceHead(loaded, "fc2", TARGET, 4);
-    Data test = load("t10k", 5, 5000);
+    Data test = load("t10k", 5, TEST_SAMPLES);
     double before = accuracy(fresh, test);
     List<String> frozenLayers = Transfer.layersUpTo(fresh.network(), "conv2");
     BitSet mask = Transfer.frozenMask(fresh.network(), frozenLayers);
