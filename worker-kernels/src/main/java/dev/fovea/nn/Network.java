@@ -361,7 +361,7 @@ public final class Network {
     checkInput(src);
     Tensor[] acts = new Tensor[nodes.size()];
     run(backend, i -> views(nodeSlices.get(i), params), i -> views(nodeBuffers.get(i), buffers), src, acts,
-        new LayerContext[nodes.size()], false, 0, evalNeeded);
+        new LayerContext[nodes.size()], new boolean[nodes.size()], 0, evalNeeded);
     return acts[output];
   }
 
@@ -374,7 +374,7 @@ public final class Network {
   }
 
   private void run(Backend backend, IntFunction<Tensor[]> params, IntFunction<Tensor[]> buffers, Tensor src,
-      Tensor[] acts, LayerContext[] ctxs, boolean training, long seed, boolean[] need) {
+      Tensor[] acts, LayerContext[] ctxs, boolean[] training, long seed, boolean[] need) {
     for (int i = 0; i < nodes.size(); i++) {
       if (!need[i]) {
         continue;
@@ -386,7 +386,7 @@ public final class Network {
         in[j] = p < 0 ? src : acts[p];
         needDiff |= p >= 0;
       }
-      ctxs[i] = new LayerContext(training, nodeSeed(seed, i), buffers.apply(i), needDiff);
+      ctxs[i] = new LayerContext(training[i], nodeSeed(seed, i), buffers.apply(i), needDiff);
       acts[i] = nodes.get(i).layer().forward(backend, in, params.apply(i), ctxs[i]);
     }
   }
@@ -410,8 +410,10 @@ public final class Network {
    * {@link #lossAndGradient(Backend, float[], float[], float[], Tensor, int[], long)} for fine-tuning
    * with the parameters in {@code frozen} held fixed (see {@link Transfer#frozenMask}): the backward
    * pass stops where nothing before it is trainable, and the gradient of a layer whose parameters are
-   * all frozen and that has no trainable layer before it is left at zero. The optimizer must still
-   * skip the frozen parameters ({@code dev.fovea.optim.Frozen}).
+   * all frozen and that has no trainable layer before it is left at zero. A batch norm whose
+   * parameters are all frozen runs in inference mode (Keras's rule), so its running statistics stay
+   * unchanged too. The optimizer must still skip the frozen parameters ({@code
+   * dev.fovea.optim.Frozen}).
    */
   public double lossAndGradient(Backend backend, float[] params, float[] buffers, float[] grads, Tensor src,
       int[] labels, long seed, BitSet frozen) {
@@ -420,7 +422,26 @@ public final class Network {
     check("buffer", buffers.length, bufferLayout);
     Arrays.fill(grads, 0f);
     return lossAndGradient(backend, i -> views(nodeSlices.get(i), params), i -> views(nodeSlices.get(i), grads),
-        i -> views(nodeBuffers.get(i), buffers), src, labels, seed, trainableUpstream(frozen));
+        i -> views(nodeBuffers.get(i), buffers), src, labels, seed, trainableUpstream(frozen), frozenBatchNorms(frozen));
+  }
+
+  /**
+   * For each node, whether it is a batch norm whose parameters are all in {@code frozen}: as in
+   * Keras, a frozen batch norm runs in inference mode, normalising with its running statistics and
+   * leaving them unchanged.
+   */
+  private boolean[] frozenBatchNorms(BitSet frozen) {
+    boolean[] f = new boolean[nodes.size()];
+    for (int i = 0; i < nodes.size(); i++) {
+      if (nodes.get(i).layer() instanceof BatchNorm) {
+        boolean all = true;
+        for (ParamLayout.Slice s : nodeSlices.get(i)) {
+          all &= frozen.nextClearBit(s.offset()) >= s.offset() + s.size();
+        }
+        f[i] = all && !nodeSlices.get(i).isEmpty();
+      }
+    }
+    return f;
   }
 
   /** For each node, whether it or a node before it has a parameter not in {@code frozen}. */
@@ -461,11 +482,12 @@ public final class Network {
       buffers[i] = b[i];
     }
     return lossAndGradient(backend, i -> views(nodeSlices.get(i), params), i -> views(nodeSlices.get(i), grads),
-        i -> views(nodeBuffers.get(i), buffers), src, labels, 0, trainableUpstream(new BitSet()));
+        i -> views(nodeBuffers.get(i), buffers), src, labels, 0, trainableUpstream(new BitSet()),
+        new boolean[nodes.size()]);
   }
 
   private double lossAndGradient(Backend backend, IntFunction<Tensor[]> params, IntFunction<Tensor[]> grads,
-      IntFunction<Tensor[]> buffers, Tensor src, int[] labels, long seed, boolean[] trainable) {
+      IntFunction<Tensor[]> buffers, Tensor src, int[] labels, long seed, boolean[] trainable, boolean[] inference) {
     checkInput(src);
     if (labels.length != src.shape().dim(0)) {
       throw new IllegalArgumentException(labels.length + " labels for a batch of " + src.shape().dim(0));
@@ -477,7 +499,11 @@ public final class Network {
     boolean[] need = needed(heads);
     Tensor[] acts = new Tensor[nodes.size()];
     LayerContext[] ctxs = new LayerContext[nodes.size()];
-    run(backend, params, buffers, src, acts, ctxs, true, seed, need);
+    boolean[] training = new boolean[nodes.size()];
+    for (int i = 0; i < training.length; i++) {
+      training[i] = !inference[i];
+    }
+    run(backend, params, buffers, src, acts, ctxs, training, seed, need);
     for (int i = 0; i < nodes.size(); i++) {
       if (ctxs[i] != null && ctxs[i].needDiffSrc()) {
         boolean upstream = false;
