@@ -18,8 +18,8 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Networks as JSON, the architecture part of a model file and a way to describe a network without
- * Java. Every layer is a record; its JSON object holds {@code type}, {@code name}, optionally {@code
+ * Networks as JSON (or YAML, {@link #parseYaml}), the architecture part of a model file and a way
+ * to describe a network without Java. Every layer is a record; its JSON object holds {@code type}, {@code name}, optionally {@code
  * inputs} (default: the layer before it, or the input) and one field per record component:
  *
  * <pre>{@code
@@ -71,6 +71,14 @@ public final class NetworkJson {
   }
 
   private NetworkJson() {}
+
+  /**
+   * Loaded on first use only: jackson-dataformat-yaml is an optional dependency (Spark ships it), so
+   * JSON and model files work without it on the class path.
+   */
+  private static final class Yaml {
+    static final ObjectMapper MAPPER = new com.fasterxml.jackson.dataformat.yaml.YAMLMapper();
+  }
 
   /** A network description that cannot be read; the message names the source, the layer and the problem. */
   public static final class NetworkJsonException extends IllegalArgumentException {
@@ -126,6 +134,21 @@ public final class NetworkJson {
       root = JSON.readTree(json);
     } catch (JsonProcessingException e) {
       throw new NetworkJsonException(source + ": not valid JSON: " + e.getOriginalMessage(), e);
+    }
+    return fromJson(root, source);
+  }
+
+  /**
+   * Parses a network description written in YAML, with the same fields as the JSON form; {@code
+   * source} is named in every error. Needs jackson-dataformat-yaml on the class path (an optional
+   * dependency of this module; Spark's distribution has it).
+   */
+  public static Network parseYaml(String yaml, String source) {
+    JsonNode root;
+    try {
+      root = Yaml.MAPPER.readTree(yaml);
+    } catch (JsonProcessingException e) {
+      throw new NetworkJsonException(source + ": not valid YAML: " + e.getOriginalMessage(), e);
     }
     return fromJson(root, source);
   }

@@ -257,4 +257,25 @@ class NetworkGraphTest {
     e = assertThrows(NetworkJson.NetworkJsonException.class, () -> NetworkJson.parse("{\"input_shape\": [", "n.json"));
     assertTrue(e.getMessage().startsWith("n.json: not valid JSON"), e.getMessage());
   }
+
+  @Test
+  void yamlDescribesTheSameNetworks() {
+    String yaml = """
+        input_shape: [1, 12, 12]
+        layers:
+          - {type: convolution, name: conv1, filters: 4, kernel: 3, padding: 1}
+          - {type: activation, name: relu1, function: relu}
+          - {type: convolution, name: conv2, filters: 4, kernel: 3, padding: 1}
+          - {type: add, name: res, inputs: [conv2, relu1]}
+          - {type: global_pooling, name: gap, kind: avg}
+          - {type: dense, name: fc, units: 10}
+        """;
+    Network net = NetworkJson.parseYaml(yaml, "net.yaml");
+    assertEquals(List.of("conv1", "relu1", "conv2", "res", "gap", "fc"),
+        net.layers().stream().map(Layer::name).toList());
+    assertEquals(40 + 148 + 50, net.layout().size());
+    NetworkJson.NetworkJsonException e = assertThrows(NetworkJson.NetworkJsonException.class,
+        () -> NetworkJson.parseYaml("input_shape: [1, 4, 4]\nlayers:\n  - {type: nope, name: n}\n", "n.yaml"));
+    assertTrue(e.getMessage().startsWith("n.yaml: layer 1 ('n'): unknown layer type 'nope'"), e.getMessage());
+  }
 }
