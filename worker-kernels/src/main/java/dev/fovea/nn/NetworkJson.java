@@ -35,7 +35,7 @@ import java.util.Map;
  * }</pre>
  *
  * <p>Types: {@code convolution, deconvolution, pooling, global_pooling, batch_norm, dropout, lrn,
- * prelu, activation, dense, flatten, concat, add, zero_padding, upsampling} and LeNet's {@code
+ * prelu, rrelu, activation, dense, flatten, concat, add, zero_padding, upsampling} and LeNet's {@code
  * conv2d, maxpool2d}. Fields left out take these defaults (one per field): {@code stride} and
  * {@code dilation} ones, {@code padding} and {@code outputPadding} zeros, {@code same} false,
  * {@code groups} 1, {@code bias} true, {@code inChannels} 0 (inferred), {@code init}
@@ -59,6 +59,7 @@ public final class NetworkJson {
     TYPES.put("dropout", Dropout.class);
     TYPES.put("lrn", Lrn.class);
     TYPES.put("prelu", Prelu.class);
+    TYPES.put("rrelu", Rrelu.class);
     TYPES.put("activation", ActivationLayer.class);
     TYPES.put("dense", Dense.class);
     TYPES.put("flatten", Flatten.class);

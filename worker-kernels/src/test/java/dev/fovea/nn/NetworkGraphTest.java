@@ -278,4 +278,61 @@ class NetworkGraphTest {
         () -> NetworkJson.parseYaml("input_shape: [1, 4, 4]\nlayers:\n  - {type: nope, name: n}\n", "n.yaml"));
     assertTrue(e.getMessage().startsWith("n.yaml: layer 1 ('n'): unknown layer type 'nope'"), e.getMessage());
   }
+
+  private static void checkGradient(Network net, Tensor src, int[] labels) {
+    float[] init = net.layout().initialize(5);
+    double[] p = new double[init.length];
+    for (int i = 0; i < p.length; i++) {
+      p[i] = init[i] + 0.05 * Math.sin(i);
+    }
+    double[] g = new double[p.length];
+    ReferenceBackend b = new ReferenceBackend();
+    net.lossAndGradient(b, p, g, src, labels);
+    double[] probe = p.clone();
+    for (ParamLayout.Slice s : net.layout().slices()) {
+      int i = s.offset() + 7919 % s.size();
+      double h = 1e-6;
+      probe[i] = p[i] + h;
+      double plus = net.lossAndGradient(b, probe, new double[p.length], src, labels);
+      probe[i] = p[i] - h;
+      double minus = net.lossAndGradient(b, probe, new double[p.length], src, labels);
+      probe[i] = p[i];
+      double numeric = (plus - minus) / (2 * h) / labels.length;
+      assertEquals(numeric, g[i], 1e-6 + 1e-4 * Math.abs(numeric), s.name());
+    }
+  }
+
+  private static Tensor doubles(Shape shape, long seed) {
+    SplittableRandom r = new SplittableRandom(seed);
+    double[] x = new double[shape.size()];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = r.nextGaussian();
+    }
+    return Tensor.wrap(x, shape);
+  }
+
+  @Test
+  void oneAndThreeDimensionalNetworksTrainWithCorrectGradients() {
+    Network seq = Network.builder(Shape.of(2, 16))
+        .then(new Convolution("conv", 4, new int[] {3}, new int[] {1}, new int[] {1}, false, new int[] {1}, 1, true, 0,
+            Initializer.HE_NORMAL))
+        .then(new Rrelu("rrelu", 0.1, 0.3))
+        .then(new Pooling("pool", PoolParams.Kind.MAX, new int[] {2}, new int[] {2}, new int[] {0}, false))
+        .then(new GlobalPooling("gap", PoolParams.Kind.AVG)).then(new Dense("fc", 3, Initializer.GLOROT_UNIFORM))
+        .build();
+    assertEquals(Shape.of(4, 8), seq.outputShape("pool"));
+    checkGradient(seq, doubles(Shape.of(3, 2, 16), 1), new int[] {0, 1, 2});
+    Network vol = Network.builder(Shape.of(1, 6, 6, 6))
+        .then(new Convolution("conv", 3, new int[] {3, 3, 3}, new int[] {1, 1, 1}, new int[] {0, 0, 0}, true,
+            new int[] {1, 1, 1}, 1, false, 0, Initializer.HE_NORMAL))
+        .then(BatchNorm.of("bn"))
+        .then(new Pooling("pool", PoolParams.Kind.AVG, new int[] {2, 2, 2}, new int[] {2, 2, 2}, new int[] {0, 0, 0},
+            false))
+        .then(new Flatten("flat")).then(new Dense("fc", 2, Initializer.GLOROT_UNIFORM))
+        .build();
+    assertEquals(Shape.of(3, 3, 3, 3), vol.outputShape("pool"));
+    assertEquals("conv3d", vol.layer("conv").type());
+    checkGradient(vol, doubles(Shape.of(2, 1, 6, 6, 6), 2), new int[] {0, 1});
+    assertEquals(seq.nodes(), NetworkJson.parse(NetworkJson.toJsonString(seq), "seq.json").nodes());
+  }
 }
