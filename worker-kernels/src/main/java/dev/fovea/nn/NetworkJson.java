@@ -10,7 +10,6 @@ import dev.fovea.kernels.Shape;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.RecordComponent;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -357,12 +356,5 @@ public final class NetworkJson {
     if (v == null || !v.isNumber()) {
       throw new NetworkJsonException(where + ": expects a number, got " + v, null);
     }
-  }
-
-  /** The layers of {@code net} as a list, for tests and tools. */
-  static List<String> layerTypes(Network net) {
-    List<String> t = new ArrayList<>();
-    net.layers().forEach(l -> t.add(typeName(l)));
-    return t;
   }
 }

@@ -5,7 +5,6 @@ import dev.fovea.kernels.PoolParams;
 import dev.fovea.kernels.Shape;
 import dev.fovea.kernels.Tensor;
 import java.util.Arrays;
-import java.util.List;
 
 /**
  * Max or average pooling over 1, 2 or 3 spatial axes: input {@code (C, in...)}, output {@code (C,
