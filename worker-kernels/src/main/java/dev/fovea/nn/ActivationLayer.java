@@ -7,7 +7,7 @@ import dev.fovea.kernels.Tensor;
 import java.util.List;
 
 /** An element-wise activation; the output shape is the input shape. */
-public record ActivationLayer(String name, Activation function) implements Layer {
+public record ActivationLayer(String name, Activation function) implements UnaryLayer {
 
   @Override
   public String type() {
@@ -25,7 +25,7 @@ public record ActivationLayer(String name, Activation function) implements Layer
   }
 
   @Override
-  public Tensor forward(Backend backend, Tensor src, Tensor[] params, boolean training) {
+  public Tensor forward(Backend backend, Tensor src, Tensor[] params, LayerContext ctx) {
     Tensor dst = Tensor.zeros(src.shape(), src.dtype());
     backend.eltwiseForward(function, src, dst);
     return dst;
@@ -33,8 +33,8 @@ public record ActivationLayer(String name, Activation function) implements Layer
 
   @Override
   public Tensor backward(Backend backend, Tensor src, Tensor dst, Tensor diffDst, Tensor[] params,
-      Tensor[] diffParams, boolean needDiffSrc) {
-    if (!needDiffSrc) {
+      Tensor[] diffParams, LayerContext ctx) {
+    if (!ctx.needDiffSrc()) {
       return null;
     }
     Tensor diffSrc = Tensor.zeros(src.shape(), src.dtype());

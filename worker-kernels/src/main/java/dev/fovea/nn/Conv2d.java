@@ -11,7 +11,7 @@ import java.util.List;
  * Weights {@code (filters, C, k, k)} drawn from {@code init}; bias zeros.
  */
 public record Conv2d(String name, int filters, int kernel, int stride, int padding, Initializer init)
-    implements Layer {
+    implements UnaryLayer {
 
   public Conv2d {
     if (filters < 1) {
@@ -56,7 +56,7 @@ public record Conv2d(String name, int filters, int kernel, int stride, int paddi
   }
 
   @Override
-  public Tensor forward(Backend backend, Tensor src, Tensor[] params, boolean training) {
+  public Tensor forward(Backend backend, Tensor src, Tensor[] params, LayerContext ctx) {
     Shape out = outputShape(src.shape().dropFirst()).prepend(src.shape().dim(0));
     Tensor dst = Tensor.zeros(out, src.dtype());
     backend.convolutionForward(conv(), src, params[0], params[1], dst);
@@ -65,9 +65,9 @@ public record Conv2d(String name, int filters, int kernel, int stride, int paddi
 
   @Override
   public Tensor backward(Backend backend, Tensor src, Tensor dst, Tensor diffDst, Tensor[] params,
-      Tensor[] diffParams, boolean needDiffSrc) {
+      Tensor[] diffParams, LayerContext ctx) {
     backend.convolutionBackwardWeights(conv(), src, diffDst, diffParams[0], diffParams[1]);
-    if (!needDiffSrc) {
+    if (!ctx.needDiffSrc()) {
       return null;
     }
     Tensor diffSrc = Tensor.zeros(src.shape(), src.dtype());

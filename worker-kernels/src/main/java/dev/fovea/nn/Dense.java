@@ -9,7 +9,7 @@ import java.util.List;
  * Fully connected layer with bias: input {@code (K)} per sample, output {@code (units)}. Weights
  * {@code (units, K)} (PyTorch's layout), Glorot-uniform unless stated; bias zeros.
  */
-public record Dense(String name, int units, Initializer init) implements Layer {
+public record Dense(String name, int units, Initializer init) implements UnaryLayer {
 
   public Dense {
     if (units < 1) {
@@ -39,7 +39,7 @@ public record Dense(String name, int units, Initializer init) implements Layer {
   }
 
   @Override
-  public Tensor forward(Backend backend, Tensor src, Tensor[] params, boolean training) {
+  public Tensor forward(Backend backend, Tensor src, Tensor[] params, LayerContext ctx) {
     Tensor dst = Tensor.zeros(Shape.of(src.shape().dim(0), units), src.dtype());
     backend.innerProductForward(src, params[0], params[1], dst);
     return dst;
@@ -47,9 +47,9 @@ public record Dense(String name, int units, Initializer init) implements Layer {
 
   @Override
   public Tensor backward(Backend backend, Tensor src, Tensor dst, Tensor diffDst, Tensor[] params,
-      Tensor[] diffParams, boolean needDiffSrc) {
+      Tensor[] diffParams, LayerContext ctx) {
     backend.innerProductBackwardWeights(src, diffDst, diffParams[0], diffParams[1]);
-    if (!needDiffSrc) {
+    if (!ctx.needDiffSrc()) {
       return null;
     }
     Tensor diffSrc = Tensor.zeros(src.shape(), src.dtype());

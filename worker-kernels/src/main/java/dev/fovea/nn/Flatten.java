@@ -6,7 +6,7 @@ import dev.fovea.kernels.Tensor;
 import java.util.List;
 
 /** Flattens each sample to a vector: {@code (N, C, H, W) -> (N, C·H·W)}, a view without copying. */
-public record Flatten(String name) implements Layer {
+public record Flatten(String name) implements UnaryLayer {
 
   @Override
   public String type() {
@@ -24,13 +24,13 @@ public record Flatten(String name) implements Layer {
   }
 
   @Override
-  public Tensor forward(Backend backend, Tensor src, Tensor[] params, boolean training) {
+  public Tensor forward(Backend backend, Tensor src, Tensor[] params, LayerContext ctx) {
     return src.reshape(Shape.of(src.shape().dim(0), src.shape().sampleSize()));
   }
 
   @Override
   public Tensor backward(Backend backend, Tensor src, Tensor dst, Tensor diffDst, Tensor[] params,
-      Tensor[] diffParams, boolean needDiffSrc) {
-    return needDiffSrc ? diffDst.reshape(src.shape()) : null;
+      Tensor[] diffParams, LayerContext ctx) {
+    return ctx.needDiffSrc() ? diffDst.reshape(src.shape()) : null;
   }
 }

@@ -20,12 +20,18 @@ public enum Initializer {
    */
   HE_NORMAL,
   /** Uniform on {@code [-l, l]} with {@code l = sqrt(6 / (fanIn + fanOut))} (Glorot and Bengio 2010). */
-  GLOROT_UNIFORM;
+  GLOROT_UNIFORM,
+  /** All ones (batch-norm scale and running variance). */
+  ONES,
+  /** 0.25 everywhere, PyTorch's {@code PReLU} starting slope. */
+  QUARTER;
 
   /** Fills {@code dst[offset, offset + count)} with draws from {@code rng}. */
   public void fill(float[] dst, int offset, int count, int fanIn, int fanOut, SplittableRandom rng) {
     switch (this) {
       case ZEROS -> java.util.Arrays.fill(dst, offset, offset + count, 0f);
+      case ONES -> java.util.Arrays.fill(dst, offset, offset + count, 1f);
+      case QUARTER -> java.util.Arrays.fill(dst, offset, offset + count, 0.25f);
       case HE_NORMAL -> {
         double std = Math.sqrt(2.0 / fanIn);
         for (int i = 0; i < count; i++) {

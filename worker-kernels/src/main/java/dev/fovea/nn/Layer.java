@@ -6,44 +6,64 @@ import dev.fovea.kernels.Tensor;
 import java.util.List;
 
 /**
- * One step of a network, composed from backend ops. A layer is an immutable description; its
- * parameters are views of the network's flat vector, handed in on every call.
+ * One node of a network, composed from backend ops. A layer is an immutable description (a record
+ * whose components are its hyperparameters); its parameters and buffers are views of the network's
+ * flat vectors, handed in on every call. Most layers have one input and implement {@link
+ * UnaryLayer}; merge layers ({@link Concat}, {@link Add}) take several.
+ *
+ * <p>Shapes here are of one sample, without the batch dimension; tensors carry the batch first.
  */
 public interface Layer {
 
   /** The layer's name, unique in its network (used for parameter names and errors). */
   String name();
 
-  /** A short type name for summaries and model files: {@code conv2d}, {@code dense}, ... */
+  /** A short type name for summaries: {@code conv2d}, {@code dense}, ... */
   String type();
 
   /**
-   * The output shape of one sample for an input sample of shape {@code input} (without the batch
-   * dimension); throws with the layer's name when the input does not fit.
+   * The output shape of one sample for input samples of shapes {@code inputs}; throws an {@link
+   * IllegalArgumentException} whose message starts with the layer's name and states the expected
+   * and the actual shape when the inputs do not fit.
    */
-  Shape outputShape(Shape input);
+  Shape outputShape(List<Shape> inputs);
 
-  /** The parameters this layer owns, for an input sample of shape {@code input}; may be empty. */
-  List<ParamSpec> params(Shape input);
+  /** The trainable parameters this layer owns for these inputs, in the order of the views passed in. */
+  List<ParamSpec> params(List<Shape> inputs);
 
   /**
-   * Forward pass of a batch: returns {@code dst (N, out...)} for {@code src (N, in...)}.
+   * The non-trained state this layer owns (batch norm's running statistics), in a second flat vector
+   * that is averaged and saved like the parameters but never receives gradients.
+   */
+  default List<ParamSpec> buffers(List<Shape> inputs) {
+    return List.of();
+  }
+
+  /**
+   * Forward pass of a batch: returns {@code dst (N, out...)} for {@code srcs[i] (N, in_i...)}.
    *
    * @param params views of this layer's parameters, in the order of {@link #params}
-   * @param training whether this is a training pass
+   * @param ctx training flag, seed, buffer views and a slot for what backward needs
    */
-  Tensor forward(Backend backend, Tensor src, Tensor[] params, boolean training);
+  Tensor forward(Backend backend, Tensor[] srcs, Tensor[] params, LayerContext ctx);
 
   /**
-   * Backward pass: returns {@code diffSrc} (a new tensor, or null when {@code needDiffSrc} is false)
-   * and accumulates parameter gradients into {@code diffParams}.
+   * Backward pass: returns one {@code diffSrc} per source (new tensors; entries may be null when
+   * {@link LayerContext#needDiffSrc()} is false) and accumulates parameter gradients into {@code
+   * diffParams}.
    *
-   * @param src the source of the matching forward call
+   * @param srcs the sources of the matching forward call
    * @param dst the result of the matching forward call
    */
-  Tensor backward(Backend backend, Tensor src, Tensor dst, Tensor diffDst, Tensor[] params, Tensor[] diffParams,
-      boolean needDiffSrc);
+  Tensor[] backward(Backend backend, Tensor[] srcs, Tensor dst, Tensor diffDst, Tensor[] params, Tensor[] diffParams,
+      LayerContext ctx);
 
-  /** One parameter a layer owns: its local name (e.g. {@code weights}), shape and initialiser. */
-  record ParamSpec(String name, Shape shape, Initializer init, int fanIn, int fanOut) {}
+  /** One parameter or buffer a layer owns: its local name (e.g. {@code weights}), shape and initialiser. */
+  record ParamSpec(String name, Shape shape, Initializer init, int fanIn, int fanOut) {
+
+    /** A parameter or buffer that starts at a constant (zeros or ones) and has no fan. */
+    public static ParamSpec constant(String name, Shape shape, Initializer init) {
+      return new ParamSpec(name, shape, init, 1, 1);
+    }
+  }
 }

@@ -7,7 +7,7 @@ import dev.fovea.kernels.Tensor;
 import java.util.List;
 
 /** 2D max pooling with a square window and stride equal to the window. */
-public record MaxPool2d(String name, int size) implements Layer {
+public record MaxPool2d(String name, int size) implements UnaryLayer {
 
   @Override
   public String type() {
@@ -36,7 +36,7 @@ public record MaxPool2d(String name, int size) implements Layer {
   }
 
   @Override
-  public Tensor forward(Backend backend, Tensor src, Tensor[] params, boolean training) {
+  public Tensor forward(Backend backend, Tensor src, Tensor[] params, LayerContext ctx) {
     Tensor dst = Tensor.zeros(outputShape(src.shape().dropFirst()).prepend(src.shape().dim(0)), src.dtype());
     backend.poolingForward(pool(), src, dst);
     return dst;
@@ -44,8 +44,8 @@ public record MaxPool2d(String name, int size) implements Layer {
 
   @Override
   public Tensor backward(Backend backend, Tensor src, Tensor dst, Tensor diffDst, Tensor[] params,
-      Tensor[] diffParams, boolean needDiffSrc) {
-    if (!needDiffSrc) {
+      Tensor[] diffParams, LayerContext ctx) {
+    if (!ctx.needDiffSrc()) {
       return null;
     }
     Tensor diffSrc = Tensor.zeros(src.shape(), src.dtype());

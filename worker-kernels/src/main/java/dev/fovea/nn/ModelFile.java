@@ -4,7 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.fovea.kernels.Backend;
 import dev.fovea.kernels.Shape;
+import dev.fovea.kernels.Tensor;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -14,90 +16,207 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.zip.CRC32;
 
 /**
- * Fovea's model file, format version 1: self-describing and checksummed, read without Java
- * deserialization.
+ * Fovea's model file: self-describing, versioned and checksummed, read without Java
+ * deserialization. This build writes format version 2 and reads versions 1 and 2.
  *
  * <pre>
  *   8 bytes   magic "FOVEAMDL"
- *   int32     format version (1)
+ *   int32     format version (2)
  *   int32     header length L, then L bytes of UTF-8 JSON:
- *               {"architecture": {"zoo", "input_shape", "classes"}, "class_names",
- *                "layout": [{"name", "shape", "offset"}], "parameters", "provenance": {...}}
- *   int32     parameter count P, then P float32 values (big-endian)
+ *               {"architecture": the network as {@link NetworkJson} writes it,
+ *                "zoo": the zoo name or null, "class_names": [...],
+ *                "layout": [{"name", "shape", "offset"}], "parameters": P,
+ *                "buffer_layout": [{"name", "shape", "offset"}], "buffers": B,
+ *                "optimizer": null or {"description", "step", "state_size": S},
+ *                "provenance": {"configuration", "dataset_manifest_hash", "code_version", "backend", ...}}
+ *   int32     P, then P float32 parameters (big-endian)
+ *   int32     B, then B float32 buffers
+ *   int32     S, then S float32 optimizer state values
  *   int64     CRC-32 of every byte before it
  * </pre>
  *
- * The whole file is read and its checksum verified before anything is parsed, so a damaged file
- * is rejected whole and nothing is half-loaded.
+ * Version 1 (written by Fovea before networks were graphs, kept as the fixture {@code
+ * model-files/lenet-v1.fovea}) names a zoo architecture instead of describing it and has neither
+ * buffers nor optimizer state.
+ *
+ * <p>The whole file is read and its checksum verified before anything is parsed, and every slice of
+ * the layout is checked against the rebuilt network before a {@link Model} is returned, so a damaged
+ * file is rejected whole and nothing is half-loaded.
  */
 public final class ModelFile {
   static final byte[] MAGIC = "FOVEAMDL".getBytes(StandardCharsets.US_ASCII);
-  static final int VERSION = 1;
+  /** The format version this build writes. */
+  public static final int VERSION = 2;
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private ModelFile() {}
 
   /**
-   * A model: the architecture to rebuild, its parameter values and where it came from.
+   * Optimizer state saved from training, so that a run can continue where it stopped.
    *
-   * @param zoo the zoo architecture name
-   * @param inputShape {@code (C, H, W)} of one input
-   * @param classNames name of each output class
-   * @param params the flat parameter vector, laid out as {@code network().layout()}
-   * @param provenance configuration, data manifest hash, code version, backend
+   * @param description the optimizer and its hyperparameters, e.g. its record's {@code toString()}
+   * @param step the number of steps taken
+   * @param state the optimizer's flat state vector ({@code Optimizer.stateSize(P)} values)
    */
-  public record Model(String zoo, Shape inputShape, List<String> classNames, float[] params,
-      Map<String, String> provenance) {
+  public record OptimizerState(String description, long step, float[] state) {}
 
-    /** The network this model's parameters belong to. */
-    public Network network() {
-      return Zoo.build(zoo, inputShape, classNames.size());
+  /**
+   * One class and its probability, as {@link Model#predict} returns them.
+   *
+   * @param index the class index (the position in the logits)
+   * @param name the class name
+   * @param probability the softmax probability, in [0, 1]
+   */
+  public record Prediction(int index, String name, double probability) {}
+
+  /**
+   * A model: the network, its parameter and buffer values, the names of its classes, optionally the
+   * optimizer state, and where it came from.
+   *
+   * @param network the architecture
+   * @param zoo the zoo name it was built from, or null for a network described otherwise
+   * @param classNames name of each output class, {@code network.numClasses()} of them
+   * @param params the flat parameter vector, laid out as {@code network.layout()}
+   * @param buffers the flat buffer vector, laid out as {@code network.bufferLayout()}
+   * @param optimizer the optimizer state when saved from training, or null
+   * @param provenance configuration, dataset manifest hash, code version, backend
+   */
+  public record Model(Network network, String zoo, List<String> classNames, float[] params, float[] buffers,
+      OptimizerState optimizer, Map<String, String> provenance) {
+
+    public Model {
+      classNames = List.copyOf(classNames);
+      provenance = Collections.unmodifiableMap(new LinkedHashMap<>(provenance));
+      if (classNames.size() != network.numClasses()) {
+        throw new IllegalArgumentException("model: " + classNames.size() + " class names for a network with "
+            + network.numClasses() + " classes");
+      }
+      if (params.length != network.layout().size()) {
+        throw new IllegalArgumentException("model: the network needs " + network.layout().size()
+            + " parameters, got " + params.length);
+      }
+      if (buffers.length != network.bufferLayout().size()) {
+        throw new IllegalArgumentException("model: the network needs " + network.bufferLayout().size()
+            + " buffer values, got " + buffers.length);
+      }
+    }
+
+    /**
+     * A zoo model without buffers' training state or optimizer state (the form of format version 1):
+     * the buffers start fresh.
+     */
+    public Model(String zoo, Shape inputShape, List<String> classNames, float[] params,
+        Map<String, String> provenance) {
+      this(Zoo.build(zoo, inputShape, classNames.size()), zoo, classNames, params,
+          Zoo.build(zoo, inputShape, classNames.size()).bufferLayout().initialize(0), null, provenance);
+    }
+
+    /** {@code (C, H, W)} of one input. */
+    public Shape inputShape() {
+      return network.inputShape();
+    }
+
+    /** This model with other parameter and buffer values (and no optimizer state). */
+    public Model withValues(float[] newParams, float[] newBuffers) {
+      return new Model(network, zoo, classNames, newParams, newBuffers, null, provenance);
+    }
+
+    /**
+     * The {@code k} most probable classes of each sample of {@code src (N, C, H, W)}, most probable
+     * first, in evaluation mode.
+     */
+    public List<List<Prediction>> predict(Backend backend, Tensor src, int k) {
+      if (k < 1) {
+        throw new IllegalArgumentException("predict: k must be >= 1, got " + k);
+      }
+      Tensor logits = network.forward(backend, params, buffers, src);
+      Tensor probs = Tensor.zeros(logits.shape(), logits.dtype());
+      backend.softmaxForward(false, logits, probs);
+      int n = logits.shape().dim(0);
+      int classes = logits.shape().dim(1);
+      List<List<Prediction>> out = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        Integer[] order = new Integer[classes];
+        for (int c = 0; c < classes; c++) {
+          order[c] = c;
+        }
+        final int row = i * classes;
+        Arrays.sort(order, (a, b) -> {
+          int cmp = Double.compare(probs.get(row + b), probs.get(row + a));
+          return cmp != 0 ? cmp : Integer.compare(a, b);
+        });
+        List<Prediction> top = new ArrayList<>();
+        for (int j = 0; j < Math.min(k, classes); j++) {
+          top.add(new Prediction(order[j], classNames.get(order[j]), probs.get(row + order[j])));
+        }
+        out.add(List.copyOf(top));
+      }
+      return out;
     }
   }
 
-  /** Writes {@code model} to {@code out} (not closed). */
-  public static void write(Model model, OutputStream out) throws IOException {
-    Network net = model.network();
-    if (model.params().length != net.layout().size()) {
-      throw new IllegalArgumentException("model " + model.zoo() + " needs " + net.layout().size()
-          + " parameters, got " + model.params().length);
-    }
-    ObjectNode h = JSON.createObjectNode();
-    ObjectNode arch = h.putObject("architecture");
-    arch.put("zoo", model.zoo());
-    ArrayNode in = arch.putArray("input_shape");
-    Arrays.stream(model.inputShape().dims()).forEach(in::add);
-    arch.put("classes", model.classNames().size());
-    ArrayNode names = h.putArray("class_names");
-    model.classNames().forEach(names::add);
-    ArrayNode layout = h.putArray("layout");
-    for (ParamLayout.Slice s : net.layout().slices()) {
-      ObjectNode o = layout.addObject();
+  private static void putLayout(ArrayNode a, ParamLayout layout) {
+    for (ParamLayout.Slice s : layout.slices()) {
+      ObjectNode o = a.addObject();
       o.put("name", s.name());
       ArrayNode shape = o.putArray("shape");
       Arrays.stream(s.shape().dims()).forEach(shape::add);
       o.put("offset", s.offset());
     }
+  }
+
+  private static void putFloats(DataOutputStream d, float[] values) throws IOException {
+    d.writeInt(values.length);
+    ByteBuffer floats = ByteBuffer.allocate(4 * values.length);
+    floats.asFloatBuffer().put(values);
+    d.write(floats.array());
+  }
+
+  /** Writes {@code model} to {@code out} (not closed) in format version {@value #VERSION}. */
+  public static void write(Model model, OutputStream out) throws IOException {
+    Network net = model.network();
+    ObjectNode h = JSON.createObjectNode();
+    h.set("architecture", NetworkJson.toJson(net));
+    if (model.zoo() == null) {
+      h.putNull("zoo");
+    } else {
+      h.put("zoo", model.zoo());
+    }
+    ArrayNode names = h.putArray("class_names");
+    model.classNames().forEach(names::add);
+    putLayout(h.putArray("layout"), net.layout());
     h.put("parameters", net.layout().size());
+    putLayout(h.putArray("buffer_layout"), net.bufferLayout());
+    h.put("buffers", net.bufferLayout().size());
+    OptimizerState opt = model.optimizer();
+    if (opt == null) {
+      h.putNull("optimizer");
+    } else {
+      h.putObject("optimizer").put("description", opt.description()).put("step", opt.step())
+          .put("state_size", opt.state().length);
+    }
     ObjectNode prov = h.putObject("provenance");
     model.provenance().forEach(prov::put);
     byte[] header = JSON.writeValueAsBytes(h);
 
-    ByteArrayOutputStream buf = new ByteArrayOutputStream(header.length + 4 * model.params().length + 64);
+    float[] state = opt == null ? new float[0] : opt.state();
+    ByteArrayOutputStream buf = new ByteArrayOutputStream(
+        header.length + 4 * (model.params().length + model.buffers().length + state.length) + 64);
     DataOutputStream d = new DataOutputStream(buf);
     d.write(MAGIC);
     d.writeInt(VERSION);
     d.writeInt(header.length);
     d.write(header);
-    d.writeInt(model.params().length);
-    ByteBuffer floats = ByteBuffer.allocate(4 * model.params().length);
-    floats.asFloatBuffer().put(model.params());
-    d.write(floats.array());
+    putFloats(d, model.params());
+    putFloats(d, model.buffers());
+    putFloats(d, state);
     d.flush();
     CRC32 crc = new CRC32();
     crc.update(buf.toByteArray());
@@ -108,10 +227,10 @@ public final class ModelFile {
   }
 
   /**
-   * Reads a model; {@code name} (the file's path) is named in every error.
+   * Reads a model of format version 1 or 2; {@code name} (the file's path) is named in every error.
    *
    * @throws ModelFileException when the file is truncated, corrupt, of another format or version,
-   *     or describes a layout that does not match its architecture
+   *     names an unknown layer type, or describes a layout that does not match its architecture
    */
   public static Model read(InputStream in, String name) throws IOException {
     byte[] all = in.readAllBytes();
@@ -128,8 +247,8 @@ public final class ModelFile {
     long stored = b.getLong(all.length - 8);
     b.position(MAGIC.length);
     int version = b.getInt();
-    if (version != VERSION) {
-      throw new ModelFileException(name + ": format version " + version + " is not supported (this build reads "
+    if (version != 1 && version != 2) {
+      throw new ModelFileException(name + ": format version " + version + " is not supported (this build reads 1 and "
           + VERSION + ")");
     }
     int headerLength = b.getInt();
@@ -139,58 +258,127 @@ public final class ModelFile {
     if (stored != crc.getValue()) {
       throw new ModelFileException(name + ": checksum mismatch: the file is corrupt or truncated");
     }
-    JsonNode h = JSON.readTree(Arrays.copyOfRange(all, b.position(), b.position() + headerLength));
+    JsonNode h;
+    try {
+      h = JSON.readTree(Arrays.copyOfRange(all, b.position(), b.position() + headerLength));
+    } catch (IOException e) {
+      throw new ModelFileException(name + ": header is not valid JSON: " + e.getMessage());
+    }
     b.position(b.position() + headerLength);
-    int count = b.getInt();
-    if (count < 0 || (long) count * 4 != all.length - 8 - b.position()) {
-      throw new ModelFileException(name + ": parameter count " + count + " does not match the file size");
-    }
-    float[] params = new float[count];
-    b.asFloatBuffer().get(params);
-
-    JsonNode arch = h.path("architecture");
-    String zoo = arch.path("zoo").asText(null);
-    if (zoo == null || !Zoo.names().contains(zoo)) {
-      throw new ModelFileException(name + ": unknown architecture '" + zoo + "'");
-    }
-    int[] input = new int[arch.path("input_shape").size()];
-    for (int i = 0; i < input.length; i++) {
-      input[i] = arch.path("input_shape").get(i).asInt();
+    float[] params = floats(b, all.length - 8, name, "parameter");
+    float[] buffers = version == 1 ? null : floats(b, all.length - 8, name, "buffer");
+    float[] state = version == 1 ? null : floats(b, all.length - 8, name, "optimizer state");
+    if (b.position() != all.length - 8) {
+      throw new ModelFileException(name + ": " + (all.length - 8 - b.position()) + " unexpected bytes after the values");
     }
     List<String> classNames = new ArrayList<>();
     h.path("class_names").forEach(n -> classNames.add(n.asText()));
+    Map<String, String> prov = new LinkedHashMap<>();
+    h.path("provenance").properties().forEach(e -> prov.put(e.getKey(), e.getValue().asText()));
+
     Network net;
-    try {
-      net = Zoo.build(zoo, Shape.of(input), classNames.size());
-    } catch (IllegalArgumentException e) {
-      throw new ModelFileException(name + ": architecture does not build: " + e.getMessage());
+    String zoo;
+    if (version == 1) {
+      JsonNode arch = h.path("architecture");
+      zoo = arch.path("zoo").asText(null);
+      if (zoo == null || !Zoo.names().contains(zoo)) {
+        throw new ModelFileException(name + ": unknown architecture '" + zoo + "'");
+      }
+      int[] input = ints(arch.path("input_shape"));
+      try {
+        net = Zoo.build(zoo, Shape.of(input), classNames.size());
+      } catch (IllegalArgumentException e) {
+        throw new ModelFileException(name + ": architecture does not build: " + e.getMessage());
+      }
+      buffers = net.bufferLayout().initialize(0);
+    } else {
+      zoo = h.path("zoo").isTextual() ? h.path("zoo").asText() : null;
+      try {
+        net = NetworkJson.fromJson(h.path("architecture"), name + ": architecture");
+      } catch (IllegalArgumentException e) {
+        throw new ModelFileException(e.getMessage());
+      }
+      checkLayout(name, "buffer", h.path("buffer_layout"), net.bufferLayout(), buffers.length);
     }
-    List<ParamLayout.Slice> expected = net.layout().slices();
-    JsonNode layout = h.path("layout");
-    if (layout.size() != expected.size()) {
-      throw new ModelFileException(name + ": layout has " + layout.size() + " slices, " + zoo + " has "
+    checkLayout(name, "parameter", h.path("layout"), net.layout(), params.length);
+    if (classNames.size() != net.numClasses()) {
+      throw new ModelFileException(name + ": " + classNames.size() + " class names for " + net.numClasses()
+          + " outputs");
+    }
+    OptimizerState opt = null;
+    if (version == 2 && h.path("optimizer").isObject()) {
+      JsonNode o = h.path("optimizer");
+      if (o.path("state_size").asLong(-1) != state.length) {
+        throw new ModelFileException(name + ": optimizer state has " + state.length + " values, the header says "
+            + o.path("state_size"));
+      }
+      opt = new OptimizerState(o.path("description").asText(""), o.path("step").asLong(), state);
+    } else if (state != null && state.length != 0) {
+      throw new ModelFileException(name + ": optimizer state values without an optimizer description");
+    }
+    return new Model(net, zoo, classNames, params, buffers, opt, prov);
+  }
+
+  private static int[] ints(JsonNode a) {
+    int[] v = new int[a.size()];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = a.get(i).asInt();
+    }
+    return v;
+  }
+
+  private static float[] floats(ByteBuffer b, int end, String name, String what) throws ModelFileException {
+    if (end - b.position() < 4) {
+      throw new ModelFileException(name + ": truncated before the " + what + " values");
+    }
+    int count = b.getInt();
+    if (count < 0 || (long) count * 4 > end - b.position()) {
+      throw new ModelFileException(name + ": " + what + " count " + count + " does not match the file size");
+    }
+    float[] v = new float[count];
+    b.asFloatBuffer().get(v);
+    b.position(b.position() + 4 * count);
+    return v;
+  }
+
+  /** Checks the stored layout slice by slice against the rebuilt network's. */
+  private static void checkLayout(String name, String what, JsonNode stored, ParamLayout expected, int count)
+      throws ModelFileException {
+    if (!stored.isArray()) {
+      throw new ModelFileException(name + ": the " + what + " layout is missing");
+    }
+    long next = 0;
+    for (int i = 0; i < stored.size(); i++) {
+      JsonNode o = stored.get(i);
+      Shape shape = Shape.of(ints(o.path("shape")));
+      long offset = o.path("offset").asLong(-1);
+      long end = i + 1 < stored.size() ? stored.get(i + 1).path("offset").asLong(-1) : count;
+      if (offset != next || end - offset != shape.size()) {
+        throw new ModelFileException(name + ": " + what + " slice '" + o.path("name").asText() + "' has shape "
+            + shape + " (" + shape.size() + " values) but occupies " + (end - offset) + " values at offset " + offset);
+      }
+      next = end;
+    }
+    List<ParamLayout.Slice> slices = expected.slices();
+    if (stored.size() != slices.size()) {
+      throw new ModelFileException(name + ": the " + what + " layout has " + stored.size()
+          + " slices, the architecture has " + slices.size());
+    }
+    for (int i = 0; i < slices.size(); i++) {
+      ParamLayout.Slice s = slices.get(i);
+      JsonNode o = stored.get(i);
+      Shape shape = Shape.of(ints(o.path("shape")));
+      if (!s.name().equals(o.path("name").asText()) || !s.shape().equals(shape) || s.offset() != o.path("offset")
+          .asInt()) {
+        throw new ModelFileException(name + ": " + what + " slice '" + o.path("name").asText() + "' " + shape + " at "
+            + o.path("offset").asInt() + " does not match the architecture's " + s.name() + " " + s.shape() + " at "
+            + s.offset());
+      }
+    }
+    if (count != expected.size()) {
+      throw new ModelFileException(name + ": " + count + " " + what + " values, the architecture needs "
           + expected.size());
     }
-    for (int i = 0; i < expected.size(); i++) {
-      ParamLayout.Slice s = expected.get(i);
-      JsonNode o = layout.get(i);
-      int[] shape = new int[o.path("shape").size()];
-      for (int j = 0; j < shape.length; j++) {
-        shape[j] = o.path("shape").get(j).asInt();
-      }
-      if (!s.name().equals(o.path("name").asText()) || !s.shape().equals(Shape.of(shape))
-          || s.offset() != o.path("offset").asInt()) {
-        throw new ModelFileException(name + ": parameter slice '" + o.path("name").asText() + "' " + Shape.of(shape)
-            + " at " + o.path("offset").asInt() + " does not match " + zoo + "'s " + s.name() + " " + s.shape()
-            + " at " + s.offset());
-      }
-    }
-    if (count != net.layout().size()) {
-      throw new ModelFileException(name + ": " + count + " parameters, " + zoo + " needs " + net.layout().size());
-    }
-    Map<String, String> prov = new java.util.LinkedHashMap<>();
-    h.path("provenance").properties().forEach(e -> prov.put(e.getKey(), e.getValue().asText()));
-    return new Model(zoo, Shape.of(input), classNames, params, prov);
   }
 
   /** A model file that cannot be read; the message names the file and the problem. */

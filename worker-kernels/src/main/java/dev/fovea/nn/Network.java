@@ -4,55 +4,245 @@ import dev.fovea.kernels.Backend;
 import dev.fovea.kernels.Shape;
 import dev.fovea.kernels.Tensor;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
 import java.util.Collections;
-import java.util.HashSet;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.function.IntFunction;
 
 /**
- * A sequential network: layers applied in order to a batch, ending in class logits. Shapes are
- * inferred when it is built, and every parameter is a named slice ({@code layer.param}) of one flat
- * vector described by {@link #layout()}. The network holds no parameter values itself: they are
- * passed to each call, so one network serves any number of parameter vectors.
+ * A network: a directed acyclic graph of layers from one input to one main output (class logits)
+ * and optional auxiliary heads (GoogLeNet's auxiliary classifiers), built with {@link #builder},
+ * {@link #sequential} or {@link NetworkJson}. A sequential network is the graph where every layer
+ * reads the one before it.
+ *
+ * <p>Shapes are inferred when it is built, and a shape error names the layer and both shapes.
+ * Every trainable parameter is a named slice ({@code layer.param}) of one flat vector described by
+ * {@link #layout()}; non-trained state (batch norm's running mean and variance) is a second flat
+ * vector, the <em>buffers</em>, described by {@link #bufferLayout()}. The network holds no values
+ * itself: they are passed to each call, so one network serves any number of parameter vectors.
+ *
+ * <h2>For callers that train (the driver)</h2>
+ *
+ * <ul>
+ *   <li>Start from {@code layout().initialize(seed)} and {@code bufferLayout().initialize(seed)}
+ *       (running mean 0, variance 1). Ship, average and checkpoint the buffers like the
+ *       parameters; an empty buffer vector is valid for networks without batch norm.
+ *   <li>Call {@link #lossAndGradient(Backend, float[], float[], float[], Tensor, int[], long)} with
+ *       a step seed, e.g. derived from (run seed, round, worker, step): dropout masks are drawn from
+ *       it, so a round is a pure function of (parameters, buffers, data, seed). Training updates
+ *       the buffers in place.
+ *   <li>Evaluate with {@link #forward(Backend, float[], float[], Tensor)}, which uses the running
+ *       statistics in the buffers.
+ *   <li>The older overloads without buffers and seed still work: they use freshly initialised
+ *       buffers (discarding training's updates) and seed 0, which is exact for networks without
+ *       batch norm and dropout (LeNet, the plain VGGs) and wrong for evaluating ones with batch norm.
+ * </ul>
  */
 public final class Network {
-  private final Shape inputShape;
-  private final List<Layer> layers;
-  private final List<Shape> outputShapes;
-  private final ParamLayout layout;
-  private final List<List<ParamLayout.Slice>> layerSlices;
+  /** The name by which layers refer to the network's input. */
+  public static final String INPUT = "input";
 
-  private Network(Shape inputShape, List<Layer> layers) {
+  /** One layer of the graph and the names of the nodes it reads ({@link #INPUT} for the input). */
+  public record Node(Layer layer, List<String> inputs) {
+    public Node {
+      inputs = List.copyOf(inputs);
+    }
+  }
+
+  /** An auxiliary classifier head: its node and the weight of its loss in training. */
+  public record AuxHead(String node, double weight) {}
+
+  private final Shape inputShape;
+  private final List<Node> nodes;
+  private final int[][] producers;
+  private final List<Shape> outputShapes;
+  private final int output;
+  private final List<AuxHead> auxHeads;
+  private final int[] auxIndex;
+  private final ParamLayout layout;
+  private final ParamLayout bufferLayout;
+  private final List<List<ParamLayout.Slice>> nodeSlices;
+  private final List<List<ParamLayout.Slice>> nodeBuffers;
+  private final boolean[] evalNeeded;
+
+  private Network(Shape inputShape, List<Node> nodes, String outputName, List<AuxHead> auxHeads) {
     this.inputShape = inputShape;
-    this.layers = Collections.unmodifiableList(new ArrayList<>(layers));
+    this.nodes = List.copyOf(nodes);
+    this.auxHeads = List.copyOf(auxHeads);
+    Map<String, Integer> index = new HashMap<>();
+    producers = new int[nodes.size()][];
     List<Shape> shapes = new ArrayList<>();
     List<List<ParamLayout.Slice>> slices = new ArrayList<>();
+    List<List<ParamLayout.Slice>> buffers = new ArrayList<>();
     ParamLayout.Builder lb = new ParamLayout.Builder();
-    Set<String> names = new HashSet<>();
-    Shape shape = inputShape;
-    for (Layer layer : layers) {
-      if (!names.add(layer.name())) {
+    ParamLayout.Builder bb = new ParamLayout.Builder();
+    for (int i = 0; i < nodes.size(); i++) {
+      Node node = nodes.get(i);
+      Layer layer = node.layer();
+      if (INPUT.equals(layer.name()) || index.containsKey(layer.name())) {
         throw new IllegalArgumentException("duplicate layer name '" + layer.name() + "'");
       }
+      if (node.inputs().isEmpty()) {
+        throw new IllegalArgumentException(layer.name() + ": has no inputs");
+      }
+      List<Shape> in = new ArrayList<>();
+      producers[i] = new int[node.inputs().size()];
+      for (int j = 0; j < producers[i].length; j++) {
+        String from = node.inputs().get(j);
+        if (INPUT.equals(from)) {
+          producers[i][j] = -1;
+          in.add(inputShape);
+        } else {
+          Integer k = index.get(from);
+          if (k == null) {
+            throw new IllegalArgumentException(layer.name() + ": input '" + from
+                + "' is not a layer defined before it (layers must be listed in an order where inputs come first)");
+          }
+          producers[i][j] = k;
+          in.add(shapes.get(k));
+        }
+      }
+      Shape out;
+      try {
+        out = layer.outputShape(in);
+      } catch (IllegalArgumentException e) {
+        String m = e.getMessage() == null ? "" : e.getMessage();
+        throw m.startsWith(layer.name() + ":") ? e : new IllegalArgumentException(layer.name() + ": " + m, e);
+      }
       List<ParamLayout.Slice> own = new ArrayList<>();
-      for (Layer.ParamSpec spec : layer.params(shape)) {
+      for (Layer.ParamSpec spec : layer.params(in)) {
         own.add(lb.add(layer.name() + "." + spec.name(), spec.shape(), spec.init(), spec.fanIn(), spec.fanOut()));
       }
+      List<ParamLayout.Slice> buf = new ArrayList<>();
+      for (Layer.ParamSpec spec : layer.buffers(in)) {
+        buf.add(bb.add(layer.name() + "." + spec.name(), spec.shape(), spec.init(), spec.fanIn(), spec.fanOut()));
+      }
       slices.add(own);
-      shape = layer.outputShape(shape);
-      shapes.add(shape);
+      buffers.add(buf);
+      shapes.add(out);
+      index.put(layer.name(), i);
     }
-    if (shape.rank() != 1) {
-      throw new IllegalArgumentException("the network must end in a flat (classes) output, got " + shape);
+    if (nodes.isEmpty()) {
+      throw new IllegalArgumentException("a network needs at least one layer");
+    }
+    String main = outputName == null ? nodes.get(nodes.size() - 1).layer().name() : outputName;
+    Integer o = index.get(main);
+    if (o == null) {
+      throw new IllegalArgumentException("output '" + main + "' is not a layer of the network");
+    }
+    output = o;
+    auxIndex = new int[auxHeads.size()];
+    for (int i = 0; i < auxIndex.length; i++) {
+      Integer a = index.get(auxHeads.get(i).node());
+      if (a == null) {
+        throw new IllegalArgumentException("auxiliary output '" + auxHeads.get(i).node() + "' is not a layer");
+      }
+      auxIndex[i] = a;
+      if (shapes.get(a).rank() != 1) {
+        throw new IllegalArgumentException(auxHeads.get(i).node() + ": an auxiliary head must give flat (classes)"
+            + " logits, got " + shapes.get(a));
+      }
+    }
+    if (shapes.get(output).rank() != 1) {
+      throw new IllegalArgumentException(main + ": the network must end in a flat (classes) output, got "
+          + shapes.get(output));
     }
     this.outputShapes = Collections.unmodifiableList(shapes);
-    this.layerSlices = slices;
+    this.nodeSlices = slices;
+    this.nodeBuffers = buffers;
     this.layout = lb.build();
+    this.bufferLayout = bb.build();
+    this.evalNeeded = needed(new int[] {output});
+  }
+
+  private boolean[] needed(int[] roots) {
+    boolean[] need = new boolean[nodes.size()];
+    for (int r : roots) {
+      need[r] = true;
+    }
+    for (int i = nodes.size() - 1; i >= 0; i--) {
+      if (need[i]) {
+        for (int p : producers[i]) {
+          if (p >= 0) {
+            need[p] = true;
+          }
+        }
+      }
+    }
+    return need;
   }
 
   /** A network for input samples of shape {@code (C, H, W)} made of {@code layers} in order. */
-  public static Network sequential(Shape inputShape, List<Layer> layers) {
-    return new Network(inputShape, layers);
+  public static Network sequential(Shape inputShape, List<? extends Layer> layers) {
+    Builder b = builder(inputShape);
+    layers.forEach(b::then);
+    return b.build();
+  }
+
+  /** A builder of a graph reading samples of {@code inputShape}. */
+  public static Builder builder(Shape inputShape) {
+    return new Builder(inputShape);
+  }
+
+  /**
+   * Builds a graph node by node; each node's inputs must already exist. Without an explicit {@link
+   * #output}, the last node added is the main output.
+   *
+   * <pre>{@code
+   * Network.builder(Shape.of(3, 32, 32))
+   *     .then(Convolution.conv2d("conv1", 16, 3, 1, 1, false)).then(BatchNorm.of("bn1")).then(relu("relu1"))
+   *     .add(Convolution.conv2d("conv2", 16, 3, 1, 1, false), "relu1")
+   *     .add(Add.of("res"), "conv2", "relu1")
+   *     ...
+   * }</pre>
+   */
+  public static final class Builder {
+    private final Shape inputShape;
+    private final List<Node> nodes = new ArrayList<>();
+    private final List<AuxHead> aux = new ArrayList<>();
+    private String output;
+
+    private Builder(Shape inputShape) {
+      this.inputShape = inputShape;
+    }
+
+    /** Adds {@code layer} reading the nodes named {@code inputs} ({@link #INPUT} for the input). */
+    public Builder add(Layer layer, String... inputs) {
+      nodes.add(new Node(layer, List.of(inputs)));
+      return this;
+    }
+
+    /** Adds {@code layer} reading the last node added (or the input, for the first). */
+    public Builder then(Layer layer) {
+      return add(layer, last());
+    }
+
+    /** The name of the last node added, or {@link #INPUT}. */
+    public String last() {
+      return nodes.isEmpty() ? INPUT : nodes.get(nodes.size() - 1).layer().name();
+    }
+
+    /** Makes {@code node} the main output (the class logits). */
+    public Builder output(String node) {
+      this.output = node;
+      return this;
+    }
+
+    /** Adds an auxiliary classifier head whose loss counts with {@code weight} in training. */
+    public Builder auxOutput(String node, double weight) {
+      aux.add(new AuxHead(node, weight));
+      return this;
+    }
+
+    /** The network; throws when a shape does not fit, naming the layer and both shapes. */
+    public Network build() {
+      return new Network(inputShape, nodes, output, aux);
+    }
   }
 
   /** Shape of one input sample, {@code (C, H, W)}. */
@@ -60,21 +250,71 @@ public final class Network {
     return inputShape;
   }
 
-  public List<Layer> layers() {
-    return layers;
+  /** The nodes in evaluation order. */
+  public List<Node> nodes() {
+    return nodes;
   }
 
+  /** The layers in evaluation order. */
+  public List<Layer> layers() {
+    return nodes.stream().map(Node::layer).toList();
+  }
+
+  /** The layer named {@code name}. */
+  public Layer layer(String name) {
+    for (Node n : nodes) {
+      if (n.layer().name().equals(name)) {
+        return n.layer();
+      }
+    }
+    throw new IllegalArgumentException("no layer named '" + name + "'");
+  }
+
+  /** The output shape of one sample at layer {@code name}. */
+  public Shape outputShape(String name) {
+    for (int i = 0; i < nodes.size(); i++) {
+      if (nodes.get(i).layer().name().equals(name)) {
+        return outputShapes.get(i);
+      }
+    }
+    throw new IllegalArgumentException("no layer named '" + name + "'");
+  }
+
+  /** The name of the main output node. */
+  public String outputName() {
+    return nodes.get(output).layer().name();
+  }
+
+  public List<AuxHead> auxHeads() {
+    return auxHeads;
+  }
+
+  /** The layout of the trainable parameters. */
   public ParamLayout layout() {
     return layout;
   }
 
+  /** The layout of the buffers (non-trained state such as batch norm's running statistics); may be empty. */
+  public ParamLayout bufferLayout() {
+    return bufferLayout;
+  }
+
+  /** The slices of layer {@code name}'s parameters (empty for a layer without any). */
+  public List<ParamLayout.Slice> slicesOf(String name) {
+    for (int i = 0; i < nodes.size(); i++) {
+      if (nodes.get(i).layer().name().equals(name)) {
+        return nodeSlices.get(i);
+      }
+    }
+    throw new IllegalArgumentException("no layer named '" + name + "'");
+  }
+
   /** Number of output classes (the size of the logits). */
   public int numClasses() {
-    return outputShapes.get(outputShapes.size() - 1).dim(0);
+    return outputShapes.get(output).dim(0);
   }
 
-  private Tensor[] views(float[] values, int layer) {
-    List<ParamLayout.Slice> own = layerSlices.get(layer);
+  private static Tensor[] views(List<ParamLayout.Slice> own, float[] values) {
     Tensor[] t = new Tensor[own.size()];
     for (int i = 0; i < t.length; i++) {
       t[i] = Tensor.wrap(values, own.get(i).offset(), own.get(i).shape());
@@ -82,8 +322,7 @@ public final class Network {
     return t;
   }
 
-  private Tensor[] views(double[] values, int layer) {
-    List<ParamLayout.Slice> own = layerSlices.get(layer);
+  private static Tensor[] views(List<ParamLayout.Slice> own, double[] values) {
     Tensor[] t = new Tensor[own.size()];
     for (int i = 0; i < t.length; i++) {
       t[i] = Tensor.wrap(values, own.get(i).offset(), own.get(i).shape());
@@ -91,10 +330,9 @@ public final class Network {
     return t;
   }
 
-  private void checkParams(int length) {
-    if (length != layout.size()) {
-      throw new IllegalArgumentException(
-          "parameter vector has " + length + " values, the network needs " + layout.size());
+  private void check(String what, int length, ParamLayout l) {
+    if (length != l.size()) {
+      throw new IllegalArgumentException(what + " vector has " + length + " values, the network needs " + l.size());
     }
   }
 
@@ -105,76 +343,267 @@ public final class Network {
     }
   }
 
-  /** Logits {@code (N, classes)} for a batch {@code src (N, C, H, W)}, in evaluation mode. */
-  public Tensor forward(Backend backend, float[] params, Tensor src) {
-    checkParams(params.length);
-    checkInput(src);
-    Tensor x = src;
-    for (int i = 0; i < layers.size(); i++) {
-      x = layers.get(i).forward(backend, x, views(params, i), false);
-    }
-    return x;
+  /** Seed of node {@code i} for step seed {@code seed} (SplitMix64 finaliser). */
+  static long nodeSeed(long seed, int i) {
+    long z = seed + 0x9E3779B97F4A7C15L * (i + 1);
+    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+    return z ^ (z >>> 31);
   }
 
   /**
-   * One training pass over a batch: overwrites {@code grads} with the gradient of the mean
-   * softmax cross-entropy over the batch and returns the summed (not averaged) loss.
+   * Logits {@code (N, classes)} of the main output for a batch {@code src (N, C, H, W)}, in
+   * evaluation mode with the running statistics in {@code buffers} (unchanged).
+   */
+  public Tensor forward(Backend backend, float[] params, float[] buffers, Tensor src) {
+    check("parameter", params.length, layout);
+    check("buffer", buffers.length, bufferLayout);
+    checkInput(src);
+    Tensor[] acts = new Tensor[nodes.size()];
+    run(backend, i -> views(nodeSlices.get(i), params), i -> views(nodeBuffers.get(i), buffers), src, acts,
+        new LayerContext[nodes.size()], new boolean[nodes.size()], 0, evalNeeded);
+    return acts[output];
+  }
+
+  /**
+   * Logits {@code (N, classes)} in evaluation mode with freshly initialised buffers; exact for
+   * networks without batch norm. Prefer {@link #forward(Backend, float[], float[], Tensor)}.
+   */
+  public Tensor forward(Backend backend, float[] params, Tensor src) {
+    return forward(backend, params, bufferLayout.initialize(0), src);
+  }
+
+  private void run(Backend backend, IntFunction<Tensor[]> params, IntFunction<Tensor[]> buffers, Tensor src,
+      Tensor[] acts, LayerContext[] ctxs, boolean[] training, long seed, boolean[] need) {
+    for (int i = 0; i < nodes.size(); i++) {
+      if (!need[i]) {
+        continue;
+      }
+      Tensor[] in = new Tensor[producers[i].length];
+      boolean needDiff = false;
+      for (int j = 0; j < in.length; j++) {
+        int p = producers[i][j];
+        in[j] = p < 0 ? src : acts[p];
+        needDiff |= p >= 0;
+      }
+      ctxs[i] = new LayerContext(training[i], nodeSeed(seed, i), buffers.apply(i), needDiff);
+      acts[i] = nodes.get(i).layer().forward(backend, in, params.apply(i), ctxs[i]);
+    }
+  }
+
+  /**
+   * One training pass over a batch: overwrites {@code grads} with the gradient of the mean softmax
+   * cross-entropy of the main output (plus each auxiliary head's, times its weight) over the batch,
+   * updates the running statistics in {@code buffers} in place, and returns the summed (not
+   * averaged) loss of the main output.
    *
    * @param src images {@code (N, C, H, W)}
    * @param labels N class indices
+   * @param seed the step seed; dropout draws from it, so equal seeds give equal results
    */
-  public double lossAndGradient(Backend backend, float[] params, float[] grads, Tensor src, int[] labels) {
-    checkParams(params.length);
-    checkParams(grads.length);
-    java.util.Arrays.fill(grads, 0f);
-    return lossAndGradient(backend, i -> views(params, i), i -> views(grads, i), src, labels);
+  public double lossAndGradient(Backend backend, float[] params, float[] buffers, float[] grads, Tensor src,
+      int[] labels, long seed) {
+    return lossAndGradient(backend, params, buffers, grads, src, labels, seed, new BitSet());
   }
 
   /**
-   * {@link #lossAndGradient(Backend, float[], float[], Tensor, int[])} in double: with a FLOAT64
-   * {@code src} on the reference backend every value is a double, for gradient checks of whole
-   * networks.
+   * {@link #lossAndGradient(Backend, float[], float[], float[], Tensor, int[], long)} for fine-tuning
+   * with the parameters in {@code frozen} held fixed (see {@link Transfer#frozenMask}): the backward
+   * pass stops where nothing before it is trainable, and the gradient of a layer whose parameters are
+   * all frozen and that has no trainable layer before it is left at zero. A batch norm whose
+   * parameters are all frozen runs in inference mode (Keras's rule), so its running statistics stay
+   * unchanged too. The optimizer must still skip the frozen parameters ({@code
+   * dev.fovea.optim.Frozen}).
+   */
+  public double lossAndGradient(Backend backend, float[] params, float[] buffers, float[] grads, Tensor src,
+      int[] labels, long seed, BitSet frozen) {
+    check("parameter", params.length, layout);
+    check("gradient", grads.length, layout);
+    check("buffer", buffers.length, bufferLayout);
+    Arrays.fill(grads, 0f);
+    return lossAndGradient(backend, i -> views(nodeSlices.get(i), params), i -> views(nodeSlices.get(i), grads),
+        i -> views(nodeBuffers.get(i), buffers), src, labels, seed, trainableUpstream(frozen), frozenBatchNorms(frozen));
+  }
+
+  /**
+   * For each node, whether it is a batch norm whose parameters are all in {@code frozen}: as in
+   * Keras, a frozen batch norm runs in inference mode, normalising with its running statistics and
+   * leaving them unchanged.
+   */
+  private boolean[] frozenBatchNorms(BitSet frozen) {
+    boolean[] f = new boolean[nodes.size()];
+    for (int i = 0; i < nodes.size(); i++) {
+      if (nodes.get(i).layer() instanceof BatchNorm) {
+        boolean all = true;
+        for (ParamLayout.Slice s : nodeSlices.get(i)) {
+          all &= frozen.nextClearBit(s.offset()) >= s.offset() + s.size();
+        }
+        f[i] = all && !nodeSlices.get(i).isEmpty();
+      }
+    }
+    return f;
+  }
+
+  /** For each node, whether it or a node before it has a parameter not in {@code frozen}. */
+  private boolean[] trainableUpstream(BitSet frozen) {
+    boolean[] t = new boolean[nodes.size()];
+    for (int i = 0; i < nodes.size(); i++) {
+      for (ParamLayout.Slice s : nodeSlices.get(i)) {
+        int next = frozen.nextClearBit(s.offset());
+        t[i] |= next < s.offset() + s.size();
+      }
+      for (int p : producers[i]) {
+        t[i] |= p >= 0 && t[p];
+      }
+    }
+    return t;
+  }
+
+  /**
+   * {@link #lossAndGradient(Backend, float[], float[], float[], Tensor, int[], long)} with freshly
+   * initialised buffers (their update is discarded) and seed 0; kept for callers written before
+   * buffers existed, exact for networks without batch norm and dropout.
+   */
+  public double lossAndGradient(Backend backend, float[] params, float[] grads, Tensor src, int[] labels) {
+    return lossAndGradient(backend, params, bufferLayout.initialize(0), grads, src, labels, 0);
+  }
+
+  /**
+   * The same training pass in double: with a FLOAT64 {@code src} on the reference backend every
+   * value is a double, for gradient checks of whole networks. Buffers start fresh, seed 0.
    */
   public double lossAndGradient(Backend backend, double[] params, double[] grads, Tensor src, int[] labels) {
-    checkParams(params.length);
-    checkParams(grads.length);
-    java.util.Arrays.fill(grads, 0d);
-    return lossAndGradient(backend, i -> views(params, i), i -> views(grads, i), src, labels);
+    check("parameter", params.length, layout);
+    check("gradient", grads.length, layout);
+    Arrays.fill(grads, 0d);
+    float[] b = bufferLayout.initialize(0);
+    double[] buffers = new double[b.length];
+    for (int i = 0; i < b.length; i++) {
+      buffers[i] = b[i];
+    }
+    return lossAndGradient(backend, i -> views(nodeSlices.get(i), params), i -> views(nodeSlices.get(i), grads),
+        i -> views(nodeBuffers.get(i), buffers), src, labels, 0, trainableUpstream(new BitSet()),
+        new boolean[nodes.size()]);
   }
 
-  private double lossAndGradient(Backend backend, java.util.function.IntFunction<Tensor[]> params,
-      java.util.function.IntFunction<Tensor[]> grads, Tensor src, int[] labels) {
+  private double lossAndGradient(Backend backend, IntFunction<Tensor[]> params, IntFunction<Tensor[]> grads,
+      IntFunction<Tensor[]> buffers, Tensor src, int[] labels, long seed, boolean[] trainable, boolean[] inference) {
     checkInput(src);
+    if (labels.length != src.shape().dim(0)) {
+      throw new IllegalArgumentException(labels.length + " labels for a batch of " + src.shape().dim(0));
+    }
     int n = src.shape().dim(0);
-    Tensor[] acts = new Tensor[layers.size() + 1];
-    acts[0] = src;
-    for (int i = 0; i < layers.size(); i++) {
-      acts[i + 1] = layers.get(i).forward(backend, acts[i], params.apply(i), true);
+    int[] heads = new int[1 + auxIndex.length];
+    heads[0] = output;
+    System.arraycopy(auxIndex, 0, heads, 1, auxIndex.length);
+    boolean[] need = needed(heads);
+    Tensor[] acts = new Tensor[nodes.size()];
+    LayerContext[] ctxs = new LayerContext[nodes.size()];
+    boolean[] training = new boolean[nodes.size()];
+    for (int i = 0; i < training.length; i++) {
+      training[i] = !inference[i];
     }
-    Tensor logits = acts[layers.size()];
-    Tensor probs = Tensor.zeros(logits.shape(), logits.dtype());
-    double loss = backend.softmaxCrossEntropyForward(logits, labels, probs);
-    Tensor diff = Tensor.zeros(logits.shape(), logits.dtype());
-    backend.softmaxCrossEntropyBackward(probs, labels, 1.0 / n, diff);
-    for (int i = layers.size() - 1; i >= 0; i--) {
-      diff = layers.get(i).backward(backend, acts[i], acts[i + 1], diff, params.apply(i), grads.apply(i), i > 0);
+    run(backend, params, buffers, src, acts, ctxs, training, seed, need);
+    for (int i = 0; i < nodes.size(); i++) {
+      if (ctxs[i] != null && ctxs[i].needDiffSrc()) {
+        boolean upstream = false;
+        for (int p : producers[i]) {
+          upstream |= p >= 0 && trainable[p];
+        }
+        if (!upstream) {
+          ctxs[i] = ctxs[i].withoutDiffSrc();
+        }
+      }
     }
-    return loss;
+    Tensor[] diffs = new Tensor[nodes.size()];
+    double mainLoss = 0;
+    for (int h = 0; h < heads.length; h++) {
+      Tensor logits = acts[heads[h]];
+      double weight = h == 0 ? 1 : auxHeads.get(h - 1).weight();
+      Tensor probs = Tensor.zeros(logits.shape(), logits.dtype());
+      double loss = backend.softmaxCrossEntropyForward(logits, labels, probs);
+      if (h == 0) {
+        mainLoss = loss;
+      }
+      Tensor diff = Tensor.zeros(logits.shape(), logits.dtype());
+      backend.softmaxCrossEntropyBackward(probs, labels, weight / n, diff);
+      accumulate(backend, diffs, heads[h], diff);
+    }
+    for (int i = nodes.size() - 1; i >= 0; i--) {
+      if (!need[i] || diffs[i] == null || !trainable[i]) {
+        continue;
+      }
+      Tensor[] in = new Tensor[producers[i].length];
+      for (int j = 0; j < in.length; j++) {
+        in[j] = producers[i][j] < 0 ? src : acts[producers[i][j]];
+      }
+      Tensor[] diffSrcs = nodes.get(i).layer().backward(backend, in, acts[i], diffs[i], params.apply(i),
+          grads.apply(i), ctxs[i]);
+      diffs[i] = null;
+      acts[i] = null;
+      for (int j = 0; j < in.length; j++) {
+        if (producers[i][j] >= 0 && diffSrcs[j] != null) {
+          accumulate(backend, diffs, producers[i][j], diffSrcs[j]);
+        }
+      }
+    }
+    return mainLoss;
   }
 
-  /** A table of layers, types, output shapes and parameter counts, with the total. */
-  public String summary() {
-    StringBuilder b = new StringBuilder();
-    String fmt = "%-14s %-12s %-18s %12s%n";
-    b.append(String.format(fmt, "layer", "type", "output shape", "parameters"));
-    b.append("-".repeat(59)).append('\n');
-    b.append(String.format(fmt, "input", "input", inputShape, 0));
-    for (int i = 0; i < layers.size(); i++) {
-      long count = layerSlices.get(i).stream().mapToLong(ParamLayout.Slice::size).sum();
-      b.append(String.format(fmt, layers.get(i).name(), layers.get(i).type(), outputShapes.get(i), count));
+  private static void accumulate(Backend backend, Tensor[] diffs, int node, Tensor diff) {
+    if (diffs[node] == null) {
+      diffs[node] = diff;
+    } else {
+      Tensor sum = Tensor.zeros(diff.shape(), diff.dtype());
+      backend.sumForward(new double[] {1, 1}, new Tensor[] {diffs[node], diff}, sum);
+      diffs[node] = sum;
     }
-    b.append("-".repeat(59)).append('\n');
-    b.append(String.format("total parameters: %,d%n", layout.size()));
+  }
+
+  /** Total number of trainable parameters. */
+  public long parameterCount() {
+    return layout.size();
+  }
+
+  /**
+   * A table like Keras's {@code model.summary()}: layer, type, output shape, parameters and (for
+   * graphs) the layers each reads; then the totals of trainable parameters and buffers.
+   */
+  public String summary() {
+    boolean graph = false;
+    for (int i = 0; i < nodes.size(); i++) {
+      int expected = i - 1;
+      graph |= producers[i].length != 1 || producers[i][0] != expected;
+    }
+    int nameWidth = 14;
+    for (Node n : nodes) {
+      nameWidth = Math.max(nameWidth, n.layer().name().length() + 1);
+    }
+    String fmt = "%-" + nameWidth + "s %-14s %-18s %12s" + (graph ? "  %s" : "%s") + "%n";
+    int width = nameWidth + 14 + 18 + 12 + 3 + (graph ? 20 : 0);
+    StringBuilder b = new StringBuilder();
+    b.append(String.format(fmt, "layer", "type", "output shape", "parameters", graph ? "inputs" : ""));
+    b.append("=".repeat(width)).append('\n');
+    b.append(String.format(fmt, INPUT, "input", inputShape, 0, ""));
+    Set<String> aux = new LinkedHashSet<>();
+    auxHeads.forEach(a -> aux.add(a.node()));
+    for (int i = 0; i < nodes.size(); i++) {
+      long count = nodeSlices.get(i).stream().mapToLong(ParamLayout.Slice::size).sum();
+      Node n = nodes.get(i);
+      String note = graph ? String.join(", ", n.inputs()) : "";
+      if (i == output && graph) {
+        note += "  [output]";
+      } else if (aux.contains(n.layer().name())) {
+        note += "  [auxiliary output]";
+      }
+      b.append(String.format(fmt, n.layer().name(), n.layer().type(), outputShapes.get(i), String.format("%,d", count),
+          note));
+    }
+    b.append("=".repeat(width)).append('\n');
+    // Keras's three lines: its "Total params" counts the batch-norm statistics too
+    b.append(String.format("total parameters: %,d%n", (long) layout.size() + bufferLayout.size()));
+    b.append(String.format("trainable parameters: %,d%n", layout.size()));
+    b.append(String.format("non-trainable (buffers): %,d%n", bufferLayout.size()));
     return b.toString();
   }
 }
