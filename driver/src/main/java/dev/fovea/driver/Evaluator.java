@@ -32,7 +32,7 @@ public final class Evaluator {
     JavaRDD<SampleBlock> slices = TrainingRun.slices(jsc, jsc.hadoopConfiguration(), shardDir, m, workers, "test");
     TrainConfig c = TrainConfig.builder().model(model.zoo()).workers(workers).build();
     Evaluation e = TrainingRun.evaluate(jsc, slices, c, model.classNames().size(), normalizer, chosen, 1,
-        model.params());
+        model.params(), model.buffers());
     slices.unpersist(false);
     return e;
   }

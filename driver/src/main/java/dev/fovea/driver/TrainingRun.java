@@ -135,7 +135,7 @@ public final class TrainingRun {
         throw new IllegalArgumentException("--resume: the checkpoint in " + c.checkpointDir() + " belongs to another "
             + "configuration (" + cp.config() + "), not " + c.identity());
       }
-      state = new TrainState(cp.params(), cp.velocity());
+      state = new TrainState(cp.params(), cp.velocity(), cp.buffers());
       round = cp.round();
       firstEpoch = cp.epoch();
       firstRound = cp.roundInEpoch();
@@ -145,7 +145,7 @@ public final class TrainingRun {
           + " next) from " + checkpoints.latestPath());
     } else {
       float[] params = net.layout().initialize(c.seed());
-      state = new TrainState(params, new float[params.length]);
+      state = new TrainState(params, new float[params.length], net.bufferLayout().initialize(c.seed()));
     }
     log.accept(String.format("model %s: %,d parameters; %d workers x batch %d, %d steps per round, %d rounds per epoch;"
         + " backend %s", c.model(), state.params.length, c.workers(), c.batch(), c.stepsPerRound(),
@@ -200,7 +200,7 @@ public final class TrainingRun {
               trainImages / (trainNanos / 1e9), roundsLeft * secondsPerRound);
           if (epochEnd) {
             TrainState now = engine.state();
-            eval = evaluate(jsc, testSlices, c, classes, normalizer, backend, threads, now.params);
+            eval = evaluate(jsc, testSlices, c, classes, normalizer, backend, threads, now.params, now.buffers);
             lastAccuracy = eval.accuracy();
             double trainLoss = epochSamples == 0 ? Double.NaN : epochLoss / epochSamples;
             ObjectNode e = JSON.createObjectNode();
@@ -215,12 +215,12 @@ public final class TrainingRun {
             out.writeAtomically("history.jsonl", history.toString().getBytes(StandardCharsets.UTF_8));
             out.writeAtomically("epochs.jsonl", epochs.toString().getBytes(StandardCharsets.UTF_8));
             checkpoints.save(new Checkpoint(round, epoch + 1, 0, c.identity(), history.toString(), epochs.toString(),
-                now.params, now.velocity));
+                now.params, now.velocity, now.buffers));
             progress.epoch(epoch + 1, c.epochs(), trainLoss, eval.accuracy(), eval.meanLoss());
           } else if (c.checkpointEvery() > 0 && round % c.checkpointEvery() == 0) {
             TrainState now = engine.state();
             checkpoints.save(new Checkpoint(round, epoch, r + 1, c.identity(), history.toString(), epochs.toString(),
-                now.params, now.velocity));
+                now.params, now.velocity, now.buffers));
           }
           if (c.injectFault() != null && c.injectFault().equals("driver:" + round)) {
             throw new InjectedDriverFault("injected fault: the driver dies after round " + round);
@@ -231,7 +231,8 @@ public final class TrainingRun {
       throw new IllegalStateException(c.out() + ": cannot write history: " + e.getMessage(), e);
     }
     if (eval == null) {
-      eval = evaluate(jsc, testSlices, c, classes, normalizer, backend, threads, engine.state().params);
+      eval = evaluate(jsc, testSlices, c, classes, normalizer, backend, threads, engine.state().params,
+          engine.state().buffers);
     }
     state = engine.state();
     engine.close();
@@ -244,7 +245,7 @@ public final class TrainingRun {
         eval, train.classes(), history.toString(), null);
     result = new Result(result.testAccuracy(), result.testLoss(), result.epochs(), result.workers(), backend,
         result.trainImagesPerSecond(), wall, round, state.params, result.executors(), eval, train.classes(),
-        history.toString(), out.writeModel(c, train, result, classes));
+        history.toString(), out.writeModel(c, train, result, state));
     byte[] summary = out.writeSummary(c, result);
     try {
       out.writeAtomically("report.html", HtmlReport.render("Fovea run: " + c.model() + " on " + train.name(),
@@ -293,13 +294,15 @@ public final class TrainingRun {
   }
 
   static Evaluation evaluate(JavaSparkContext jsc, JavaRDD<SampleBlock> test, TrainConfig c, int classes,
-      Normalizer normalizer, String backend, int threads, float[] params) {
+      Normalizer normalizer, String backend, int threads, float[] params, float[] buffers) {
     jsc.setJobGroup("fovea-eval", "evaluate", false);
     Broadcast<float[]> p = jsc.broadcast(params);
+    Broadcast<float[]> b = jsc.broadcast(buffers);
     String model = c.model();
-    Evaluation e = test.map(slice -> Evaluation.run(model, classes, normalizer, backend, threads, p.value(), slice,
-        500)).reduce(Evaluation::merge);
+    Evaluation e = test.map(slice -> Evaluation.run(model, classes, normalizer, backend, threads, p.value(),
+        b.value(), slice, 500)).reduce(Evaluation::merge);
     p.destroy();
+    b.destroy();
     return e;
   }
 
@@ -329,7 +332,7 @@ public final class TrainingRun {
       }
     }
 
-    ModelFile.Model writeModel(TrainConfig c, Manifest train, Result r, int classes) {
+    ModelFile.Model writeModel(TrainConfig c, Manifest train, Result r, TrainState s) {
       Map<String, String> prov = new LinkedHashMap<>();
       prov.put("config", c.toString());
       prov.put("data_manifest_sha256", train.sha256());
@@ -340,7 +343,9 @@ public final class TrainingRun {
       // the input normalisation the weights were trained with; predict and evaluate apply it
       prov.put("normalization_mean", join(train.mean()));
       prov.put("normalization_std", join(train.std()));
-      ModelFile.Model m = new ModelFile.Model(c.model(), train.shape(), train.classes(), r.params(), prov);
+      ModelFile.Model m = new ModelFile.Model(Zoo.build(c.model(), train.shape(), train.classes().size()), c.model(),
+          train.classes(), s.params, s.buffers, new ModelFile.OptimizerState("sgd momentum=" + c.momentum()
+              + " (velocity)", r.rounds(), s.velocity), prov);
       java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
       try {
         ModelFile.write(m, b);

@@ -18,6 +18,7 @@ public final class Averager implements Serializable {
   private static final long serialVersionUID = 1L;
   public double[] params;
   public double[] velocity;
+  public double[] buffers;
   public double lossSum;
   public long samples;
   public int workers;
@@ -29,10 +30,14 @@ public final class Averager implements Serializable {
     if (params == null) {
       params = new double[r.params.length];
       velocity = new double[r.velocity.length];
+      buffers = new double[r.buffers.length];
     }
     for (int i = 0; i < params.length; i++) {
       params[i] += r.params[i];
       velocity[i] += r.velocity[i];
+    }
+    for (int i = 0; i < buffers.length; i++) {
+      buffers[i] += r.buffers[i];
     }
     lossSum += r.lossSum;
     samples += r.samples;
@@ -56,6 +61,9 @@ public final class Averager implements Serializable {
       params[i] += o.params[i];
       velocity[i] += o.velocity[i];
     }
+    for (int i = 0; i < buffers.length; i++) {
+      buffers[i] += o.buffers[i];
+    }
     lossSum += o.lossSum;
     samples += o.samples;
     workers += o.workers;
@@ -75,6 +83,10 @@ public final class Averager implements Serializable {
       p[i] = (float) (params[i] / workers);
       v[i] = (float) (velocity[i] / workers);
     }
-    return new TrainState(p, v);
+    float[] b = new float[buffers.length];
+    for (int i = 0; i < b.length; i++) {
+      b[i] = (float) (buffers[i] / workers);
+    }
+    return new TrainState(p, v, b);
   }
 }

@@ -18,8 +18,8 @@ import org.apache.spark.storage.StorageLevel;
 import scala.Tuple2;
 
 /**
- * Averaging through Spark's shuffle, never through the driver. The state vector (parameters then
- * velocity) lives as S = N slices in a cached RDD. A round is
+ * Averaging through Spark's shuffle, never through the driver. The state vector (parameters, then
+ * velocity, then buffers) lives as S = N slices in a cached RDD. A round is
  *
  * <ol>
  *   <li>all-gather: every slice is sent to every worker's partition (a shuffle);
@@ -39,6 +39,7 @@ public final class ShardedReduce implements RoundEngine {
   private final int workers;
   private final int slices;
   private final int params;
+  private final int buffers;
   private JavaPairRDD<Integer, float[]> state;
   private TrainState gathered;
 
@@ -47,6 +48,7 @@ public final class ShardedReduce implements RoundEngine {
     this.workers = workers;
     this.slices = workers;
     this.params = initial.params.length;
+    this.buffers = initial.buffers.length;
     restart(initial);
   }
 
@@ -54,10 +56,23 @@ public final class ShardedReduce implements RoundEngine {
     return (int) ((long) slice * length / slices);
   }
 
+  /** The state as one vector: parameters, velocity, buffers. */
+  static float[] flatten(TrainState s) {
+    int p = s.params.length;
+    float[] all = new float[2 * p + s.buffers.length];
+    System.arraycopy(s.params, 0, all, 0, p);
+    System.arraycopy(s.velocity, 0, all, p, p);
+    System.arraycopy(s.buffers, 0, all, 2 * p, s.buffers.length);
+    return all;
+  }
+
+  static TrainState unflatten(float[] all, int p) {
+    return new TrainState(java.util.Arrays.copyOfRange(all, 0, p), java.util.Arrays.copyOfRange(all, p, 2 * p),
+        java.util.Arrays.copyOfRange(all, 2 * p, all.length));
+  }
+
   private void restart(TrainState s) {
-    float[] all = new float[2 * params];
-    System.arraycopy(s.params, 0, all, 0, params);
-    System.arraycopy(s.velocity, 0, all, params, params);
+    float[] all = flatten(s);
     List<Tuple2<Integer, float[]>> parts = new ArrayList<>();
     for (int i = 0; i < slices; i++) {
       parts.add(new Tuple2<>(i, java.util.Arrays.copyOfRange(all, from(i, slices, all.length),
@@ -114,6 +129,7 @@ public final class ShardedReduce implements RoundEngine {
     int n = workers;
     int s = slices;
     int p = params;
+    int total = 2 * params + buffers;
     JavaPairRDD<Integer, SliceCopy> toWorkers = state.flatMapToPair(t -> {
       List<Tuple2<Integer, SliceCopy>> out = new ArrayList<>(n);
       for (int w = 0; w < n; w++) {
@@ -128,7 +144,7 @@ public final class ShardedReduce implements RoundEngine {
         (Iterator<SampleBlock> blocks, Iterator<SliceCopy> copies) -> {
           int w = org.apache.spark.TaskContext.getPartitionId();
           TreeAggregation.failIfInjected(w, faultWorker);
-          float[] all = new float[2 * p];
+          float[] all = new float[total];
           int seen = 0;
           while (copies.hasNext()) {
             SliceCopy c = copies.next();
@@ -138,17 +154,16 @@ public final class ShardedReduce implements RoundEngine {
           if (seen != s) {
             throw new IllegalStateException("worker " + w + " received " + seen + " of " + s + " slices");
           }
-          TrainState st = new TrainState(java.util.Arrays.copyOfRange(all, 0, p),
-              java.util.Arrays.copyOfRange(all, p, 2 * p));
-          RoundResult r = task.run(w, blocks.next(), st);
+          RoundResult r = task.run(w, blocks.next(), unflatten(all, p));
+          float[] result = flatten(new TrainState(r.params, r.velocity, r.buffers));
           List<Tuple2<Integer, Partial>> out = new ArrayList<>(s + 1);
           for (int i = 0; i < s; i++) {
-            int lo = from(i, s, 2 * p);
-            int hi = from(i + 1, s, 2 * p);
+            int lo = from(i, s, total);
+            int hi = from(i + 1, s, total);
             Partial part = new Partial();
             part.sum = new double[hi - lo];
             for (int j = lo; j < hi; j++) {
-              part.sum[j - lo] = j < p ? r.params[j] : r.velocity[j - p];
+              part.sum[j - lo] = result[j];
             }
             part.workers = 1;
             out.add(new Tuple2<>(i, part));
@@ -186,13 +201,12 @@ public final class ShardedReduce implements RoundEngine {
   @Override
   public TrainState state() {
     if (gathered == null) {
-      float[] all = new float[2 * params];
+      float[] all = new float[2 * params + buffers];
       for (Tuple2<Integer, float[]> t : state.collect()) {
         System.arraycopy(t._2, 0, all, from(t._1, slices, all.length), t._2.length);
       }
       // restart from the gathered vector: the lineage a lost executor would recompute stays short
-      restart(new TrainState(java.util.Arrays.copyOfRange(all, 0, params),
-          java.util.Arrays.copyOfRange(all, params, 2 * params)));
+      restart(unflatten(all, params));
     }
     return gathered;
   }

@@ -18,7 +18,8 @@ import java.util.zip.CRC32;
  *
  * <pre>
  *   8 bytes "FOVEACKP" · int32 version (1) · int32 L · L bytes JSON header
- *   int32 P · P float32 parameters · P float32 velocity · int64 CRC-32 of everything before
+ *   int32 P · P float32 parameters · P float32 velocity · int32 B · B float32 buffers
+ *   int64 CRC-32 of everything before
  * </pre>
  *
  * @param round rounds completed so far in the whole run
@@ -30,9 +31,10 @@ import java.util.zip.CRC32;
  * @param epochs the per-epoch lines written so far
  * @param params the flat parameter vector
  * @param velocity the optimizer state, laid out like the parameters
+ * @param buffers the network's buffers (batch-norm running statistics)
  */
 public record Checkpoint(long round, int epoch, int roundInEpoch, String config, String history, String epochs,
-    float[] params, float[] velocity) {
+    float[] params, float[] velocity, float[] buffers) {
   private static final byte[] MAGIC = "FOVEACKP".getBytes(StandardCharsets.US_ASCII);
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -56,6 +58,10 @@ public record Checkpoint(long round, int epoch, int roundInEpoch, String config,
       ByteBuffer f = ByteBuffer.allocate(8 * params.length);
       f.asFloatBuffer().put(params).put(velocity);
       d.write(f.array());
+      d.writeInt(buffers.length);
+      ByteBuffer bb = ByteBuffer.allocate(4 * buffers.length);
+      bb.asFloatBuffer().put(buffers);
+      d.write(bb.array());
       d.flush();
       CRC32 crc = new CRC32();
       crc.update(buf.toByteArray());
@@ -87,13 +93,20 @@ public record Checkpoint(long round, int epoch, int roundInEpoch, String config,
     JsonNode h = JSON.readTree(Arrays.copyOfRange(all, b.position(), b.position() + headerLength));
     b.position(b.position() + headerLength);
     int n = b.getInt();
-    if ((long) n * 8 != all.length - 8 - b.position()) {
+    if (n < 0 || (long) n * 8 + 4 > all.length - 8 - b.position()) {
       throw new IOException(name + ": parameter count " + n + " does not match the file size");
     }
     float[] p = new float[n];
     float[] v = new float[n];
     b.asFloatBuffer().get(p).get(v);
+    b.position(b.position() + 8 * n);
+    int m = b.getInt();
+    if ((long) m * 4 != all.length - 8 - b.position()) {
+      throw new IOException(name + ": buffer count " + m + " does not match the file size");
+    }
+    float[] buf = new float[m];
+    b.asFloatBuffer().get(buf);
     return new Checkpoint(h.path("round").asLong(), h.path("epoch").asInt(), h.path("round_in_epoch").asInt(),
-        h.path("config").asText(), h.path("history").asText(), h.path("epochs").asText(), p, v);
+        h.path("config").asText(), h.path("history").asText(), h.path("epochs").asText(), p, v, buf);
   }
 }

@@ -106,7 +106,10 @@ public final class Fovea implements Callable<Integer> {
       TrainConfig c = new TrainConfig("none".equals(data) ? null : data, shards, out, model, workers, batch, steps,
           epochs, lr, momentum, weightDecay, seed, backend, master, threads, shardCount, checkpointEvery, resume,
           averaging, injectFault);
-      dev.fovea.nn.Zoo.build(model, dev.fovea.kernels.Shape.of(1, 28, 28), 10); // unknown model: fail before Spark
+      if (!dev.fovea.nn.Zoo.names().contains(model)) { // fail before starting Spark
+        throw new IllegalArgumentException("unknown model '" + model + "'; known: "
+            + String.join(", ", dev.fovea.nn.Zoo.names()));
+      }
       SparkSession spark = SparkSessions.create("fovea train", master, workers);
       try {
         java.io.PrintWriter o = spec.commandLine().getOut();

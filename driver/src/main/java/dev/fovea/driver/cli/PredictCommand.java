@@ -101,7 +101,7 @@ final class PredictCommand implements Callable<Integer> {
     Tensor x = norm.batch(new dev.fovea.data.shard.SampleBlock(all, new int[n], input.size()), order, 0, n).images();
     try (Backend b = Backends.resolve(backend, w -> spec.commandLine().getErr().println("fovea: warning: " + w))
         .create(1)) {
-      Tensor logits = m.network().forward(b, m.params(), x);
+      Tensor logits = m.network().forward(b, m.params(), m.buffers(), x);
       int k = m.classNames().size();
       for (int i = 0; i < n; i++) {
         double max = Double.NEGATIVE_INFINITY;

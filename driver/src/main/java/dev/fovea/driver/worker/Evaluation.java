@@ -71,7 +71,7 @@ public final class Evaluation implements Serializable {
 
   /** Evaluates {@code params} on every sample of {@code slice} in batches of {@code batch}. */
   public static Evaluation run(String model, int classes, Normalizer normalizer, String backend, int threads,
-      float[] params, SampleBlock slice, int batch) {
+      float[] params, float[] buffers, SampleBlock slice, int batch) {
     Network net = WorkerRuntime.network(model, normalizer.sampleShape(), classes);
     int n = slice.count();
     int[] order = new int[n];
@@ -84,7 +84,7 @@ public final class Evaluation implements Serializable {
       for (int from = 0; from < n; from += batch) {
         int size = Math.min(batch, n - from);
         Batch x = normalizer.batch(slice, order, from, size);
-        Tensor logits = net.forward(b, params, x.images());
+        Tensor logits = net.forward(b, params, buffers, x.images());
         Tensor probs = Tensor.zeros(logits.shape());
         e.lossSum += b.softmaxCrossEntropyForward(logits, x.labels(), probs);
         int k = logits.shape().dim(1);

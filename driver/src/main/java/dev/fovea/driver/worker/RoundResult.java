@@ -5,6 +5,7 @@ public final class RoundResult {
   public int worker;
   public float[] params;
   public float[] velocity;
+  public float[] buffers;
   /** Summed loss over every sample trained this round. */
   public double lossSum;
   public long samples;

@@ -31,6 +31,14 @@ public record RoundTask(String model, int classes, EpochPlan plan, Normalizer no
     double momentum, double weightDecay, int epoch,
     int roundInEpoch, String backend, int threads) implements Serializable {
 
+  /** The seed of one training step (dropout masks): a pure function of the run seed and the step. */
+  static long stepSeed(long seed, int epoch, int step, int worker) {
+    long z = seed * 0x9E3779B97F4A7C15L + epoch * 0xBF58476D1CE4E5B9L + step * 0x94D049BB133111EBL + worker;
+    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+    return z ^ (z >>> 31);
+  }
+
   /** Runs the round for worker {@code worker} on its slice, starting from {@code state}. */
   public RoundResult run(int worker, SampleBlock slice, TrainState state) {
     long start = System.nanoTime();
@@ -38,6 +46,7 @@ public record RoundTask(String model, int classes, EpochPlan plan, Normalizer no
     Network net = WorkerRuntime.network(model, shape, classes);
     float[] params = state.params.clone();
     float[] velocity = state.velocity.clone();
+    float[] buffers = state.buffers.clone();
     float[] grads = new float[params.length];
     int[] order = plan.order(epoch, worker);
     int steps = plan.stepsInRound(roundInEpoch);
@@ -48,7 +57,8 @@ public record RoundTask(String model, int classes, EpochPlan plan, Normalizer no
     try {
       for (int s = 0; s < steps; s++) {
         Batch batch = normalizer.batch(slice, order, (first + s) * plan.batch(), plan.batch());
-        loss += net.lossAndGradient(b, params, grads, batch.images(), batch.labels());
+        loss += net.lossAndGradient(b, params, buffers, grads, batch.images(), batch.labels(),
+            stepSeed(plan.seed(), epoch, first + s, worker));
         sgd.step(params, grads, velocity);
       }
     } finally {
@@ -58,6 +68,7 @@ public record RoundTask(String model, int classes, EpochPlan plan, Normalizer no
     r.worker = worker;
     r.params = params;
     r.velocity = velocity;
+    r.buffers = buffers;
     r.lossSum = loss;
     r.samples = (long) steps * plan.batch();
     r.computeNanos = System.nanoTime() - start;
