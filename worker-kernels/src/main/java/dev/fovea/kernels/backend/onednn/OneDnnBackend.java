@@ -58,6 +58,12 @@ public final class OneDnnBackend extends ForwardingBackend {
       throw new IllegalStateException("backend onednn cannot run here: " + reason);
     }
     this.threads = threads;
+    if (!OneDnnThreads.enforced() && OneDnnThreads.maxThreads() > threads) {
+      System.getLogger(OneDnnBackend.class.getName()).log(System.Logger.Level.WARNING, "backend onednn cannot limit"
+          + " OpenMP to " + threads + " threads (" + OneDnnThreads.unenforcedReason() + "); it may use up to "
+          + OneDnnThreads.maxThreads() + ". Start the JVM with --add-modules jdk.incubator.foreign"
+          + " --enable-native-access=ALL-UNNAMED, or set OMP_NUM_THREADS.");
+    }
     OneDnnThreads.limit(threads);
     this.engine = OneDnn.newEngine();
     dnnl_stream s = new dnnl_stream();
@@ -81,9 +87,27 @@ public final class OneDnnBackend extends ForwardingBackend {
     return threads;
   }
 
+  /**
+   * Whether the thread limit is enforced (the JVM can reach OpenMP's {@code omp_set_num_threads});
+   * when false, OpenMP's process-wide default applies.
+   */
+  public boolean threadLimitEnforced() {
+    return OneDnnThreads.enforced();
+  }
+
+  /** The oneDNN version and threading runtime, e.g. {@code 3.8.1 (cpu runtime OpenMP)}. */
+  public static String nativeVersion() {
+    return OneDnn.version();
+  }
+
   /** How many plans (distinct op, shape and parameter keys) this backend holds. */
   public int planCount() {
     return plans.size();
+  }
+
+  /** How many keys fell back to the reference because oneDNN has no implementation for them. */
+  int unsupportedCount() {
+    return unsupported.size();
   }
 
   /** The cached plan for {@code key}, built on first use; null when oneDNN cannot run it. */
