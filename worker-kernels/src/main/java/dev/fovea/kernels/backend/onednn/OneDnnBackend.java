@@ -11,8 +11,8 @@ import dev.fovea.kernels.PoolParams;
 import dev.fovea.kernels.Shape;
 import dev.fovea.kernels.Tensor;
 import dev.fovea.kernels.backend.reference.ReferenceBackend;
-import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
@@ -38,8 +38,9 @@ public final class OneDnnBackend extends ForwardingBackend {
   private final dnnl_engine engine;
   private final dnnl_stream stream;
   private final OneDnnContext ctx;
-  private final Map<Object, OneDnnPlan> plans = new HashMap<>();
+  private final Map<Object, OneDnnPlan> plans = new LinkedHashMap<>();
   private final Set<Object> unsupported = new HashSet<>();
+  private final OneDnnConvolution.Layouts forcedLayouts;
   private boolean closed;
 
   /**
@@ -49,7 +50,16 @@ public final class OneDnnBackend extends ForwardingBackend {
    * @throws IllegalStateException when the native library cannot be loaded here
    */
   public OneDnnBackend(int threads) {
+    this(threads, null);
+  }
+
+  /**
+   * A backend whose convolutions always use {@code layouts} instead of the fastest candidate (for
+   * tests that hold every candidate to the reference); null times the candidates.
+   */
+  OneDnnBackend(int threads, OneDnnConvolution.Layouts layouts) {
     super(new ReferenceBackend());
+    this.forcedLayouts = layouts;
     if (threads < 1) {
       throw new IllegalArgumentException("threads must be >= 1, got " + threads);
     }
@@ -98,6 +108,65 @@ public final class OneDnnBackend extends ForwardingBackend {
   /** The oneDNN version and threading runtime, e.g. {@code 3.8.1 (cpu runtime OpenMP)}. */
   public static String nativeVersion() {
     return OneDnn.version();
+  }
+
+  /** One line per plan: its key and, for convolutions, the layouts it chose. */
+  public java.util.List<String> planDescriptions() {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    plans.forEach((k, v) -> out.add(k + (v.label.isEmpty() ? "" : " -> " + v.label)));
+    return out;
+  }
+
+  /**
+   * The plan of a convolution: with every candidate {@link OneDnnConvolution.Layouts} built and
+   * timed once, the fastest (boundary reorders included); the others are freed at once.
+   */
+  private OneDnnPlan convolutionPlan(OneDnnConvolution.Key key) {
+    return plan(key, k -> {
+      if (forcedLayouts != null) {
+        OneDnnPlan plan = OneDnnConvolution.plan(key, ctx, forcedLayouts);
+        plan.label = forcedLayouts.name();
+        return plan;
+      }
+      OneDnnPlan best = null;
+      long bestNs = Long.MAX_VALUE;
+      try {
+        for (OneDnnConvolution.Layouts l : OneDnnConvolution.Layouts.values()) {
+          OneDnnPlan candidate;
+          try {
+            candidate = OneDnnConvolution.plan(key, ctx, l);
+          } catch (OneDnn.Unimplemented e) {
+            continue;
+          }
+          long ns;
+          try {
+            ns = candidate.time();
+          } catch (RuntimeException e) {
+            candidate.close();
+            throw e;
+          }
+          if (ns < bestNs) {
+            if (best != null) {
+              best.close();
+            }
+            best = candidate;
+            best.label = l.name();
+            bestNs = ns;
+          } else {
+            candidate.close();
+          }
+        }
+      } catch (RuntimeException e) {
+        if (best != null) {
+          best.close();
+        }
+        throw e;
+      }
+      if (best == null) {
+        throw new OneDnn.Unimplemented("convolution " + key);
+      }
+      return best;
+    });
   }
 
   /** How many plans (distinct op, shape and parameter keys) this backend holds. */
@@ -151,8 +220,8 @@ public final class OneDnnBackend extends ForwardingBackend {
       if (bias != null) {
         expect("convolution", "bias", bias, Shape.of(weights.shape().dim(0)));
       }
-      plan = plan(new OneDnnConvolution.Key(OneDnnConvolution.Pass.FORWARD, p, src.shape(), weights.shape(),
-          bias != null), k -> OneDnnConvolution.plan((OneDnnConvolution.Key) k, ctx));
+      plan = convolutionPlan(new OneDnnConvolution.Key(OneDnnConvolution.Pass.FORWARD, p, src.shape(), weights.shape(),
+          bias != null));
     }
     if (plan == null) {
       super.convolutionForward(p, src, weights, bias, dst);
@@ -172,8 +241,8 @@ public final class OneDnnBackend extends ForwardingBackend {
     OneDnnPlan plan = null;
     if (allFloat(diffDst, weights, diffSrc)) {
       expect("convolution", "diffDst", diffDst, p.outputShape(diffSrc.shape(), weights.shape()));
-      plan = plan(new OneDnnConvolution.Key(OneDnnConvolution.Pass.BACKWARD_DATA, p, diffSrc.shape(),
-          weights.shape(), false), k -> OneDnnConvolution.plan((OneDnnConvolution.Key) k, ctx));
+      plan = convolutionPlan(new OneDnnConvolution.Key(OneDnnConvolution.Pass.BACKWARD_DATA, p, diffSrc.shape(),
+          weights.shape(), false));
     }
     if (plan == null) {
       super.convolutionBackwardData(p, diffDst, weights, diffSrc);
@@ -195,8 +264,8 @@ public final class OneDnnBackend extends ForwardingBackend {
       if (diffBias != null) {
         expect("convolution", "diffBias", diffBias, Shape.of(diffWeights.shape().dim(0)));
       }
-      plan = plan(new OneDnnConvolution.Key(OneDnnConvolution.Pass.BACKWARD_WEIGHTS, p, src.shape(),
-          diffWeights.shape(), diffBias != null), k -> OneDnnConvolution.plan((OneDnnConvolution.Key) k, ctx));
+      plan = convolutionPlan(new OneDnnConvolution.Key(OneDnnConvolution.Pass.BACKWARD_WEIGHTS, p, src.shape(),
+          diffWeights.shape(), diffBias != null));
     }
     if (plan == null) {
       super.convolutionBackwardWeights(p, src, diffDst, diffWeights, diffBias);

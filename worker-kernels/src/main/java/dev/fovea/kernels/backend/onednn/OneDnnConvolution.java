@@ -34,6 +34,21 @@ final class OneDnnConvolution {
     BACKWARD_WEIGHTS
   }
 
+  /**
+   * Which layouts a convolution plan lets oneDNN choose. Fovea's tensors are row-major, so every
+   * layout oneDNN picks costs a reorder at the boundary on every call; whether the faster blocked
+   * kernel pays for its reorders depends on the shape, so the backend times the candidates when
+   * it plans and keeps the fastest.
+   */
+  enum Layouts {
+    /** Every tensor in the layout oneDNN prefers ({@code format_tag::any}); reorders at both ends. */
+    CHOSEN,
+    /** Activations row-major (no reorder), weights in the layout oneDNN prefers. */
+    PLAIN_ACTIVATIONS,
+    /** Everything row-major: no reorders at all. */
+    PLAIN
+  }
+
   /** The cache key of a convolution plan. */
   record Key(Pass pass, ConvParams p, Shape src, Shape weights, boolean bias) {}
 
@@ -69,12 +84,22 @@ final class OneDnnConvolution {
    * Creates the forward primitive descriptor with every layout left to oneDNN; the caller owns it.
    * Also the hint the backward passes need.
    */
-  static dnnl_primitive_desc forwardPd(OneDnnPlan plan, dnnl_engine engine, Dims d, boolean bias) {
+  static dnnl_primitive_desc forwardPd(OneDnnPlan plan, dnnl_engine engine, Dims d, boolean bias, Layouts l) {
     dnnl_primitive_desc pd = new dnnl_primitive_desc();
     check(dnnl_convolution_forward_primitive_desc_create(pd, engine, dnnl_forward_training, dnnl_convolution_direct,
-        plan.own(any(d.src)), plan.own(any(d.weights)), bias ? plan.own(any(d.bias)) : null, plan.own(any(d.dst)),
+        act(plan, d.src, l), wei(plan, d.weights, l), bias ? act(plan, d.bias, l) : null, act(plan, d.dst, l),
         d.strides, d.dilates, d.padL, d.padR, null), "convolution forward primitive_desc_create");
     return plan.own(pd);
+  }
+
+  /** The descriptor of an activation (or bias) for primitive creation under {@code l}. */
+  private static dnnl_memory_desc act(OneDnnPlan plan, long[] dims, Layouts l) {
+    return plan.own(l == Layouts.CHOSEN ? any(dims) : plain(dims));
+  }
+
+  /** The descriptor of weights for primitive creation under {@code l}. */
+  private static dnnl_memory_desc wei(OneDnnPlan plan, long[] dims, Layouts l) {
+    return plan.own(l == Layouts.PLAIN ? plain(dims) : any(dims));
   }
 
   /**
@@ -82,10 +107,10 @@ final class OneDnnConvolution {
    * bias]; out: dst}; backward-data {@code in: diffDst, weights; out: diffSrc}; backward-weights
    * {@code in: src, diffDst; out: diffWeights[, diffBias]}.
    */
-  static OneDnnPlan plan(Key key, OneDnnContext ctx) {
+  static OneDnnPlan plan(Key key, OneDnnContext ctx, Layouts layouts) {
     OneDnnPlan plan = new OneDnnPlan(ctx.engine(), ctx.stream());
     try {
-      build(plan, key, ctx.engine());
+      build(plan, key, ctx.engine(), layouts);
       return plan;
     } catch (RuntimeException e) {
       plan.close();
@@ -93,7 +118,7 @@ final class OneDnnConvolution {
     }
   }
 
-  private static void build(OneDnnPlan plan, Key key, dnnl_engine engine) {
+  private static void build(OneDnnPlan plan, Key key, dnnl_engine engine, Layouts l) {
     Dims d = dims(key.p, key.src, key.weights);
     dnnl_memory_desc src = plan.own(plain(d.src));
     dnnl_memory_desc weights = plan.own(plain(d.weights));
@@ -101,7 +126,7 @@ final class OneDnnConvolution {
     dnnl_memory_desc dst = plan.own(plain(d.dst));
     switch (key.pass) {
       case FORWARD -> {
-        dnnl_primitive_desc pd = forwardPd(plan, engine, d, key.bias);
+        dnnl_primitive_desc pd = forwardPd(plan, engine, d, key.bias, l);
         Buffer x = plan.input(src, query(pd, DNNL_ARG_SRC));
         Buffer w = plan.input(weights, query(pd, DNNL_ARG_WEIGHTS));
         Buffer b = key.bias ? plan.input(bias, query(pd, DNNL_ARG_BIAS)) : null;
@@ -115,11 +140,11 @@ final class OneDnnConvolution {
         }
       }
       case BACKWARD_DATA -> {
-        dnnl_primitive_desc hint = forwardPd(plan, engine, d, false);
+        dnnl_primitive_desc hint = forwardPd(plan, engine, d, false, l);
         dnnl_primitive_desc pd = new dnnl_primitive_desc();
         check(dnnl_convolution_backward_data_primitive_desc_create(pd, engine, dnnl_convolution_direct,
-            plan.own(any(d.src)), plan.own(any(d.weights)), plan.own(any(d.dst)), d.strides, d.dilates, d.padL,
-            d.padR, hint, null), "convolution backward-data primitive_desc_create");
+            act(plan, d.src, l), wei(plan, d.weights, l), act(plan, d.dst, l), d.strides, d.dilates, d.padL, d.padR,
+            hint, null), "convolution backward-data primitive_desc_create");
         plan.own(pd);
         Buffer dy = plan.input(dst, query(pd, DNNL_ARG_DIFF_DST));
         Buffer w = plan.input(weights, query(pd, DNNL_ARG_WEIGHTS));
@@ -128,11 +153,11 @@ final class OneDnnConvolution {
             new Buffer[] {dy, w, dx});
       }
       case BACKWARD_WEIGHTS -> {
-        dnnl_primitive_desc hint = forwardPd(plan, engine, d, key.bias);
+        dnnl_primitive_desc hint = forwardPd(plan, engine, d, key.bias, l);
         dnnl_primitive_desc pd = new dnnl_primitive_desc();
         check(dnnl_convolution_backward_weights_primitive_desc_create(pd, engine, dnnl_convolution_direct,
-            plan.own(any(d.src)), plan.own(any(d.weights)), key.bias ? plan.own(any(d.bias)) : null,
-            plan.own(any(d.dst)), d.strides, d.dilates, d.padL, d.padR, hint, null),
+            act(plan, d.src, l), wei(plan, d.weights, l), key.bias ? act(plan, d.bias, l) : null,
+            act(plan, d.dst, l), d.strides, d.dilates, d.padL, d.padR, hint, null),
             "convolution backward-weights primitive_desc_create");
         plan.own(pd);
         Buffer x = plan.input(src, query(pd, DNNL_ARG_SRC));

@@ -214,6 +214,27 @@ final class OneDnnPlan implements AutoCloseable {
     return new Step(p, args.length, a);
   }
 
+  /** What this plan runs, for diagnostics: set by whoever chose among candidate plans. */
+  String label = "";
+
+  /**
+   * Nanoseconds one {@link #run()} takes on zeroed inputs (the fastest of two after a warm-up run):
+   * how the backend compares candidate plans of the same op.
+   */
+  long time() {
+    for (Buffer b : ins) {
+      b.zero();
+    }
+    run();
+    long best = Long.MAX_VALUE;
+    for (int i = 0; i < 2; i++) {
+      long t0 = System.nanoTime();
+      run();
+      best = Math.min(best, System.nanoTime() - t0);
+    }
+    return best;
+  }
+
   /** Executes the input reorders, the primitives and the output reorders, and waits for them. */
   void run() {
     for (Step s : steps) {

@@ -23,6 +23,8 @@ import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** What the conformance suite does not show: availability, planning, fallback, threads, close. */
 class OneDnnBackendTest {
@@ -110,6 +112,36 @@ class OneDnnBackendTest {
         assertEquals(0, b.unsupportedCount(), c + " fell back to the reference");
         c.run(b);
         assertEquals(plans, b.planCount(), c + ": running again must reuse the plans");
+      }
+    }
+  }
+
+  /**
+   * The conformance suite sees only the layouts the backend picks by timing on this machine; here
+   * every candidate is held to the reference on every convolution case.
+   */
+  @ParameterizedTest
+  @EnumSource(OneDnnConvolution.Layouts.class)
+  void everyLayoutCandidateMatchesTheReference(OneDnnConvolution.Layouts layouts) {
+    assumeTrue(OneDnn.unavailableReason() == null);
+    for (OpCase c : ConformanceCases.all()) {
+      if (!c.op().equals("convolution")) {
+        continue;
+      }
+      List<Tensor> expected = c.run(new ReferenceBackend());
+      List<Tensor> actual;
+      try (OneDnnBackend b = new OneDnnBackend(1, layouts)) {
+        actual = c.run(b);
+        assertEquals(0, b.unsupportedCount(), c + " fell back");
+      }
+      for (int t = 0; t < expected.size(); t++) {
+        for (int i = 0; i < expected.get(t).size(); i++) {
+          double e = expected.get(t).get(i);
+          double err = Math.abs(actual.get(t).get(i) - e) / Math.max(1, Math.abs(e));
+          int output = t;
+          int element = i;
+          assertTrue(err <= c.tolerance(), () -> layouts + " " + c + " output " + output + " element " + element);
+        }
       }
     }
   }
