@@ -140,17 +140,20 @@ public final class OneDnnBackend extends ForwardingBackend {
           }
           long ns;
           try {
-            ns = candidate.time();
+            // oneDNN's reference kernels are orders of magnitude slower than its JIT ones: never
+            // spend a timing run on one when a JIT candidate exists.
+            boolean reference = candidate.impl().startsWith("ref");
+            ns = reference && best != null ? Long.MAX_VALUE : candidate.time(bestNs);
           } catch (RuntimeException e) {
             candidate.close();
             throw e;
           }
-          if (ns < bestNs) {
+          if (best == null || ns < bestNs) {
             if (best != null) {
               best.close();
             }
             best = candidate;
-            best.label = l.name();
+            best.label = l.name() + " " + candidate.impl();
             bestNs = ns;
           } else {
             candidate.close();

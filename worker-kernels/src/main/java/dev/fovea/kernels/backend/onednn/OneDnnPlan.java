@@ -13,6 +13,7 @@ import org.bytedeco.dnnl.dnnl_memory_desc;
 import org.bytedeco.dnnl.dnnl_primitive;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
 import org.bytedeco.dnnl.dnnl_stream;
+import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
@@ -43,6 +44,7 @@ final class OneDnnPlan implements AutoCloseable {
   private final List<Buffer> ins = new ArrayList<>();
   private final List<Buffer> outs = new ArrayList<>();
   private float[] scratch = new float[0];
+  private String impl = "";
 
   private record Step(dnnl_primitive primitive, int count, dnnl_exec_arg_t args) {}
 
@@ -199,6 +201,21 @@ final class OneDnnPlan implements AutoCloseable {
   /** Adds a primitive that runs (in order) after the input reorders and before output reorders. */
   void primitive(dnnl_primitive_desc pd, int[] args, Buffer[] buffers) {
     steps.add(step(pd, args, buffers));
+    impl = implementation(pd);
+  }
+
+  /** The implementation oneDNN picked for the last primitive added, e.g. {@code jit:avx512_core}. */
+  String impl() {
+    return impl;
+  }
+
+  private static String implementation(dnnl_primitive_desc pd) {
+    try (PointerPointer<Pointer> out = new PointerPointer<>(1)) {
+      if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, out) != dnnl_success || out.get(0) == null) {
+        return "unknown";
+      }
+      return new BytePointer(out.get(0)).getString();
+    }
   }
 
   private Step step(dnnl_primitive_desc pd, int[] args, Buffer[] buffers) {
@@ -219,13 +236,18 @@ final class OneDnnPlan implements AutoCloseable {
 
   /**
    * Nanoseconds one {@link #run()} takes on zeroed inputs (the fastest of two after a warm-up run):
-   * how the backend compares candidate plans of the same op.
+   * how the backend compares candidate plans of the same op. Gives up, returning {@code
+   * Long.MAX_VALUE}, when the warm-up alone takes more than four times {@code toBeat}.
    */
-  long time() {
+  long time(long toBeat) {
     for (Buffer b : ins) {
       b.zero();
     }
+    long w0 = System.nanoTime();
     run();
+    if (toBeat != Long.MAX_VALUE && System.nanoTime() - w0 > 4 * toBeat) {
+      return Long.MAX_VALUE;
+    }
     long best = Long.MAX_VALUE;
     for (int i = 0; i < 2; i++) {
       long t0 = System.nanoTime();
