@@ -128,7 +128,7 @@ final class OneDnnConvolution {
       case FORWARD -> {
         dnnl_primitive_desc pd = forwardPd(plan, engine, d, key.bias, l);
         Buffer x = plan.input(src, query(pd, DNNL_ARG_SRC));
-        Buffer w = plan.input(weights, query(pd, DNNL_ARG_WEIGHTS));
+        Buffer w = plan.inputRemembered(weights, query(pd, DNNL_ARG_WEIGHTS));
         Buffer b = key.bias ? plan.input(bias, query(pd, DNNL_ARG_BIAS)) : null;
         dnnl_memory_desc dstMd = query(pd, DNNL_ARG_DST);
         Buffer y = plan.output(dstMd, dst);
@@ -147,7 +147,7 @@ final class OneDnnConvolution {
             hint, null), "convolution backward-data primitive_desc_create");
         plan.own(pd);
         Buffer dy = plan.input(dst, query(pd, DNNL_ARG_DIFF_DST));
-        Buffer w = plan.input(weights, query(pd, DNNL_ARG_WEIGHTS));
+        Buffer w = plan.inputRemembered(weights, query(pd, DNNL_ARG_WEIGHTS));
         Buffer dx = plan.output(query(pd, DNNL_ARG_DIFF_SRC), src);
         plan.primitive(pd, new int[] {DNNL_ARG_DIFF_DST, DNNL_ARG_WEIGHTS, DNNL_ARG_DIFF_SRC},
             new Buffer[] {dy, w, dx});

@@ -61,7 +61,7 @@ final class OneDnnInnerProduct {
       case FORWARD -> {
         dnnl_primitive_desc pd = forwardPd(plan, engine, key, key.bias);
         Buffer x = plan.input(src, query(pd, DNNL_ARG_SRC));
-        Buffer w = plan.input(weights, query(pd, DNNL_ARG_WEIGHTS));
+        Buffer w = plan.inputRemembered(weights, query(pd, DNNL_ARG_WEIGHTS));
         Buffer b = key.bias ? plan.input(bias, query(pd, DNNL_ARG_BIAS)) : null;
         Buffer y = plan.output(query(pd, DNNL_ARG_DST), dst);
         if (key.bias) {
@@ -79,7 +79,7 @@ final class OneDnnInnerProduct {
             "inner product backward-data primitive_desc_create");
         plan.own(pd);
         Buffer dy = plan.input(dst, query(pd, DNNL_ARG_DIFF_DST));
-        Buffer w = plan.input(weights, query(pd, DNNL_ARG_WEIGHTS));
+        Buffer w = plan.inputRemembered(weights, query(pd, DNNL_ARG_WEIGHTS));
         Buffer dx = plan.output(query(pd, DNNL_ARG_DIFF_SRC), src);
         plan.primitive(pd, new int[] {DNNL_ARG_DIFF_DST, DNNL_ARG_WEIGHTS, DNNL_ARG_DIFF_SRC},
             new Buffer[] {dy, w, dx});

@@ -46,7 +46,11 @@ final class OneDnnPlan implements AutoCloseable {
   private float[] scratch = new float[0];
   private String impl = "";
 
-  private record Step(dnnl_primitive primitive, int count, dnnl_exec_arg_t args) {}
+  /** One primitive execution; {@code from} is the user buffer an input reorder reads, else null. */
+  private record Step(dnnl_primitive primitive, int count, dnnl_exec_arg_t args, Buffer from) {}
+
+  /** Inputs larger than this (in floats) are never remembered by {@link #inputRemembered}. */
+  private static final int REMEMBER_LIMIT = 1 << 24;
 
   OneDnnPlan(dnnl_engine engine, dnnl_stream stream) {
     this.engine = engine;
@@ -58,6 +62,11 @@ final class OneDnnPlan implements AutoCloseable {
     final dnnl_memory memory;
     final FloatPointer data;
     final long elements;
+    /** Whether the contents changed since the last {@link #run()}; input reorders skip when not. */
+    private boolean changed = true;
+    /** For a remembered input: the values last written, valid when {@link #rememberedValid}. */
+    private float[] remembered;
+    private boolean rememberedValid;
 
     private Buffer(dnnl_memory_desc md) {
       memory = new dnnl_memory();
@@ -70,10 +79,25 @@ final class OneDnnPlan implements AutoCloseable {
       elements = dnnl_memory_desc_get_size(md) / Float.BYTES;
     }
 
-    /** Copies a FLOAT32 tensor of this buffer's size into it. */
+    /**
+     * Copies a FLOAT32 tensor of this buffer's size into it. A remembered input first compares the
+     * tensor with the values it last copied and, when they are equal bit for bit, skips both the
+     * copy and its reorder: the primitive-side buffer still holds exactly those values.
+     */
     void write(Tensor t) {
       checkSize(t);
-      data.position(0).put(t.floatArray(), t.offset(), t.size());
+      float[] a = t.floatArray();
+      int off = t.offset();
+      int n = t.size();
+      if (remembered != null) {
+        if (rememberedValid && java.util.Arrays.equals(a, off, off + n, remembered, 0, n)) {
+          return;
+        }
+        System.arraycopy(a, off, remembered, 0, n);
+        rememberedValid = true;
+      }
+      data.position(0).put(a, off, n);
+      changed = true;
     }
 
     /** Overwrites a FLOAT32 tensor with this buffer's elements. */
@@ -100,6 +124,8 @@ final class OneDnnPlan implements AutoCloseable {
     /** Sets every element to zero. */
     void zero() {
       Pointer.memset(data.position(0), 0, elements * Float.BYTES);
+      changed = true;
+      rememberedValid = false;
     }
 
     private void checkSize(Tensor t) {
@@ -145,6 +171,21 @@ final class OneDnnPlan implements AutoCloseable {
   }
 
   /**
+   * Like {@link #input}, for an input that often repeats between calls (weights: they change once
+   * per training step but are read by several passes, and not at all during evaluation). The plan
+   * keeps a Java copy of the last values and skips the copy and reorder when they did not change;
+   * correctness never depends on tensor identity. Inputs over 16 M elements are not remembered.
+   */
+  Buffer inputRemembered(dnnl_memory_desc userMd, dnnl_memory_desc wanted) {
+    Buffer prim = input(userMd, wanted);
+    Buffer user = ins.get(ins.size() - 1);
+    if (user.elements <= REMEMBER_LIMIT) {
+      user.remembered = new float[(int) user.elements];
+    }
+    return prim;
+  }
+
+  /**
    * Declares output {@code out(i)}: returns a buffer of layout {@code primMd} for the primitive to
    * write, whose row-major copy (layout {@code userMd}) is {@code out(i)} after {@link #run()}.
    */
@@ -174,7 +215,7 @@ final class OneDnnPlan implements AutoCloseable {
       return user;
     }
     Buffer b = new Buffer(wanted);
-    steps.add(reorder(userMd, user, wanted, b));
+    steps.add(reorder(userMd, user, wanted, b, user));
     return b;
   }
 
@@ -187,20 +228,20 @@ final class OneDnnPlan implements AutoCloseable {
       return prim;
     }
     Buffer b = new Buffer(userMd);
-    after.add(reorder(primMd, prim, userMd, b));
+    after.add(reorder(primMd, prim, userMd, b, null));
     return b;
   }
 
-  private Step reorder(dnnl_memory_desc fromMd, Buffer from, dnnl_memory_desc toMd, Buffer to) {
+  private Step reorder(dnnl_memory_desc fromMd, Buffer from, dnnl_memory_desc toMd, Buffer to, Buffer input) {
     dnnl_primitive_desc pd = new dnnl_primitive_desc();
     check(dnnl_reorder_primitive_desc_create(pd, fromMd, engine, toMd, engine, null), "reorder_primitive_desc_create");
     own(pd);
-    return step(pd, new int[] {DNNL_ARG_FROM, DNNL_ARG_TO}, new Buffer[] {from, to});
+    return step(pd, new int[] {DNNL_ARG_FROM, DNNL_ARG_TO}, new Buffer[] {from, to}, input);
   }
 
   /** Adds a primitive that runs (in order) after the input reorders and before output reorders. */
   void primitive(dnnl_primitive_desc pd, int[] args, Buffer[] buffers) {
-    steps.add(step(pd, args, buffers));
+    steps.add(step(pd, args, buffers, null));
     impl = implementation(pd);
   }
 
@@ -218,7 +259,7 @@ final class OneDnnPlan implements AutoCloseable {
     }
   }
 
-  private Step step(dnnl_primitive_desc pd, int[] args, Buffer[] buffers) {
+  private Step step(dnnl_primitive_desc pd, int[] args, Buffer[] buffers, Buffer from) {
     dnnl_primitive p = new dnnl_primitive();
     check(dnnl_primitive_create(p, pd), "primitive_create");
     releases.add(() -> dnnl_primitive_destroy(p));
@@ -228,7 +269,7 @@ final class OneDnnPlan implements AutoCloseable {
       a.position(i).arg(args[i]).memory(buffers[i].memory);
     }
     a.position(0);
-    return new Step(p, args.length, a);
+    return new Step(p, args.length, a, from);
   }
 
   /** What this plan runs, for diagnostics: set by whoever chose among candidate plans. */
@@ -257,15 +298,24 @@ final class OneDnnPlan implements AutoCloseable {
     return best;
   }
 
-  /** Executes the input reorders, the primitives and the output reorders, and waits for them. */
+  /**
+   * Executes the input reorders (except those of inputs unchanged since the last run), the
+   * primitives and the output reorders, and waits for them.
+   */
   void run() {
     for (Step s : steps) {
+      if (s.from != null && !s.from.changed) {
+        continue;
+      }
       check(dnnl_primitive_execute(s.primitive, stream, s.count, s.args), "primitive_execute");
     }
     for (Step s : after) {
       check(dnnl_primitive_execute(s.primitive, stream, s.count, s.args), "primitive_execute");
     }
     check(dnnl_stream_wait(stream), "stream_wait");
+    for (Buffer b : ins) {
+      b.changed = false;
+    }
   }
 
   @Override

@@ -155,11 +155,15 @@ class OneDnnBackendTest {
       Tensor w = random(Shape.of(16, 16, 3, 3), 2);
       Tensor y = Tensor.zeros(Shape.of(2, 16, 10, 10));
       Tensor expected = Tensor.zeros(y.shape());
-      for (int step = 0; step < 3; step++) {
+      for (int step = 0; step < 5; step++) {
         float[] wd = w.floatArray();
-        for (int i = 0; i < wd.length; i++) {
-          wd[i] *= -0.5f; // a parameter update in place, as an optimizer does
-        }
+        if (step == 3) {
+          wd[wd.length - 1] += 1f; // one element changes: the remembered copy must notice
+        } else if (step < 3) {
+          for (int i = 0; i < wd.length; i++) {
+            wd[i] *= -0.5f; // a parameter update in place, as an optimizer does
+          }
+        } // step 4: unchanged weights, the cached reorder is reused
         b.convolutionForward(p, x, w, null, y);
         ref.convolutionForward(p, x, w, null, expected);
         float[] e = expected.toFloatArray();
@@ -169,6 +173,34 @@ class OneDnnBackendTest {
         }
       }
       assertEquals(1, b.planCount());
+    }
+  }
+
+  /** Weights held as views of one flat parameter vector, updated in place between passes. */
+  @Test
+  void weightViewsOfOneVectorAreNeverStale() {
+    try (OneDnnBackend b = backend(1); Backend ref = new ReferenceBackend()) {
+      ConvParams p = ConvParams.conv2d(1, 0);
+      float[] params = random(Shape.of(2 * 8 * 4 * 3 * 3 + 5), 9).floatArray();
+      Tensor w1 = Tensor.wrap(params, 5, Shape.of(8, 4, 3, 3));
+      Tensor w2 = Tensor.wrap(params, 5 + w1.size(), Shape.of(8, 4, 3, 3));
+      Tensor x = random(Shape.of(1, 4, 6, 6), 3);
+      Tensor dy = random(Shape.of(1, 8, 4, 4), 4);
+      for (int step = 0; step < 3; step++) {
+        for (Tensor w : List.of(w1, w2, w1)) {
+          Tensor y = Tensor.zeros(Shape.of(1, 8, 4, 4));
+          Tensor e = Tensor.zeros(y.shape());
+          b.convolutionForward(p, x, w, null, y);
+          ref.convolutionForward(p, x, w, null, e);
+          assertArrayEquals(e.toFloatArray(), y.toFloatArray(), 1e-4f);
+          Tensor dx = Tensor.zeros(x.shape());
+          Tensor edx = Tensor.zeros(x.shape());
+          b.convolutionBackwardData(p, dy, w, dx);
+          ref.convolutionBackwardData(p, dy, w, edx);
+          assertArrayEquals(edx.toFloatArray(), dx.toFloatArray(), 1e-4f);
+        }
+        params[5 + step] -= 0.25f; // SGD touching the vector in place
+      }
     }
   }
 
