@@ -14,6 +14,17 @@
  * natively. FLOAT64 tensors, activation kinds without a mapping here, and any descriptor oneDNN
  * reports as unimplemented go to the reference backend, op by op.
  *
+ * <h2>Plans and layouts</h2>
+ *
+ * A plan is built once per (op, shapes, parameters) key and reused. Fovea's tensors are row-major
+ * heap arrays, so each call copies inputs into native buffers and outputs back, and every layout a
+ * primitive prefers costs a reorder at the boundary. Convolutions therefore time three candidates
+ * when planned (all layouts oneDNN's choice; row-major activations with chosen weights; all
+ * row-major) and keep the fastest; every candidate is held to the reference in the tests. Weights
+ * are remembered by value (a Java copy compared bit for bit), so unchanged weights skip their copy
+ * and reorder; identity is never trusted, because parameters are views of one flat vector updated
+ * in place.
+ *
  * <h2>API</h2>
  *
  * The C API ({@code org.bytedeco.dnnl.global.dnnl.dnnl_*}) rather than the C++ wrapper classes:
