@@ -293,7 +293,7 @@ public final class OneDnnBackend extends ForwardingBackend {
   @Override
   public void poolingForward(PoolParams p, Tensor src, Tensor dst) {
     OneDnnPlan plan = null;
-    if (allFloat(src, dst)) {
+    if (OneDnnPooling.supports(p) && allFloat(src, dst)) {
       expect("pooling", "dst", dst, p.outputShape(src.shape()));
       plan = plan(new OneDnnPooling.Key(false, p, src.shape()), k -> OneDnnPooling.plan((OneDnnPooling.Key) k, ctx));
     }
@@ -309,7 +309,7 @@ public final class OneDnnBackend extends ForwardingBackend {
   @Override
   public void poolingBackward(PoolParams p, Tensor src, Tensor diffDst, Tensor diffSrc) {
     OneDnnPlan plan = null;
-    if (allFloat(src, diffDst, diffSrc)) {
+    if (OneDnnPooling.supports(p) && allFloat(src, diffDst, diffSrc)) {
       expect("pooling", "diffDst", diffDst, p.outputShape(src.shape()));
       expect("pooling", "diffSrc", diffSrc, src.shape());
       plan = plan(new OneDnnPooling.Key(true, p, src.shape()), k -> OneDnnPooling.plan((OneDnnPooling.Key) k, ctx));

@@ -26,6 +26,11 @@ final class OneDnnPooling {
   /** The cache key of a pooling plan. */
   record Key(boolean backward, PoolParams p, Shape src) {}
 
+  /** Whether {@code p}'s kind maps to a oneDNN algorithm (kinds added later fall back). */
+  static boolean supports(PoolParams p) {
+    return p.kind() == PoolParams.Kind.MAX || p.kind() == PoolParams.Kind.AVG;
+  }
+
   /**
    * A new plan for {@code key}. Forward: {@code in: src; out: dst}. Backward: {@code in: diffDst,
    * src (max only); out: diffSrc}.

@@ -85,12 +85,21 @@ final class OneDnnThreads {
     return UNBOUND_REASON;
   }
 
+  /** The value this class last gave {@code omp_set_num_threads} on each thread; 0 before. */
+  private static final ThreadLocal<int[]> CURRENT = ThreadLocal.withInitial(() -> new int[1]);
+
   /**
    * Makes the oneDNN primitives that the calling thread plans and runs next use at most {@code
-   * threads} threads. A no-op when {@link #enforced()} is false.
+   * threads} threads. A no-op when {@link #enforced()} is false. The native call is made only when
+   * the value differs from the one this class last set on this thread (it assumes no other code
+   * on the thread calls {@code omp_set_num_threads}).
    */
   static void limit(int threads) {
     if (SET_NUM_THREADS == null) {
+      return;
+    }
+    int[] current = CURRENT.get();
+    if (current[0] == threads) {
       return;
     }
     try {
@@ -98,6 +107,7 @@ final class OneDnnThreads {
     } catch (Throwable t) {
       throw new IllegalStateException("omp_set_num_threads failed", t);
     }
+    current[0] = threads;
   }
 
   /**

@@ -94,6 +94,25 @@ class OneDnnBackendTest {
       Tensor w = random(Shape.of(8, 8, 3, 3), 2);
       b.convolutionForward(ConvParams.conv2d(1, 1), x, w, null, Tensor.zeros(Shape.of(2, 8, 12, 12)));
       assertEquals(1, OneDnnThreads.maxThreads());
+      // A backend with another limit on the same thread applies its own before it runs.
+      try (OneDnnBackend two = new OneDnnBackend(2)) {
+        two.convolutionForward(ConvParams.conv2d(1, 1), x, w, null, Tensor.zeros(Shape.of(2, 8, 12, 12)));
+        assertEquals(2, OneDnnThreads.maxThreads());
+      }
+      b.convolutionForward(ConvParams.conv2d(1, 1), x, w, null, Tensor.zeros(Shape.of(2, 8, 12, 12)));
+      assertEquals(1, OneDnnThreads.maxThreads());
+      // Other threads keep OpenMP's default: the limit is per calling thread.
+      int[] other = new int[1];
+      Thread t = new Thread(() -> other[0] = OneDnnThreads.maxThreads());
+      t.start();
+      try {
+        t.join();
+      } catch (InterruptedException e) {
+        throw new AssertionError(e);
+      }
+      if (System.getenv("OMP_NUM_THREADS") == null) {
+        assertEquals(Runtime.getRuntime().availableProcessors(), other[0]);
+      }
     }
   }
 
