@@ -37,6 +37,9 @@ import org.bytedeco.dnnl.dnnl_stream;
  * <p>Not thread-safe: one backend per task, used by one thread at a time.
  */
 public final class OneDnnBackend extends ForwardingBackend {
+  /** Whether the JVM was already told that thread limits cannot be enforced (said once). */
+  private static final java.util.concurrent.atomic.AtomicBoolean WARNED = new java.util.concurrent.atomic.AtomicBoolean();
+
   private final int threads;
   private final dnnl_engine engine;
   private final dnnl_stream stream;
@@ -71,7 +74,7 @@ public final class OneDnnBackend extends ForwardingBackend {
       throw new IllegalStateException("backend onednn cannot run here: " + reason);
     }
     this.threads = threads;
-    if (!OneDnnThreads.enforced() && OneDnnThreads.maxThreads() > threads) {
+    if (!OneDnnThreads.enforced() && OneDnnThreads.maxThreads() > threads && !WARNED.getAndSet(true)) {
       System.getLogger(OneDnnBackend.class.getName()).log(System.Logger.Level.WARNING, "backend onednn cannot limit"
           + " OpenMP to " + threads + " threads (" + OneDnnThreads.unenforcedReason() + "); it may use up to "
           + OneDnnThreads.maxThreads() + ". Start the JVM with --add-modules jdk.incubator.foreign"
