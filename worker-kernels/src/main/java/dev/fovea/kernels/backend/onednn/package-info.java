@@ -43,11 +43,13 @@
  * omp_get_max_threads()} when it creates a primitive (many kernels fix their work split then) and
  * when it executes one. So the backend calls {@code omp_set_num_threads(threads)} on the calling
  * thread before it plans and before every run, which limits that backend without touching other
- * threads' backends. The presets do not expose that function; {@code OneDnnThreads} binds it via the
- * JDK 17 foreign linker, which needs {@code --add-modules jdk.incubator.foreign
- * --enable-native-access=ALL-UNNAMED} on the JVM (the worker-kernels tests pass them; a Spark
- * executor needs them in {@code spark.executor.extraJavaOptions}). Without them the backend warns,
- * and the process-wide OpenMP default applies: {@code OMP_NUM_THREADS} from the environment ({@code
+ * threads' backends (the call is skipped when the thread already has that value). The presets do
+ * not expose that function; {@code OneDnnThreads} binds it via the JDK 17 foreign linker, which
+ * needs {@code --add-modules jdk.incubator.foreign --enable-native-access=ALL-UNNAMED} on the JVM
+ * (the worker-kernels tests pass them through the {@code onednn-thread-limit} profile on JDK 17 to
+ * 19; a Spark executor needs them in {@code spark.executor.extraJavaOptions}). Without them (or on
+ * a JDK without that incubator module) the backend warns once per JVM, and the process-wide OpenMP
+ * default applies: {@code OMP_NUM_THREADS} from the environment ({@code
  * spark.executorEnv.OMP_NUM_THREADS}), else the CPUs of the affinity mask.
  *
  * <h2>Denormals</h2>
