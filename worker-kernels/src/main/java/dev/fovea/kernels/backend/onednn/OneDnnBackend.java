@@ -11,10 +11,13 @@ import dev.fovea.kernels.PoolParams;
 import dev.fovea.kernels.Shape;
 import dev.fovea.kernels.Tensor;
 import dev.fovea.kernels.backend.reference.ReferenceBackend;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import org.bytedeco.dnnl.dnnl_engine;
 import org.bytedeco.dnnl.dnnl_stream;
@@ -38,7 +41,7 @@ import org.bytedeco.dnnl.dnnl_stream;
  */
 public final class OneDnnBackend extends ForwardingBackend {
   /** Whether the JVM was already told that thread limits cannot be enforced (said once). */
-  private static final java.util.concurrent.atomic.AtomicBoolean WARNED = new java.util.concurrent.atomic.AtomicBoolean();
+  private static final AtomicBoolean WARNED = new AtomicBoolean();
 
   private final int threads;
   private final dnnl_engine engine;
@@ -117,8 +120,8 @@ public final class OneDnnBackend extends ForwardingBackend {
   }
 
   /** One line per plan: its key and, for convolutions, the layouts it chose. */
-  public java.util.List<String> planDescriptions() {
-    java.util.List<String> out = new java.util.ArrayList<>();
+  public List<String> planDescriptions() {
+    List<String> out = new ArrayList<>();
     plans.forEach((k, v) -> out.add(k + (v.label.isEmpty() ? "" : " -> " + v.label)));
     return out;
   }
