@@ -6,6 +6,8 @@ import dev.fovea.kernels.ConvParams;
 import dev.fovea.kernels.Shape;
 import dev.fovea.kernels.Tensor;
 import dev.fovea.kernels.backend.onednn.OneDnnBackend;
+import dev.fovea.kernels.conformance.NetworkShapes;
+import dev.fovea.kernels.conformance.NetworkShapes.ConvLayer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -44,38 +46,8 @@ import org.bytedeco.javacpp.PointerPointer;
 public final class ConvolutionBenchmark {
   private ConvolutionBenchmark() {}
 
-  /** A 2D convolution layer of a real network, square kernel and input. */
-  record Layer(String net, String name, int c, int oc, int size, int k, int stride, int pad) {
-    ConvParams params() {
-      return ConvParams.conv2d(stride, pad);
-    }
-
-    Shape src(int n) {
-      return Shape.of(n, c, size, size);
-    }
-
-    Shape weights() {
-      return Shape.of(oc, c, k, k);
-    }
-
-    /** Multiply-adds × 2 of one pass (forward, backward-data and backward-weights are equal). */
-    double flops(int n) {
-      Shape dst = params().outputShape(src(n), weights());
-      return 2.0 * dst.size() * c * k * k;
-    }
-  }
-
-  /** The shape list: first and deep layers of each network, the 1x1 and strided cases of ResNet. */
-  static final List<Layer> LAYERS = List.of(
-      new Layer("LeNet", "conv1 5x5 1->20 @28", 1, 20, 28, 5, 1, 0),
-      new Layer("LeNet", "conv2 5x5 20->50 @12", 20, 50, 12, 5, 1, 0),
-      new Layer("VGG-16", "conv1_1 3x3 3->64 @224", 3, 64, 224, 3, 1, 1),
-      new Layer("VGG-16", "conv5_2 3x3 512->512 @14", 512, 512, 14, 3, 1, 1),
-      new Layer("ResNet-50", "conv1 7x7/2 3->64 @224", 3, 64, 224, 7, 2, 3),
-      new Layer("ResNet-50", "res2 3x3 64->64 @56", 64, 64, 56, 3, 1, 1),
-      new Layer("ResNet-50", "res3 1x1/2 256->512 @56", 256, 512, 56, 1, 2, 0),
-      new Layer("ResNet-50", "res4 3x3 256->256 @14", 256, 256, 14, 3, 1, 1),
-      new Layer("ResNet-50", "res5 1x1 512->2048 @7", 512, 2048, 7, 1, 1, 0));
+  /** The layers measured: the shape list the conformance suite also reads. */
+  static final List<ConvLayer> LAYERS = NetworkShapes.CONVOLUTIONS;
 
   enum Pass {
     FWD,
@@ -108,8 +80,8 @@ public final class ConvolutionBenchmark {
     double peakBefore = peak(reps);
     List<String> rows = new ArrayList<>();
     List<Double> ratios = new ArrayList<>();
-    for (Layer layer : LAYERS) {
-      if (only != null && !(layer.net + " " + layer.name).contains(only)) {
+    for (ConvLayer layer : LAYERS) {
+      if (only != null && !(layer.toString()).contains(only)) {
         continue;
       }
       for (int n : batches) {
@@ -119,10 +91,10 @@ public final class ConvolutionBenchmark {
             ratios.add(t[1] / t[0]);
             List<String> plans = fovea.planDescriptions();
             String chosen = plans.get(plans.size() - 1).replaceAll(".*-> ", "");
-            rows.add(String.format(Locale.ROOT, "%s|%s|%d|%s|%.6g|%.6g|%.6g|%s", layer.net, layer.name, n,
+            rows.add(String.format(Locale.ROOT, "%s|%s|%d|%s|%.6g|%.6g|%.6g|%s", layer.net(), layer.name(), n,
                 pass.name().toLowerCase(Locale.ROOT), layer.flops(n) / t[0], layer.flops(n) / t[1],
                 t.length > 2 ? layer.flops(n) / t[2] : Double.NaN, chosen));
-            System.err.println("done " + layer.net + " " + layer.name + " N=" + n + " " + pass);
+            System.err.println("done " + layer.toString() + " N=" + n + " " + pass);
           }
         }
       }
@@ -155,19 +127,19 @@ public final class ConvolutionBenchmark {
    * read weights a third figure: Fovea with one weight changed before every call, as in training,
    * so its remembered weights never hit.
    */
-  static double[] measure(OneDnnBackend fovea, Layer layer, int n, Pass pass, int reps) {
+  static double[] measure(OneDnnBackend fovea, ConvLayer layer, int n, Pass pass, int reps) {
     ConvParams p = layer.params();
     Shape srcShape = layer.src(n);
     Shape wShape = layer.weights();
     Shape dstShape = p.outputShape(srcShape, wShape);
     Tensor src = random(srcShape, 1);
     Tensor weights = random(wShape, 2);
-    Tensor bias = random(Shape.of(layer.oc), 3);
+    Tensor bias = random(Shape.of(layer.oc()), 3);
     Tensor dst = Tensor.zeros(dstShape);
     Tensor diffDst = random(dstShape, 4);
     Tensor diffSrc = Tensor.zeros(srcShape);
     Tensor diffWeights = Tensor.zeros(wShape);
-    Tensor diffBias = Tensor.zeros(Shape.of(layer.oc));
+    Tensor diffBias = Tensor.zeros(Shape.of(layer.oc()));
     Runnable foveaCall = switch (pass) {
       case FWD -> () -> fovea.convolutionForward(p, src, weights, bias, dst);
       case BWD_DATA -> () -> fovea.convolutionBackwardData(p, diffDst, weights, diffSrc);
@@ -229,7 +201,7 @@ public final class ConvolutionBenchmark {
   /** The best of {@link #matmulPeak} and an ideal-shape raw convolution, FLOP/s. */
   static double peak(int reps) {
     double sgemm = matmulPeak(reps);
-    Layer ideal = new Layer("peak", "3x3 256->256 @14", 256, 256, 14, 3, 1, 1);
+    ConvLayer ideal = new ConvLayer("peak", "3x3 256->256 @14", 256, 256, 14, 3, 1, 1);
     try (Raw raw = new Raw(Pass.FWD, ideal, 16)) {
       raw.run();
       double[] t = new double[reps];
@@ -364,16 +336,16 @@ public final class ConvolutionBenchmark {
     private final Objects o = new Objects();
     private final Runnable run;
 
-    Raw(Pass pass, Layer layer, int n) {
+    Raw(Pass pass, ConvLayer layer, int n) {
       ConvParams p = layer.params();
       Shape dstShape = p.outputShape(layer.src(n), layer.weights());
       long[] src = longs(layer.src(n).dims());
       long[] w = longs(layer.weights().dims());
-      long[] b = {layer.oc};
+      long[] b = {layer.oc()};
       long[] dst = longs(dstShape.dims());
-      long[] strides = {layer.stride, layer.stride};
+      long[] strides = {layer.stride(), layer.stride()};
       long[] dil = {0, 0};
-      long[] pad = {layer.pad, layer.pad};
+      long[] pad = {layer.pad(), layer.pad()};
       dnnl_primitive_desc fwd = new dnnl_primitive_desc();
       boolean fwdBias = pass != Pass.BWD_DATA;
       check(dnnl_convolution_forward_primitive_desc_create(fwd, engine, dnnl_forward_training,

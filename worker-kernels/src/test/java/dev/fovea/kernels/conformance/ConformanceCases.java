@@ -154,6 +154,12 @@ public final class ConformanceCases {
         Shape.of(6, 2, 2, 3, 2), 1e-4));
     c.add(convolution("1d grouped dilated", conv(new int[] {1}, new int[] {2}, new int[] {2}, 3),
         Shape.of(3, 6, 20), Shape.of(9, 2, 3), 1e-4));
+    // Convolution: the benchmark's network layers cheap enough for the reference, at batch 1
+    for (NetworkShapes.ConvLayer layer : NetworkShapes.CONVOLUTIONS) {
+      if (layer.flops(1) <= 1.2e8) {
+        c.add(convolution(layer + ", batch 1", layer.params(), layer.src(1), layer.weights(), 1e-4));
+      }
+    }
     // Convolution: edge cases
     c.add(convolution("1x1 input, batch 1", conv2(1, 0, 1, 1), Shape.of(1, 5, 1, 1), Shape.of(3, 5, 1, 1), 1e-5));
     c.add(convolution("stride 3 larger than kernel 2", conv2(3, 0, 1, 1), Shape.of(1, 2, 11, 10),
