@@ -165,6 +165,31 @@ class OneDnnBackendTest {
     }
   }
 
+  /**
+   * The conformance suite runs each backend with one thread; with two, oneDNN splits reductions
+   * (backward-weights, inner products) differently, which must stay within the same tolerances.
+   */
+  @Test
+  void everyConformanceCaseMatchesWithTwoThreads() {
+    assumeTrue(OneDnn.unavailableReason() == null);
+    for (OpCase c : ConformanceCases.all()) {
+      List<Tensor> expected = c.run(new ReferenceBackend());
+      List<Tensor> actual;
+      try (OneDnnBackend b = new OneDnnBackend(2)) {
+        actual = c.run(b);
+      }
+      for (int t = 0; t < expected.size(); t++) {
+        for (int i = 0; i < expected.get(t).size(); i++) {
+          double e = expected.get(t).get(i);
+          double err = Math.abs(actual.get(t).get(i) - e) / Math.max(1, Math.abs(e));
+          int output = t;
+          int element = i;
+          assertTrue(err <= c.tolerance(), () -> c + " output " + output + " element " + element + " with 2 threads");
+        }
+      }
+    }
+  }
+
   /** Plans are keyed on shapes, not on arrays: new weights in the same arrays are always seen. */
   @Test
   void reusedPlanSeesNewParameterValues() {
