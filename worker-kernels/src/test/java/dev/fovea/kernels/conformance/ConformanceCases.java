@@ -60,8 +60,22 @@ public final class ConformanceCases {
   }
 
   static OpCase pooling(String name, PoolParams p, Shape src) {
+    return pooling(name, p, src, false);
+  }
+
+  /**
+   * Pooling forward and backward; with {@code afterRelu} the source is clamped at 0 as after a
+   * ReLU, so many windows hold ties (all zeros) and max pooling's first-maximum rule is exercised.
+   */
+  static OpCase pooling(String name, PoolParams p, Shape src, boolean afterRelu) {
     return new OpCase("pooling", name, 1e-6, b -> {
       Tensor x = input(src, 7);
+      if (afterRelu) {
+        float[] d = x.floatArray();
+        for (int i = 0; i < d.length; i++) {
+          d[i] = Math.max(0f, d[i]);
+        }
+      }
       Shape out = p.outputShape(src);
       Tensor dst = Tensor.zeros(out);
       b.poolingForward(p, x, dst);
@@ -507,6 +521,19 @@ public final class ConformanceCases {
       ConvolutionShapes r = s.reduced(10, 16);
       c.add(convolution(s.name() + " (reduced to " + r.src(1) + ")", r.params(), r.src(1), r.weights(), 1e-4));
     }
+    c.add(convolution("TF SAME stride 2, padding only at the end", new ConvParams(new int[] {2, 2},
+        new int[] {0, 0}, new int[] {1, 1}, new int[] {1, 1}, 1), Shape.of(2, 8, 10, 10), Shape.of(16, 8, 3, 3), 1e-4));
+    c.add(convolution("3d grouped dilated, asymmetric padding", new ConvParams(new int[] {1, 2, 1},
+        new int[] {2, 0, 1}, new int[] {0, 1, 2}, new int[] {2, 1, 2}, 2), Shape.of(2, 4, 7, 8, 6),
+        Shape.of(6, 2, 2, 3, 2), 1e-4));
+    c.add(convolution("1d grouped dilated", conv(new int[] {1}, new int[] {2}, new int[] {2}, 3),
+        Shape.of(3, 6, 20), Shape.of(9, 2, 3), 1e-4));
+    // Convolution: the benchmark's network layers cheap enough for the reference, at batch 1
+    for (NetworkShapes.ConvLayer layer : NetworkShapes.CONVOLUTIONS) {
+      if (layer.flops(1) <= 1.2e8) {
+        c.add(convolution(layer + ", batch 1", layer.params(), layer.src(1), layer.weights(), 1e-4));
+      }
+    }
     // Convolution: edge cases
     c.add(convolution("1x1 input, batch 1", conv2(1, 0, 1, 1), Shape.of(1, 5, 1, 1), Shape.of(3, 5, 1, 1), 1e-5));
     c.add(convolution("stride 3 larger than kernel 2", conv2(3, 0, 1, 1), Shape.of(1, 2, 11, 10),
@@ -520,6 +547,13 @@ public final class ConformanceCases {
         new int[] {1, 1}, new int[] {1, 1}, new int[] {1, 1}, false), Shape.of(2, 8, 7, 7)));
     c.add(pooling("avg 2x2 counting padding", new PoolParams(PoolParams.Kind.AVG, new int[] {2, 2},
         new int[] {2, 2}, new int[] {1, 1}, new int[] {1, 1}, true), Shape.of(1, 3, 5, 5)));
+    c.add(pooling("avg 3x3 stride 2 asymmetric padding", new PoolParams(PoolParams.Kind.AVG, new int[] {3, 3},
+        new int[] {2, 2}, new int[] {0, 1}, new int[] {2, 1}, false), Shape.of(2, 4, 9, 8)));
+    c.add(pooling("max 3x3 stride 2 asymmetric padding", new PoolParams(PoolParams.Kind.MAX, new int[] {3, 3},
+        new int[] {2, 2}, new int[] {0, 1}, new int[] {2, 1}, false), Shape.of(2, 4, 9, 8)));
+    c.add(pooling("max 2x2 after ReLU (ties)", PoolParams.max2d(2), Shape.of(2, 8, 12, 12), true));
+    c.add(pooling("max 3x3 stride 2 pad 1 after ReLU (ties)", new PoolParams(PoolParams.Kind.MAX, new int[] {3, 3},
+        new int[] {2, 2}, new int[] {1, 1}, new int[] {1, 1}, false), Shape.of(2, 8, 13, 13), true));
     c.add(pooling("max 1d 3 stride 2", new PoolParams(PoolParams.Kind.MAX, new int[] {3}, new int[] {2},
         new int[] {0}, new int[] {0}, false), Shape.of(2, 3, 15)));
     c.add(pooling("max 3d 2x2x2", new PoolParams(PoolParams.Kind.MAX, new int[] {2, 2, 2}, new int[] {2, 2, 2},

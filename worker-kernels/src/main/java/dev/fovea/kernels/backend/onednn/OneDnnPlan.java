@@ -1,0 +1,332 @@
+package dev.fovea.kernels.backend.onednn;
+
+import static dev.fovea.kernels.backend.onednn.OneDnn.check;
+import static org.bytedeco.dnnl.global.dnnl.*;
+
+import dev.fovea.kernels.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import org.bytedeco.dnnl.dnnl_engine;
+import org.bytedeco.dnnl.dnnl_exec_arg_t;
+import org.bytedeco.dnnl.dnnl_memory;
+import org.bytedeco.dnnl.dnnl_memory_desc;
+import org.bytedeco.dnnl.dnnl_primitive;
+import org.bytedeco.dnnl.dnnl_primitive_desc;
+import org.bytedeco.dnnl.dnnl_stream;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
+
+/**
+ * A planned op: primitives created once for one (op, shapes, parameters) key, the native buffers
+ * they read and write, and the reorders between Fovea's row-major layout and the layouts the
+ * primitives chose. Built once, then {@link #run() run} many times; {@link #close()} frees every
+ * native object it owns, in reverse order of creation.
+ *
+ * <p>Running a plan is: copy the Java inputs into the plan's user buffers ({@link
+ * Buffer#write}), {@link #run()} (input reorders, the primitives, output reorders, then wait), and
+ * copy the user buffers of the outputs back ({@link Buffer#read} or {@link Buffer#addTo}).
+ */
+final class OneDnnPlan implements AutoCloseable {
+  /** oneDNN's {@code DNNL_MEMORY_ALLOCATE}: the library allocates (and later frees) the buffer. */
+  private static final class LibraryAllocates extends Pointer {
+    LibraryAllocates() {
+      address = -1L;
+    }
+  }
+
+  private final dnnl_engine engine;
+  private final dnnl_stream stream;
+  private final List<Runnable> releases = new ArrayList<>();
+  private final List<Step> steps = new ArrayList<>();
+  private final List<Step> after = new ArrayList<>();
+  private final List<Buffer> ins = new ArrayList<>();
+  private final List<Buffer> outs = new ArrayList<>();
+  private float[] scratch = new float[0];
+  private String impl = "";
+
+  /** One primitive execution; {@code from} is the user buffer an input reorder reads, else null. */
+  private record Step(dnnl_primitive primitive, int count, dnnl_exec_arg_t args, Buffer from) {}
+
+  /** Inputs larger than this (in floats) are never remembered by {@link #inputRemembered}. */
+  private static final int REMEMBER_LIMIT = 1 << 24;
+
+  OneDnnPlan(dnnl_engine engine, dnnl_stream stream) {
+    this.engine = engine;
+    this.stream = stream;
+  }
+
+  /** A native f32 buffer in some layout; a user buffer is dense row-major. */
+  final class Buffer {
+    final dnnl_memory memory;
+    final FloatPointer data;
+    final long elements;
+    /** Whether the contents changed since the last {@link #run()}; input reorders skip when not. */
+    private boolean changed = true;
+    /** For a remembered input: the values last written, valid when {@link #rememberedValid}. */
+    private float[] remembered;
+    private boolean rememberedValid;
+
+    private Buffer(dnnl_memory_desc md) {
+      memory = new dnnl_memory();
+      check(dnnl_memory_create(memory, md, engine, new LibraryAllocates()), "memory_create");
+      releases.add(() -> dnnl_memory_destroy(memory));
+      try (PointerPointer<Pointer> handle = new PointerPointer<>(1)) {
+        check(dnnl_memory_get_data_handle(memory, handle), "memory_get_data_handle");
+        data = new FloatPointer(handle.get(0));
+      }
+      elements = dnnl_memory_desc_get_size(md) / Float.BYTES;
+    }
+
+    /**
+     * Copies a FLOAT32 tensor of this buffer's size into it. A remembered input first compares the
+     * tensor with the values it last copied and, when they are equal bit for bit, skips both the
+     * copy and its reorder: the primitive-side buffer still holds exactly those values.
+     */
+    void write(Tensor t) {
+      checkSize(t);
+      float[] a = t.floatArray();
+      int off = t.offset();
+      int n = t.size();
+      if (remembered != null) {
+        if (rememberedValid && java.util.Arrays.equals(a, off, off + n, remembered, 0, n)) {
+          return;
+        }
+        System.arraycopy(a, off, remembered, 0, n);
+        rememberedValid = true;
+      }
+      data.position(0).put(a, off, n);
+      changed = true;
+    }
+
+    /** Overwrites a FLOAT32 tensor with this buffer's elements. */
+    void read(Tensor t) {
+      checkSize(t);
+      data.position(0).get(t.floatArray(), t.offset(), t.size());
+    }
+
+    /** Adds this buffer's elements into a FLOAT32 tensor (for accumulating gradients). */
+    void addTo(Tensor t) {
+      checkSize(t);
+      int n = t.size();
+      if (scratch.length < n) {
+        scratch = new float[n];
+      }
+      data.position(0).get(scratch, 0, n);
+      float[] out = t.floatArray();
+      int off = t.offset();
+      for (int i = 0; i < n; i++) {
+        out[off + i] += scratch[i];
+      }
+    }
+
+    /** Sets every element to zero. */
+    void zero() {
+      Pointer.memset(data.position(0), 0, elements * Float.BYTES);
+      changed = true;
+      rememberedValid = false;
+    }
+
+    private void checkSize(Tensor t) {
+      if (t.size() != elements) {
+        throw new IllegalArgumentException("tensor " + t.shape() + " does not match a native buffer of " + elements);
+      }
+    }
+  }
+
+  /** Takes ownership of a memory descriptor this plan created. */
+  dnnl_memory_desc own(dnnl_memory_desc md) {
+    releases.add(() -> dnnl_memory_desc_destroy(md));
+    return md;
+  }
+
+  /** Takes ownership of a primitive descriptor. */
+  dnnl_primitive_desc own(dnnl_primitive_desc pd) {
+    releases.add(() -> dnnl_primitive_desc_destroy(pd));
+    return pd;
+  }
+
+  /**
+   * The memory descriptor a primitive descriptor chose for execution argument {@code arg} (a
+   * {@code DNNL_ARG_*}); owned by the primitive descriptor.
+   */
+  static dnnl_memory_desc query(dnnl_primitive_desc pd, int arg) {
+    return dnnl_primitive_desc_query_md(pd, dnnl_query_exec_arg_md, arg);
+  }
+
+  /** A new buffer of the given layout. */
+  Buffer buffer(dnnl_memory_desc md) {
+    return new Buffer(md);
+  }
+
+  /**
+   * Declares input {@code in(i)}: a row-major user buffer of layout {@code userMd}, and returns the
+   * buffer the primitive reads, of layout {@code wanted} (the same buffer when the layouts agree).
+   */
+  Buffer input(dnnl_memory_desc userMd, dnnl_memory_desc wanted) {
+    Buffer user = new Buffer(userMd);
+    ins.add(user);
+    return toPrimitive(user, userMd, wanted);
+  }
+
+  /**
+   * Like {@link #input}, for an input that often repeats between calls (weights: they change once
+   * per training step but are read by several passes, and not at all during evaluation). The plan
+   * keeps a Java copy of the last values and skips the copy and reorder when they did not change;
+   * correctness never depends on tensor identity. Inputs over 16 M elements are not remembered.
+   */
+  Buffer inputRemembered(dnnl_memory_desc userMd, dnnl_memory_desc wanted) {
+    Buffer prim = input(userMd, wanted);
+    Buffer user = ins.get(ins.size() - 1);
+    if (user.elements <= REMEMBER_LIMIT) {
+      user.remembered = new float[(int) user.elements];
+    }
+    return prim;
+  }
+
+  /**
+   * Declares output {@code out(i)}: returns a buffer of layout {@code primMd} for the primitive to
+   * write, whose row-major copy (layout {@code userMd}) is {@code out(i)} after {@link #run()}.
+   */
+  Buffer output(dnnl_memory_desc primMd, dnnl_memory_desc userMd) {
+    Buffer prim = new Buffer(primMd);
+    outs.add(fromPrimitive(prim, primMd, userMd));
+    return prim;
+  }
+
+  /** The user buffer of input {@code i}, in declaration order. */
+  Buffer in(int i) {
+    return ins.get(i);
+  }
+
+  /** The user buffer of output {@code i}, in declaration order. */
+  Buffer out(int i) {
+    return outs.get(i);
+  }
+
+  /**
+   * The buffer a primitive reads for an input: {@code user} itself when {@code wanted} is its
+   * layout, else a new buffer of layout {@code wanted} filled from {@code user} by a reorder that
+   * runs before the primitives.
+   */
+  Buffer toPrimitive(Buffer user, dnnl_memory_desc userMd, dnnl_memory_desc wanted) {
+    if (dnnl_memory_desc_equal(userMd, wanted) != 0) {
+      return user;
+    }
+    Buffer b = new Buffer(wanted);
+    steps.add(reorder(userMd, user, wanted, b, user));
+    return b;
+  }
+
+  /**
+   * The user (row-major) buffer an output is read from: {@code prim} itself when it is already
+   * row-major, else a new buffer filled from it by a reorder that runs after the primitives.
+   */
+  Buffer fromPrimitive(Buffer prim, dnnl_memory_desc primMd, dnnl_memory_desc userMd) {
+    if (dnnl_memory_desc_equal(userMd, primMd) != 0) {
+      return prim;
+    }
+    Buffer b = new Buffer(userMd);
+    after.add(reorder(primMd, prim, userMd, b, null));
+    return b;
+  }
+
+  private Step reorder(dnnl_memory_desc fromMd, Buffer from, dnnl_memory_desc toMd, Buffer to, Buffer input) {
+    dnnl_primitive_desc pd = new dnnl_primitive_desc();
+    check(dnnl_reorder_primitive_desc_create(pd, fromMd, engine, toMd, engine, null), "reorder_primitive_desc_create");
+    own(pd);
+    return step(pd, new int[] {DNNL_ARG_FROM, DNNL_ARG_TO}, new Buffer[] {from, to}, input);
+  }
+
+  /** Adds a primitive that runs (in order) after the input reorders and before output reorders. */
+  void primitive(dnnl_primitive_desc pd, int[] args, Buffer[] buffers) {
+    steps.add(step(pd, args, buffers, null));
+    impl = implementation(pd);
+  }
+
+  /** The implementation oneDNN picked for the last primitive added, e.g. {@code jit:avx512_core}. */
+  String impl() {
+    return impl;
+  }
+
+  private static String implementation(dnnl_primitive_desc pd) {
+    try (PointerPointer<Pointer> out = new PointerPointer<>(1)) {
+      if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, out) != dnnl_success || out.get(0) == null) {
+        return "unknown";
+      }
+      return new BytePointer(out.get(0)).getString();
+    }
+  }
+
+  private Step step(dnnl_primitive_desc pd, int[] args, Buffer[] buffers, Buffer from) {
+    dnnl_primitive p = new dnnl_primitive();
+    check(dnnl_primitive_create(p, pd), "primitive_create");
+    releases.add(() -> dnnl_primitive_destroy(p));
+    dnnl_exec_arg_t a = new dnnl_exec_arg_t(args.length);
+    releases.add(a::close);
+    for (int i = 0; i < args.length; i++) {
+      a.position(i).arg(args[i]).memory(buffers[i].memory);
+    }
+    a.position(0);
+    return new Step(p, args.length, a, from);
+  }
+
+  /** What this plan runs, for diagnostics: set by whoever chose among candidate plans. */
+  String label = "";
+
+  /**
+   * Nanoseconds one {@link #run()} takes on zeroed inputs (the fastest of two after a warm-up run):
+   * how the backend compares candidate plans of the same op. Gives up, returning {@code
+   * Long.MAX_VALUE}, when the warm-up alone takes more than four times {@code toBeat}.
+   */
+  long time(long toBeat) {
+    for (Buffer b : ins) {
+      b.zero();
+    }
+    long w0 = System.nanoTime();
+    run();
+    if (toBeat != Long.MAX_VALUE && System.nanoTime() - w0 > 4 * toBeat) {
+      return Long.MAX_VALUE;
+    }
+    long best = Long.MAX_VALUE;
+    for (int i = 0; i < 2; i++) {
+      long t0 = System.nanoTime();
+      run();
+      best = Math.min(best, System.nanoTime() - t0);
+    }
+    return best;
+  }
+
+  /**
+   * Executes the input reorders (except those of inputs unchanged since the last run), the
+   * primitives and the output reorders, and waits for them.
+   */
+  void run() {
+    for (Step s : steps) {
+      if (s.from != null && !s.from.changed) {
+        continue;
+      }
+      check(dnnl_primitive_execute(s.primitive, stream, s.count, s.args), "primitive_execute");
+    }
+    for (Step s : after) {
+      check(dnnl_primitive_execute(s.primitive, stream, s.count, s.args), "primitive_execute");
+    }
+    check(dnnl_stream_wait(stream), "stream_wait");
+    for (Buffer b : ins) {
+      b.changed = false;
+    }
+  }
+
+  @Override
+  public void close() {
+    for (int i = releases.size() - 1; i >= 0; i--) {
+      releases.get(i).run();
+    }
+    releases.clear();
+    ins.clear();
+    outs.clear();
+    steps.clear();
+    after.clear();
+  }
+}

@@ -1,0 +1,411 @@
+package dev.fovea.kernels.bench;
+
+import static org.bytedeco.dnnl.global.dnnl.*;
+
+import dev.fovea.kernels.ConvParams;
+import dev.fovea.kernels.Shape;
+import dev.fovea.kernels.Tensor;
+import dev.fovea.kernels.backend.onednn.OneDnnBackend;
+import dev.fovea.kernels.conformance.NetworkShapes;
+import dev.fovea.kernels.conformance.NetworkShapes.ConvLayer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import org.bytedeco.dnnl.dnnl_engine;
+import org.bytedeco.dnnl.dnnl_exec_arg_t;
+import org.bytedeco.dnnl.dnnl_memory;
+import org.bytedeco.dnnl.dnnl_memory_desc;
+import org.bytedeco.dnnl.dnnl_primitive;
+import org.bytedeco.dnnl.dnnl_primitive_desc;
+import org.bytedeco.dnnl.dnnl_stream;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
+
+/**
+ * Convolution throughput of Fovea's {@link OneDnnBackend} (Java heap tensors in, Java heap tensors
+ * out: copies and layout reorders included) next to the same oneDNN primitive called directly
+ * through the raw C API on buffers already in the primitive's preferred layouts, in the same
+ * process, on the same thread, with the same OpenMP thread count. Shapes are layers of LeNet,
+ * VGG-16 and ResNet-50 at batch 1, 16 and 32.
+ *
+ * <p>Peak: the machine's FP32 FMA peak is taken as the best throughput of two ideal-shape oneDNN
+ * primitives measured in the same run with the same threads: a 2048³ matmul (sgemm) and a raw 3×3
+ * 256→256 convolution at 14×14, batch 16, in blocked layouts (oneDNN's AVX-512 kernels run close to
+ * the FMA units' limit on both). It is a measured lower bound of the theoretical peak, so a figure
+ * may come out slightly above 100%; every figure is also given as a percentage of it.
+ *
+ * <p>Each figure is the median over {@code --reps} repetitions (default 5); a repetition times as
+ * many back-to-back calls as fill about 30 ms, and Fovea and raw alternate within a repetition so
+ * both see the same machine noise. See {@code worker-kernels/BENCHMARKS.md} for the command.
+ */
+public final class ConvolutionBenchmark {
+  private ConvolutionBenchmark() {}
+
+  /** The layers measured: the shape list the conformance suite also reads. */
+  static final List<ConvLayer> LAYERS = NetworkShapes.CONVOLUTIONS;
+
+  enum Pass {
+    FWD,
+    BWD_DATA,
+    BWD_WEIGHTS
+  }
+
+  public static void main(String[] args) throws Exception {
+    int reps = 5;
+    int[] batches = {1, 16, 32};
+    String only = null;
+    int threads = 1;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--reps" -> reps = Integer.parseInt(args[++i]);
+        case "--batches" -> batches = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
+        case "--only" -> only = args[++i];
+        case "--threads" -> threads = Integer.parseInt(args[++i]);
+        default -> throw new IllegalArgumentException(
+            "usage: [--reps N] [--batches 1,16,32] [--threads T] [--only NAME-SUBSTRING]");
+      }
+    }
+    System.out.println("# Convolution benchmark");
+    System.out.println("cpu: " + cpuModel() + ", " + Runtime.getRuntime().availableProcessors() + " CPUs, " + threads
+        + " OpenMP threads; oneDNN " + OneDnnBackend.nativeVersion());
+    try (OneDnnBackend probe = new OneDnnBackend(threads)) {
+      System.out.println("thread limit enforced: " + probe.threadLimitEnforced() + "; isa: " + isaName());
+    }
+    Raw.init();
+    double peakBefore = peak(reps);
+    List<String> rows = new ArrayList<>();
+    List<Double> ratios = new ArrayList<>();
+    for (ConvLayer layer : LAYERS) {
+      if (only != null && !(layer.toString()).contains(only)) {
+        continue;
+      }
+      for (int n : batches) {
+        try (OneDnnBackend fovea = new OneDnnBackend(threads)) {
+          for (Pass pass : Pass.values()) {
+            double[] t = measure(fovea, layer, n, pass, reps);
+            ratios.add(t[1] / t[0]);
+            List<String> plans = fovea.planDescriptions();
+            String chosen = plans.get(plans.size() - 1).replaceAll(".*-> ", "");
+            rows.add(String.format(Locale.ROOT, "%s|%s|%d|%s|%.6g|%.6g|%.6g|%s", layer.net(), layer.name(), n,
+                pass.name().toLowerCase(Locale.ROOT), layer.flops(n) / t[0], layer.flops(n) / t[1],
+                t.length > 2 ? layer.flops(n) / t[2] : Double.NaN, chosen));
+            System.err.println("done " + layer.toString() + " N=" + n + " " + pass);
+          }
+        }
+      }
+    }
+    double peakAfter = peak(reps);
+    double peak = Math.max(peakBefore, peakAfter);
+    System.out.printf(Locale.ROOT, "peak: %.1f GFLOP/s (best of the peak measurement before, %.1f, and after, %.1f,"
+        + " the shapes)%n%n", peak / 1e9, peakBefore / 1e9, peakAfter / 1e9);
+    System.out.println("| net | layer | N | pass | Fovea GFLOP/s | raw GFLOP/s | Fovea/raw | Fovea % peak | raw % peak"
+        + " | Fovea/raw, weights updated every call | Fovea layouts |");
+    System.out.println("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---|");
+    for (String row : rows) {
+      String[] c = row.split("\\|");
+      double gf = Double.parseDouble(c[4]);
+      double gr = Double.parseDouble(c[5]);
+      double gu = Double.parseDouble(c[6]);
+      System.out.printf(Locale.ROOT, "| %s | %s | %s | %s | %.1f | %.1f | %.2f | %.0f%% | %.0f%% | %s | %s |%n", c[0],
+          c[1], c[2], c[3], gf / 1e9, gr / 1e9, gf / gr, 100 * gf / peak, 100 * gr / peak,
+          Double.isNaN(gu) ? "n/a" : String.format(Locale.ROOT, "%.2f", gu / gr), c[7]);
+    }
+    double[] r = ratios.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    double geo = Math.exp(Arrays.stream(r).map(Math::log).average().orElse(0));
+    System.out.printf(Locale.ROOT, "%nFovea/raw: min %.2f, median %.2f, geometric mean %.2f over %d figures%n", r[0],
+        r[r.length / 2], geo, r.length);
+    Raw.shutdown();
+  }
+
+  /**
+   * Median seconds per call of {Fovea, raw} for one layer, batch and pass, and for the passes that
+   * read weights a third figure: Fovea with one weight changed before every call, as in training,
+   * so its remembered weights never hit.
+   */
+  static double[] measure(OneDnnBackend fovea, ConvLayer layer, int n, Pass pass, int reps) {
+    ConvParams p = layer.params();
+    Shape srcShape = layer.src(n);
+    Shape wShape = layer.weights();
+    Shape dstShape = p.outputShape(srcShape, wShape);
+    Tensor src = random(srcShape, 1);
+    Tensor weights = random(wShape, 2);
+    Tensor bias = random(Shape.of(layer.oc()), 3);
+    Tensor dst = Tensor.zeros(dstShape);
+    Tensor diffDst = random(dstShape, 4);
+    Tensor diffSrc = Tensor.zeros(srcShape);
+    Tensor diffWeights = Tensor.zeros(wShape);
+    Tensor diffBias = Tensor.zeros(Shape.of(layer.oc()));
+    Runnable foveaCall = switch (pass) {
+      case FWD -> () -> fovea.convolutionForward(p, src, weights, bias, dst);
+      case BWD_DATA -> () -> fovea.convolutionBackwardData(p, diffDst, weights, diffSrc);
+      case BWD_WEIGHTS -> () -> fovea.convolutionBackwardWeights(p, src, diffDst, diffWeights, diffBias);
+    };
+    try (Raw raw = new Raw(pass, layer, n)) {
+      foveaCall.run(); // plans
+      raw.run();
+      int iters = Math.max(1, (int) Math.ceil(0.03 / Math.max(once(foveaCall), once(raw::run))));
+      double[] tf = new double[reps];
+      double[] tr = new double[reps];
+      double[] tu = new double[reps];
+      float[] w = weights.floatArray();
+      Runnable updated = () -> {
+        w[0] = -w[0];
+        foveaCall.run();
+      };
+      boolean readsWeights = pass != Pass.BWD_WEIGHTS;
+      for (int rep = 0; rep < reps; rep++) {
+        tf[rep] = timed(foveaCall, iters);
+        tr[rep] = timed(raw::run, iters);
+        if (readsWeights) {
+          tu[rep] = timed(updated, iters);
+        }
+      }
+      return readsWeights ? new double[] {median(tf), median(tr), median(tu)} : new double[] {median(tf), median(tr)};
+    }
+  }
+
+  private static double once(Runnable r) {
+    long t0 = System.nanoTime();
+    r.run();
+    return (System.nanoTime() - t0) / 1e9;
+  }
+
+  private static double timed(Runnable r, int iters) {
+    long t0 = System.nanoTime();
+    for (int i = 0; i < iters; i++) {
+      r.run();
+    }
+    return (System.nanoTime() - t0) / 1e9 / iters;
+  }
+
+  static double median(double[] v) {
+    double[] s = v.clone();
+    Arrays.sort(s);
+    return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  }
+
+  static Tensor random(Shape shape, long seed) {
+    SplittableRandom rng = new SplittableRandom(seed);
+    float[] d = new float[shape.size()];
+    for (int i = 0; i < d.length; i++) {
+      d[i] = (float) rng.nextDouble(-1, 1);
+    }
+    return Tensor.wrap(d, shape);
+  }
+
+  /** The best of {@link #matmulPeak} and an ideal-shape raw convolution, FLOP/s. */
+  static double peak(int reps) {
+    double sgemm = matmulPeak(reps);
+    ConvLayer ideal = new ConvLayer("peak", "3x3 256->256 @14", 256, 256, 14, 3, 1, 1);
+    try (Raw raw = new Raw(Pass.FWD, ideal, 16)) {
+      raw.run();
+      double[] t = new double[reps];
+      for (int i = 0; i < reps; i++) {
+        t[i] = timed(raw::run, 5);
+      }
+      double conv = ideal.flops(16) / median(t);
+      System.err.printf(Locale.ROOT, "peak candidates: sgemm %.1f, conv %.1f GFLOP/s%n", sgemm / 1e9, conv / 1e9);
+      return Math.max(sgemm, conv);
+    }
+  }
+
+  /** FLOP/s of a 2048³ f32 matmul, median of {@code reps}. */
+  static double matmulPeak(int reps) {
+    long m = 2048;
+    try (Raw.Objects o = new Raw.Objects()) {
+      dnnl_memory_desc a = o.md(new long[] {m, m}, dnnl_format_tag_any);
+      dnnl_memory_desc b = o.md(new long[] {m, m}, dnnl_format_tag_any);
+      dnnl_memory_desc c = o.md(new long[] {m, m}, dnnl_format_tag_any);
+      dnnl_primitive_desc pd = new dnnl_primitive_desc();
+      Raw.check(dnnl_matmul_primitive_desc_create(pd, Raw.engine, a, b, null, c, null), "matmul pd");
+      o.pd(pd);
+      dnnl_memory ma = o.filled(Raw.query(pd, DNNL_ARG_SRC));
+      dnnl_memory mb = o.filled(Raw.query(pd, DNNL_ARG_WEIGHTS));
+      dnnl_memory mc = o.filled(Raw.query(pd, DNNL_ARG_DST));
+      Runnable run = o.exec(pd, new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST}, new dnnl_memory[] {ma, mb, mc});
+      run.run();
+      double[] t = new double[reps];
+      for (int i = 0; i < reps; i++) {
+        t[i] = timed(run, 2);
+      }
+      return 2.0 * m * m * m / median(t);
+    }
+  }
+
+  /** The same convolution primitive through the raw C API, on buffers in its preferred layouts. */
+  static final class Raw implements AutoCloseable {
+    static dnnl_engine engine;
+    static dnnl_stream stream;
+
+    static void init() {
+      engine = new dnnl_engine();
+      check(dnnl_engine_create(engine, dnnl_cpu, 0), "engine");
+      stream = new dnnl_stream();
+      check(dnnl_stream_create(stream, engine, dnnl_stream_default_flags), "stream");
+    }
+
+    static void shutdown() {
+      dnnl_stream_destroy(stream);
+      dnnl_engine_destroy(engine);
+    }
+
+    static void check(int status, String what) {
+      if (status != dnnl_success) {
+        throw new IllegalStateException(what + ": status " + status);
+      }
+    }
+
+    static dnnl_memory_desc query(dnnl_primitive_desc pd, int arg) {
+      return dnnl_primitive_desc_query_md(pd, dnnl_query_exec_arg_md, arg);
+    }
+
+    /** Native objects of one measurement, destroyed together. */
+    static final class Objects implements AutoCloseable {
+      private final List<Runnable> frees = new ArrayList<>();
+
+      dnnl_memory_desc md(long[] dims, int tag) {
+        dnnl_memory_desc md = new dnnl_memory_desc();
+        check(dnnl_memory_desc_create_with_tag(md, dims.length, dims, dnnl_f32, tag), "md");
+        frees.add(() -> dnnl_memory_desc_destroy(md));
+        return md;
+      }
+
+      dnnl_primitive_desc pd(dnnl_primitive_desc pd) {
+        frees.add(() -> dnnl_primitive_desc_destroy(pd));
+        return pd;
+      }
+
+      /** A library-allocated buffer of layout {@code md} holding small random values. */
+      dnnl_memory filled(dnnl_memory_desc md) {
+        dnnl_memory mem = new dnnl_memory();
+        Pointer allocate = new Pointer() {
+          {
+            address = -1L;
+          }
+        };
+        check(dnnl_memory_create(mem, md, engine, allocate), "memory");
+        frees.add(() -> dnnl_memory_destroy(mem));
+        try (PointerPointer<Pointer> h = new PointerPointer<>(1)) {
+          check(dnnl_memory_get_data_handle(mem, h), "handle");
+          long n = dnnl_memory_desc_get_size(md) / 4;
+          FloatPointer f = new FloatPointer(h.get(0));
+          SplittableRandom rng = new SplittableRandom(n);
+          float[] chunk = new float[(int) Math.min(n, 1 << 20)];
+          for (long i = 0; i < n; i += chunk.length) {
+            int len = (int) Math.min(chunk.length, n - i);
+            for (int j = 0; j < len; j++) {
+              chunk[j] = (float) rng.nextDouble(-1, 1);
+            }
+            f.position(i).put(chunk, 0, len);
+          }
+        }
+        return mem;
+      }
+
+      Runnable exec(dnnl_primitive_desc pd, int[] args, dnnl_memory[] mems) {
+        dnnl_primitive prim = new dnnl_primitive();
+        check(dnnl_primitive_create(prim, pd), "primitive");
+        frees.add(() -> dnnl_primitive_destroy(prim));
+        dnnl_exec_arg_t a = new dnnl_exec_arg_t(args.length);
+        frees.add(a::close);
+        for (int i = 0; i < args.length; i++) {
+          a.position(i).arg(args[i]).memory(mems[i]);
+        }
+        a.position(0);
+        int count = args.length;
+        return () -> {
+          check(dnnl_primitive_execute(prim, stream, count, a), "execute");
+          check(dnnl_stream_wait(stream), "wait");
+        };
+      }
+
+      @Override
+      public void close() {
+        for (int i = frees.size() - 1; i >= 0; i--) {
+          frees.get(i).run();
+        }
+        frees.clear();
+      }
+    }
+
+    private final Objects o = new Objects();
+    private final Runnable run;
+
+    Raw(Pass pass, ConvLayer layer, int n) {
+      ConvParams p = layer.params();
+      Shape dstShape = p.outputShape(layer.src(n), layer.weights());
+      long[] src = longs(layer.src(n).dims());
+      long[] w = longs(layer.weights().dims());
+      long[] b = {layer.oc()};
+      long[] dst = longs(dstShape.dims());
+      long[] strides = {layer.stride(), layer.stride()};
+      long[] dil = {0, 0};
+      long[] pad = {layer.pad(), layer.pad()};
+      dnnl_primitive_desc fwd = new dnnl_primitive_desc();
+      boolean fwdBias = pass != Pass.BWD_DATA;
+      check(dnnl_convolution_forward_primitive_desc_create(fwd, engine, dnnl_forward_training,
+          dnnl_convolution_direct, o.md(src, dnnl_format_tag_any), o.md(w, dnnl_format_tag_any),
+          fwdBias ? o.md(b, dnnl_format_tag_any) : null, o.md(dst, dnnl_format_tag_any), strides, dil, pad, pad, null),
+          "conv fwd pd");
+      o.pd(fwd);
+      switch (pass) {
+        case FWD -> run = o.exec(fwd, new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST},
+            new dnnl_memory[] {o.filled(query(fwd, DNNL_ARG_SRC)), o.filled(query(fwd, DNNL_ARG_WEIGHTS)),
+                o.filled(query(fwd, DNNL_ARG_BIAS)), o.filled(query(fwd, DNNL_ARG_DST))});
+        case BWD_DATA -> {
+          dnnl_primitive_desc pd = new dnnl_primitive_desc();
+          check(dnnl_convolution_backward_data_primitive_desc_create(pd, engine, dnnl_convolution_direct,
+              o.md(src, dnnl_format_tag_any), o.md(w, dnnl_format_tag_any), o.md(dst, dnnl_format_tag_any), strides,
+              dil, pad, pad, fwd, null), "conv bwd data pd");
+          o.pd(pd);
+          run = o.exec(pd, new int[] {DNNL_ARG_DIFF_DST, DNNL_ARG_WEIGHTS, DNNL_ARG_DIFF_SRC},
+              new dnnl_memory[] {o.filled(query(pd, DNNL_ARG_DIFF_DST)), o.filled(query(pd, DNNL_ARG_WEIGHTS)),
+                  o.filled(query(pd, DNNL_ARG_DIFF_SRC))});
+        }
+        case BWD_WEIGHTS -> {
+          dnnl_primitive_desc pd = new dnnl_primitive_desc();
+          check(dnnl_convolution_backward_weights_primitive_desc_create(pd, engine, dnnl_convolution_direct,
+              o.md(src, dnnl_format_tag_any), o.md(w, dnnl_format_tag_any), o.md(b, dnnl_format_tag_any),
+              o.md(dst, dnnl_format_tag_any), strides, dil, pad, pad, fwd, null), "conv bwd weights pd");
+          o.pd(pd);
+          run = o.exec(pd, new int[] {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_WEIGHTS, DNNL_ARG_DIFF_BIAS},
+              new dnnl_memory[] {o.filled(query(pd, DNNL_ARG_SRC)), o.filled(query(pd, DNNL_ARG_DIFF_DST)),
+                  o.filled(query(pd, DNNL_ARG_DIFF_WEIGHTS)), o.filled(query(pd, DNNL_ARG_DIFF_BIAS))});
+        }
+        default -> throw new AssertionError(pass);
+      }
+    }
+
+    void run() {
+      run.run();
+    }
+
+    @Override
+    public void close() {
+      o.close();
+    }
+  }
+
+  static long[] longs(int[] v) {
+    return Arrays.stream(v).asLongStream().toArray();
+  }
+
+  static String isaName() {
+    int isa = dnnl_get_effective_cpu_isa();
+    return "dnnl_cpu_isa " + Integer.toHexString(isa);
+  }
+
+  static String cpuModel() {
+    try {
+      return Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+          .map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst().orElse("unknown");
+    } catch (Exception e) {
+      return "unknown";
+    }
+  }
+}
