@@ -36,6 +36,10 @@ class NotebookIT {
         "sun.security.action", "sun.util.calendar"}) {
       cmd.add("-R--add-opens=java.base/" + p + "=ALL-UNNAMED");
     }
+    if (Runtime.version().feature() < 20) { // the oneDNN backend's thread limit (see the parent pom)
+      cmd.add("-R--add-modules=jdk.incubator.foreign");
+      cmd.add("-R--enable-native-access=ALL-UNNAMED");
+    }
     cmd.add(home.resolve("../docs/notebook.jsh").toString());
     Path log = tmp.resolve("jshell.log");
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
