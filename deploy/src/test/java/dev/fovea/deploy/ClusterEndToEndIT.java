@@ -195,8 +195,25 @@ class ClusterEndToEndIT {
     assertArrayEquals(reference, params(out + "/model.fovea"), "the model in HDFS equals local mode's, bitwise");
   }
 
+  /** The whole of Fashion-MNIST through HDFS on the cluster, on oneDNN: the README's accuracy bar. */
   @Test
   @Order(2)
+  void fullFashionMnistFromHdfsReachesTheAccuracyBar() throws Exception {
+    run(List.of("bash", home.resolve("bin/fovea-hdfs").toString(), "put", FashionMnist.dir().toString(),
+        hdfs + "/datasets/"), 2, 0, Map.of());
+    String out = hdfs + "/runs/fashion-mnist";
+    List<String> c = cluster("submit", "train", "--data", hdfs + "/datasets/fashion-mnist", "--shards",
+        hdfs + "/shards-full", "--out", out, "--workers", "2");
+    String log = run(c, 20, 0, Map.of());
+    JsonNode s = summary(out);
+    assertEquals("onednn", s.get("backend").asText(), log);
+    assertTrue(s.get("test_accuracy").asDouble() >= 0.88, "test accuracy " + s.get("test_accuracy") + "\n" + log);
+    assertTrue(exists(hdfs + "/shards-full/train/manifest.json") && exists(out + "/model.fovea")
+        && exists(out + "/checkpoints"), "shards, model and checkpoints in HDFS");
+  }
+
+  @Test
+  @Order(3)
   void killedExecutorChangesNothing() throws Exception {
     String out = hdfs + "/runs/executor-killed";
     Path log = tmp.resolve("executor-killed.log");
@@ -223,7 +240,7 @@ class ClusterEndToEndIT {
   }
 
   @Test
-  @Order(3)
+  @Order(4)
   void killedDriverResumesFromItsCheckpoint() throws Exception {
     String out = hdfs + "/runs/driver-killed";
     Path log = tmp.resolve("driver-killed.log");
@@ -239,7 +256,7 @@ class ClusterEndToEndIT {
   }
 
   @Test
-  @Order(4)
+  @Order(5)
   void applicationWithoutTheSecretIsRefused() throws Exception {
     String out = hdfs + "/runs/no-secret";
     String text = run(submit(out), 5, 1, Map.of("FOVEA_SUBMIT_WITHOUT_SECRET", "1"));
