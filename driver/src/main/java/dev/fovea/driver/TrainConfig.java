@@ -28,6 +28,11 @@ package dev.fovea.driver;
  * @param resume continue from the newest checkpoint in {@code <out>/checkpoints}
  * @param averaging {@code tree} (treeAggregate through the driver) or {@code sharded} (reduce-scatter
  *     and all-gather through the shuffle; the vector never passes through the driver)
+ * @param initModel a model file to start from (fine-tuning): every parameter slice whose name and
+ *     shape match is copied, the rest start from the seed; null to start from the seed
+ * @param freeze layers whose parameters stay bitwise unchanged (fine-tuning); empty for none
+ * @param replaceHead layers re-initialised from the seed even where {@code initModel} has them
+ *     (a new classifier head); empty for none
  * @param injectFault for fault tests: {@code ROUND:WORKER} makes that worker's task fail on its
  *     first attempt in that (1-based) round; {@code driver:ROUND} makes the driver die right after
  *     that round (and its checkpoint, if one is due); null for none
@@ -35,7 +40,8 @@ package dev.fovea.driver;
 public record TrainConfig(String data, String shards, String out, String model, int workers, int batch,
     int stepsPerRound, int epochs, double learningRate, double momentum, double weightDecay, long seed,
     String backend, String master, int threadsPerWorker, int shardCount, int checkpointEvery, boolean resume,
-    String averaging, String injectFault) implements java.io.Serializable {
+    String averaging, String initModel, java.util.List<String> freeze, java.util.List<String> replaceHead,
+    String injectFault) implements java.io.Serializable {
 
   /** Where Debian's {@code dataset-fashion-mnist} package installs the data. */
   public static final String DEFAULT_DATA = "/usr/share/datasets/fashion-mnist";
@@ -52,6 +58,10 @@ public record TrainConfig(String data, String shards, String out, String model, 
     require(shardCount >= 0, "--shard-count", shardCount, "must be >= 0");
     require(checkpointEvery >= 0, "--checkpoint-every", checkpointEvery, "must be >= 0");
     require(out != null && !out.isBlank(), "--out", out, "must name a folder");
+    freeze = freeze == null ? java.util.List.of() : java.util.List.copyOf(freeze);
+    replaceHead = replaceHead == null ? java.util.List.of() : java.util.List.copyOf(replaceHead);
+    require(initModel != null || freeze.isEmpty() && replaceHead.isEmpty(), "--freeze/--replace-head",
+        freeze + "/" + replaceHead, "need --init-model");
     require("tree".equals(averaging) || "sharded".equals(averaging), "--averaging", averaging,
         "must be tree or sharded");
     require(injectFault == null || injectFault.matches("(\\d+|driver):\\d+"), "--inject-fault",
@@ -95,7 +105,8 @@ public record TrainConfig(String data, String shards, String out, String model, 
    */
   public String identity() {
     return "model=" + model + " workers=" + workers + " batch=" + batch + " steps_per_round=" + stepsPerRound
-        + " lr=" + learningRate + " momentum=" + momentum + " weight_decay=" + weightDecay + " seed=" + seed;
+        + " lr=" + learningRate + " momentum=" + momentum + " weight_decay=" + weightDecay + " seed=" + seed
+        + (initModel == null ? "" : " init=" + initModel + " freeze=" + freeze + " replace=" + replaceHead);
   }
 
   public TrainConfig withData(String v) {
@@ -167,6 +178,9 @@ public record TrainConfig(String data, String shards, String out, String model, 
     private int checkpointEvery = 50;
     private boolean resume;
     private String averaging = "tree";
+    private String initModel;
+    private java.util.List<String> freeze = java.util.List.of();
+    private java.util.List<String> replaceHead = java.util.List.of();
     private String injectFault;
 
     Builder() {}
@@ -191,6 +205,9 @@ public record TrainConfig(String data, String shards, String out, String model, 
       checkpointEvery = c.checkpointEvery;
       resume = c.resume;
       averaging = c.averaging;
+      initModel = c.initModel;
+      freeze = c.freeze;
+      replaceHead = c.replaceHead;
       injectFault = c.injectFault;
     }
 
@@ -289,6 +306,21 @@ public record TrainConfig(String data, String shards, String out, String model, 
       return this;
     }
 
+    public Builder initModel(String v) {
+      initModel = v;
+      return this;
+    }
+
+    public Builder freeze(java.util.List<String> v) {
+      freeze = v;
+      return this;
+    }
+
+    public Builder replaceHead(java.util.List<String> v) {
+      replaceHead = v;
+      return this;
+    }
+
     public Builder injectFault(String v) {
       injectFault = v;
       return this;
@@ -296,7 +328,7 @@ public record TrainConfig(String data, String shards, String out, String model, 
 
     public TrainConfig build() {
       return new TrainConfig(data, shards, out, model, workers, batch, stepsPerRound, epochs, learningRate, momentum,
-          weightDecay, seed, backend, master, threadsPerWorker, shardCount, checkpointEvery, resume, averaging, injectFault);
+          weightDecay, seed, backend, master, threadsPerWorker, shardCount, checkpointEvery, resume, averaging, initModel, freeze, replaceHead, injectFault);
     }
   }
 }

@@ -145,8 +145,14 @@ public final class TrainingRun {
           + " next) from " + checkpoints.latestPath());
     } else {
       float[] params = net.layout().initialize(c.seed());
-      state = new TrainState(params, new float[params.length], net.bufferLayout().initialize(c.seed()));
+      float[] buffers = net.bufferLayout().initialize(c.seed());
+      if (c.initModel() != null) {
+        FineTuning.copyFrom(hadoop, c, net, params, buffers, log);
+      }
+      state = new TrainState(params, new float[params.length], buffers);
     }
+    java.util.BitSet frozen = c.freeze().isEmpty() ? new java.util.BitSet()
+        : dev.fovea.nn.Transfer.frozenMask(net, c.freeze());
     log.accept(String.format("model %s: %,d parameters; %d workers x batch %d, %d steps per round, %d rounds per epoch;"
         + " backend %s", c.model(), state.params.length, c.workers(), c.batch(), c.stepsPerRound(),
         plan.roundsPerEpoch(), backend));
@@ -169,7 +175,7 @@ public final class TrainingRun {
           long t0 = System.nanoTime();
           jsc.setJobGroup("fovea-round-" + (round + 1), "epoch " + (epoch + 1) + " · round " + (r + 1), false);
           RoundTask task = new RoundTask(c.model(), classes, plan, normalizer, c.learningRate(), c.momentum(),
-              c.weightDecay(), epoch, r, backend, threads);
+              c.weightDecay(), epoch, r, backend, threads, frozen);
           RoundMetrics sum = engine.round(trainSlices, task, faultWorker(c, round + 1));
           long dt = System.nanoTime() - t0;
           double loss = sum.lossSum() / sum.samples();

@@ -97,6 +97,18 @@ public final class Fovea implements Callable<Integer> {
         + "all-gather through Spark's shuffle) (default: ${DEFAULT-VALUE})")
     String averaging = D.averaging();
 
+    @Option(names = "--init-model", paramLabel = "FILE", description = "start from this model file (fine-tuning): "
+        + "slices of matching name and shape are copied")
+    String initModel;
+
+    @Option(names = "--freeze", paramLabel = "LAYER", split = ",", description = "layers kept bitwise unchanged "
+        + "(with --init-model)")
+    java.util.List<String> freeze;
+
+    @Option(names = "--replace-head", paramLabel = "LAYER", split = ",", description = "layers re-initialised "
+        + "even where --init-model has them: a new classifier head")
+    java.util.List<String> replaceHead;
+
     @Option(names = "--inject-fault", paramLabel = "ROUND:WORKER", hidden = true,
         description = "for fault tests: fail that worker's first attempt in that round")
     String injectFault;
@@ -105,7 +117,7 @@ public final class Fovea implements Callable<Integer> {
     public Integer call() {
       TrainConfig c = new TrainConfig("none".equals(data) ? null : data, shards, out, model, workers, batch, steps,
           epochs, lr, momentum, weightDecay, seed, backend, master, threads, shardCount, checkpointEvery, resume,
-          averaging, injectFault);
+          averaging, initModel, freeze, replaceHead, injectFault);
       if (!dev.fovea.nn.Zoo.names().contains(model)) { // fail before starting Spark
         throw new IllegalArgumentException("unknown model '" + model + "'; known: "
             + String.join(", ", dev.fovea.nn.Zoo.names()));

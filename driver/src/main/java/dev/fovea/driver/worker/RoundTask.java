@@ -7,6 +7,7 @@ import dev.fovea.data.shard.SampleBlock;
 import dev.fovea.kernels.Backend;
 import dev.fovea.kernels.Shape;
 import dev.fovea.nn.Network;
+import dev.fovea.optim.Frozen;
 import dev.fovea.optim.Sgd;
 import java.io.Serializable;
 
@@ -26,10 +27,11 @@ import java.io.Serializable;
  * @param roundInEpoch round index within the epoch, from 0
  * @param backend backend name
  * @param threads native threads for the backend
+ * @param frozen parameters that must not change (fine-tuning); empty for none
  */
 public record RoundTask(String model, int classes, EpochPlan plan, Normalizer normalizer, double learningRate,
     double momentum, double weightDecay, int epoch,
-    int roundInEpoch, String backend, int threads) implements Serializable {
+    int roundInEpoch, String backend, int threads, java.util.BitSet frozen) implements Serializable {
 
   /** The seed of one training step (dropout masks): a pure function of the run seed and the step. */
   static long stepSeed(long seed, int epoch, int step, int worker) {
@@ -58,8 +60,12 @@ public record RoundTask(String model, int classes, EpochPlan plan, Normalizer no
       for (int s = 0; s < steps; s++) {
         Batch batch = normalizer.batch(slice, order, (first + s) * plan.batch(), plan.batch());
         loss += net.lossAndGradient(b, params, buffers, grads, batch.images(), batch.labels(),
-            stepSeed(plan.seed(), epoch, first + s, worker));
-        sgd.step(params, grads, velocity);
+            stepSeed(plan.seed(), epoch, first + s, worker), frozen);
+        if (frozen.isEmpty()) {
+          sgd.step(params, grads, velocity);
+        } else {
+          new Frozen(sgd, frozen).step(params, grads, velocity, 0, learningRate);
+        }
       }
     } finally {
       WorkerRuntime.release(backend, threads, b);
