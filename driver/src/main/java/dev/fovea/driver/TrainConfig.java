@@ -28,6 +28,9 @@ package dev.fovea.driver;
  * @param resume continue from the newest checkpoint in {@code <out>/checkpoints}
  * @param averaging {@code tree} (treeAggregate through the driver) or {@code sharded} (reduce-scatter
  *     and all-gather through the shuffle; the vector never passes through the driver)
+ * @param lrScaling {@code none}, or {@code linear}: the learning rate grows to N × {@code
+ *     learningRate} for N workers (Goyal et al. 2017), reached linearly over {@code warmupRounds}
+ * @param warmupRounds rounds of the linear warm-up from {@code learningRate} to the scaled rate
  * @param initModel a model file to start from (fine-tuning): every parameter slice whose name and
  *     shape match is copied, the rest start from the seed; null to start from the seed
  * @param freeze layers whose parameters stay bitwise unchanged (fine-tuning); empty for none
@@ -40,7 +43,7 @@ package dev.fovea.driver;
 public record TrainConfig(String data, String shards, String out, String model, int workers, int batch,
     int stepsPerRound, int epochs, double learningRate, double momentum, double weightDecay, long seed,
     String backend, String master, int threadsPerWorker, int shardCount, int checkpointEvery, boolean resume,
-    String averaging, String initModel, java.util.List<String> freeze, java.util.List<String> replaceHead,
+    String averaging, String lrScaling, int warmupRounds, String initModel, java.util.List<String> freeze, java.util.List<String> replaceHead,
     String injectFault) implements java.io.Serializable {
 
   /** Where Debian's {@code dataset-fashion-mnist} package installs the data. */
@@ -62,6 +65,9 @@ public record TrainConfig(String data, String shards, String out, String model, 
     replaceHead = replaceHead == null ? java.util.List.of() : java.util.List.copyOf(replaceHead);
     require(initModel != null || freeze.isEmpty() && replaceHead.isEmpty(), "--freeze/--replace-head",
         freeze + "/" + replaceHead, "need --init-model");
+    require("none".equals(lrScaling) || "linear".equals(lrScaling), "--lr-scaling", lrScaling,
+        "must be none or linear");
+    require(warmupRounds >= 0, "--warmup-rounds", warmupRounds, "must be >= 0");
     require("tree".equals(averaging) || "sharded".equals(averaging), "--averaging", averaging,
         "must be tree or sharded");
     require(injectFault == null || injectFault.matches("(\\d+|driver):\\d+"), "--inject-fault",
@@ -94,6 +100,21 @@ public record TrainConfig(String data, String shards, String out, String model, 
     return shards != null ? shards : out + "/shards";
   }
 
+  /**
+   * The learning rate of round {@code round} (1-based): {@code learningRate}, or with linear
+   * scaling N × {@code learningRate}, approached linearly over the warm-up rounds.
+   */
+  public double learningRateAt(long round) {
+    if (!"linear".equals(lrScaling)) {
+      return learningRate;
+    }
+    double target = learningRate * workers;
+    if (warmupRounds == 0 || round >= warmupRounds) {
+      return target;
+    }
+    return learningRate + (target - learningRate) * (round - 1) / warmupRounds;
+  }
+
   /** Where checkpoints go: {@code <out>/checkpoints}. */
   public String checkpointDir() {
     return out + "/checkpoints";
@@ -105,7 +126,8 @@ public record TrainConfig(String data, String shards, String out, String model, 
    */
   public String identity() {
     return "model=" + model + " workers=" + workers + " batch=" + batch + " steps_per_round=" + stepsPerRound
-        + " lr=" + learningRate + " momentum=" + momentum + " weight_decay=" + weightDecay + " seed=" + seed
+        + " lr=" + learningRate + " lr_scaling=" + lrScaling + "/" + warmupRounds + " momentum=" + momentum
+        + " weight_decay=" + weightDecay + " seed=" + seed
         + (initModel == null ? "" : " init=" + initModel + " freeze=" + freeze + " replace=" + replaceHead);
   }
 
@@ -178,6 +200,8 @@ public record TrainConfig(String data, String shards, String out, String model, 
     private int checkpointEvery = 50;
     private boolean resume;
     private String averaging = "tree";
+    private String lrScaling = "none";
+    private int warmupRounds;
     private String initModel;
     private java.util.List<String> freeze = java.util.List.of();
     private java.util.List<String> replaceHead = java.util.List.of();
@@ -205,6 +229,8 @@ public record TrainConfig(String data, String shards, String out, String model, 
       checkpointEvery = c.checkpointEvery;
       resume = c.resume;
       averaging = c.averaging;
+      lrScaling = c.lrScaling;
+      warmupRounds = c.warmupRounds;
       initModel = c.initModel;
       freeze = c.freeze;
       replaceHead = c.replaceHead;
@@ -306,6 +332,16 @@ public record TrainConfig(String data, String shards, String out, String model, 
       return this;
     }
 
+    public Builder lrScaling(String v) {
+      lrScaling = v;
+      return this;
+    }
+
+    public Builder warmupRounds(int v) {
+      warmupRounds = v;
+      return this;
+    }
+
     public Builder initModel(String v) {
       initModel = v;
       return this;
@@ -328,7 +364,7 @@ public record TrainConfig(String data, String shards, String out, String model, 
 
     public TrainConfig build() {
       return new TrainConfig(data, shards, out, model, workers, batch, stepsPerRound, epochs, learningRate, momentum,
-          weightDecay, seed, backend, master, threadsPerWorker, shardCount, checkpointEvery, resume, averaging, initModel, freeze, replaceHead, injectFault);
+          weightDecay, seed, backend, master, threadsPerWorker, shardCount, checkpointEvery, resume, averaging, lrScaling, warmupRounds, initModel, freeze, replaceHead, injectFault);
     }
   }
 }

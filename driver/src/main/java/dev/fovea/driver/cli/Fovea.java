@@ -97,6 +97,14 @@ public final class Fovea implements Callable<Integer> {
         + "all-gather through Spark's shuffle) (default: ${DEFAULT-VALUE})")
     String averaging = D.averaging();
 
+    @Option(names = "--lr-scaling", description = "none, or linear: the rate grows to N x --lr for N workers "
+        + "(default: ${DEFAULT-VALUE})")
+    String lrScaling = D.lrScaling();
+
+    @Option(names = "--warmup-rounds", description = "rounds of linear warm-up to the scaled rate "
+        + "(default: ${DEFAULT-VALUE})")
+    int warmupRounds = D.warmupRounds();
+
     @Option(names = "--init-model", paramLabel = "FILE", description = "start from this model file (fine-tuning): "
         + "slices of matching name and shape are copied")
     String initModel;
@@ -117,7 +125,7 @@ public final class Fovea implements Callable<Integer> {
     public Integer call() {
       TrainConfig c = new TrainConfig("none".equals(data) ? null : data, shards, out, model, workers, batch, steps,
           epochs, lr, momentum, weightDecay, seed, backend, master, threads, shardCount, checkpointEvery, resume,
-          averaging, initModel, freeze, replaceHead, injectFault);
+          averaging, lrScaling, warmupRounds, initModel, freeze, replaceHead, injectFault);
       if (!dev.fovea.nn.Zoo.names().contains(model)) { // fail before starting Spark
         throw new IllegalArgumentException("unknown model '" + model + "'; known: "
             + String.join(", ", dev.fovea.nn.Zoo.names()));
