@@ -1,0 +1,98 @@
+package dev.fovea.data.image;
+
+/**
+ * The fused transform kernel: takes a box of an image, resizes it bilinearly, optionally flips it
+ * horizontally, normalises it and writes planar float32 (C, H, W) into a batch, in one pass.
+ *
+ * <p>Bilinear sampling follows PyTorch's {@code interpolate(mode="bilinear", align_corners=False,
+ * antialias=False)}: output pixel (i, j) of an {@code outH × outW} image taken from box {@code (x0,
+ * y0, bw, bh)} reads source position {@code x = x0 + (j + 0.5)·bw/outW − 0.5} (likewise y), with
+ * coordinates clamped to the image. Resizing an image and then cropping it therefore equals sampling
+ * the crop's box directly. Normalisation is {@code v·scale[c] + shift[c]}, with {@code scale =
+ * 1/(255·std)} and {@code shift = −mean/std} for v in [0, 255].
+ */
+public final class Sampler {
+  private Sampler() {}
+
+  /**
+   * Samples a box of {@code img} into {@code dst[off, off + C·outH·outW)} as (C, H, W).
+   *
+   * @param x0 left edge of the box in source pixels (may be fractional)
+   * @param y0 top edge of the box
+   * @param bw box width in source pixels
+   * @param bh box height
+   * @param flip mirror the output horizontally
+   */
+  public static void sample(Image img, double x0, double y0, double bw, double bh, int outW, int outH,
+      boolean flip, float[] scale, float[] shift, float[] dst, int off) {
+    int w = img.width();
+    int h = img.height();
+    int ps = img.pixelStride();
+    int rs = img.rowStride();
+    int cs = img.channelStride();
+    int[] xa = new int[outW];
+    int[] xb = new int[outW];
+    float[] wx = new float[outW];
+    double sx = bw / outW;
+    for (int j = 0; j < outW; j++) {
+      int jj = flip ? outW - 1 - j : j;
+      double x = x0 + (jj + 0.5) * sx - 0.5;
+      x = Math.min(Math.max(x, 0), w - 1);
+      int a = (int) x;
+      int b = Math.min(a + 1, w - 1);
+      xa[j] = a * ps;
+      xb[j] = b * ps;
+      wx[j] = (float) (x - a);
+    }
+    double sy = bh / outH;
+    byte[] p = img.pixels();
+    int plane = outH * outW;
+    for (int i = 0; i < outH; i++) {
+      double y = y0 + (i + 0.5) * sy - 0.5;
+      y = Math.min(Math.max(y, 0), h - 1);
+      int ya = (int) y;
+      int yb = Math.min(ya + 1, h - 1);
+      float wy = (float) (y - ya);
+      float wy0 = 1 - wy;
+      for (int c = 0; c < img.channels(); c++) {
+        int ra = ya * rs + c * cs;
+        int rb = yb * rs + c * cs;
+        float sc = scale[c];
+        float sh = shift[c];
+        int o = off + c * plane + i * outW;
+        for (int j = 0; j < outW; j++) {
+          float f = wx[j];
+          float top = (p[ra + xa[j]] & 0xff) * (1 - f) + (p[ra + xb[j]] & 0xff) * f;
+          float bot = (p[rb + xa[j]] & 0xff) * (1 - f) + (p[rb + xb[j]] & 0xff) * f;
+          dst[o + j] = (top * wy0 + bot * wy) * sc + sh;
+        }
+      }
+    }
+  }
+
+  /**
+   * Copies an {@code outW × outH} window whose top-left corner is (dx, dy) in the image padded with
+   * zeros on every side (dx and dy may be negative), optionally flipped, normalised, as (C, H, W).
+   */
+  public static void crop(Image img, int dx, int dy, int outW, int outH, boolean flip, float[] scale,
+      float[] shift, float[] dst, int off) {
+    int ps = img.pixelStride();
+    int rs = img.rowStride();
+    int cs = img.channelStride();
+    byte[] p = img.pixels();
+    int plane = outH * outW;
+    for (int c = 0; c < img.channels(); c++) {
+      float sc = scale[c];
+      float sh = shift[c];
+      for (int i = 0; i < outH; i++) {
+        int y = dy + i;
+        int o = off + c * plane + i * outW;
+        for (int j = 0; j < outW; j++) {
+          int x = dx + (flip ? outW - 1 - j : j);
+          int v = y < 0 || y >= img.height() || x < 0 || x >= img.width() ? 0 : p[y * rs + x * ps + c * cs] & 0xff;
+          dst[o + j] = v * sc + sh;
+        }
+      }
+    }
+  }
+}
