@@ -10,6 +10,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.SplittableRandom;
 import java.util.UUID;
 import java.util.zip.CRC32;
@@ -173,9 +175,13 @@ public final class ShardWriter {
       mean.add(mu);
       std.add(Math.sqrt(Math.max(0, sumSq[c] / perChannel - mu * mu)));
     }
-    return new Manifest(1, data.name(), Instant.now().toString(), data.source(), options.seed(), "raw-uint8",
-        Arrays.stream(data.sampleShape().dims()).boxed().toList(), data.classNames(), n,
-        Arrays.stream(classCounts).boxed().toList(), mean, std, entries);
+    Map<String, String> opts = new TreeMap<>();
+    opts.put("shards", Integer.toString(options.shards()));
+    opts.put("seed", Long.toString(options.seed()));
+    opts.put("row_group_bytes", Integer.toString(options.rowGroupBytes()));
+    return new Manifest(Manifest.VERSION, data.name(), Instant.now().toString(), data.source(), options.seed(),
+        Manifest.RAW, Arrays.stream(data.sampleShape().dims()).boxed().toList(), data.classNames(), n,
+        Arrays.stream(classCounts).boxed().toList(), mean, std, entries, opts, null);
   }
 
   /** Samples {@code [s·n/S, (s+1)·n/S)} of the shuffled order go to shard s. */
