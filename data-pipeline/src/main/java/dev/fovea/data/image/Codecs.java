@@ -79,8 +79,8 @@ public final class Codecs {
     }
   }
 
-  /** Grey from RGB as OpenCV computes it: {@code (4899 R + 9617 G + 1868 B + 8192) >> 14}. */
+  /** Grey from RGB as OpenCV 4's cvtColor computes it: {@code (9798 R + 19235 G + 3735 B + 2^14) >> 15}. */
   static int grey(int r, int g, int b) {
-    return (r * 4899 + g * 9617 + b * 1868 + 8192) >> 14;
+    return (r * 9798 + g * 19235 + b * 3735 + (1 << 14)) >> 15;
   }
 }

@@ -3,11 +3,11 @@ package dev.fovea.data.image;
 import static org.bytedeco.opencv.global.opencv_core.CV_8UC1;
 import static org.bytedeco.opencv.global.opencv_core.CV_8UC3;
 import static org.bytedeco.opencv.global.opencv_imgcodecs.IMREAD_COLOR;
-import static org.bytedeco.opencv.global.opencv_imgcodecs.IMREAD_GRAYSCALE;
 import static org.bytedeco.opencv.global.opencv_imgcodecs.IMREAD_IGNORE_ORIENTATION;
 import static org.bytedeco.opencv.global.opencv_imgcodecs.IMWRITE_JPEG_QUALITY;
 import static org.bytedeco.opencv.global.opencv_imgcodecs.imdecode;
 import static org.bytedeco.opencv.global.opencv_imgcodecs.imencode;
+import static org.bytedeco.opencv.global.opencv_imgproc.COLOR_BGR2GRAY;
 import static org.bytedeco.opencv.global.opencv_imgproc.COLOR_BGR2RGB;
 import static org.bytedeco.opencv.global.opencv_imgproc.COLOR_RGB2BGR;
 import static org.bytedeco.opencv.global.opencv_imgproc.INTER_AREA;
@@ -25,6 +25,11 @@ import org.bytedeco.opencv.opencv_core.Size;
  * released as soon as each call returns; instances are stateless and thread-safe.
  */
 public final class OpenCvCodec implements ImageCodec {
+  static {
+    // The native libraries must be in memory before the first BytePointer is allocated.
+    org.bytedeco.javacpp.Loader.load(org.bytedeco.opencv.global.opencv_imgcodecs.class);
+    org.bytedeco.javacpp.Loader.load(org.bytedeco.opencv.global.opencv_imgproc.class);
+  }
 
   @Override
   public String name() {
@@ -34,16 +39,16 @@ public final class OpenCvCodec implements ImageCodec {
   @Override
   public Image decode(byte[] bytes, int channels) {
     Codecs.checkComplete(bytes);
-    int flags = (channels == 1 ? IMREAD_GRAYSCALE : IMREAD_COLOR) | IMREAD_IGNORE_ORIENTATION;
+    // Always colour first: IMREAD_GRAYSCALE would let libpng and libjpeg convert with their own
+    // weights; converting here gives the same grey as the fallback codec.
+    int flags = IMREAD_COLOR | IMREAD_IGNORE_ORIENTATION;
     try (BytePointer src = new BytePointer(bytes);
         Mat in = new Mat(1, bytes.length, CV_8UC1, src);
         Mat m = imdecode(in, flags)) {
       if (m == null || m.empty()) {
         throw new BadImageException("not a readable JPEG, PNG or BMP image");
       }
-      if (channels == 3) {
-        cvtColor(m, m, COLOR_BGR2RGB);
-      }
+      cvtColor(m, m, channels == 3 ? COLOR_BGR2RGB : COLOR_BGR2GRAY);
       return toImage(m, channels);
     }
   }
