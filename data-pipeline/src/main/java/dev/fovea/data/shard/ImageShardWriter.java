@@ -223,7 +223,8 @@ public final class ImageShardWriter {
         return this;
       }
       good++;
-      bytes += e.data.length;
+      // Parquet adds the key, the index and a few bytes of page overhead per row.
+      bytes += e.data.length + e.key.length() + 16;
       pixels += (double) e.width * e.height;
       classCounts[e.label]++;
       for (int c = 0; c < sum.length; c++) {
@@ -334,9 +335,7 @@ public final class ImageShardWriter {
       } else {
         shape = List.of(channels, 0, 0);
       }
-      // 10 % headroom: hashing spreads samples evenly only on average.
-      int shards = (int) Math.max(o.minShards(), Math.ceil(stats.bytes * 1.1 / o.maxShardBytes()));
-      shards = (int) Math.min(shards, stats.good);
+      int shards = shardCount(stats.bytes, stats.good, o);
       FileSystem fs = base.getFileSystem(conf);
       fs.mkdirs(staging);
       String stagingDir = staging.toString();
@@ -379,6 +378,24 @@ public final class ImageShardWriter {
     } finally {
       encoded.unpersist(false);
     }
+  }
+
+  /**
+   * The fewest shards (at least {@code minShards}) whose expected size plus four standard
+   * deviations stays under {@code maxShardBytes}: hashing spreads r samples per shard with a
+   * relative spread of about 1/√r.
+   */
+  static int shardCount(long bytes, long rows, Options o) {
+    int shards = Math.max(1, o.minShards());
+    while (shards < rows) {
+      double perShard = (double) bytes / shards;
+      double r = (double) rows / shards;
+      if (perShard * (1 + 4 / Math.sqrt(r)) + 4096 <= o.maxShardBytes()) {
+        break;
+      }
+      shards++;
+    }
+    return (int) Math.min(shards, rows);
   }
 
   private static void removeUnlisted(FileSystem fs, Path base, String keep) throws IOException {
