@@ -46,7 +46,15 @@ public final class Sampler {
     }
     double sy = bh / outH;
     byte[] p = img.pixels();
+    int channels = img.channels();
     int plane = outH * outW;
+    // Separable: each source row needed is interpolated horizontally once (consecutive output rows
+    // often share it when enlarging), then pairs of rows are blended vertically in a loop C2
+    // vectorises.
+    float[] rowA = new float[channels * outW];
+    float[] rowB = new float[channels * outW];
+    int haveA = -1;
+    int haveB = -1;
     for (int i = 0; i < outH; i++) {
       double y = y0 + (i + 0.5) * sy - 0.5;
       y = Math.min(Math.max(y, 0), h - 1);
@@ -54,18 +62,46 @@ public final class Sampler {
       int yb = Math.min(ya + 1, h - 1);
       float wy = (float) (y - ya);
       float wy0 = 1 - wy;
-      for (int c = 0; c < img.channels(); c++) {
-        int ra = ya * rs + c * cs;
-        int rb = yb * rs + c * cs;
+      if (ya != haveA) {
+        if (ya == haveB) {
+          float[] t = rowA;
+          rowA = rowB;
+          rowB = t;
+          haveA = ya;
+          haveB = -1;
+        } else {
+          horizontal(p, ya * rs, cs, channels, xa, xb, wx, outW, rowA);
+          haveA = ya;
+        }
+      }
+      if (yb != haveB) {
+        horizontal(p, yb * rs, cs, channels, xa, xb, wx, outW, rowB);
+        haveB = yb;
+      }
+      for (int c = 0; c < channels; c++) {
         float sc = scale[c];
         float sh = shift[c];
+        float a0 = wy0 * sc;
+        float b0 = wy * sc;
         int o = off + c * plane + i * outW;
+        int r = c * outW;
         for (int j = 0; j < outW; j++) {
-          float f = wx[j];
-          float top = (p[ra + xa[j]] & 0xff) * (1 - f) + (p[ra + xb[j]] & 0xff) * f;
-          float bot = (p[rb + xa[j]] & 0xff) * (1 - f) + (p[rb + xb[j]] & 0xff) * f;
-          dst[o + j] = (top * wy0 + bot * wy) * sc + sh;
+          dst[o + j] = rowA[r + j] * a0 + rowB[r + j] * b0 + sh;
         }
+      }
+    }
+  }
+
+  /** Row {@code base} of the source interpolated at the output columns, channel by channel. */
+  private static void horizontal(byte[] p, int base, int cs, int channels, int[] xa, int[] xb, float[] wx,
+      int outW, float[] row) {
+    for (int c = 0; c < channels; c++) {
+      int b = base + c * cs;
+      int r = c * outW;
+      for (int j = 0; j < outW; j++) {
+        float a = p[b + xa[j]] & 0xff;
+        float d = (p[b + xb[j]] & 0xff) - a;
+        row[r + j] = a + d * wx[j];
       }
     }
   }
