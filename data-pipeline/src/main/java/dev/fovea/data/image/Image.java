@@ -10,14 +10,28 @@ package dev.fovea.data.image;
  * @param channels C, 1 or 3
  * @param pixels the samples, unsigned
  * @param planar true for (C, H, W) order, false for (H, W, C)
+ * @param bgr interleaved colour stored as B, G, R (as OpenCV decodes it); channel 0 is still red
  */
-public record Image(int width, int height, int channels, byte[] pixels, boolean planar) {
+public record Image(int width, int height, int channels, byte[] pixels, boolean planar, boolean bgr) {
 
   public Image {
     if ((long) width * height * channels != pixels.length) {
       throw new IllegalArgumentException(width + "x" + height + "x" + channels + " image with " + pixels.length
           + " bytes");
     }
+    if (bgr && (planar || channels != 3)) {
+      throw new IllegalArgumentException("only interleaved 3-channel images can be stored as BGR");
+    }
+  }
+
+  /** An image in R, G, B (or grey) order. */
+  public Image(int width, int height, int channels, byte[] pixels, boolean planar) {
+    this(width, height, channels, pixels, planar, false);
+  }
+
+  /** Offset in bytes of channel c (0 = red or grey) within a pixel's samples. */
+  public int channelOffset(int c) {
+    return (bgr ? channels - 1 - c : c) * channelStride();
   }
 
   /** Distance in bytes between horizontally adjacent samples of one channel. */
@@ -37,7 +51,7 @@ public record Image(int width, int height, int channels, byte[] pixels, boolean 
 
   /** Sample (c, y, x) in [0, 255]. */
   public int get(int c, int y, int x) {
-    return pixels[y * rowStride() + x * pixelStride() + c * channelStride()] & 0xff;
+    return pixels[y * rowStride() + x * pixelStride() + channelOffset(c)] & 0xff;
   }
 
   /** The same pixels in (C, H, W) order (this image when already planar). */
@@ -49,14 +63,23 @@ public record Image(int width, int height, int channels, byte[] pixels, boolean 
     int plane = width * height;
     for (int i = 0; i < plane; i++) {
       for (int c = 0; c < channels; c++) {
-        p[c * plane + i] = pixels[i * channels + c];
+        p[c * plane + i] = pixels[i * channels + channelOffset(c)];
       }
     }
     return new Image(width, height, channels, p, true);
   }
 
-  /** The same pixels in (H, W, C) order (this image when already interleaved). */
+  /** The same pixels in (H, W, C) order, R before G before B (this image when already so). */
   public Image toInterleaved() {
+    if (bgr) {
+      byte[] p = pixels.clone();
+      for (int i = 0; i < p.length; i += 3) {
+        byte t = p[i];
+        p[i] = p[i + 2];
+        p[i + 2] = t;
+      }
+      return new Image(width, height, channels, p, false);
+    }
     if (!planar) {
       return this;
     }

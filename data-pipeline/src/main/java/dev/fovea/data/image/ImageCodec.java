@@ -16,7 +16,8 @@ public interface ImageCodec {
    *
    * @param bytes the whole file
    * @param channels 1 (grey) or 3 (RGB)
-   * @return interleaved (H, W, C) pixels
+   * @return interleaved (H, W, C) pixels, possibly in BGR order (see {@link Image#bgr()}; {@link
+   *     Image#toInterleaved()} gives RGB)
    * @throws BadImageException when the bytes are not a complete image this codec reads
    */
   Image decode(byte[] bytes, int channels);

@@ -8,7 +8,6 @@ import static org.bytedeco.opencv.global.opencv_imgcodecs.IMWRITE_JPEG_QUALITY;
 import static org.bytedeco.opencv.global.opencv_imgcodecs.imdecode;
 import static org.bytedeco.opencv.global.opencv_imgcodecs.imencode;
 import static org.bytedeco.opencv.global.opencv_imgproc.COLOR_BGR2GRAY;
-import static org.bytedeco.opencv.global.opencv_imgproc.COLOR_BGR2RGB;
 import static org.bytedeco.opencv.global.opencv_imgproc.COLOR_RGB2BGR;
 import static org.bytedeco.opencv.global.opencv_imgproc.INTER_AREA;
 import static org.bytedeco.opencv.global.opencv_imgproc.INTER_LINEAR;
@@ -48,8 +47,12 @@ public final class OpenCvCodec implements ImageCodec {
       if (m == null || m.empty()) {
         throw new BadImageException("not a readable JPEG, PNG or BMP image");
       }
-      cvtColor(m, m, channels == 3 ? COLOR_BGR2RGB : COLOR_BGR2GRAY);
-      return toImage(m, channels);
+      if (channels == 1) {
+        cvtColor(m, m, COLOR_BGR2GRAY);
+        return toImage(m, 1, false);
+      }
+      // Left in BGR order: the sampler reads channels through Image.channelOffset.
+      return toImage(m, 3, true);
     }
   }
 
@@ -84,11 +87,11 @@ public final class OpenCvCodec implements ImageCodec {
         Mat out = new Mat();
         Size size = new Size(width, height)) {
       org.bytedeco.opencv.global.opencv_imgproc.resize(m, out, size, 0, 0, shrink ? INTER_AREA : INTER_LINEAR);
-      return toImage(out, im.channels());
+      return toImage(out, im.channels(), false);
     }
   }
 
-  private static Image toImage(Mat m, int channels) {
+  private static Image toImage(Mat m, int channels, boolean bgr) {
     int w = m.cols();
     int h = m.rows();
     if (m.channels() != channels || m.depth() != 0) {
@@ -105,6 +108,6 @@ public final class OpenCvCodec implements ImageCodec {
         d.position(y * step).get(p, y * w * channels, w * channels);
       }
     }
-    return new Image(w, h, channels, p, false);
+    return new Image(w, h, channels, p, false, bgr);
   }
 }

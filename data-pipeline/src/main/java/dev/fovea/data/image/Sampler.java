@@ -29,7 +29,6 @@ public final class Sampler {
     int h = img.height();
     int ps = img.pixelStride();
     int rs = img.rowStride();
-    int cs = img.channelStride();
     int[] xa = new int[outW];
     int[] xb = new int[outW];
     float[] wx = new float[outW];
@@ -70,12 +69,12 @@ public final class Sampler {
           haveA = ya;
           haveB = -1;
         } else {
-          horizontal(p, ya * rs, cs, channels, xa, xb, wx, outW, rowA);
+          horizontal(img, p, ya * rs, xa, xb, wx, outW, rowA);
           haveA = ya;
         }
       }
       if (yb != haveB) {
-        horizontal(p, yb * rs, cs, channels, xa, xb, wx, outW, rowB);
+        horizontal(img, p, yb * rs, xa, xb, wx, outW, rowB);
         haveB = yb;
       }
       for (int c = 0; c < channels; c++) {
@@ -93,10 +92,10 @@ public final class Sampler {
   }
 
   /** Row {@code base} of the source interpolated at the output columns, channel by channel. */
-  private static void horizontal(byte[] p, int base, int cs, int channels, int[] xa, int[] xb, float[] wx,
-      int outW, float[] row) {
-    for (int c = 0; c < channels; c++) {
-      int b = base + c * cs;
+  private static void horizontal(Image img, byte[] p, int base, int[] xa, int[] xb, float[] wx, int outW,
+      float[] row) {
+    for (int c = 0; c < img.channels(); c++) {
+      int b = base + img.channelOffset(c);
       int r = c * outW;
       for (int j = 0; j < outW; j++) {
         float a = p[b + xa[j]] & 0xff;
@@ -114,18 +113,18 @@ public final class Sampler {
       float[] shift, float[] dst, int off) {
     int ps = img.pixelStride();
     int rs = img.rowStride();
-    int cs = img.channelStride();
     byte[] p = img.pixels();
     int plane = outH * outW;
     for (int c = 0; c < img.channels(); c++) {
       float sc = scale[c];
       float sh = shift[c];
+      int co = img.channelOffset(c);
       for (int i = 0; i < outH; i++) {
         int y = dy + i;
         int o = off + c * plane + i * outW;
         for (int j = 0; j < outW; j++) {
           int x = dx + (flip ? outW - 1 - j : j);
-          int v = y < 0 || y >= img.height() || x < 0 || x >= img.width() ? 0 : p[y * rs + x * ps + c * cs] & 0xff;
+          int v = y < 0 || y >= img.height() || x < 0 || x >= img.width() ? 0 : p[y * rs + x * ps + co] & 0xff;
           dst[o + j] = v * sc + sh;
         }
       }

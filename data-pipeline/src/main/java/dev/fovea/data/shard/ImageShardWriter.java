@@ -473,7 +473,7 @@ public final class ImageShardWriter {
           bytes = in.readAllBytes();
         }
       }
-      img = codec.decode(bytes, o.channels());
+      img = codec.decode(bytes, o.channels()).toInterleaved();
     } catch (IOException | ImageCodec.BadImageException ex) {
       e.bad = ex.getMessage();
       LOG.warn("skipping bad image {}: {}", c.key, ex.getMessage());

@@ -35,7 +35,7 @@ class ImageCodecTest {
         for (String fmt : new String[] {"png", "bmp"}) {
           byte[] f = Images.file(img, fmt);
           int c = img.channels();
-          assertArrayEquals(img.pixels(), NATIVE.decode(f, c).pixels(), fmt + " native " + i);
+          assertArrayEquals(img.pixels(), NATIVE.decode(f, c).toInterleaved().pixels(), fmt + " native " + i);
           assertArrayEquals(img.pixels(), JAVA.decode(f, c).pixels(), fmt + " imageio " + i);
         }
       }
@@ -50,7 +50,7 @@ class ImageCodecTest {
     for (int i = 0; i < 20; i++) {
       for (Image img : new Image[] {Images.grey(i), Images.rgb(i, 300, 256, 8)}) {
         for (byte[] f : new byte[][] {Images.file(img, "jpg"), NATIVE.encodeJpeg(img, 90)}) {
-          byte[] a = NATIVE.decode(f, img.channels()).pixels();
+          byte[] a = NATIVE.decode(f, img.channels()).toInterleaved().pixels();
           byte[] b = JAVA.decode(f, img.channels()).pixels();
           for (int k = 0; k < a.length; k++) {
             int d = Math.abs((a[k] & 0xff) - (b[k] & 0xff));
@@ -70,12 +70,12 @@ class ImageCodecTest {
     Image rgb = Images.rgb(3, 32, 24, 0);
     byte[] png = Images.file(rgb, "png");
     // colour to grey: OpenCV's fixed-point weights in both codecs
-    assertArrayEquals(NATIVE.decode(png, 1).pixels(), JAVA.decode(png, 1).pixels());
+    assertArrayEquals(NATIVE.decode(png, 1).toInterleaved().pixels(), JAVA.decode(png, 1).pixels());
     byte[] p = rgb.pixels();
     assertEquals(Codecs.grey(p[0] & 0xff, p[1] & 0xff, p[2] & 0xff), JAVA.decode(png, 1).pixels()[0] & 0xff);
     // grey to RGB: replicated
     Image g = Images.grey(5);
-    Image g3 = NATIVE.decode(Images.file(g, "png"), 3);
+    Image g3 = NATIVE.decode(Images.file(g, "png"), 3).toInterleaved();
     for (int k = 0; k < 784; k++) {
       assertEquals(g.pixels()[k], g3.pixels()[3 * k + 2]);
     }
@@ -90,7 +90,7 @@ class ImageCodecTest {
       }
     }
     byte[] rgbaPng = Images.file(rgba, "png");
-    assertArrayEquals(p, NATIVE.decode(rgbaPng, 3).pixels());
+    assertArrayEquals(p, NATIVE.decode(rgbaPng, 3).toInterleaved().pixels());
     assertArrayEquals(p, JAVA.decode(rgbaPng, 3).pixels());
     // 16-bit grey: the high byte
     BufferedImage g16 = new BufferedImage(28, 28, BufferedImage.TYPE_USHORT_GRAY);
@@ -99,7 +99,7 @@ class ImageCodecTest {
       g16.getRaster().setSample(k % 28, k / 28, 0, v * 256 + 77);
     }
     byte[] png16 = Images.file(g16, "png");
-    assertArrayEquals(g.pixels(), NATIVE.decode(png16, 1).pixels());
+    assertArrayEquals(g.pixels(), NATIVE.decode(png16, 1).toInterleaved().pixels());
     assertArrayEquals(g.pixels(), JAVA.decode(png16, 1).pixels());
   }
 
@@ -115,6 +115,17 @@ class ImageCodecTest {
       assertThrows(ImageCodec.BadImageException.class, () -> NATIVE.decode(b, 3));
       assertThrows(ImageCodec.BadImageException.class, () -> JAVA.decode(b, 3));
     }
+  }
+
+  @Test
+  void bgrImagesReadAsRgb() {
+    Image rgb = Images.rgb(8, 30, 20, 0);
+    Image bgr = NATIVE.decode(Images.file(rgb, "png"), 3);
+    assertTrue(bgr.bgr());
+    for (int c = 0; c < 3; c++) {
+      assertEquals(rgb.get(c, 5, 7), bgr.get(c, 5, 7));
+    }
+    assertArrayEquals(rgb.toPlanar().pixels(), bgr.toPlanar().pixels());
   }
 
   @Test
