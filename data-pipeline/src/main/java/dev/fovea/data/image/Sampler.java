@@ -94,6 +94,24 @@ public final class Sampler {
   /** Row {@code base} of the source interpolated at the output columns, channel by channel. */
   private static void horizontal(Image img, byte[] p, int base, int[] xa, int[] xb, float[] wx, int outW,
       float[] row) {
+    if (img.channels() == 3 && !img.planar()) {
+      // All three samples of a pixel share a cache line: one pass over the columns.
+      int o0 = base + img.channelOffset(0);
+      int o1 = base + img.channelOffset(1);
+      int o2 = base + img.channelOffset(2);
+      for (int j = 0; j < outW; j++) {
+        int a = xa[j];
+        int b = xb[j];
+        float f = wx[j];
+        float r0 = p[o0 + a] & 0xff;
+        float r1 = p[o1 + a] & 0xff;
+        float r2 = p[o2 + a] & 0xff;
+        row[j] = r0 + ((p[o0 + b] & 0xff) - r0) * f;
+        row[outW + j] = r1 + ((p[o1 + b] & 0xff) - r1) * f;
+        row[2 * outW + j] = r2 + ((p[o2 + b] & 0xff) - r2) * f;
+      }
+      return;
+    }
     for (int c = 0; c < img.channels(); c++) {
       int b = base + img.channelOffset(c);
       int r = c * outW;
