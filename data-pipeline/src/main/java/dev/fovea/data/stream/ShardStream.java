@@ -47,6 +47,16 @@ import org.apache.hadoop.conf.Configuration;
  * StreamPlan#sampleSeed}, so it does not depend on thread scheduling or on where the stream was
  * opened.
  *
+ * <p><b>Adopting it in the driver</b> (which today reads each worker's whole slice with {@code
+ * ShardReader.readRange} and batches it with {@code EpochPlan} and {@code Normalizer}, so only
+ * {@code raw-uint8} sets train): build one {@code StreamPlan.of(shard rows, seed, workers, batch,
+ * buffer, true)} and a {@link Transform} from the manifest's mean and std, ship them with the round
+ * task, and in round r of epoch e have worker w open {@code ShardStream.open(conf, dir, manifest,
+ * plan, transform, e, w, r·k·batch, options)} and take k batches ({@code plan.batchesPerEpoch(w)}
+ * replaces {@code EpochPlan.batchesPerEpoch()}). A checkpoint then needs only (epoch, round).
+ * Evaluation uses a plan with {@code training = false} and a validation transform ({@link
+ * Transform#resizeCenterCrop} or {@link Transform#resize}), summing over every worker's stream.
+ *
  * <p><b>Threads.</b> {@code threads} workers each turn one whole batch into floats; up to {@code
  * prefetch} batches are in flight ahead of the consumer. Shards are read whole (their CRC-32 is
  * checked) by the thread that first needs them; up to {@code cachedShards} stay in memory.
