@@ -117,6 +117,34 @@ class ImageCodecTest {
     }
   }
 
+  /**
+   * A four-component (CMYK) JPEG, as written by ImageIO from a 4-band raster: the native codec
+   * converts it to RGB; the fallback reports it as a bad image (a stated limitation).
+   */
+  @Test
+  void cmykJpegNeedsTheNativeCodec() throws java.io.IOException {
+    java.awt.image.WritableRaster r = java.awt.image.Raster.createInterleavedRaster(
+        java.awt.image.DataBuffer.TYPE_BYTE, 40, 30, 4, null);
+    Image g = Images.grey(2);
+    for (int y = 0; y < 30; y++) {
+      for (int x = 0; x < 40; x++) {
+        r.setPixel(x, y, new int[] {g.get(0, y % 28, x % 28), 255 - g.get(0, y % 28, x % 28), 60, 200});
+      }
+    }
+    javax.imageio.ImageWriter w = javax.imageio.ImageIO.getImageWritersByFormatName("jpeg").next();
+    java.io.ByteArrayOutputStream bos = new java.io.ByteArrayOutputStream();
+    try (javax.imageio.stream.ImageOutputStream ios = javax.imageio.ImageIO.createImageOutputStream(bos)) {
+      w.setOutput(ios);
+      w.write(null, new javax.imageio.IIOImage(r, null, null), null);
+    }
+    byte[] cmyk = bos.toByteArray();
+    Image rgb = NATIVE.decode(cmyk, 3);
+    assertEquals(40, rgb.width());
+    assertEquals(30, rgb.height());
+    assertEquals(1, NATIVE.decode(cmyk, 1).channels());
+    assertThrows(ImageCodec.BadImageException.class, () -> JAVA.decode(cmyk, 3));
+  }
+
   @Test
   void bgrImagesReadAsRgb() {
     Image rgb = Images.rgb(8, 30, 20, 0);
