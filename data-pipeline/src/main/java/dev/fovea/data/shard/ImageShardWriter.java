@@ -357,6 +357,7 @@ public final class ImageShardWriter {
       if (!fs.rename(staging, finalDir)) {
         throw new DataException(dir + ": cannot rename " + staging + " to " + finalDir);
       }
+      ImageShardWriter.removeAttempts(fs, finalDir);
       Manifest m = manifest(src, o, stats, results, finalDir.getName(), shape);
       Path tmp = new Path(base, "_" + Manifest.FILE_NAME + "." + run);
       try (OutputStream out = fs.create(tmp, true)) {
@@ -434,6 +435,41 @@ public final class ImageShardWriter {
         o.asMap(), report);
   }
 
+  /**
+   * Where this task attempt writes a shard before committing it: its own name, so a retried or
+   * speculative attempt never writes into a file another attempt is writing.
+   */
+  static Path attemptPath(String stagingDir, String file) {
+    org.apache.spark.TaskContext tc = org.apache.spark.TaskContext.get();
+    long attempt = tc == null ? 0 : tc.taskAttemptId();
+    return new Path(stagingDir, "_" + file + ".attempt-" + attempt);
+  }
+
+  /**
+   * Renames an attempt's file to the shard's name. If another attempt of the same task got there
+   * first (the contents are the same: a partition's rows are sorted by key), this one is deleted
+   * and the committed file is used.
+   */
+  static Path commitAttempt(Path attempt, Path dst, Configuration conf) throws IOException {
+    FileSystem fs = dst.getFileSystem(conf);
+    if (!fs.rename(attempt, dst)) {
+      if (!fs.exists(dst)) {
+        throw new IOException("cannot rename " + attempt + " to " + dst);
+      }
+      fs.delete(attempt, false);
+    }
+    return dst;
+  }
+
+  /** Deletes what failed task attempts left beside the committed shards. */
+  static void removeAttempts(FileSystem fs, Path dir) throws IOException {
+    for (FileStatus st : fs.listStatus(dir)) {
+      if (st.getPath().getName().startsWith("_part-")) {
+        fs.delete(st.getPath(), false);
+      }
+    }
+  }
+
   /** A 64-bit hash of (seed, key): the global shuffle order and the shard of each sample. */
   static long shuffleKey(long seed, String key) {
     long h = 0xcbf29ce484222325L ^ seed;
@@ -509,7 +545,7 @@ public final class ImageShardWriter {
       Iterator<Tuple2<Long, Encoded>> rows, int classes, int rowGroup) throws IOException {
     Configuration conf = hc.get();
     String file = String.format("part-%05d.parquet", shard);
-    Path path = new Path(stagingDir, file);
+    Path path = attemptPath(stagingDir, file);
     ShardWriter.ShardResult res = new ShardWriter.ShardResult();
     res.shard = shard;
     res.file = file;
@@ -534,6 +570,7 @@ public final class ImageShardWriter {
             .append(ShardFormat.KEY, e.key));
       }
     }
+    path = commitAttempt(path, new Path(stagingDir, file), conf);
     CRC32 crc = new CRC32();
     long bytes = 0;
     byte[] buf = new byte[1 << 16];

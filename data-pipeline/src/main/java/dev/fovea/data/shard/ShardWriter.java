@@ -123,6 +123,7 @@ public final class ShardWriter {
       if (!fs.rename(staging, finalDir)) {
         throw new DataException(dir + ": cannot rename " + staging + " to " + finalDir);
       }
+      ImageShardWriter.removeAttempts(fs, finalDir);
       Manifest m = manifest(data, options, results, finalDir.getName(), n, sampleSize, channels, classes);
       Path tmp = new Path(base, "_" + Manifest.FILE_NAME + "." + run);
       try (OutputStream out = fs.create(tmp, true)) {
@@ -194,7 +195,7 @@ public final class ShardWriter {
     Configuration conf = hc.get();
     long[] r = range(shard, shards, perm.length);
     String file = String.format("part-%05d.parquet", shard);
-    Path path = new Path(stagingDir, file);
+    Path path = ImageShardWriter.attemptPath(stagingDir, file);
     ShardResult res = new ShardResult();
     res.shard = shard;
     res.file = file;
@@ -233,6 +234,7 @@ public final class ShardWriter {
             .append(ShardFormat.IMAGE, Binary.fromConstantByteArray(img)));
       }
     }
+    path = ImageShardWriter.commitAttempt(path, new Path(stagingDir, file), conf);
     FileSystem fs = path.getFileSystem(conf);
     CRC32 crc = new CRC32();
     long bytes = 0;
