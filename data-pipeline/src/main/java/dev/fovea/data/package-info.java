@@ -1,6 +1,18 @@
 /**
- * Dataset sources, the shard format and its manifest, the Spark job that writes shards and the
- * executor-side reader that turns shard slices into minibatches. Depends on {@code
- * dev.fovea.kernels} (for tensors), Spark (provided) and Hadoop's FileSystem API.
+ * Dataset sources, the shard format and its manifest, the Spark jobs that write shards and the
+ * executor-side readers that turn shards into minibatches. Depends on {@code dev.fovea.kernels}
+ * (for tensors), Spark (provided), Parquet, Hadoop's FileSystem API and OpenCV (JavaCPP preset).
+ *
+ * <ul>
+ *   <li>{@code idx}, {@code source}: IDX, CIFAR-10/100, image folders, ImageNet trees, tables.
+ *   <li>{@code shard}: {@code ShardWriter} (in-memory datasets, raw uint8) and {@code
+ *       ImageShardWriter} (images decoded and encoded on executors, JPEG or raw), {@code
+ *       manifest.json}, the checksummed {@code ShardReader}.
+ *   <li>{@code image}: codecs (libjpeg-turbo through OpenCV, {@code javax.imageio} fallback) and
+ *       transforms.
+ *   <li>{@code batch}: the first release's in-memory path ({@code EpochPlan}, {@code Normalizer}),
+ *       used by the driver today for raw sets.
+ *   <li>{@code stream}: {@code StreamPlan} and {@code ShardStream}, the streaming path for any set.
+ * </ul>
  */
 package dev.fovea.data;

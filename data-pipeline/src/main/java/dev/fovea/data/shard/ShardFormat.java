@@ -14,6 +14,14 @@ public final class ShardFormat {
   public static final String LABEL = "label";
   public static final String IMAGE = "image";
 
+  /** Version 2 adds the source path or row of each sample. */
+  public static final String KEY = "key";
+
+  /** Version 2 (written by {@link ImageShardWriter}): {@code index} is the sample's shuffle key. */
+  public static final MessageType SCHEMA_V2 = MessageTypeParser.parseMessageType(
+      "message fovea_shard { required int64 " + INDEX + "; required int32 " + LABEL + "; required binary " + IMAGE
+          + "; required binary " + KEY + " (UTF8); }");
+
   public static final MessageType SCHEMA = MessageTypeParser.parseMessageType(
       "message fovea_shard { required int64 " + INDEX + "; required int32 " + LABEL + "; required binary " + IMAGE
           + "; }");

@@ -53,8 +53,52 @@ public final class ShardReader {
     }
   }
 
-  /** Reads one whole shard, checking its size and checksum against the manifest. */
+  /**
+   * Reads one whole shard of a {@code raw-uint8} set, checking its size and checksum against the
+   * manifest.
+   *
+   * @throws DataException naming the shard when it is missing, of the wrong size or checksum, or
+   *     malformed, or when the set is not {@code raw-uint8} (use {@link #readRows} for JPEG sets)
+   */
   public static SampleBlock readShard(Configuration conf, String dir, Manifest m, Manifest.ShardEntry e) {
+    if (!Manifest.RAW.equals(m.encoding())) {
+      throw new DataException(dir + ": a " + m.encoding() + " shard set has no fixed-size samples; read it with "
+          + "ShardReader.readRows or dev.fovea.data.stream.ShardStream");
+    }
+    Rows rows = readRows(conf, dir, m, e);
+    int sampleSize = m.shape().size();
+    byte[] pixels = new byte[rows.count() * sampleSize];
+    for (int i = 0; i < rows.count(); i++) {
+      if (rows.images()[i].length != sampleSize) {
+        throw new DataException("shard " + new Path(dir, e.file()) + ": row " + i + " has an image of "
+            + rows.images()[i].length + " bytes, expected " + sampleSize);
+      }
+      System.arraycopy(rows.images()[i], 0, pixels, i * sampleSize, sampleSize);
+    }
+    return new SampleBlock(pixels, rows.labels(), sampleSize);
+  }
+
+  /**
+   * The rows of one shard as stored: each image's bytes (a JPEG file, or (C, H, W) raw pixels) and
+   * its class.
+   *
+   * @param images one stored image per row
+   * @param labels class index per row
+   */
+  public record Rows(byte[][] images, int[] labels) {
+    public int count() {
+      return labels.length;
+    }
+  }
+
+  /**
+   * Reads one whole shard of any encoding, verifying its size and CRC-32 against the manifest
+   * before parsing it.
+   *
+   * @throws DataException naming the shard when it is missing, of the wrong size or checksum, or
+   *     malformed
+   */
+  public static Rows readRows(Configuration conf, String dir, Manifest m, Manifest.ShardEntry e) {
     Path p = new Path(dir, e.file());
     byte[] bytes;
     try (InputStream in = p.getFileSystem(conf).open(p)) {
@@ -72,9 +116,8 @@ public final class ShardReader {
     if (!crc.equals(e.crc32())) {
       throw new DataException("shard " + p + ": checksum mismatch (CRC-32 " + crc + ", manifest " + e.crc32() + ")");
     }
-    int sampleSize = m.shape().size();
     int rows = Math.toIntExact(e.rows());
-    byte[] pixels = new byte[rows * sampleSize];
+    byte[][] images = new byte[rows][];
     int[] labels = new int[rows];
     int row = 0;
     try (ParquetFileReader r = ParquetFileReader.open(new ByteArrayInputFile(bytes))) {
@@ -89,17 +132,12 @@ public final class ShardReader {
             throw new DataException("shard " + p + ": more rows than the " + rows + " the manifest says");
           }
           int label = g.getInteger(ShardFormat.LABEL, 0);
-          Binary img = g.getBinary(ShardFormat.IMAGE, 0);
-          if (img.length() != sampleSize) {
-            throw new DataException("shard " + p + ": row " + row + " has an image of " + img.length()
-                + " bytes, expected " + sampleSize);
-          }
           if (label < 0 || label >= m.classes().size()) {
             throw new DataException("shard " + p + ": row " + row + " has label " + label + " outside the "
                 + m.classes().size() + " classes");
           }
           labels[row] = label;
-          System.arraycopy(img.getBytesUnsafe(), 0, pixels, row * sampleSize, sampleSize);
+          images[row] = g.getBinary(ShardFormat.IMAGE, 0).getBytes();
         }
       }
     } catch (IOException | RuntimeException ex) {
@@ -111,7 +149,7 @@ public final class ShardReader {
     if (row != rows) {
       throw new DataException("shard " + p + ": " + row + " rows, the manifest says " + rows);
     }
-    return new SampleBlock(pixels, labels, sampleSize);
+    return new Rows(images, labels);
   }
 
   /**

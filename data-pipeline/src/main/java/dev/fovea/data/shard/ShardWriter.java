@@ -10,6 +10,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.SplittableRandom;
 import java.util.UUID;
 import java.util.zip.CRC32;
@@ -121,6 +123,7 @@ public final class ShardWriter {
       if (!fs.rename(staging, finalDir)) {
         throw new DataException(dir + ": cannot rename " + staging + " to " + finalDir);
       }
+      ImageShardWriter.removeAttempts(fs, finalDir);
       Manifest m = manifest(data, options, results, finalDir.getName(), n, sampleSize, channels, classes);
       Path tmp = new Path(base, "_" + Manifest.FILE_NAME + "." + run);
       try (OutputStream out = fs.create(tmp, true)) {
@@ -173,9 +176,13 @@ public final class ShardWriter {
       mean.add(mu);
       std.add(Math.sqrt(Math.max(0, sumSq[c] / perChannel - mu * mu)));
     }
-    return new Manifest(1, data.name(), Instant.now().toString(), data.source(), options.seed(), "raw-uint8",
-        Arrays.stream(data.sampleShape().dims()).boxed().toList(), data.classNames(), n,
-        Arrays.stream(classCounts).boxed().toList(), mean, std, entries);
+    Map<String, String> opts = new TreeMap<>();
+    opts.put("shards", Integer.toString(options.shards()));
+    opts.put("seed", Long.toString(options.seed()));
+    opts.put("row_group_bytes", Integer.toString(options.rowGroupBytes()));
+    return new Manifest(Manifest.VERSION, data.name(), Instant.now().toString(), data.source(), options.seed(),
+        Manifest.RAW, Arrays.stream(data.sampleShape().dims()).boxed().toList(), data.classNames(), n,
+        Arrays.stream(classCounts).boxed().toList(), mean, std, entries, opts, null);
   }
 
   /** Samples {@code [s·n/S, (s+1)·n/S)} of the shuffled order go to shard s. */
@@ -188,7 +195,7 @@ public final class ShardWriter {
     Configuration conf = hc.get();
     long[] r = range(shard, shards, perm.length);
     String file = String.format("part-%05d.parquet", shard);
-    Path path = new Path(stagingDir, file);
+    Path path = ImageShardWriter.attemptPath(stagingDir, file);
     ShardResult res = new ShardResult();
     res.shard = shard;
     res.file = file;
@@ -227,6 +234,7 @@ public final class ShardWriter {
             .append(ShardFormat.IMAGE, Binary.fromConstantByteArray(img)));
       }
     }
+    path = ImageShardWriter.commitAttempt(path, new Path(stagingDir, file), conf);
     FileSystem fs = path.getFileSystem(conf);
     CRC32 crc = new CRC32();
     long bytes = 0;
