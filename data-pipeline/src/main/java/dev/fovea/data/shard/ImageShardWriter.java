@@ -6,7 +6,6 @@ import dev.fovea.data.image.Image;
 import dev.fovea.data.image.ImageCodec;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -20,7 +19,6 @@ import java.util.TreeSet;
 import java.util.UUID;
 import java.util.zip.CRC32;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileContext;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -353,20 +351,8 @@ public final class ImageShardWriter {
               + o.maxShardBytes() + " allowed; rerun with more minShards");
         }
       }
-      Path finalDir = new Path(base, "shards-" + run);
-      if (!fs.rename(staging, finalDir)) {
-        throw new DataException(dir + ": cannot rename " + staging + " to " + finalDir);
-      }
-      ImageShardWriter.removeAttempts(fs, finalDir);
-      Manifest m = manifest(src, o, stats, results, finalDir.getName(), shape);
-      Path tmp = new Path(base, "_" + Manifest.FILE_NAME + "." + run);
-      try (OutputStream out = fs.create(tmp, true)) {
-        out.write(m.toJson());
-      }
-      FileContext.getFileContext(base.toUri(), conf).rename(tmp, new Path(base, Manifest.FILE_NAME),
-          org.apache.hadoop.fs.Options.Rename.OVERWRITE);
-      removeUnlisted(fs, base, finalDir.getName());
-      return m;
+      return ShardSetCommit.commit(fs, conf, base, staging, run,
+          folder -> manifest(src, o, stats, results, folder, shape));
     } catch (IOException e) {
       throw new DataException(dir + ": cannot write shards: " + e.getMessage(), e);
     } catch (DataException e) {
@@ -397,16 +383,6 @@ public final class ImageShardWriter {
       shards++;
     }
     return (int) Math.min(shards, rows);
-  }
-
-  private static void removeUnlisted(FileSystem fs, Path base, String keep) throws IOException {
-    for (FileStatus st : fs.listStatus(base)) {
-      String name = st.getPath().getName();
-      boolean ours = name.startsWith("_staging-") || name.startsWith("shards-") || name.startsWith("_manifest.json.");
-      if (ours && !name.equals(keep)) {
-        fs.delete(st.getPath(), true);
-      }
-    }
   }
 
   private static Manifest manifest(Source src, Options o, Stats stats, List<ShardWriter.ShardResult> results,

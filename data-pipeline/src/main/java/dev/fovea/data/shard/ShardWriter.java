@@ -4,7 +4,6 @@ import dev.fovea.data.DataException;
 import dev.fovea.data.ImageDataset;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.Serializable;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -16,8 +15,6 @@ import java.util.SplittableRandom;
 import java.util.UUID;
 import java.util.zip.CRC32;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileContext;
-import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 
 import org.apache.hadoop.fs.Path;
@@ -119,33 +116,10 @@ public final class ShardWriter {
       labels.destroy();
       perm.destroy();
 
-      Path finalDir = new Path(base, "shards-" + run);
-      if (!fs.rename(staging, finalDir)) {
-        throw new DataException(dir + ": cannot rename " + staging + " to " + finalDir);
-      }
-      ImageShardWriter.removeAttempts(fs, finalDir);
-      Manifest m = manifest(data, options, results, finalDir.getName(), n, sampleSize, channels, classes);
-      Path tmp = new Path(base, "_" + Manifest.FILE_NAME + "." + run);
-      try (OutputStream out = fs.create(tmp, true)) {
-        out.write(m.toJson());
-      }
-      FileContext.getFileContext(base.toUri(), conf).rename(tmp, new Path(base, Manifest.FILE_NAME),
-          org.apache.hadoop.fs.Options.Rename.OVERWRITE);
-      removeUnlisted(fs, base, finalDir.getName());
-      return m;
+      return ShardSetCommit.commit(fs, conf, base, staging, run,
+          folder -> manifest(data, options, results, folder, n, sampleSize, channels, classes));
     } catch (IOException e) {
       throw new DataException(dir + ": cannot write shards: " + e.getMessage(), e);
-    }
-  }
-
-  /** Deletes what earlier, interrupted or replaced runs left: anything but the manifest and the listed folder. */
-  private static void removeUnlisted(FileSystem fs, Path base, String keep) throws IOException {
-    for (FileStatus st : fs.listStatus(base)) {
-      String name = st.getPath().getName();
-      boolean ours = name.startsWith("_staging-") || name.startsWith("shards-") || name.startsWith("_manifest.json.");
-      if (ours && !name.equals(keep)) {
-        fs.delete(st.getPath(), true);
-      }
     }
   }
 
