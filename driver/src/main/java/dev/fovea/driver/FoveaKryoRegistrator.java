@@ -27,5 +27,20 @@ public final class FoveaKryoRegistrator implements KryoRegistrator {
     kryo.register(Evaluation.class);
     kryo.register(SampleBlock.class);
     kryo.register(ShardWriter.ShardResult.class);
+    kryo.register(dev.fovea.data.shard.ImageShardWriter.Candidate.class);
+    // the image sharding job's package-private records travel between its stages
+    for (String name : new String[] {"dev.fovea.data.source.ImageSources$Listing",
+        "dev.fovea.data.shard.ImageShardWriter$Encoded", "dev.fovea.data.shard.ImageShardWriter$Stats"}) {
+      try {
+        kryo.register(Class.forName(name, false, FoveaKryoRegistrator.class.getClassLoader()));
+      } catch (ClassNotFoundException e) {
+        throw new IllegalStateException("Kryo registration: " + name + " is missing from the class path", e);
+      }
+    }
+    kryo.register(java.util.ArrayList.class);
+    kryo.register(java.util.TreeMap.class);
+    kryo.register(java.util.HashMap.class);
+    kryo.register(String[].class);
+    kryo.register(Object[].class);
   }
 }

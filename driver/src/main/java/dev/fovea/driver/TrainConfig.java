@@ -31,6 +31,8 @@ package dev.fovea.driver;
  * @param lrScaling {@code none}, or {@code linear}: the learning rate grows to N × {@code
  *     learningRate} for N workers (Goyal et al. 2017), reached linearly over {@code warmupRounds}
  * @param warmupRounds rounds of the linear warm-up from {@code learningRate} to the scaled rate
+ * @param lrSchedule {@code constant}, or {@code cosine}: the (scaled) rate decays to 0 over the
+ *     run's rounds along a half cosine (Keras's {@code CosineDecay})
  * @param initModel a model file to start from (fine-tuning): every parameter slice whose name and
  *     shape match is copied, the rest start from the seed; null to start from the seed
  * @param freeze layers whose parameters stay bitwise unchanged (fine-tuning); empty for none
@@ -43,7 +45,7 @@ package dev.fovea.driver;
 public record TrainConfig(String data, String shards, String out, String model, int workers, int batch,
     int stepsPerRound, int epochs, double learningRate, double momentum, double weightDecay, long seed,
     String backend, String master, int threadsPerWorker, int shardCount, int checkpointEvery, boolean resume,
-    String averaging, String lrScaling, int warmupRounds, String initModel, java.util.List<String> freeze, java.util.List<String> replaceHead,
+    String averaging, String lrScaling, int warmupRounds, String lrSchedule, String initModel, java.util.List<String> freeze, java.util.List<String> replaceHead,
     String injectFault) implements java.io.Serializable {
 
   /** Where Debian's {@code dataset-fashion-mnist} package installs the data. */
@@ -68,6 +70,8 @@ public record TrainConfig(String data, String shards, String out, String model, 
     require("none".equals(lrScaling) || "linear".equals(lrScaling), "--lr-scaling", lrScaling,
         "must be none or linear");
     require(warmupRounds >= 0, "--warmup-rounds", warmupRounds, "must be >= 0");
+    require("constant".equals(lrSchedule) || "cosine".equals(lrSchedule), "--lr-schedule", lrSchedule,
+        "must be constant or cosine");
     require("tree".equals(averaging) || "sharded".equals(averaging), "--averaging", averaging,
         "must be tree or sharded");
     require(injectFault == null || injectFault.matches("(\\d+|driver):\\d+"), "--inject-fault",
@@ -115,6 +119,19 @@ public record TrainConfig(String data, String shards, String out, String model, 
     return learningRate + (target - learningRate) * (round - 1) / warmupRounds;
   }
 
+  /**
+   * The learning rate of round {@code round} (1-based) of a run of {@code totalRounds}: {@link
+   * #learningRateAt(long)} under the configured schedule.
+   */
+  public double learningRateAt(long round, long totalRounds) {
+    double base = learningRateAt(round);
+    if ("cosine".equals(lrSchedule)) {
+      return new dev.fovea.optim.LearningRateSchedule.CosineDecay(Math.max(1, totalRounds), 0)
+          .rate(base, round - 1);
+    }
+    return base;
+  }
+
   /** Where checkpoints go: {@code <out>/checkpoints}. */
   public String checkpointDir() {
     return out + "/checkpoints";
@@ -126,7 +143,8 @@ public record TrainConfig(String data, String shards, String out, String model, 
    */
   public String identity() {
     return "model=" + model + " workers=" + workers + " batch=" + batch + " steps_per_round=" + stepsPerRound
-        + " lr=" + learningRate + " lr_scaling=" + lrScaling + "/" + warmupRounds + " momentum=" + momentum
+        + " lr=" + learningRate + " lr_scaling=" + lrScaling + "/" + warmupRounds + " lr_schedule=" + lrSchedule
+        + " momentum=" + momentum
         + " weight_decay=" + weightDecay + " seed=" + seed
         + (initModel == null ? "" : " init=" + initModel + " freeze=" + freeze + " replace=" + replaceHead);
   }
@@ -202,6 +220,7 @@ public record TrainConfig(String data, String shards, String out, String model, 
     private String averaging = "tree";
     private String lrScaling = "none";
     private int warmupRounds;
+    private String lrSchedule = "constant";
     private String initModel;
     private java.util.List<String> freeze = java.util.List.of();
     private java.util.List<String> replaceHead = java.util.List.of();
@@ -231,6 +250,7 @@ public record TrainConfig(String data, String shards, String out, String model, 
       averaging = c.averaging;
       lrScaling = c.lrScaling;
       warmupRounds = c.warmupRounds;
+      lrSchedule = c.lrSchedule;
       initModel = c.initModel;
       freeze = c.freeze;
       replaceHead = c.replaceHead;
@@ -342,6 +362,11 @@ public record TrainConfig(String data, String shards, String out, String model, 
       return this;
     }
 
+    public Builder lrSchedule(String v) {
+      lrSchedule = v;
+      return this;
+    }
+
     public Builder initModel(String v) {
       initModel = v;
       return this;
@@ -364,7 +389,7 @@ public record TrainConfig(String data, String shards, String out, String model, 
 
     public TrainConfig build() {
       return new TrainConfig(data, shards, out, model, workers, batch, stepsPerRound, epochs, learningRate, momentum,
-          weightDecay, seed, backend, master, threadsPerWorker, shardCount, checkpointEvery, resume, averaging, lrScaling, warmupRounds, initModel, freeze, replaceHead, injectFault);
+          weightDecay, seed, backend, master, threadsPerWorker, shardCount, checkpointEvery, resume, averaging, lrScaling, warmupRounds, lrSchedule, initModel, freeze, replaceHead, injectFault);
     }
   }
 }

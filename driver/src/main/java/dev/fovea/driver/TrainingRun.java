@@ -174,8 +174,9 @@ public final class TrainingRun {
         for (int r = epoch == firstEpoch ? firstRound : 0; r < rounds; r++) {
           long t0 = System.nanoTime();
           jsc.setJobGroup("fovea-round-" + (round + 1), "epoch " + (epoch + 1) + " · round " + (r + 1), false);
-          RoundTask task = new RoundTask(c.model(), classes, plan, normalizer, c.learningRateAt(round + 1), c.momentum(),
-              c.weightDecay(), epoch, r, backend, threads, frozen);
+          double lr = c.learningRateAt(round + 1, (long) c.epochs() * plan.roundsPerEpoch());
+          RoundTask task = new RoundTask(c.model(), classes, plan, normalizer, lr, c.momentum(), c.weightDecay(),
+              epoch, r, backend, threads, frozen);
           RoundMetrics sum = engine.round(trainSlices, task, faultWorker(c, round + 1));
           long dt = System.nanoTime() - t0;
           double loss = sum.lossSum() / sum.samples();

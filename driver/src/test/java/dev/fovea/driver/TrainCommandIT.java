@@ -135,6 +135,38 @@ class TrainCommandIT {
     assertTrue(r.err().contains("no such configuration file"), r.err());
   }
 
+  /** A folder of PNG class folders, sharded as raw by fovea shard, then trained on. */
+  @Test
+  void shardsAnImageFolderAndTrainsOnIt(@TempDir Path tmp) throws IOException {
+    dev.fovea.data.ImageDataset test = dev.fovea.data.idx.IdxDatasets.load(FashionMnist.dir().toString(),
+        dev.fovea.data.idx.IdxDatasets.Split.TEST, new org.apache.hadoop.conf.Configuration());
+    for (int i = 0; i < 1200; i++) {
+      String split = i < 900 ? "train" : "test";
+      Path dir = tmp.resolve("images").resolve(split).resolve(test.classNames().get(test.labels()[i])
+          .replace('/', '-'));
+      Files.createDirectories(dir);
+      java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(28, 28,
+          java.awt.image.BufferedImage.TYPE_BYTE_GRAY);
+      img.getRaster().setDataElements(0, 0, 28, 28, java.util.Arrays.copyOfRange(test.pixels(), i * 784, (i + 1) * 784));
+      javax.imageio.ImageIO.write(img, "png", dir.resolve(i + ".png").toFile());
+    }
+    for (String split : List.of("train", "test")) {
+      Run r = fovea("shard", "--source", "folder", "--encoding", "raw", "--channels", "1", "--size", "28x28", "--data",
+          tmp.resolve("images").resolve(split).toString(), "--out", tmp.resolve("shards").resolve(split).toString());
+      assertEquals(0, r.code(), r.err());
+      assertTrue(r.out().contains("samples of 10 classes"), r.out());
+    }
+    Run r = fovea("train", "--data", "none", "--shards", tmp.resolve("shards").toString(), "--out",
+        tmp.resolve("out").toString(), "--epochs", "2", "--batch", "16");
+    assertEquals(0, r.code(), r.err());
+    JsonNode s = new ObjectMapper().readTree(tmp.resolve("out/summary.json").toFile());
+    assertTrue(s.get("test_accuracy").asDouble() > 0.4, "accuracy " + s.get("test_accuracy"));
+    Run bad = fovea("shard", "--source", "folder", "--encoding", "raw", "--data", tmp.resolve("images/train").toString(),
+        "--out", tmp.resolve("x").toString());
+    assertEquals(2, bad.code());
+    assertTrue(bad.err().contains("--size"), bad.err());
+  }
+
   @Test
   void everySubcommandHasHelp() {
     for (String cmd : List.of("shard", "train", "evaluate", "predict", "summary", "benchmark")) {

@@ -20,6 +20,15 @@ class TrainConfigTest {
   }
 
   @Test
+  void cosineScheduleDecaysToZeroOverTheRun() {
+    TrainConfig c = TrainConfig.builder().learningRate(0.1).lrSchedule("cosine").build();
+    assertEquals(0.1, c.learningRateAt(1, 100), 1e-15);
+    assertEquals(0.05, c.learningRateAt(51, 100), 1e-12);
+    assertEquals(0.0, c.learningRateAt(101, 100), 1e-15);
+    assertEquals(0.1, TrainConfig.builder().learningRate(0.1).build().learningRateAt(51, 100), 0);
+  }
+
+  @Test
   void invalidValuesNameTheFlag() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> TrainConfig.builder().lrScaling("sqrt").build());

@@ -105,6 +105,10 @@ public final class Fovea implements Callable<Integer> {
         + "(default: ${DEFAULT-VALUE})")
     int warmupRounds = D.warmupRounds();
 
+    @Option(names = "--lr-schedule", description = "constant, or cosine: decay to 0 over the run's rounds "
+        + "(default: ${DEFAULT-VALUE})")
+    String lrSchedule = D.lrSchedule();
+
     @Option(names = "--init-model", paramLabel = "FILE", description = "start from this model file (fine-tuning): "
         + "slices of matching name and shape are copied")
     String initModel;
@@ -125,7 +129,7 @@ public final class Fovea implements Callable<Integer> {
     public Integer call() {
       TrainConfig c = new TrainConfig("none".equals(data) ? null : data, shards, out, model, workers, batch, steps,
           epochs, lr, momentum, weightDecay, seed, backend, master, threads, shardCount, checkpointEvery, resume,
-          averaging, lrScaling, warmupRounds, initModel, freeze, replaceHead, injectFault);
+          averaging, lrScaling, warmupRounds, lrSchedule, initModel, freeze, replaceHead, injectFault);
       if (!dev.fovea.nn.Zoo.names().contains(model)) { // fail before starting Spark
         throw new IllegalArgumentException("unknown model '" + model + "'; known: "
             + String.join(", ", dev.fovea.nn.Zoo.names()));

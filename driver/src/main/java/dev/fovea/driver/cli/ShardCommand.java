@@ -9,14 +9,46 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code fovea shard}: write the train and test shard sets of a dataset. */
+/**
+ * {@code fovea shard}: write shard sets. IDX and CIFAR sources give {@code <out>/train} and {@code
+ * <out>/test}; a folder of class folders or one split of an ImageNet tree gives one set in {@code
+ * <out>}.
+ */
 @Command(name = "shard", mixinStandardHelpOptions = true,
-    description = "Shard an MNIST-layout dataset into <out>/train and <out>/test (Parquet + manifest.json).")
+    description = {"Shard a dataset into Parquet files + manifest.json with a Spark job.",
+        "idx, cifar: --data DIR -> <out>/train and <out>/test;",
+        "folder (one folder per class), imagenet (--split, --labels): one set in <out>."})
 final class ShardCommand implements Callable<Integer> {
+  @Option(names = "--source", description = "idx, cifar, folder or imagenet (default: ${DEFAULT-VALUE})")
+  String source = "idx";
+
+  @Option(names = "--encoding", description = "for folder and imagenet: jpeg or raw (default: ${DEFAULT-VALUE})")
+  String encoding = "jpeg";
+
+  @Option(names = "--channels", description = "for folder and imagenet: 1 (grey) or 3 (RGB) (default: "
+      + "${DEFAULT-VALUE})")
+  int channels = 3;
+
+  @Option(names = "--shorter-side", description = "jpeg: resize the shorter side to this; 0 keeps the size "
+      + "(default: ${DEFAULT-VALUE})")
+  int shorterSide;
+
+  @Option(names = "--quality", description = "jpeg quality (default: ${DEFAULT-VALUE})")
+  int quality = 90;
+
+  @Option(names = "--size", paramLabel = "HxW", description = "raw: the size every image must have, e.g. 28x28")
+  String size;
+
+  @Option(names = "--split", description = "imagenet: the split folder (default: ${DEFAULT-VALUE})")
+  String split = "train";
+
+  @Option(names = "--labels", paramLabel = "FILE", description = "imagenet: labels file of a flat split")
+  String labels;
+
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--data", paramLabel = "DIR", description = "MNIST-layout dataset folder (default: ${DEFAULT-VALUE})")
+  @Option(names = "--data", paramLabel = "DIR", description = "the source folder (default: ${DEFAULT-VALUE})")
   String data = TrainConfig.DEFAULT_DATA;
 
   @Option(names = "--out", paramLabel = "DIR", required = true, description = "shard sets folder")
@@ -33,6 +65,13 @@ final class ShardCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    if (!java.util.Set.of("idx", "cifar", "folder", "imagenet").contains(source)) {
+      throw new IllegalArgumentException("invalid value " + source + " for --source: must be idx, cifar, folder or "
+          + "imagenet");
+    }
+    if (!source.equals("idx")) {
+      return images();
+    }
     TrainConfig c = TrainConfig.builder().data(data).shards(out).out(out).shardCount(shardCount).seed(seed).build();
     SparkSession spark = SparkSessions.create("fovea shard", master, 2);
     try {
@@ -45,5 +84,51 @@ final class ShardCommand implements Callable<Integer> {
     } finally {
       spark.stop();
     }
+  }
+
+  /** CIFAR, folder and ImageNet sources. */
+  private int images() {
+    var out = spec.commandLine().getOut();
+    SparkSession spark = SparkSessions.create("fovea shard", master, 2);
+    try {
+      if (source.equals("cifar")) {
+        org.apache.hadoop.conf.Configuration conf = spark.sparkContext().hadoopConfiguration();
+        for (boolean train : new boolean[] {true, false}) {
+          dev.fovea.data.ImageDataset d = dev.fovea.data.source.CifarDatasets.load(data, train, conf);
+          int n = shardCount > 0 ? shardCount : Math.max(1, (int) (d.pixels().length / (64L << 20)) + 1);
+          dev.fovea.data.shard.Manifest m = dev.fovea.data.shard.ShardWriter.write(spark, d,
+              out(train ? "train" : "test"), new dev.fovea.data.shard.ShardWriter.Options(n, seed, 4 << 20));
+          out.printf("fovea: %s: %d samples in %d shards%n", out(train ? "train" : "test"), m.count(),
+              m.shards().size());
+        }
+        return 0;
+      }
+      dev.fovea.data.shard.ImageShardWriter.Options o;
+      if (encoding.equals("raw")) {
+        if (size == null || !size.matches("\\d+x\\d+")) {
+          throw new IllegalArgumentException("invalid value " + size + " for --size: raw shards need HxW, e.g. 28x28");
+        }
+        String[] hw = size.split("x");
+        o = dev.fovea.data.shard.ImageShardWriter.Options.raw(channels, Integer.parseInt(hw[0]),
+            Integer.parseInt(hw[1]), seed);
+      } else if (encoding.equals("jpeg")) {
+        o = dev.fovea.data.shard.ImageShardWriter.Options.jpeg(channels, shorterSide, seed).withQuality(quality);
+      } else {
+        throw new IllegalArgumentException("invalid value " + encoding + " for --encoding: must be jpeg or raw");
+      }
+      dev.fovea.data.shard.ImageShardWriter.Source src = source.equals("folder")
+          ? dev.fovea.data.source.ImageSources.folder(spark, data, new org.apache.hadoop.fs.Path(data).getName(), null)
+          : dev.fovea.data.source.ImageSources.imageNet(spark, data, split, labels, null);
+      dev.fovea.data.shard.Manifest m = dev.fovea.data.shard.ImageShardWriter.write(spark, src, this.out, o);
+      out.printf("fovea: %s: %d samples of %d classes in %d shards (%s)%n", this.out, m.count(), m.classes().size(),
+          m.shards().size(), m.encoding());
+      return 0;
+    } finally {
+      spark.stop();
+    }
+  }
+
+  private String out(String split) {
+    return this.out + "/" + split;
   }
 }
