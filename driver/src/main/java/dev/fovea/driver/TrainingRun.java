@@ -247,12 +247,10 @@ public final class TrainingRun {
     testSlices.unpersist(false);
 
     double wall = (System.nanoTime() - wallStart) / 1e9;
+    ModelFile.Model model = out.writeModel(c, train, backend, eval.accuracy(), round, state);
     Result result = new Result(eval.accuracy(), eval.meanLoss(), c.epochs(), c.workers(), backend,
         trainNanos == 0 ? 0 : trainImages / (trainNanos / 1e9), wall, round, state.params, new ArrayList<>(executors),
-        eval, train.classes(), history.toString(), null);
-    result = new Result(result.testAccuracy(), result.testLoss(), result.epochs(), result.workers(), backend,
-        result.trainImagesPerSecond(), wall, round, state.params, result.executors(), eval, train.classes(),
-        history.toString(), out.writeModel(c, train, result, state));
+        eval, train.classes(), history.toString(), model);
     byte[] summary = out.writeSummary(c, result);
     try {
       out.writeAtomically("report.html", HtmlReport.render("Fovea run: " + c.model() + " on " + train.name(),
@@ -339,20 +337,21 @@ public final class TrainingRun {
       }
     }
 
-    ModelFile.Model writeModel(TrainConfig c, Manifest train, Result r, TrainState s) {
+    ModelFile.Model writeModel(TrainConfig c, Manifest train, String backend, double testAccuracy, long rounds,
+        TrainState s) {
       Map<String, String> prov = new LinkedHashMap<>();
       prov.put("config", c.toString());
       prov.put("data_manifest_sha256", train.sha256());
       prov.put("data", train.name());
       prov.put("code_version", Version.get());
-      prov.put("backend", r.backend());
-      prov.put("test_accuracy", Double.toString(r.testAccuracy()));
+      prov.put("backend", backend);
+      prov.put("test_accuracy", Double.toString(testAccuracy));
       // the input normalisation the weights were trained with; predict and evaluate apply it
       prov.put("normalization_mean", join(train.mean()));
       prov.put("normalization_std", join(train.std()));
       ModelFile.Model m = new ModelFile.Model(Zoo.build(c.model(), train.shape(), train.classes().size()), c.model(),
           train.classes(), s.params, s.buffers, new ModelFile.OptimizerState("sgd momentum=" + c.momentum()
-              + " (velocity)", r.rounds(), s.velocity), prov);
+              + " (velocity)", rounds, s.velocity), prov);
       java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
       try {
         ModelFile.write(m, b);
@@ -391,7 +390,7 @@ public final class TrainingRun {
       s.put("batch", c.batch());
       s.put("steps_per_round", c.stepsPerRound());
       s.put("seed", c.seed());
-      s.put("spark_master", JavaSparkContextHolder.master());
+      s.put("spark_master", SparkSession.active().sparkContext().master());
       s.putPOJO("executors", r.executors());
       s.put("code_version", Version.get());
       try {
@@ -428,12 +427,5 @@ public final class TrainingRun {
       sd.add(Double.parseDouble(v));
     }
     return new Normalizer(m.inputShape(), mu, sd);
-  }
-
-  /** The master of the active Spark context, for the summary. */
-  private static final class JavaSparkContextHolder {
-    static String master() {
-      return SparkSession.active().sparkContext().master();
-    }
   }
 }

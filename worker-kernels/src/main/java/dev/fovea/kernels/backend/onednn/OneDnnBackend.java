@@ -213,6 +213,20 @@ public final class OneDnnBackend extends ForwardingBackend {
     return plan;
   }
 
+  /**
+   * The common end of convolution and inner-product backward-weights: runs the plan on (src,
+   * diffDst) and adds its results into diffWeights and, when not null, diffBias.
+   */
+  private void accumulateWeights(OneDnnPlan plan, Tensor src, Tensor diffDst, Tensor diffWeights, Tensor diffBias) {
+    plan.in(0).write(src);
+    plan.in(1).write(diffDst);
+    run(plan);
+    plan.out(0).addTo(diffWeights);
+    if (diffBias != null) {
+      plan.out(1).addTo(diffBias);
+    }
+  }
+
   private void run(OneDnnPlan plan) {
     OneDnnThreads.limit(threads);
     plan.run();
@@ -285,13 +299,7 @@ public final class OneDnnBackend extends ForwardingBackend {
       super.convolutionBackwardWeights(p, src, diffDst, diffWeights, diffBias);
       return;
     }
-    plan.in(0).write(src);
-    plan.in(1).write(diffDst);
-    run(plan);
-    plan.out(0).addTo(diffWeights);
-    if (diffBias != null) {
-      plan.out(1).addTo(diffBias);
-    }
+    accumulateWeights(plan, src, diffDst, diffWeights, diffBias);
   }
 
   // ---- pooling ----
@@ -439,13 +447,7 @@ public final class OneDnnBackend extends ForwardingBackend {
       super.innerProductBackwardWeights(src, diffDst, diffWeights, diffBias);
       return;
     }
-    plan.in(0).write(src);
-    plan.in(1).write(diffDst);
-    run(plan);
-    plan.out(0).addTo(diffWeights);
-    if (diffBias != null) {
-      plan.out(1).addTo(diffBias);
-    }
+    accumulateWeights(plan, src, diffDst, diffWeights, diffBias);
   }
 
   // ---- softmax cross-entropy ----
