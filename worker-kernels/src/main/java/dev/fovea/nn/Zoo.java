@@ -20,7 +20,7 @@ import java.util.Locale;
 public final class Zoo {
   private Zoo() {}
 
-  private static final List<String> NAMES = List.of("lenet", "lenet5", "alexnet", "vgg11", "vgg13", "vgg16",
+  private static final List<String> NAMES = List.of("lenet", "lenet_bn", "lenet5", "alexnet", "vgg11", "vgg13", "vgg16",
       "vgg19", "vgg11_bn", "vgg13_bn", "vgg16_bn", "vgg19_bn", "resnet18", "resnet34", "resnet50", "resnet101",
       "resnet152", "resnet20", "resnet56", "googlenet", "googlenet_aux", "inception_resnet_v2");
 
@@ -34,6 +34,7 @@ public final class Zoo {
     String n = name.toLowerCase(Locale.ROOT);
     return switch (n) {
       case "lenet" -> lenet(input, classes);
+      case "lenet_bn" -> lenetBn(input, classes);
       case "lenet5" -> lenet5(input, classes);
       case "alexnet" -> alexnet(input, classes);
       case "vgg11", "vgg13", "vgg16", "vgg19" -> vgg(Integer.parseInt(n.substring(3)), false, input, classes);
@@ -73,6 +74,27 @@ public final class Zoo {
         new Dense("fc1", 500, Initializer.HE_NORMAL),
         new ActivationLayer("relu1", Activation.RELU),
         new Dense("fc2", classes, Initializer.GLOROT_UNIFORM)));
+  }
+
+  /**
+   * Caffe's LeNet with the regularisation of the 2010s: each convolution followed by batch norm and a
+   * ReLU, and dropout 0.5 before the classifier: conv 5×5×20 → BN → ReLU → max-pool 2 → conv 5×5×50 →
+   * BN → ReLU → max-pool 2 → dense 500 → ReLU → dropout 0.5 → dense classes. The convolutions have no
+   * bias (batch norm's beta replaces it) and start He-normal, since a ReLU follows each. 431,150
+   * parameters (plus 140 batch-norm statistics) for (1, 28, 28) and 10 classes; the Fashion-MNIST
+   * model of choice for a 2-worker run to 0.92 accuracy within minutes.
+   */
+  public static Network lenetBn(Shape input, int classes) {
+    return Network.builder(input)
+        .then(Convolution.conv2d("conv1", 20, 5, 1, 0, false)).then(BatchNorm.of("bn1")).then(relu("relu1"))
+        .then(Pooling.max2d("pool1", 2, 2, 0))
+        .then(Convolution.conv2d("conv2", 50, 5, 1, 0, false)).then(BatchNorm.of("bn2")).then(relu("relu2"))
+        .then(Pooling.max2d("pool2", 2, 2, 0))
+        .then(new Flatten("flatten"))
+        .then(new Dense("fc1", 500, Initializer.HE_NORMAL)).then(relu("relu3"))
+        .then(new Dropout("drop", 0.5, false))
+        .then(dense("fc2", classes))
+        .build();
   }
 
   /**

@@ -67,6 +67,9 @@ class ZooTest {
     assertEquals(61_706, Zoo.build("lenet5", Shape.of(1, 28, 28), 10).layout().size());
     assertEquals(61_706, Zoo.build("lenet5", Shape.of(1, 32, 32), 10).layout().size());
     assertEquals(431_080, Zoo.build("lenet", Shape.of(1, 28, 28), 10).layout().size());
+    // lenet without the convolutions' 70 biases, plus gamma and beta of 20 + 50 channels
+    assertEquals(431_150, Zoo.build("lenet_bn", Shape.of(1, 28, 28), 10).layout().size());
+    assertEquals(140, Zoo.build("lenet_bn", Shape.of(1, 28, 28), 10).bufferLayout().size());
     // He et al.'s option A (zero-padding shortcuts) has 269,722 / 853,018; projections add 2,752
     assertEquals(272_474, Zoo.build("resnet20", Shape.of(3, 32, 32), 10).layout().size());
     assertEquals(855_770, Zoo.build("resnet56", Shape.of(3, 32, 32), 10).layout().size());
@@ -81,6 +84,7 @@ class ZooTest {
   static Stream<Arguments> reduced() {
     return Stream.of(
         Arguments.of("lenet", Shape.of(1, 28, 28), 1),
+        Arguments.of("lenet_bn", Shape.of(1, 28, 28), 2),
         Arguments.of("lenet5", Shape.of(1, 28, 28), 1),
         Arguments.of("alexnet", Shape.of(3, 64, 64), 1),
         Arguments.of("vgg11", Shape.of(3, 32, 32), 1),
