@@ -5,6 +5,7 @@ import static dev.fovea.kernels.backend.onednn.OneDnn.check;
 import static org.bytedeco.dnnl.global.dnnl.*;
 
 import dev.fovea.kernels.Activation;
+import dev.fovea.kernels.BatchNormParams;
 import dev.fovea.kernels.ConvParams;
 import dev.fovea.kernels.ForwardingBackend;
 import dev.fovea.kernels.PoolParams;
@@ -12,6 +13,7 @@ import dev.fovea.kernels.Shape;
 import dev.fovea.kernels.Tensor;
 import dev.fovea.kernels.backend.reference.ReferenceBackend;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -93,7 +95,7 @@ public final class OneDnnBackend extends ForwardingBackend {
       throw e;
     }
     this.stream = s;
-    this.ctx = new OneDnnContext(engine, stream);
+    this.ctx = new OneDnnContext(engine, stream, new OneDnnContext.NativeMemory());
   }
 
   @Override
@@ -181,6 +183,19 @@ public final class OneDnnBackend extends ForwardingBackend {
       }
       return best;
     });
+  }
+
+  /**
+   * Bytes of native memory this backend's plans hold now: the buffers it asked oneDNN for plus each
+   * primitive's own memory (scratchpad). Java heap tensors are not counted.
+   */
+  public long nativeBytes() {
+    return ctx.memory().current();
+  }
+
+  /** The high-water mark of {@link #nativeBytes()} since this backend was created. */
+  public long peakNativeBytes() {
+    return ctx.memory().peak();
   }
 
   /** How many plans (distinct op, shape and parameter keys) this backend holds. */
@@ -510,6 +525,246 @@ public final class OneDnnBackend extends ForwardingBackend {
         double v = y[yo + r * k + j] - (j == labels[r] ? 1.0 : 0.0);
         g[go + r * k + j] = (float) (scale * v);
       }
+    }
+  }
+
+  // ---- batch normalisation ----
+
+  /** Whether the batch-normalisation arguments are what the native path takes; else the reference checks them. */
+  private static boolean bnFits(Tensor src, Tensor... perChannel) {
+    if (!OneDnnBatchNormalization.supports(src.shape())) {
+      return false;
+    }
+    Shape ch = Shape.of(src.shape().dim(1));
+    for (Tensor t : perChannel) {
+      if (t != null && !t.shape().equals(ch)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** {@code t}, or a tensor of {@code c} copies of {@code value} when t is null. */
+  private static Tensor orFill(Tensor t, int c, float value) {
+    if (t != null) {
+      return t;
+    }
+    float[] a = new float[c];
+    Arrays.fill(a, value);
+    return Tensor.wrap(a, Shape.of(c));
+  }
+
+  @Override
+  public void batchNormalizationForward(BatchNormParams p, boolean training, Tensor src, Tensor gamma, Tensor beta,
+      Tensor runningMean, Tensor runningVariance, Tensor saveMean, Tensor saveInvStd, Tensor dst) {
+    OneDnnPlan plan = null;
+    if (allFloat(src, gamma, beta, runningMean, runningVariance, saveMean, saveInvStd, dst)
+        && bnFits(src, gamma, beta, runningMean, runningVariance, saveMean, saveInvStd)
+        && dst.shape().equals(src.shape()) && (!training || src.size() / src.shape().dim(1) >= 2)) {
+      plan = plan(new OneDnnBatchNormalization.Key(false, training, src.shape(), (float) p.epsilon()),
+          k -> OneDnnBatchNormalization.plan((OneDnnBatchNormalization.Key) k, ctx));
+    }
+    if (plan == null) {
+      super.batchNormalizationForward(p, training, src, gamma, beta, runningMean, runningVariance, saveMean,
+          saveInvStd, dst);
+      return;
+    }
+    int c = src.shape().dim(1);
+    plan.in(0).write(src);
+    plan.in(1).write(orFill(gamma, c, 1f));
+    plan.in(2).write(orFill(beta, c, 0f));
+    if (!training) {
+      plan.in(3).write(runningMean);
+      plan.in(4).write(runningVariance);
+    }
+    run(plan);
+    plan.out(0).read(dst);
+    double[] mean;
+    double[] var;
+    if (training) {
+      Tensor m = Tensor.zeros(Shape.of(c));
+      Tensor v = Tensor.zeros(Shape.of(c));
+      plan.out(1).read(m);
+      plan.out(2).read(v);
+      mean = m.toDoubleArray();
+      var = v.toDoubleArray();
+      // The running statistics in double, rounded once, as the reference updates them.
+      long count = src.size() / c;
+      double[] rm = runningMean.toDoubleArray();
+      double[] rv = runningVariance.toDoubleArray();
+      for (int k = 0; k < c; k++) {
+        rm[k] = (1 - p.momentum()) * rm[k] + p.momentum() * mean[k];
+        rv[k] = (1 - p.momentum()) * rv[k] + p.momentum() * var[k] * count / (count - 1);
+      }
+      runningMean.copyFrom(rm);
+      runningVariance.copyFrom(rv);
+    } else {
+      mean = runningMean.toDoubleArray();
+      var = runningVariance.toDoubleArray();
+    }
+    double[] inv = new double[c];
+    for (int k = 0; k < c; k++) {
+      inv[k] = 1 / Math.sqrt(var[k] + p.epsilon());
+    }
+    saveMean.copyFrom(mean);
+    saveInvStd.copyFrom(inv);
+  }
+
+  /** Overwrites {@code diffSrc}; accumulates into {@code diffGamma} and {@code diffBeta}. */
+  @Override
+  public void batchNormalizationBackward(BatchNormParams p, boolean training, Tensor src, Tensor gamma,
+      Tensor saveMean, Tensor saveInvStd, Tensor diffDst, Tensor diffSrc, Tensor diffGamma, Tensor diffBeta) {
+    OneDnnPlan plan = null;
+    if (allFloat(src, gamma, saveMean, saveInvStd, diffDst, diffSrc, diffGamma, diffBeta)
+        && bnFits(src, gamma, saveMean, saveInvStd, diffGamma, diffBeta) && diffDst.shape().equals(src.shape())
+        && diffSrc.shape().equals(src.shape())) {
+      plan = plan(new OneDnnBatchNormalization.Key(true, training, src.shape(), (float) p.epsilon()),
+          k -> OneDnnBatchNormalization.plan((OneDnnBatchNormalization.Key) k, ctx));
+    }
+    if (plan == null) {
+      super.batchNormalizationBackward(p, training, src, gamma, saveMean, saveInvStd, diffDst, diffSrc, diffGamma,
+          diffBeta);
+      return;
+    }
+    int c = src.shape().dim(1);
+    // oneDNN takes the variance; recover it from the saved 1 / sqrt(var + epsilon) with the float
+    // epsilon oneDNN adds back, so its inverse standard deviation is the saved one to rounding.
+    float eps = (float) p.epsilon();
+    float[] var = new float[c];
+    for (int k = 0; k < c; k++) {
+      double inv = saveInvStd.get(k);
+      var[k] = (float) (1 / (inv * inv) - eps);
+    }
+    plan.in(0).write(src);
+    plan.in(1).write(saveMean);
+    plan.in(2).write(Tensor.wrap(var, Shape.of(c)));
+    plan.in(3).write(diffDst);
+    plan.in(4).write(orFill(gamma, c, 1f));
+    run(plan);
+    plan.out(0).read(diffSrc);
+    if (diffGamma != null) {
+      plan.out(1).addTo(diffGamma);
+    }
+    if (diffBeta != null) {
+      plan.out(2).addTo(diffBeta);
+    }
+  }
+
+  // ---- softmax and log-softmax ----
+
+  @Override
+  public void softmaxForward(boolean log, Tensor src, Tensor dst) {
+    OneDnnPlan plan = null;
+    if (allFloat(src, dst) && src.shape().rank() >= 2 && dst.shape().equals(src.shape())) {
+      plan = plan(new OneDnnSoftmax.OpKey(false, log, src.shape().dim(0), src.shape().sampleSize()),
+          k -> OneDnnSoftmax.plan((OneDnnSoftmax.OpKey) k, ctx));
+    }
+    if (plan == null) {
+      super.softmaxForward(log, src, dst);
+      return;
+    }
+    plan.in(0).write(src);
+    run(plan);
+    plan.out(0).read(dst);
+  }
+
+  @Override
+  public void softmaxBackward(boolean log, Tensor dst, Tensor diffDst, Tensor diffSrc) {
+    OneDnnPlan plan = null;
+    if (allFloat(dst, diffDst, diffSrc) && dst.shape().rank() >= 2 && diffDst.shape().equals(dst.shape())
+        && diffSrc.shape().equals(dst.shape())) {
+      plan = plan(new OneDnnSoftmax.OpKey(true, log, dst.shape().dim(0), dst.shape().sampleSize()),
+          k -> OneDnnSoftmax.plan((OneDnnSoftmax.OpKey) k, ctx));
+    }
+    if (plan == null) {
+      super.softmaxBackward(log, dst, diffDst, diffSrc);
+      return;
+    }
+    plan.in(0).write(dst);
+    plan.in(1).write(diffDst);
+    run(plan);
+    plan.out(0).read(diffSrc);
+  }
+
+  // ---- sum and concatenation ----
+
+  @Override
+  public void sumForward(double[] scales, Tensor[] srcs, Tensor dst) {
+    OneDnnPlan plan = null;
+    boolean fits = srcs.length > 0 && scales.length == srcs.length && allFloat(dst) && allFloat(srcs);
+    for (int i = 0; fits && i < srcs.length; i++) {
+      fits = srcs[i] != null && srcs[i].shape().equals(dst.shape());
+    }
+    if (fits) {
+      List<Float> s = new ArrayList<>();
+      for (double v : scales) {
+        s.add((float) v);
+      }
+      plan = plan(new OneDnnSum.Key(List.copyOf(s), dst.size()), k -> OneDnnSum.plan((OneDnnSum.Key) k, ctx));
+    }
+    if (plan == null) {
+      super.sumForward(scales, srcs, dst);
+      return;
+    }
+    for (int i = 0; i < srcs.length; i++) {
+      plan.in(i).write(srcs[i]); // copied before the primitive runs, so dst may be a source
+    }
+    run(plan);
+    plan.out(0).read(dst);
+  }
+
+  /** The shapes of a concatenation when the native path takes them, else null. */
+  private static List<Shape> concatShapes(int axis, Tensor[] parts, Tensor whole) {
+    if (parts.length == 0 || !allFloat(whole) || !allFloat(parts) || whole.shape().rank() > 6 || axis < 0
+        || axis >= whole.shape().rank()) {
+      return null;
+    }
+    List<Shape> shapes = new ArrayList<>();
+    int along = 0;
+    for (Tensor t : parts) {
+      if (t == null || t.shape().rank() != whole.shape().rank()) {
+        return null;
+      }
+      for (int d = 0; d < whole.shape().rank(); d++) {
+        if (d != axis && t.shape().dim(d) != whole.shape().dim(d)) {
+          return null;
+        }
+      }
+      along += t.shape().dim(axis);
+      shapes.add(t.shape());
+    }
+    return along == whole.shape().dim(axis) ? List.copyOf(shapes) : null;
+  }
+
+  @Override
+  public void concatForward(int axis, Tensor[] srcs, Tensor dst) {
+    List<Shape> shapes = concatShapes(axis, srcs, dst);
+    OneDnnPlan plan = shapes == null ? null
+        : plan(new OneDnnConcat.Key(false, axis, shapes), k -> OneDnnConcat.plan((OneDnnConcat.Key) k, ctx));
+    if (plan == null) {
+      super.concatForward(axis, srcs, dst);
+      return;
+    }
+    for (int i = 0; i < srcs.length; i++) {
+      plan.in(i).write(srcs[i]);
+    }
+    run(plan);
+    plan.out(0).read(dst);
+  }
+
+  @Override
+  public void concatBackward(int axis, Tensor diffDst, Tensor[] diffSrcs) {
+    List<Shape> shapes = concatShapes(axis, diffSrcs, diffDst);
+    OneDnnPlan plan = shapes == null ? null
+        : plan(new OneDnnConcat.Key(true, axis, shapes), k -> OneDnnConcat.plan((OneDnnConcat.Key) k, ctx));
+    if (plan == null) {
+      super.concatBackward(axis, diffDst, diffSrcs);
+      return;
+    }
+    plan.in(0).write(diffDst);
+    run(plan);
+    for (int i = 0; i < diffSrcs.length; i++) {
+      plan.out(i).read(diffSrcs[i]);
     }
   }
 

@@ -38,6 +38,9 @@ final class OneDnnPlan implements AutoCloseable {
 
   private final dnnl_engine engine;
   private final dnnl_stream stream;
+  private final OneDnnContext.NativeMemory nativeMemory;
+  /** Native bytes this plan holds (see {@link OneDnnContext.NativeMemory}). */
+  private long bytes;
   private final List<Runnable> releases = new ArrayList<>();
   private final List<Step> steps = new ArrayList<>();
   private final List<Step> after = new ArrayList<>();
@@ -52,9 +55,20 @@ final class OneDnnPlan implements AutoCloseable {
   /** Inputs larger than this (in floats) are never remembered by {@link #inputRemembered}. */
   private static final int REMEMBER_LIMIT = 1 << 24;
 
-  OneDnnPlan(dnnl_engine engine, dnnl_stream stream) {
-    this.engine = engine;
-    this.stream = stream;
+  OneDnnPlan(OneDnnContext ctx) {
+    this.engine = ctx.engine();
+    this.stream = ctx.stream();
+    this.nativeMemory = ctx.memory();
+  }
+
+  /** Native bytes this plan holds: its buffers and its primitives' own memory. */
+  long bytes() {
+    return bytes;
+  }
+
+  private void account(long n) {
+    bytes += n;
+    nativeMemory.allocated(n);
   }
 
   /** A native f32 buffer in some layout; a user buffer is dense row-major. */
@@ -69,8 +83,14 @@ final class OneDnnPlan implements AutoCloseable {
     private boolean rememberedValid;
 
     private Buffer(dnnl_memory_desc md) {
+      this(md, new LibraryAllocates());
+      account(dnnl_memory_desc_get_size(md));
+    }
+
+    /** A buffer of layout {@code md} over memory owned elsewhere (a view of another buffer). */
+    private Buffer(dnnl_memory_desc md, Pointer dataHandle) {
       memory = new dnnl_memory();
-      check(dnnl_memory_create(memory, md, engine, new LibraryAllocates()), "memory_create");
+      check(dnnl_memory_create(memory, md, engine, dataHandle), "memory_create");
       releases.add(() -> dnnl_memory_destroy(memory));
       try (PointerPointer<Pointer> handle = new PointerPointer<>(1)) {
         check(dnnl_memory_get_data_handle(memory, handle), "memory_get_data_handle");
@@ -158,6 +178,29 @@ final class OneDnnPlan implements AutoCloseable {
   /** A new buffer of the given layout. */
   Buffer buffer(dnnl_memory_desc md) {
     return new Buffer(md);
+  }
+
+  /**
+   * A buffer of layout {@code md} over the memory of {@code parent}, e.g. a sub-memory descriptor
+   * of {@code parent}'s (whose offset is in the descriptor): no memory of its own.
+   */
+  Buffer view(Buffer parent, dnnl_memory_desc md) {
+    return new Buffer(md, parent.data.position(0));
+  }
+
+  /** Declares an existing row-major buffer (one a primitive writes) as the next output. */
+  void output(Buffer plainBuffer) {
+    outs.add(plainBuffer);
+  }
+
+  /** Declares an existing row-major buffer as the next input, written by {@link Buffer#write}. */
+  void input(Buffer plainBuffer) {
+    ins.add(plainBuffer);
+  }
+
+  /** Adds a reorder from {@code from} (layout {@code fromMd}) to {@code to} that runs after the primitives. */
+  void reorderAfter(dnnl_memory_desc fromMd, Buffer from, dnnl_memory_desc toMd, Buffer to) {
+    after.add(reorder(fromMd, from, toMd, to, null));
   }
 
   /**
@@ -250,6 +293,16 @@ final class OneDnnPlan implements AutoCloseable {
     return impl;
   }
 
+  /** The bytes a primitive holds of its own (scratchpad, internal buffers); 0 when unknown. */
+  private static long memoryConsumption(dnnl_primitive_desc pd) {
+    try (org.bytedeco.javacpp.LongPointer out = new org.bytedeco.javacpp.LongPointer(1)) {
+      if (dnnl_primitive_desc_query(pd, dnnl_query_memory_consumption_s64, 0, out) != dnnl_success) {
+        return 0;
+      }
+      return Math.max(0, out.get());
+    }
+  }
+
   private static String implementation(dnnl_primitive_desc pd) {
     try (PointerPointer<Pointer> out = new PointerPointer<>(1)) {
       if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, out) != dnnl_success || out.get(0) == null) {
@@ -263,6 +316,7 @@ final class OneDnnPlan implements AutoCloseable {
     dnnl_primitive p = new dnnl_primitive();
     check(dnnl_primitive_create(p, pd), "primitive_create");
     releases.add(() -> dnnl_primitive_destroy(p));
+    account(memoryConsumption(pd));
     dnnl_exec_arg_t a = new dnnl_exec_arg_t(args.length);
     releases.add(a::close);
     for (int i = 0; i < args.length; i++) {
@@ -324,6 +378,8 @@ final class OneDnnPlan implements AutoCloseable {
       releases.get(i).run();
     }
     releases.clear();
+    nativeMemory.freed(bytes);
+    bytes = 0;
     ins.clear();
     outs.clear();
     steps.clear();
