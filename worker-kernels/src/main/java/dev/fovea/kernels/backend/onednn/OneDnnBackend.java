@@ -7,8 +7,11 @@ import static org.bytedeco.dnnl.global.dnnl.*;
 import dev.fovea.kernels.Activation;
 import dev.fovea.kernels.BatchNormParams;
 import dev.fovea.kernels.ConvParams;
+import dev.fovea.kernels.DeconvParams;
 import dev.fovea.kernels.ForwardingBackend;
+import dev.fovea.kernels.LrnParams;
 import dev.fovea.kernels.PoolParams;
+import dev.fovea.kernels.ResamplingParams;
 import dev.fovea.kernels.Shape;
 import dev.fovea.kernels.Tensor;
 import dev.fovea.kernels.backend.reference.ReferenceBackend;
@@ -766,6 +769,143 @@ public final class OneDnnBackend extends ForwardingBackend {
     for (int i = 0; i < diffSrcs.length; i++) {
       plan.out(i).read(diffSrcs[i]);
     }
+  }
+
+  // ---- transposed convolution ----
+  //
+  // Transposed convolution is the adjoint of convolution (ReferenceDeconvolution): its forward pass
+  // is the backward-data pass of the convolution p.conv() from (N, OC, out...) to (N, C, in...) with
+  // the same weights (C, OC / groups, k...), its backward-data pass is that convolution's forward
+  // pass, and its weight gradient that convolution's weight gradient with source and destination
+  // exchanged. So it runs on the convolution plans (timed layouts, remembered weights), as oneDNN's
+  // own deconvolution primitive does internally; only the bias, one add per element, is done here.
+
+  @Override
+  public void deconvolutionForward(DeconvParams p, Tensor src, Tensor weights, Tensor bias, Tensor dst) {
+    Shape out = p.outputShape(src.shape(), weights.shape());
+    if (!allFloat(src, weights, bias, dst) || !dst.shape().equals(out)
+        || bias != null && !bias.shape().equals(Shape.of(out.dim(1)))) {
+      super.deconvolutionForward(p, src, weights, bias, dst);
+      return;
+    }
+    convolutionBackwardData(p.conv(), src, weights, dst);
+    if (bias != null) {
+      int c = out.dim(1);
+      int inner = out.size() / (out.dim(0) * c);
+      float[] y = dst.floatArray();
+      float[] b = bias.floatArray();
+      int yo = dst.offset();
+      for (int i = 0; i < out.size(); i++) {
+        y[yo + i] += b[bias.offset() + (i / inner) % c];
+      }
+    }
+  }
+
+  @Override
+  public void deconvolutionBackwardData(DeconvParams p, Tensor diffDst, Tensor weights, Tensor diffSrc) {
+    if (!allFloat(diffDst, weights, diffSrc)) {
+      super.deconvolutionBackwardData(p, diffDst, weights, diffSrc);
+      return;
+    }
+    expect("deconvolution", "diffDst", diffDst, p.outputShape(diffSrc.shape(), weights.shape()));
+    convolutionForward(p.conv(), diffDst, weights, null, diffSrc);
+  }
+
+  /** Accumulates into {@code diffWeights} and {@code diffBias}, as the interface requires. */
+  @Override
+  public void deconvolutionBackwardWeights(DeconvParams p, Tensor src, Tensor diffDst, Tensor diffWeights,
+      Tensor diffBias) {
+    Shape out = p.outputShape(src.shape(), diffWeights.shape());
+    if (!allFloat(src, diffDst, diffWeights, diffBias) || !diffDst.shape().equals(out)
+        || diffBias != null && !diffBias.shape().equals(Shape.of(out.dim(1)))) {
+      super.deconvolutionBackwardWeights(p, src, diffDst, diffWeights, diffBias);
+      return;
+    }
+    convolutionBackwardWeights(p.conv(), diffDst, src, diffWeights, null);
+    if (diffBias != null) {
+      int c = out.dim(1);
+      int inner = out.size() / (out.dim(0) * c);
+      double[] db = new double[c];
+      float[] dy = diffDst.floatArray();
+      for (int i = 0; i < out.size(); i++) {
+        db[(i / inner) % c] += dy[diffDst.offset() + i];
+      }
+      diffBias.addFrom(db);
+    }
+  }
+
+  // ---- local response normalisation ----
+
+  private OneDnnPlan lrnPlan(boolean backward, LrnParams p, Tensor src, Tensor... others) {
+    if (!OneDnnLrn.supports(p, src.shape()) || !allFloat(src) || !allFloat(others)) {
+      return null;
+    }
+    for (Tensor t : others) {
+      if (!t.shape().equals(src.shape())) {
+        return null;
+      }
+    }
+    return plan(new OneDnnLrn.Key(backward, src.shape(), p.size(), (float) p.alpha(), (float) p.beta(),
+        (float) p.k()), k -> OneDnnLrn.plan((OneDnnLrn.Key) k, ctx));
+  }
+
+  @Override
+  public void lrnForward(LrnParams p, Tensor src, Tensor dst) {
+    OneDnnPlan plan = lrnPlan(false, p, src, dst);
+    if (plan == null) {
+      super.lrnForward(p, src, dst);
+      return;
+    }
+    plan.in(0).write(src);
+    run(plan);
+    plan.out(0).read(dst);
+  }
+
+  @Override
+  public void lrnBackward(LrnParams p, Tensor src, Tensor diffDst, Tensor diffSrc) {
+    OneDnnPlan plan = lrnPlan(true, p, src, diffDst, diffSrc);
+    if (plan == null) {
+      super.lrnBackward(p, src, diffDst, diffSrc);
+      return;
+    }
+    plan.in(0).write(src);
+    plan.in(1).write(diffDst);
+    run(plan);
+    plan.out(0).read(diffSrc);
+  }
+
+  // ---- resampling ----
+
+  @Override
+  public void resamplingForward(ResamplingParams p, Tensor src, Tensor dst) {
+    OneDnnPlan plan = null;
+    if (allFloat(src, dst) && OneDnnResampling.supports(p, src.shape(), dst.shape())) {
+      plan = plan(new OneDnnResampling.Key(false, p.kind() == ResamplingParams.Kind.NEAREST, src.shape(),
+          dst.shape()), k -> OneDnnResampling.plan((OneDnnResampling.Key) k, ctx));
+    }
+    if (plan == null) {
+      super.resamplingForward(p, src, dst);
+      return;
+    }
+    plan.in(0).write(src);
+    run(plan);
+    plan.out(0).read(dst);
+  }
+
+  @Override
+  public void resamplingBackward(ResamplingParams p, Tensor diffDst, Tensor diffSrc) {
+    OneDnnPlan plan = null;
+    if (allFloat(diffDst, diffSrc) && OneDnnResampling.supports(p, diffSrc.shape(), diffDst.shape())) {
+      plan = plan(new OneDnnResampling.Key(true, p.kind() == ResamplingParams.Kind.NEAREST, diffSrc.shape(),
+          diffDst.shape()), k -> OneDnnResampling.plan((OneDnnResampling.Key) k, ctx));
+    }
+    if (plan == null) {
+      super.resamplingBackward(p, diffDst, diffSrc);
+      return;
+    }
+    plan.in(0).write(diffDst);
+    run(plan);
+    plan.out(0).read(diffSrc);
   }
 
   /** Frees every plan, the stream and the engine; the backend cannot be used afterwards. */
