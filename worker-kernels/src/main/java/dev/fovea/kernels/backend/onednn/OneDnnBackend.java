@@ -52,6 +52,7 @@ public final class OneDnnBackend extends ForwardingBackend {
   private final dnnl_engine engine;
   private final dnnl_stream stream;
   private final OneDnnContext ctx;
+  private final OneDnnDenormals denormals;
   private final Map<Object, OneDnnPlan> plans = new LinkedHashMap<>();
   private final Set<Object> unsupported = new HashSet<>();
   private final OneDnnConvolution.Layouts forcedLayouts;
@@ -98,6 +99,7 @@ public final class OneDnnBackend extends ForwardingBackend {
       throw e;
     }
     this.stream = s;
+    this.denormals = new OneDnnDenormals();
     this.ctx = new OneDnnContext(engine, stream, new OneDnnContext.NativeMemory());
   }
 
@@ -117,6 +119,14 @@ public final class OneDnnBackend extends ForwardingBackend {
    */
   public boolean threadLimitEnforced() {
     return OneDnnThreads.enforced();
+  }
+
+  /**
+   * Whether denormals are flushed to zero in oneDNN's threads (FTZ and DAZ around every primitive,
+   * the calling thread's mode put back afterwards); see {@link OneDnnDenormals}.
+   */
+  public boolean denormalsFlushed() {
+    return OneDnnDenormals.enforced();
   }
 
   /** The oneDNN version and threading runtime, e.g. {@code 3.8.1 (cpu runtime OpenMP)}. */
@@ -221,11 +231,14 @@ public final class OneDnnBackend extends ForwardingBackend {
       return plan;
     }
     OneDnnThreads.limit(threads);
+    denormals.enter(); // planning may time candidates, and may start the OpenMP team
     try {
       plan = build.apply(key);
     } catch (OneDnn.Unimplemented e) {
       unsupported.add(key);
       return null;
+    } finally {
+      denormals.exit();
     }
     plans.put(key, plan);
     return plan;
@@ -247,7 +260,12 @@ public final class OneDnnBackend extends ForwardingBackend {
 
   private void run(OneDnnPlan plan) {
     OneDnnThreads.limit(threads);
-    plan.run();
+    denormals.enter();
+    try {
+      plan.run();
+    } finally {
+      denormals.exit();
+    }
   }
 
   private static void expect(String op, String what, Tensor t, Shape shape) {
@@ -921,6 +939,7 @@ public final class OneDnnBackend extends ForwardingBackend {
     plans.clear();
     dnnl_stream_destroy(stream);
     dnnl_engine_destroy(engine);
+    denormals.close();
     super.close();
   }
 }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.fovea.kernels.Activation;
+import dev.fovea.kernels.BatchNormParams;
 import dev.fovea.kernels.Backend;
 import dev.fovea.kernels.BackendProvider;
 import dev.fovea.kernels.Backends;
@@ -273,6 +274,100 @@ class OneDnnBackendTest {
       assertEquals(42f, out[0]);
       assertArrayEquals(new float[] {0, 0, 0, 0, 0, 0.5f, 1.5f, 2.5f, 3.5f, 4.5f}, y.toFloatArray());
     }
+  }
+
+  /** Values the JIT cannot fold: read from an array at run time. */
+  private static final float[] TINY = {Float.MIN_NORMAL, 0.5f, Float.MIN_VALUE * 4, 0x1p30f};
+
+  /**
+   * Inside oneDNN denormals are flushed (FTZ: a product below the normal range is 0; DAZ: a
+   * denormal input reads as 0) on the calling thread and on the OpenMP worker, over a tensor large
+   * enough that both threads of the team take part; the Java thread keeps gradual underflow before
+   * and after. The reference computes the same sums with IEEE denormals, so each assertion can fail.
+   */
+  @Test
+  void denormalsAreFlushedInOneDnnButNotInJava() {
+    assumeTrue(OneDnn.unavailableReason() == null);
+    assumeTrue(OneDnnDenormals.enforced(), () -> "denormals not flushed here: " + OneDnnDenormals.unenforcedReason());
+    assertTrue(TINY[0] * TINY[1] != 0f, "Java thread flushes denormals before the test");
+    int n = 1 << 20;
+    Tensor normal = Tensor.zeros(Shape.of(n));
+    Tensor denormal = Tensor.zeros(Shape.of(n));
+    java.util.Arrays.fill(normal.floatArray(), TINY[0]);
+    java.util.Arrays.fill(denormal.floatArray(), TINY[2]);
+    Tensor expectedFtz = Tensor.zeros(Shape.of(n));
+    Tensor expectedDaz = Tensor.zeros(Shape.of(n));
+    new ReferenceBackend().sumForward(new double[] {TINY[1]}, new Tensor[] {normal}, expectedFtz);
+    new ReferenceBackend().sumForward(new double[] {TINY[3]}, new Tensor[] {denormal}, expectedDaz);
+    assertTrue(expectedFtz.get(n - 1) != 0 && expectedDaz.get(n - 1) != 0, "IEEE results are not zero");
+    try (OneDnnBackend b = backend(2)) {
+      assertTrue(b.denormalsFlushed());
+      Tensor ftz = Tensor.zeros(Shape.of(n));
+      Tensor daz = Tensor.zeros(Shape.of(n));
+      b.sumForward(new double[] {TINY[1]}, new Tensor[] {normal}, ftz);
+      b.sumForward(new double[] {TINY[3]}, new Tensor[] {denormal}, daz);
+      float[] f = ftz.floatArray();
+      float[] d = daz.floatArray();
+      for (int i = 0; i < n; i++) {
+        if (f[i] != 0f || d[i] != 0f) {
+          throw new AssertionError("element " + i + " of " + n + " not flushed: " + f[i] + ", " + d[i]);
+        }
+      }
+    }
+    assertTrue(TINY[0] * TINY[1] != 0f, "the Java thread's floating-point mode changed");
+    assertEquals(TINY[0] / 2, TINY[0] * TINY[1]);
+  }
+
+  /** Null gamma and beta are 1 and 0, null parameter gradients are skipped, as in the reference. */
+  @Test
+  void batchNormalizationWithoutScaleAndShift() {
+    for (boolean training : new boolean[] {true, false}) {
+      List<List<Tensor>> results = new ArrayList<>();
+      for (Backend b : List.<Backend>of(new ReferenceBackend(), backend(1))) {
+        try (b) {
+          Shape shape = Shape.of(3, 5, 4, 4);
+          Tensor x = random(shape, 1);
+          Tensor rm = random(Shape.of(5), 2);
+          Tensor rv = Tensor.zeros(Shape.of(5));
+          java.util.Arrays.fill(rv.floatArray(), 2f);
+          Tensor mean = Tensor.zeros(Shape.of(5));
+          Tensor inv = Tensor.zeros(Shape.of(5));
+          Tensor y = Tensor.zeros(shape);
+          b.batchNormalizationForward(BatchNormParams.DEFAULTS, training, x, null, null, rm, rv, mean, inv, y);
+          Tensor dx = Tensor.zeros(shape);
+          Tensor dBeta = Tensor.zeros(Shape.of(5));
+          b.batchNormalizationBackward(BatchNormParams.DEFAULTS, training, x, null, mean, inv, random(shape, 3), dx,
+              null, dBeta);
+          results.add(List.of(y, rm, rv, mean, inv, dx, dBeta));
+          if (b instanceof OneDnnBackend o) {
+            assertEquals(2, o.planCount());
+          }
+        }
+      }
+      for (int t = 0; t < results.get(0).size(); t++) {
+        assertArrayEquals(results.get(0).get(t).toFloatArray(), results.get(1).get(t).toFloatArray(), 1e-4f,
+            "training " + training + " output " + t);
+      }
+    }
+  }
+
+  /** The native-memory account: plans add to it, the peak stays, closing returns it to zero. */
+  @Test
+  void nativeMemoryIsCountedAndReleasedOnClose() {
+    OneDnnBackend b = backend(1);
+    assertEquals(0, b.nativeBytes());
+    Tensor x = random(Shape.of(2, 8, 16, 16), 1);
+    b.eltwiseForward(Activation.RELU, x, Tensor.zeros(x.shape()));
+    long one = b.nativeBytes();
+    assertTrue(one >= 2L * x.size() * Float.BYTES, "src and dst buffers: " + one);
+    b.convolutionForward(ConvParams.conv2d(1, 1), x, random(Shape.of(8, 8, 3, 3), 2), null,
+        Tensor.zeros(x.shape()));
+    assertTrue(b.nativeBytes() > one);
+    long peak = b.peakNativeBytes();
+    assertTrue(peak >= b.nativeBytes());
+    b.close();
+    assertEquals(0, b.nativeBytes());
+    assertEquals(peak, b.peakNativeBytes());
   }
 
   @Test
