@@ -28,10 +28,13 @@ import org.bytedeco.dnnl.dnnl_engine;
 import org.bytedeco.dnnl.dnnl_stream;
 
 /**
- * The oneDNN CPU backend. FLOAT32 convolution, pooling, eltwise (RELU, IDENTITY), inner product and
- * softmax cross-entropy run as oneDNN primitives; FLOAT64 tensors, activations oneDNN has no mapping
- * for here, and any geometry oneDNN reports as unimplemented fall back, op by op, to the reference
- * backend (the {@code super} call of each override).
+ * The oneDNN CPU backend. FLOAT32 convolution and transposed convolution, pooling, resampling,
+ * batch normalisation, LRN, inner product, softmax, log-softmax, softmax cross-entropy, concat, sum
+ * and most element-wise activations run as oneDNN primitives ({@code docs/ops.md} lists each op and
+ * when it falls back); FLOAT64 tensors, ops and parameters oneDNN has no matching primitive for,
+ * and any geometry oneDNN reports as unimplemented fall back, op by op, to the reference backend
+ * (the {@code super} call of each override). Denormals are flushed to zero inside oneDNN's threads
+ * and never on the calling Java thread ({@link OneDnnDenormals}).
  *
  * <p>Plan once, run many: each (op, shapes, parameters) key gets a {@link OneDnnPlan} on first use
  * (primitive descriptors, primitives, native buffers, boundary reorders) that later calls reuse. A
