@@ -42,7 +42,10 @@ import org.bytedeco.dnnl.dnnl_stream;
  * {@link OneDnnConvolution.Layouts}). A call copies the Java arrays into the plan's buffers and
  * back; weights are remembered by value, so their copy and reorder are skipped when they did not
  * change since the plan's last call (evaluation, or several passes of one training step) and never
- * served stale when they did. {@link #close()} frees every native object; nothing native is left to
+ * served stale when they did. Buffers that hold nothing from one call to the next (activations,
+ * their reordered copies, outputs, workspaces) live in one arena that all plans share ({@link
+ * OneDnnContext.Arena}), so native memory is the remembered weights plus the largest single plan,
+ * not the sum of all plans. {@link #close()} frees every native object; nothing native is left to
  * the garbage collector.
  *
  * <p>Not thread-safe: one backend per task, used by one thread at a time.
@@ -103,7 +106,7 @@ public final class OneDnnBackend extends ForwardingBackend {
     }
     this.stream = s;
     this.denormals = new OneDnnDenormals();
-    this.ctx = new OneDnnContext(engine, stream, new OneDnnContext.NativeMemory());
+    this.ctx = OneDnnContext.of(engine, stream);
   }
 
   @Override
@@ -230,8 +233,12 @@ public final class OneDnnBackend extends ForwardingBackend {
       throw new IllegalStateException("backend onednn is closed");
     }
     OneDnnPlan plan = plans.get(key);
-    if (plan != null || unsupported.contains(key)) {
+    if (plan != null) {
+      plan.bind();
       return plan;
+    }
+    if (unsupported.contains(key)) {
+      return null;
     }
     OneDnnThreads.limit(threads);
     denormals.enter(); // planning may time candidates, and may start the OpenMP team
@@ -244,6 +251,7 @@ public final class OneDnnBackend extends ForwardingBackend {
       denormals.exit();
     }
     plans.put(key, plan);
+    plan.bind();
     return plan;
   }
 
@@ -940,6 +948,7 @@ public final class OneDnnBackend extends ForwardingBackend {
       plan.close();
     }
     plans.clear();
+    ctx.arena().release();
     dnnl_stream_destroy(stream);
     dnnl_engine_destroy(engine);
     denormals.close();

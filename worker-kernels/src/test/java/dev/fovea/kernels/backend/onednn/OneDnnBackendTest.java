@@ -351,6 +351,36 @@ class OneDnnBackendTest {
     }
   }
 
+  /**
+   * Plans share one arena for their transient buffers: a larger plan moves it, and a plan bound
+   * before must then rebind and still compute from the values written in its own call.
+   */
+  @Test
+  void plansRebindWhenTheSharedArenaGrows() {
+    try (OneDnnBackend b = backend(1); Backend ref = new ReferenceBackend()) {
+      Tensor small = random(Shape.of(2, 3, 4, 4), 1);
+      Tensor big = random(Shape.of(4, 16, 32, 32), 2);
+      Tensor w = random(Shape.of(16, 16, 3, 3), 3);
+      for (int round = 0; round < 2; round++) {
+        Tensor y = Tensor.zeros(small.shape());
+        b.eltwiseForward(Activation.of(Activation.Kind.TANH), small, y);
+        Tensor e = Tensor.zeros(small.shape());
+        ref.eltwiseForward(Activation.of(Activation.Kind.TANH), small, e);
+        assertArrayEquals(e.toFloatArray(), y.toFloatArray(), 1e-6f, "round " + round);
+        long before = b.nativeBytes();
+        Tensor cy = Tensor.zeros(big.shape());
+        Tensor ce = Tensor.zeros(big.shape());
+        b.convolutionForward(ConvParams.conv2d(1, 1), big, w, null, cy);
+        ref.convolutionForward(ConvParams.conv2d(1, 1), big, w, null, ce);
+        assertArrayEquals(ce.toFloatArray(), cy.toFloatArray(), 1e-4f, "round " + round);
+        if (round == 0) {
+          assertTrue(b.nativeBytes() > before, "the arena grew");
+        }
+        small.floatArray()[0] += 0.5f; // new values for the next round, in the same arrays
+      }
+    }
+  }
+
   /** The native-memory account: plans add to it, the peak stays, closing returns it to zero. */
   @Test
   void nativeMemoryIsCountedAndReleasedOnClose() {
