@@ -2,7 +2,7 @@ package dev.fovea.kernels.backend.onednn;
 
 import org.bytedeco.dnnl.dnnl_engine;
 import org.bytedeco.dnnl.dnnl_stream;
-import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.Pointer;
 
 /**
  * The CPU engine and the in-order stream one backend plans and runs its primitives on, the account
@@ -27,7 +27,8 @@ record OneDnnContext(dnnl_engine engine, dnnl_stream stream, NativeMemory memory
   static final class Arena {
     private static final int ALIGN = 64;
     private final NativeMemory memory;
-    private BytePointer block;
+    /** From {@code malloc}, so neither JavaCPP's allocation limits nor its GC deallocators apply. */
+    private Pointer block;
     private long capacity;
     private long generation;
 
@@ -45,7 +46,11 @@ record OneDnnContext(dnnl_engine engine, dnnl_stream stream, NativeMemory memory
       if (bytes > capacity || block == null) {
         release();
         long size = Math.max(bytes, 1);
-        block = new BytePointer(size + ALIGN);
+        block = Pointer.malloc(size + ALIGN);
+        if (block == null || block.isNull()) {
+          block = null;
+          throw new OutOfMemoryError("oneDNN arena: cannot allocate " + (size + ALIGN) + " native bytes");
+        }
         capacity = size;
         memory.allocated(capacity + ALIGN);
         generation++;
@@ -57,7 +62,7 @@ record OneDnnContext(dnnl_engine engine, dnnl_stream stream, NativeMemory memory
     /** Frees the block; the next {@link #reserve} allocates a new one. */
     void release() {
       if (block != null) {
-        block.close();
+        Pointer.free(block);
         memory.freed(capacity + ALIGN);
         block = null;
         capacity = 0;
