@@ -282,10 +282,13 @@ final class OneDnnPlan implements AutoCloseable {
    * per training step but are read by several passes, and not at all during evaluation). The plan
    * keeps a Java copy of the last values and skips the copy and reorder when they did not change;
    * correctness never depends on tensor identity. Inputs over 16 M elements are not remembered.
-   * The buffers of a remembered input have memory of their own (they must outlive the call).
+   * The buffer the primitive reads has memory of its own (it must outlive the call); the row-major
+   * copy it is reordered from is transient when there is a reorder, since a skipped write also
+   * skips the reorder that would read it.
    */
   Buffer inputRemembered(dnnl_memory_desc userMd, dnnl_memory_desc wanted) {
-    Buffer user = new Buffer(userMd);
+    boolean direct = dnnl_memory_desc_equal(userMd, wanted) != 0;
+    Buffer user = direct ? new Buffer(userMd) : buffer(userMd);
     ins.add(user);
     if (user.elements <= REMEMBER_LIMIT) {
       user.remembered = new float[(int) user.elements];
