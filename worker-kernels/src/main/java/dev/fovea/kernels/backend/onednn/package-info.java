@@ -14,10 +14,16 @@
  * FLOAT64 tensors, activation kinds without a mapping here, and any descriptor oneDNN reports as
  * unimplemented go to the reference backend, op by op.
  *
- * <p>Native memory: {@link dev.fovea.kernels.backend.onednn.OneDnnBackend#nativeBytes()} counts
- * the buffers the plans asked oneDNN for plus each primitive's own memory (scratchpad) and {@link
- * dev.fovea.kernels.backend.onednn.OneDnnBackend#peakNativeBytes()} its high-water mark; {@code
- * close()} releases all of it.
+ * <p>Native memory: buffers that hold nothing from one call to the next (activations copied in,
+ * their reordered copies, outputs, workspaces) are laid out by every plan from the start of one
+ * arena the backend's plans share ({@code OneDnnContext.Arena}); only the buffers remembered
+ * weights are reordered into have memory of their own. So a backend holds the largest plan's
+ * transient bytes plus its weights, not the sum over all plans. {@link
+ * dev.fovea.kernels.backend.onednn.OneDnnBackend#nativeBytes()} counts that, plus each primitive's
+ * own memory (scratchpad, as oneDNN reports it), and {@link
+ * dev.fovea.kernels.backend.onednn.OneDnnBackend#peakNativeBytes()} is its high-water mark;
+ * {@code close()} releases all of it. {@code TrainingStepBenchmark --memory} prints the peak per
+ * zoo model.
  *
  * <h2>Plans and layouts</h2>
  *
