@@ -417,6 +417,16 @@ class OneDnnBackendTest {
       new ReferenceBackend().convolutionForward(ConvParams.conv2d(1, 0), x, w, null, expected);
       assertArrayEquals(expected.toDoubleArray(), y.toDoubleArray(), 0.0);
       assertEquals(0, b.planCount());
+      // Kinds without a oneDNN algorithm of the reference's formula run on the reference.
+      Tensor f = random(Shape.of(3, 40), 5);
+      for (Activation.Kind k : List.of(Activation.Kind.ATAN, Activation.Kind.SOFTPLUS, Activation.Kind.SELU)) {
+        assertFalse(OneDnnEltwise.supports(Activation.of(k)), k + " is mapped");
+        Tensor out = Tensor.zeros(f.shape());
+        Tensor exp = Tensor.zeros(f.shape());
+        b.eltwiseForward(Activation.of(k), f, out);
+        new ReferenceBackend().eltwiseForward(Activation.of(k), f, exp);
+        assertArrayEquals(exp.toFloatArray(), out.toFloatArray(), 0f, k.toString());
+      }
     }
   }
 
