@@ -441,6 +441,8 @@ public final class ConformanceCases {
     // Resampling
     c.add(resampling("nearest 2x 7x7", ResamplingParams.NEAREST, Shape.of(2, 8, 7, 7), Shape.of(2, 8, 14, 14)));
     c.add(resampling("nearest odd 5x3 to 7x8", ResamplingParams.NEAREST, Shape.of(1, 4, 5, 3), Shape.of(1, 4, 7, 8)));
+    c.add(resampling("nearest 3x by 2x, FPN-style", ResamplingParams.NEAREST, Shape.of(2, 8, 5, 6),
+        Shape.of(2, 8, 15, 12)));
     for (boolean align : new boolean[] {false, true}) {
       ResamplingParams p = new ResamplingParams(ResamplingParams.Kind.BILINEAR, align);
       c.add(resampling("bilinear 2x 7x7 alignCorners=" + align, p, Shape.of(2, 8, 7, 7), Shape.of(2, 8, 14, 14)));
@@ -459,9 +461,12 @@ public final class ConformanceCases {
     c.add(batchNormalization("ResNet 64 channels, evaluation", false, Shape.of(4, 64, 8, 8)));
     c.add(batchNormalization("dense 100 features, training", true, Shape.of(8, 100)));
     c.add(batchNormalization("batch 1, 3d, training", true, Shape.of(1, 4, 2, 3, 3)));
+    c.add(batchNormalization("ResNet-50 res4 256 channels 14x14, training", true, Shape.of(2, 256, 14, 14)));
+    c.add(batchNormalization("ResNet-50 res4 256 channels 14x14, evaluation", false, Shape.of(2, 256, 14, 14)));
     // Local response normalisation
     c.add(lrn("AlexNet size 5, k 2", new LrnParams(5, 1e-4 * 5, 0.75, 2), Shape.of(2, 32, 7, 7)));
     c.add(lrn("GoogLeNet size 5", LrnParams.of(5), Shape.of(2, 16, 7, 7)));
+    c.add(lrn("size 3, k 1, strong alpha", new LrnParams(3, 0.5, 0.75, 1), Shape.of(2, 8, 5, 5)));
     c.add(lrn("size 4 (asymmetric window), strong alpha", new LrnParams(4, 1, 0.75, 1), Shape.of(2, 6, 3, 3)));
     // Concatenation, sum, padding
     c.add(concat("Inception 4 branches", 1, Shape.of(2, 16, 7, 7), Shape.of(2, 32, 7, 7), Shape.of(2, 8, 7, 7),

@@ -5,13 +5,18 @@ import static dev.fovea.kernels.backend.onednn.OneDnn.check;
 import static org.bytedeco.dnnl.global.dnnl.*;
 
 import dev.fovea.kernels.Activation;
+import dev.fovea.kernels.BatchNormParams;
 import dev.fovea.kernels.ConvParams;
+import dev.fovea.kernels.DeconvParams;
 import dev.fovea.kernels.ForwardingBackend;
+import dev.fovea.kernels.LrnParams;
 import dev.fovea.kernels.PoolParams;
+import dev.fovea.kernels.ResamplingParams;
 import dev.fovea.kernels.Shape;
 import dev.fovea.kernels.Tensor;
 import dev.fovea.kernels.backend.reference.ReferenceBackend;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,10 +28,13 @@ import org.bytedeco.dnnl.dnnl_engine;
 import org.bytedeco.dnnl.dnnl_stream;
 
 /**
- * The oneDNN CPU backend. FLOAT32 convolution, pooling, eltwise (RELU, IDENTITY), inner product and
- * softmax cross-entropy run as oneDNN primitives; FLOAT64 tensors, activations oneDNN has no mapping
- * for here, and any geometry oneDNN reports as unimplemented fall back, op by op, to the reference
- * backend (the {@code super} call of each override).
+ * The oneDNN CPU backend. FLOAT32 convolution and transposed convolution, pooling, resampling,
+ * batch normalisation, LRN, inner product, softmax, log-softmax, softmax cross-entropy, concat, sum
+ * and most element-wise activations run as oneDNN primitives ({@code docs/ops.md} lists each op and
+ * when it falls back); FLOAT64 tensors, ops and parameters oneDNN has no matching primitive for,
+ * and any geometry oneDNN reports as unimplemented fall back, op by op, to the reference backend
+ * (the {@code super} call of each override). Denormals are flushed to zero inside oneDNN's threads
+ * and never on the calling Java thread ({@link OneDnnDenormals}).
  *
  * <p>Plan once, run many: each (op, shapes, parameters) key gets a {@link OneDnnPlan} on first use
  * (primitive descriptors, primitives, native buffers, boundary reorders) that later calls reuse. A
@@ -34,7 +42,10 @@ import org.bytedeco.dnnl.dnnl_stream;
  * {@link OneDnnConvolution.Layouts}). A call copies the Java arrays into the plan's buffers and
  * back; weights are remembered by value, so their copy and reorder are skipped when they did not
  * change since the plan's last call (evaluation, or several passes of one training step) and never
- * served stale when they did. {@link #close()} frees every native object; nothing native is left to
+ * served stale when they did. Buffers that hold nothing from one call to the next (activations,
+ * their reordered copies, outputs, workspaces) live in one arena that all plans share ({@link
+ * OneDnnContext.Arena}), so native memory is the remembered weights plus the largest single plan,
+ * not the sum of all plans. {@link #close()} frees every native object; nothing native is left to
  * the garbage collector.
  *
  * <p>Not thread-safe: one backend per task, used by one thread at a time.
@@ -47,6 +58,7 @@ public final class OneDnnBackend extends ForwardingBackend {
   private final dnnl_engine engine;
   private final dnnl_stream stream;
   private final OneDnnContext ctx;
+  private final OneDnnDenormals denormals;
   private final Map<Object, OneDnnPlan> plans = new LinkedHashMap<>();
   private final Set<Object> unsupported = new HashSet<>();
   private final OneDnnConvolution.Layouts forcedLayouts;
@@ -93,7 +105,8 @@ public final class OneDnnBackend extends ForwardingBackend {
       throw e;
     }
     this.stream = s;
-    this.ctx = new OneDnnContext(engine, stream);
+    this.denormals = new OneDnnDenormals();
+    this.ctx = OneDnnContext.of(engine, stream);
   }
 
   @Override
@@ -112,6 +125,14 @@ public final class OneDnnBackend extends ForwardingBackend {
    */
   public boolean threadLimitEnforced() {
     return OneDnnThreads.enforced();
+  }
+
+  /**
+   * Whether denormals are flushed to zero in oneDNN's threads (FTZ and DAZ around every primitive,
+   * the calling thread's mode put back afterwards); see {@link OneDnnDenormals}.
+   */
+  public boolean denormalsFlushed() {
+    return OneDnnDenormals.enforced();
   }
 
   /** The oneDNN version and threading runtime, e.g. {@code 3.8.1 (cpu runtime OpenMP)}. */
@@ -183,6 +204,19 @@ public final class OneDnnBackend extends ForwardingBackend {
     });
   }
 
+  /**
+   * Bytes of native memory this backend's plans hold now: the buffers it asked oneDNN for plus each
+   * primitive's own memory (scratchpad). Java heap tensors are not counted.
+   */
+  public long nativeBytes() {
+    return ctx.memory().current();
+  }
+
+  /** The high-water mark of {@link #nativeBytes()} since this backend was created. */
+  public long peakNativeBytes() {
+    return ctx.memory().peak();
+  }
+
   /** How many plans (distinct op, shape and parameter keys) this backend holds. */
   public int planCount() {
     return plans.size();
@@ -199,17 +233,25 @@ public final class OneDnnBackend extends ForwardingBackend {
       throw new IllegalStateException("backend onednn is closed");
     }
     OneDnnPlan plan = plans.get(key);
-    if (plan != null || unsupported.contains(key)) {
+    if (plan != null) {
+      plan.bind();
       return plan;
     }
+    if (unsupported.contains(key)) {
+      return null;
+    }
     OneDnnThreads.limit(threads);
+    denormals.enter(); // planning may time candidates, and may start the OpenMP team
     try {
       plan = build.apply(key);
     } catch (OneDnn.Unimplemented e) {
       unsupported.add(key);
       return null;
+    } finally {
+      denormals.exit();
     }
     plans.put(key, plan);
+    plan.bind();
     return plan;
   }
 
@@ -229,7 +271,12 @@ public final class OneDnnBackend extends ForwardingBackend {
 
   private void run(OneDnnPlan plan) {
     OneDnnThreads.limit(threads);
-    plan.run();
+    denormals.enter();
+    try {
+      plan.run();
+    } finally {
+      denormals.exit();
+    }
   }
 
   private static void expect(String op, String what, Tensor t, Shape shape) {
@@ -513,6 +560,383 @@ public final class OneDnnBackend extends ForwardingBackend {
     }
   }
 
+  // ---- batch normalisation ----
+
+  /** Whether the batch-normalisation arguments are what the native path takes; else the reference checks them. */
+  private static boolean bnFits(Tensor src, Tensor... perChannel) {
+    if (!OneDnnBatchNormalization.supports(src.shape())) {
+      return false;
+    }
+    Shape ch = Shape.of(src.shape().dim(1));
+    for (Tensor t : perChannel) {
+      if (t != null && !t.shape().equals(ch)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** {@code t}, or a tensor of {@code c} copies of {@code value} when t is null. */
+  private static Tensor orFill(Tensor t, int c, float value) {
+    if (t != null) {
+      return t;
+    }
+    float[] a = new float[c];
+    Arrays.fill(a, value);
+    return Tensor.wrap(a, Shape.of(c));
+  }
+
+  @Override
+  public void batchNormalizationForward(BatchNormParams p, boolean training, Tensor src, Tensor gamma, Tensor beta,
+      Tensor runningMean, Tensor runningVariance, Tensor saveMean, Tensor saveInvStd, Tensor dst) {
+    OneDnnPlan plan = null;
+    if (allFloat(src, gamma, beta, runningMean, runningVariance, saveMean, saveInvStd, dst)
+        && bnFits(src, gamma, beta, runningMean, runningVariance, saveMean, saveInvStd)
+        && dst.shape().equals(src.shape()) && (!training || src.size() / src.shape().dim(1) >= 2)) {
+      plan = plan(new OneDnnBatchNormalization.Key(false, training, src.shape(), (float) p.epsilon()),
+          k -> OneDnnBatchNormalization.plan((OneDnnBatchNormalization.Key) k, ctx));
+    }
+    if (plan == null) {
+      super.batchNormalizationForward(p, training, src, gamma, beta, runningMean, runningVariance, saveMean,
+          saveInvStd, dst);
+      return;
+    }
+    int c = src.shape().dim(1);
+    plan.in(0).write(src);
+    plan.in(1).write(orFill(gamma, c, 1f));
+    plan.in(2).write(orFill(beta, c, 0f));
+    if (!training) {
+      plan.in(3).write(runningMean);
+      plan.in(4).write(runningVariance);
+    }
+    run(plan);
+    plan.out(0).read(dst);
+    double[] mean;
+    double[] var;
+    if (training) {
+      Tensor m = Tensor.zeros(Shape.of(c));
+      Tensor v = Tensor.zeros(Shape.of(c));
+      plan.out(1).read(m);
+      plan.out(2).read(v);
+      mean = m.toDoubleArray();
+      var = v.toDoubleArray();
+      // The running statistics in double, rounded once, as the reference updates them.
+      long count = src.size() / c;
+      double[] rm = runningMean.toDoubleArray();
+      double[] rv = runningVariance.toDoubleArray();
+      for (int k = 0; k < c; k++) {
+        rm[k] = (1 - p.momentum()) * rm[k] + p.momentum() * mean[k];
+        rv[k] = (1 - p.momentum()) * rv[k] + p.momentum() * var[k] * count / (count - 1);
+      }
+      runningMean.copyFrom(rm);
+      runningVariance.copyFrom(rv);
+    } else {
+      mean = runningMean.toDoubleArray();
+      var = runningVariance.toDoubleArray();
+    }
+    double[] inv = new double[c];
+    for (int k = 0; k < c; k++) {
+      inv[k] = 1 / Math.sqrt(var[k] + p.epsilon());
+    }
+    saveMean.copyFrom(mean);
+    saveInvStd.copyFrom(inv);
+  }
+
+  /** Overwrites {@code diffSrc}; accumulates into {@code diffGamma} and {@code diffBeta}. */
+  @Override
+  public void batchNormalizationBackward(BatchNormParams p, boolean training, Tensor src, Tensor gamma,
+      Tensor saveMean, Tensor saveInvStd, Tensor diffDst, Tensor diffSrc, Tensor diffGamma, Tensor diffBeta) {
+    OneDnnPlan plan = null;
+    if (allFloat(src, gamma, saveMean, saveInvStd, diffDst, diffSrc, diffGamma, diffBeta)
+        && bnFits(src, gamma, saveMean, saveInvStd, diffGamma, diffBeta) && diffDst.shape().equals(src.shape())
+        && diffSrc.shape().equals(src.shape())) {
+      plan = plan(new OneDnnBatchNormalization.Key(true, training, src.shape(), (float) p.epsilon()),
+          k -> OneDnnBatchNormalization.plan((OneDnnBatchNormalization.Key) k, ctx));
+    }
+    if (plan == null) {
+      super.batchNormalizationBackward(p, training, src, gamma, saveMean, saveInvStd, diffDst, diffSrc, diffGamma,
+          diffBeta);
+      return;
+    }
+    int c = src.shape().dim(1);
+    // oneDNN takes the variance; recover it from the saved 1 / sqrt(var + epsilon) with the float
+    // epsilon oneDNN adds back, so its inverse standard deviation is the saved one to rounding.
+    float eps = (float) p.epsilon();
+    float[] var = new float[c];
+    for (int k = 0; k < c; k++) {
+      double inv = saveInvStd.get(k);
+      var[k] = (float) (1 / (inv * inv) - eps);
+    }
+    plan.in(0).write(src);
+    plan.in(1).write(saveMean);
+    plan.in(2).write(Tensor.wrap(var, Shape.of(c)));
+    plan.in(3).write(diffDst);
+    plan.in(4).write(orFill(gamma, c, 1f));
+    run(plan);
+    plan.out(0).read(diffSrc);
+    if (diffGamma != null) {
+      plan.out(1).addTo(diffGamma);
+    }
+    if (diffBeta != null) {
+      plan.out(2).addTo(diffBeta);
+    }
+  }
+
+  // ---- softmax and log-softmax ----
+
+  @Override
+  public void softmaxForward(boolean log, Tensor src, Tensor dst) {
+    OneDnnPlan plan = null;
+    if (allFloat(src, dst) && src.shape().rank() >= 2 && dst.shape().equals(src.shape())) {
+      plan = plan(new OneDnnSoftmax.OpKey(false, log, src.shape().dim(0), src.shape().sampleSize()),
+          k -> OneDnnSoftmax.plan((OneDnnSoftmax.OpKey) k, ctx));
+    }
+    if (plan == null) {
+      super.softmaxForward(log, src, dst);
+      return;
+    }
+    plan.in(0).write(src);
+    run(plan);
+    plan.out(0).read(dst);
+  }
+
+  @Override
+  public void softmaxBackward(boolean log, Tensor dst, Tensor diffDst, Tensor diffSrc) {
+    OneDnnPlan plan = null;
+    if (allFloat(dst, diffDst, diffSrc) && dst.shape().rank() >= 2 && diffDst.shape().equals(dst.shape())
+        && diffSrc.shape().equals(dst.shape())) {
+      plan = plan(new OneDnnSoftmax.OpKey(true, log, dst.shape().dim(0), dst.shape().sampleSize()),
+          k -> OneDnnSoftmax.plan((OneDnnSoftmax.OpKey) k, ctx));
+    }
+    if (plan == null) {
+      super.softmaxBackward(log, dst, diffDst, diffSrc);
+      return;
+    }
+    plan.in(0).write(dst);
+    plan.in(1).write(diffDst);
+    run(plan);
+    plan.out(0).read(diffSrc);
+  }
+
+  // ---- sum and concatenation ----
+
+  @Override
+  public void sumForward(double[] scales, Tensor[] srcs, Tensor dst) {
+    OneDnnPlan plan = null;
+    boolean fits = srcs.length > 0 && scales.length == srcs.length && allFloat(dst) && allFloat(srcs);
+    for (int i = 0; fits && i < srcs.length; i++) {
+      fits = srcs[i] != null && srcs[i].shape().equals(dst.shape());
+    }
+    if (fits) {
+      List<Float> s = new ArrayList<>();
+      for (double v : scales) {
+        s.add((float) v);
+      }
+      plan = plan(new OneDnnSum.Key(List.copyOf(s), dst.size()), k -> OneDnnSum.plan((OneDnnSum.Key) k, ctx));
+    }
+    if (plan == null) {
+      super.sumForward(scales, srcs, dst);
+      return;
+    }
+    for (int i = 0; i < srcs.length; i++) {
+      plan.in(i).write(srcs[i]); // copied before the primitive runs, so dst may be a source
+    }
+    run(plan);
+    plan.out(0).read(dst);
+  }
+
+  /** The shapes of a concatenation when the native path takes them, else null. */
+  private static List<Shape> concatShapes(int axis, Tensor[] parts, Tensor whole) {
+    if (parts.length == 0 || !allFloat(whole) || !allFloat(parts) || whole.shape().rank() > 6 || axis < 0
+        || axis >= whole.shape().rank()) {
+      return null;
+    }
+    List<Shape> shapes = new ArrayList<>();
+    int along = 0;
+    for (Tensor t : parts) {
+      if (t == null || t.shape().rank() != whole.shape().rank()) {
+        return null;
+      }
+      for (int d = 0; d < whole.shape().rank(); d++) {
+        if (d != axis && t.shape().dim(d) != whole.shape().dim(d)) {
+          return null;
+        }
+      }
+      along += t.shape().dim(axis);
+      shapes.add(t.shape());
+    }
+    return along == whole.shape().dim(axis) ? List.copyOf(shapes) : null;
+  }
+
+  @Override
+  public void concatForward(int axis, Tensor[] srcs, Tensor dst) {
+    List<Shape> shapes = concatShapes(axis, srcs, dst);
+    OneDnnPlan plan = shapes == null ? null
+        : plan(new OneDnnConcat.Key(false, axis, shapes), k -> OneDnnConcat.plan((OneDnnConcat.Key) k, ctx));
+    if (plan == null) {
+      super.concatForward(axis, srcs, dst);
+      return;
+    }
+    for (int i = 0; i < srcs.length; i++) {
+      plan.in(i).write(srcs[i]);
+    }
+    run(plan);
+    plan.out(0).read(dst);
+  }
+
+  @Override
+  public void concatBackward(int axis, Tensor diffDst, Tensor[] diffSrcs) {
+    List<Shape> shapes = concatShapes(axis, diffSrcs, diffDst);
+    OneDnnPlan plan = shapes == null ? null
+        : plan(new OneDnnConcat.Key(true, axis, shapes), k -> OneDnnConcat.plan((OneDnnConcat.Key) k, ctx));
+    if (plan == null) {
+      super.concatBackward(axis, diffDst, diffSrcs);
+      return;
+    }
+    plan.in(0).write(diffDst);
+    run(plan);
+    for (int i = 0; i < diffSrcs.length; i++) {
+      plan.out(i).read(diffSrcs[i]);
+    }
+  }
+
+  // ---- transposed convolution ----
+  //
+  // Transposed convolution is the adjoint of convolution (ReferenceDeconvolution): its forward pass
+  // is the backward-data pass of the convolution p.conv() from (N, OC, out...) to (N, C, in...) with
+  // the same weights (C, OC / groups, k...), its backward-data pass is that convolution's forward
+  // pass, and its weight gradient that convolution's weight gradient with source and destination
+  // exchanged. So it runs on the convolution plans (timed layouts, remembered weights), as oneDNN's
+  // own deconvolution primitive does internally; only the bias, one add per element, is done here.
+
+  @Override
+  public void deconvolutionForward(DeconvParams p, Tensor src, Tensor weights, Tensor bias, Tensor dst) {
+    Shape out = p.outputShape(src.shape(), weights.shape());
+    if (!allFloat(src, weights, bias, dst) || !dst.shape().equals(out)
+        || bias != null && !bias.shape().equals(Shape.of(out.dim(1)))) {
+      super.deconvolutionForward(p, src, weights, bias, dst);
+      return;
+    }
+    convolutionBackwardData(p.conv(), src, weights, dst);
+    if (bias != null) {
+      int c = out.dim(1);
+      int inner = out.size() / (out.dim(0) * c);
+      float[] y = dst.floatArray();
+      float[] b = bias.floatArray();
+      int yo = dst.offset();
+      for (int i = 0; i < out.size(); i++) {
+        y[yo + i] += b[bias.offset() + (i / inner) % c];
+      }
+    }
+  }
+
+  @Override
+  public void deconvolutionBackwardData(DeconvParams p, Tensor diffDst, Tensor weights, Tensor diffSrc) {
+    if (!allFloat(diffDst, weights, diffSrc)) {
+      super.deconvolutionBackwardData(p, diffDst, weights, diffSrc);
+      return;
+    }
+    expect("deconvolution", "diffDst", diffDst, p.outputShape(diffSrc.shape(), weights.shape()));
+    convolutionForward(p.conv(), diffDst, weights, null, diffSrc);
+  }
+
+  /** Accumulates into {@code diffWeights} and {@code diffBias}, as the interface requires. */
+  @Override
+  public void deconvolutionBackwardWeights(DeconvParams p, Tensor src, Tensor diffDst, Tensor diffWeights,
+      Tensor diffBias) {
+    Shape out = p.outputShape(src.shape(), diffWeights.shape());
+    if (!allFloat(src, diffDst, diffWeights, diffBias) || !diffDst.shape().equals(out)
+        || diffBias != null && !diffBias.shape().equals(Shape.of(out.dim(1)))) {
+      super.deconvolutionBackwardWeights(p, src, diffDst, diffWeights, diffBias);
+      return;
+    }
+    convolutionBackwardWeights(p.conv(), diffDst, src, diffWeights, null);
+    if (diffBias != null) {
+      int c = out.dim(1);
+      int inner = out.size() / (out.dim(0) * c);
+      double[] db = new double[c];
+      float[] dy = diffDst.floatArray();
+      for (int i = 0; i < out.size(); i++) {
+        db[(i / inner) % c] += dy[diffDst.offset() + i];
+      }
+      diffBias.addFrom(db);
+    }
+  }
+
+  // ---- local response normalisation ----
+
+  private OneDnnPlan lrnPlan(boolean backward, LrnParams p, Tensor src, Tensor... others) {
+    if (!OneDnnLrn.supports(p, src.shape()) || !allFloat(src) || !allFloat(others)) {
+      return null;
+    }
+    for (Tensor t : others) {
+      if (!t.shape().equals(src.shape())) {
+        return null;
+      }
+    }
+    return plan(new OneDnnLrn.Key(backward, src.shape(), p.size(), (float) p.alpha(), (float) p.beta(),
+        (float) p.k()), k -> OneDnnLrn.plan((OneDnnLrn.Key) k, ctx));
+  }
+
+  @Override
+  public void lrnForward(LrnParams p, Tensor src, Tensor dst) {
+    OneDnnPlan plan = lrnPlan(false, p, src, dst);
+    if (plan == null) {
+      super.lrnForward(p, src, dst);
+      return;
+    }
+    plan.in(0).write(src);
+    run(plan);
+    plan.out(0).read(dst);
+  }
+
+  @Override
+  public void lrnBackward(LrnParams p, Tensor src, Tensor diffDst, Tensor diffSrc) {
+    OneDnnPlan plan = lrnPlan(true, p, src, diffDst, diffSrc);
+    if (plan == null) {
+      super.lrnBackward(p, src, diffDst, diffSrc);
+      return;
+    }
+    plan.in(0).write(src);
+    plan.in(1).write(diffDst);
+    run(plan);
+    plan.out(0).read(diffSrc);
+  }
+
+  // ---- resampling ----
+
+  @Override
+  public void resamplingForward(ResamplingParams p, Tensor src, Tensor dst) {
+    OneDnnPlan plan = null;
+    if (allFloat(src, dst) && OneDnnResampling.supports(p, src.shape(), dst.shape())) {
+      plan = plan(new OneDnnResampling.Key(false, p.kind() == ResamplingParams.Kind.NEAREST, src.shape(),
+          dst.shape()), k -> OneDnnResampling.plan((OneDnnResampling.Key) k, ctx));
+    }
+    if (plan == null) {
+      super.resamplingForward(p, src, dst);
+      return;
+    }
+    plan.in(0).write(src);
+    run(plan);
+    plan.out(0).read(dst);
+  }
+
+  @Override
+  public void resamplingBackward(ResamplingParams p, Tensor diffDst, Tensor diffSrc) {
+    OneDnnPlan plan = null;
+    if (allFloat(diffDst, diffSrc) && OneDnnResampling.supports(p, diffSrc.shape(), diffDst.shape())) {
+      plan = plan(new OneDnnResampling.Key(true, p.kind() == ResamplingParams.Kind.NEAREST, diffSrc.shape(),
+          diffDst.shape()), k -> OneDnnResampling.plan((OneDnnResampling.Key) k, ctx));
+    }
+    if (plan == null) {
+      super.resamplingBackward(p, diffDst, diffSrc);
+      return;
+    }
+    plan.in(0).write(diffDst);
+    run(plan);
+    plan.out(0).read(diffSrc);
+  }
+
   /** Frees every plan, the stream and the engine; the backend cannot be used afterwards. */
   @Override
   public void close() {
@@ -524,8 +948,10 @@ public final class OneDnnBackend extends ForwardingBackend {
       plan.close();
     }
     plans.clear();
+    ctx.arena().release();
     dnnl_stream_destroy(stream);
     dnnl_engine_destroy(engine);
+    denormals.close();
     super.close();
   }
 }

@@ -108,7 +108,7 @@ final class OneDnnConvolution {
    * {@code in: src, diffDst; out: diffWeights[, diffBias]}.
    */
   static OneDnnPlan plan(Key key, OneDnnContext ctx, Layouts layouts) {
-    OneDnnPlan plan = new OneDnnPlan(ctx.engine(), ctx.stream());
+    OneDnnPlan plan = new OneDnnPlan(ctx);
     try {
       build(plan, key, ctx.engine(), layouts);
       return plan;

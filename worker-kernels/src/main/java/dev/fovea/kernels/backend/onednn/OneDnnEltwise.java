@@ -11,10 +11,27 @@ import org.bytedeco.dnnl.dnnl_memory_desc;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
 
 /**
- * Plans for oneDNN's eltwise primitive over a tensor viewed as one vector. {@code RELU(alpha)} is
- * {@code eltwise_relu} with the same alpha (negative slope; oneDNN's derivative at 0 is alpha, as
- * the reference's); {@code IDENTITY} is {@code eltwise_linear} with alpha 1, beta 0. Other kinds
- * have no mapping here and the backend falls back to the reference.
+ * Plans for oneDNN's eltwise primitive over a tensor viewed as one vector. The kinds with a oneDNN
+ * algorithm of the same formula and the same derivative (kinks included) map to it:
+ *
+ * <ul>
+ *   <li>IDENTITY: {@code eltwise_linear} (alpha 1, beta 0); RELU(alpha): {@code eltwise_relu} with
+ *       the same negative slope (derivative alpha at 0, as the reference);
+ *   <li>SIGMOID: {@code logistic}; TANH: {@code tanh}; ELU(alpha): {@code elu}; GELU_ERF and
+ *       GELU_TANH: {@code gelu_erf}, {@code gelu_tanh}; SWISH(alpha): {@code swish}; MISH: {@code
+ *       mish};
+ *   <li>HARD_SIGMOID and HARD_SWISH: {@code hardsigmoid}, {@code hardswish} with alpha 1/6, beta
+ *       1/2; HARD_TANH and RELU6: {@code clip_v2} on [-1, 1] and [0, 6] (derivative 1 on the open
+ *       interval only, as the reference).
+ * </ul>
+ *
+ * The others (ATAN, RRELU, SELU, SOFTSIGN, ISRU, ISRLU, SQNL, BIPOLAR_RELU, BINARY_STEP) have no
+ * oneDNN algorithm with the reference's formula and derivative and fall back to the reference.
+ * SOFTPLUS would be {@code soft_relu} with alpha 1, but oneDNN 3.8's kernel loses precision for
+ * large negative inputs (at x ≈ -8 it is off by 0.3 %, beyond the suite's 1e-6), so it stays on
+ * the reference too.
+ * RRELU at evaluation differs from {@code eltwise_relu} only in its derivative at exactly 0 (1, not
+ * the slope), which is enough to keep it on the reference.
  */
 final class OneDnnEltwise {
   private OneDnnEltwise() {}
@@ -24,12 +41,31 @@ final class OneDnnEltwise {
 
   /** Whether {@code f} maps to a oneDNN algorithm. */
   static boolean supports(Activation f) {
-    return f.kind() == Activation.Kind.RELU || f.kind() == Activation.Kind.IDENTITY;
+    return algorithm(f.kind()) != 0;
+  }
+
+  /** The oneDNN algorithm of a kind, 0 when it has none here. */
+  static int algorithm(Activation.Kind kind) {
+    return switch (kind) {
+      case IDENTITY -> dnnl_eltwise_linear;
+      case RELU -> dnnl_eltwise_relu;
+      case SIGMOID -> dnnl_eltwise_logistic;
+      case TANH -> dnnl_eltwise_tanh;
+      case ELU -> dnnl_eltwise_elu;
+      case GELU_ERF -> dnnl_eltwise_gelu_erf;
+      case GELU_TANH -> dnnl_eltwise_gelu_tanh;
+      case SWISH -> dnnl_eltwise_swish;
+      case MISH -> dnnl_eltwise_mish;
+      case HARD_SIGMOID -> dnnl_eltwise_hardsigmoid;
+      case HARD_SWISH -> dnnl_eltwise_hardswish;
+      case HARD_TANH, RELU6 -> dnnl_eltwise_clip_v2;
+      default -> 0;
+    };
   }
 
   /** Forward: {@code in: src; out: dst}. Backward: {@code in: src, diffDst; out: diffSrc}. */
   static OneDnnPlan plan(Key key, OneDnnContext ctx) {
-    OneDnnPlan plan = new OneDnnPlan(ctx.engine(), ctx.stream());
+    OneDnnPlan plan = new OneDnnPlan(ctx);
     try {
       build(plan, key, ctx.engine());
       return plan;
@@ -41,17 +77,29 @@ final class OneDnnEltwise {
 
   private static void build(OneDnnPlan plan, Key key, dnnl_engine engine) {
     Activation f = key.f;
-    int alg;
-    float alpha;
-    float beta = 0f;
-    if (f.kind() == Activation.Kind.RELU) {
-      alg = dnnl_eltwise_relu;
-      alpha = (float) f.alpha();
-    } else if (f.kind() == Activation.Kind.IDENTITY) {
-      alg = dnnl_eltwise_linear;
-      alpha = 1f;
-    } else {
+    int alg = algorithm(f.kind());
+    if (alg == 0) {
       throw new OneDnn.Unimplemented("activation " + f.kind());
+    }
+    float alpha = (float) f.alpha();
+    float beta = 0f;
+    switch (f.kind()) {
+      case IDENTITY -> alpha = 1f;
+      case HARD_SIGMOID, HARD_SWISH -> {
+        alpha = 1f / 6;
+        beta = 0.5f;
+      }
+      case HARD_TANH -> {
+        alpha = -1f;
+        beta = 1f;
+      }
+      case RELU6 -> {
+        alpha = 0f;
+        beta = 6f;
+      }
+      default -> {
+        // RELU, ELU and SWISH take the activation's alpha; the others ignore it
+      }
     }
     dnnl_memory_desc md = plan.own(plain(key.size));
     dnnl_primitive_desc fwd = new dnnl_primitive_desc();

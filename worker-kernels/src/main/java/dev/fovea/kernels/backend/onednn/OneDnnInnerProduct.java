@@ -34,7 +34,7 @@ final class OneDnnInnerProduct {
    * out: diffSrc}; backward-weights {@code in: src, diffDst; out: diffWeights[, diffBias]}.
    */
   static OneDnnPlan plan(Key key, OneDnnContext ctx) {
-    OneDnnPlan plan = new OneDnnPlan(ctx.engine(), ctx.stream());
+    OneDnnPlan plan = new OneDnnPlan(ctx);
     try {
       build(plan, key, ctx.engine());
       return plan;

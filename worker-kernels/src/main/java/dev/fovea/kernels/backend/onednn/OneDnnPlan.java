@@ -36,8 +36,27 @@ final class OneDnnPlan implements AutoCloseable {
     }
   }
 
+  /** A native address as a JavaCPP pointer (0 is {@code DNNL_MEMORY_NONE}: no buffer yet). */
+  private static final class Address extends Pointer {
+    Address(long a) {
+      address = a;
+    }
+  }
+
+  /** Bytes a transient buffer's offset in the arena is rounded up to. */
+  private static final int ALIGN = 64;
+
   private final dnnl_engine engine;
   private final dnnl_stream stream;
+  private final OneDnnContext.NativeMemory nativeMemory;
+  private final OneDnnContext.Arena arena;
+  /** Native bytes this plan holds (see {@link OneDnnContext.NativeMemory}). */
+  private long bytes;
+  /** Buffers living in the shared arena (views last), and the arena bytes they need. */
+  private final List<Buffer> transients = new ArrayList<>();
+  private long transientBytes;
+  /** The arena generation the transient buffers point into; -1 before the first bind. */
+  private long boundGeneration = -1;
   private final List<Runnable> releases = new ArrayList<>();
   private final List<Step> steps = new ArrayList<>();
   private final List<Step> after = new ArrayList<>();
@@ -52,22 +71,62 @@ final class OneDnnPlan implements AutoCloseable {
   /** Inputs larger than this (in floats) are never remembered by {@link #inputRemembered}. */
   private static final int REMEMBER_LIMIT = 1 << 24;
 
-  OneDnnPlan(dnnl_engine engine, dnnl_stream stream) {
-    this.engine = engine;
-    this.stream = stream;
+  OneDnnPlan(OneDnnContext ctx) {
+    this.engine = ctx.engine();
+    this.stream = ctx.stream();
+    this.nativeMemory = ctx.memory();
+    this.arena = ctx.arena();
+  }
+
+  /** Bytes of the shared arena this plan's transient buffers need. */
+  long transientBytes() {
+    return transientBytes;
+  }
+
+  /**
+   * Points the transient buffers at the arena (grown to this plan's need first). Call before
+   * writing the inputs of a run: a no-op while the arena has not moved since the last bind.
+   */
+  void bind() {
+    if (boundGeneration == arena.generation()) {
+      return;
+    }
+    long base = arena.reserve(transientBytes);
+    for (Buffer b : transients) {
+      long address = b.parent != null ? b.parent.data.address() : base + b.arenaOffset;
+      check(dnnl_memory_set_data_handle(b.memory, new Address(address)), "memory_set_data_handle");
+      b.data = new FloatPointer(new Address(address));
+    }
+    boundGeneration = arena.generation();
+  }
+
+  /** Native bytes this plan holds: its buffers and its primitives' own memory. */
+  long bytes() {
+    return bytes;
+  }
+
+  private void account(long n) {
+    bytes += n;
+    nativeMemory.allocated(n);
   }
 
   /** A native f32 buffer in some layout; a user buffer is dense row-major. */
   final class Buffer {
     final dnnl_memory memory;
-    final FloatPointer data;
+    /** The elements; for a transient buffer valid after {@link #bind()}. */
+    FloatPointer data;
     final long elements;
+    /** Offset in the arena of a transient buffer; -1 for one with memory of its own or a view. */
+    private final long arenaOffset;
+    /** The buffer a view looks into, else null. */
+    private final Buffer parent;
     /** Whether the contents changed since the last {@link #run()}; input reorders skip when not. */
     private boolean changed = true;
     /** For a remembered input: the values last written, valid when {@link #rememberedValid}. */
     private float[] remembered;
     private boolean rememberedValid;
 
+    /** A buffer with memory of its own, allocated by oneDNN, alive until the plan closes. */
     private Buffer(dnnl_memory_desc md) {
       memory = new dnnl_memory();
       check(dnnl_memory_create(memory, md, engine, new LibraryAllocates()), "memory_create");
@@ -77,6 +136,31 @@ final class OneDnnPlan implements AutoCloseable {
         data = new FloatPointer(handle.get(0));
       }
       elements = dnnl_memory_desc_get_size(md) / Float.BYTES;
+      arenaOffset = -1;
+      parent = null;
+      account(dnnl_memory_desc_get_size(md));
+    }
+
+    /**
+     * A transient buffer in the shared arena ({@code viewOf} null), or a view of layout {@code md}
+     * into {@code viewOf}'s memory (e.g. a sub-memory descriptor, whose offset is in the
+     * descriptor); both get their address in {@link #bind()}.
+     */
+    private Buffer(dnnl_memory_desc md, Buffer viewOf) {
+      memory = new dnnl_memory();
+      check(dnnl_memory_create(memory, md, engine, new Address(0)), "memory_create");
+      releases.add(() -> dnnl_memory_destroy(memory));
+      long size = dnnl_memory_desc_get_size(md);
+      elements = size / Float.BYTES;
+      parent = viewOf;
+      if (viewOf == null) {
+        arenaOffset = transientBytes;
+        transientBytes += (size + ALIGN - 1) / ALIGN * ALIGN;
+      } else {
+        arenaOffset = -1;
+      }
+      transients.add(this);
+      boundGeneration = -1;
     }
 
     /**
@@ -155,9 +239,32 @@ final class OneDnnPlan implements AutoCloseable {
     return dnnl_primitive_desc_query_md(pd, dnnl_query_exec_arg_md, arg);
   }
 
-  /** A new buffer of the given layout. */
+  /** A new transient buffer of the given layout (nothing in it survives from one call to the next). */
   Buffer buffer(dnnl_memory_desc md) {
-    return new Buffer(md);
+    return new Buffer(md, (Buffer) null);
+  }
+
+  /**
+   * A buffer of layout {@code md} over the memory of {@code parent}, e.g. a sub-memory descriptor
+   * of {@code parent}'s (whose offset is in the descriptor): no memory of its own.
+   */
+  Buffer view(Buffer parent, dnnl_memory_desc md) {
+    return new Buffer(md, parent);
+  }
+
+  /** Declares an existing row-major buffer (one a primitive writes) as the next output. */
+  void output(Buffer plainBuffer) {
+    outs.add(plainBuffer);
+  }
+
+  /** Declares an existing row-major buffer as the next input, written by {@link Buffer#write}. */
+  void input(Buffer plainBuffer) {
+    ins.add(plainBuffer);
+  }
+
+  /** Adds a reorder from {@code from} (layout {@code fromMd}) to {@code to} that runs after the primitives. */
+  void reorderAfter(dnnl_memory_desc fromMd, Buffer from, dnnl_memory_desc toMd, Buffer to) {
+    after.add(reorder(fromMd, from, toMd, to, null));
   }
 
   /**
@@ -165,9 +272,9 @@ final class OneDnnPlan implements AutoCloseable {
    * buffer the primitive reads, of layout {@code wanted} (the same buffer when the layouts agree).
    */
   Buffer input(dnnl_memory_desc userMd, dnnl_memory_desc wanted) {
-    Buffer user = new Buffer(userMd);
+    Buffer user = buffer(userMd);
     ins.add(user);
-    return toPrimitive(user, userMd, wanted);
+    return toPrimitive(user, userMd, wanted, false);
   }
 
   /**
@@ -175,14 +282,18 @@ final class OneDnnPlan implements AutoCloseable {
    * per training step but are read by several passes, and not at all during evaluation). The plan
    * keeps a Java copy of the last values and skips the copy and reorder when they did not change;
    * correctness never depends on tensor identity. Inputs over 16 M elements are not remembered.
+   * The buffer the primitive reads has memory of its own (it must outlive the call); the row-major
+   * copy it is reordered from is transient when there is a reorder, since a skipped write also
+   * skips the reorder that would read it.
    */
   Buffer inputRemembered(dnnl_memory_desc userMd, dnnl_memory_desc wanted) {
-    Buffer prim = input(userMd, wanted);
-    Buffer user = ins.get(ins.size() - 1);
+    boolean direct = dnnl_memory_desc_equal(userMd, wanted) != 0;
+    Buffer user = direct ? new Buffer(userMd) : buffer(userMd);
+    ins.add(user);
     if (user.elements <= REMEMBER_LIMIT) {
       user.remembered = new float[(int) user.elements];
     }
-    return prim;
+    return toPrimitive(user, userMd, wanted, true);
   }
 
   /**
@@ -190,7 +301,7 @@ final class OneDnnPlan implements AutoCloseable {
    * write, whose row-major copy (layout {@code userMd}) is {@code out(i)} after {@link #run()}.
    */
   Buffer output(dnnl_memory_desc primMd, dnnl_memory_desc userMd) {
-    Buffer prim = new Buffer(primMd);
+    Buffer prim = buffer(primMd);
     outs.add(fromPrimitive(prim, primMd, userMd));
     return prim;
   }
@@ -210,11 +321,11 @@ final class OneDnnPlan implements AutoCloseable {
    * layout, else a new buffer of layout {@code wanted} filled from {@code user} by a reorder that
    * runs before the primitives.
    */
-  Buffer toPrimitive(Buffer user, dnnl_memory_desc userMd, dnnl_memory_desc wanted) {
+  Buffer toPrimitive(Buffer user, dnnl_memory_desc userMd, dnnl_memory_desc wanted, boolean own) {
     if (dnnl_memory_desc_equal(userMd, wanted) != 0) {
       return user;
     }
-    Buffer b = new Buffer(wanted);
+    Buffer b = own ? new Buffer(wanted) : buffer(wanted);
     steps.add(reorder(userMd, user, wanted, b, user));
     return b;
   }
@@ -227,7 +338,7 @@ final class OneDnnPlan implements AutoCloseable {
     if (dnnl_memory_desc_equal(userMd, primMd) != 0) {
       return prim;
     }
-    Buffer b = new Buffer(userMd);
+    Buffer b = buffer(userMd);
     after.add(reorder(primMd, prim, userMd, b, null));
     return b;
   }
@@ -250,6 +361,16 @@ final class OneDnnPlan implements AutoCloseable {
     return impl;
   }
 
+  /** The bytes a primitive holds of its own (scratchpad, internal buffers); 0 when unknown. */
+  private static long memoryConsumption(dnnl_primitive_desc pd) {
+    try (org.bytedeco.javacpp.LongPointer out = new org.bytedeco.javacpp.LongPointer(1)) {
+      if (dnnl_primitive_desc_query(pd, dnnl_query_memory_consumption_s64, 0, out) != dnnl_success) {
+        return 0;
+      }
+      return Math.max(0, out.get());
+    }
+  }
+
   private static String implementation(dnnl_primitive_desc pd) {
     try (PointerPointer<Pointer> out = new PointerPointer<>(1)) {
       if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, out) != dnnl_success || out.get(0) == null) {
@@ -263,6 +384,7 @@ final class OneDnnPlan implements AutoCloseable {
     dnnl_primitive p = new dnnl_primitive();
     check(dnnl_primitive_create(p, pd), "primitive_create");
     releases.add(() -> dnnl_primitive_destroy(p));
+    account(memoryConsumption(pd));
     dnnl_exec_arg_t a = new dnnl_exec_arg_t(args.length);
     releases.add(a::close);
     for (int i = 0; i < args.length; i++) {
@@ -281,6 +403,7 @@ final class OneDnnPlan implements AutoCloseable {
    * Long.MAX_VALUE}, when the warm-up alone takes more than four times {@code toBeat}.
    */
   long time(long toBeat) {
+    bind();
     for (Buffer b : ins) {
       b.zero();
     }
@@ -324,6 +447,8 @@ final class OneDnnPlan implements AutoCloseable {
       releases.get(i).run();
     }
     releases.clear();
+    nativeMemory.freed(bytes);
+    bytes = 0;
     ins.clear();
     outs.clear();
     steps.clear();

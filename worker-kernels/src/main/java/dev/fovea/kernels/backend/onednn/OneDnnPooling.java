@@ -36,7 +36,7 @@ final class OneDnnPooling {
    * src (max only); out: diffSrc}.
    */
   static OneDnnPlan plan(Key key, OneDnnContext ctx) {
-    OneDnnPlan plan = new OneDnnPlan(ctx.engine(), ctx.stream());
+    OneDnnPlan plan = new OneDnnPlan(ctx);
     try {
       build(plan, key, ctx.engine());
       return plan;

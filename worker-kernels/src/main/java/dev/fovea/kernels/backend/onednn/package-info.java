@@ -7,12 +7,23 @@
  *
  * <h2>Native vs fallback</h2>
  *
- * FLOAT32 convolution (forward, backward-data, backward-weights; 1D/2D/3D, groups, dilation,
- * asymmetric padding, bias), pooling (max, average with and without padding, forward and backward),
- * eltwise (RELU with alpha, IDENTITY), inner product (all three passes) and softmax cross-entropy
- * (oneDNN log-softmax, loss and probabilities finished in Java; its backward is a Java formula) run
- * natively. FLOAT64 tensors, activation kinds without a mapping here, and any descriptor oneDNN
- * reports as unimplemented go to the reference backend, op by op.
+ * FLOAT32 convolution and transposed convolution (all three passes), pooling, resampling,
+ * batch normalisation, LRN, inner product, softmax and log-softmax, softmax cross-entropy, concat,
+ * sum and the element-wise kinds oneDNN computes with the reference's formula and derivative run
+ * natively; the table in {@code docs/ops.md} lists each op, its primitive and when it falls back.
+ * FLOAT64 tensors, activation kinds without a mapping here, and any descriptor oneDNN reports as
+ * unimplemented go to the reference backend, op by op.
+ *
+ * <p>Native memory: buffers that hold nothing from one call to the next (activations copied in,
+ * their reordered copies, outputs, workspaces) are laid out by every plan from the start of one
+ * arena the backend's plans share ({@code OneDnnContext.Arena}); only the buffers remembered
+ * weights are reordered into have memory of their own. So a backend holds the largest plan's
+ * transient bytes plus its weights, not the sum over all plans. {@link
+ * dev.fovea.kernels.backend.onednn.OneDnnBackend#nativeBytes()} counts that, plus each primitive's
+ * own memory (scratchpad, as oneDNN reports it), and {@link
+ * dev.fovea.kernels.backend.onednn.OneDnnBackend#peakNativeBytes()} is its high-water mark;
+ * {@code close()} releases all of it. {@code TrainingStepBenchmark --memory} prints the peak per
+ * zoo model.
  *
  * <h2>Plans and layouts</h2>
  *
@@ -54,9 +65,17 @@
  *
  * <h2>Denormals</h2>
  *
- * Not flushed. oneDNN has no API for it ({@code fpmath_mode} governs down-conversion, not
- * denormals), and setting FTZ/DAZ means running {@code ldmxcsr} on every OpenMP worker, i.e. native
- * code of our own; doing it on the Java thread would change Java's floating-point semantics. The
- * Java thread's FP mode is left untouched.
+ * Flushed to zero inside oneDNN, not on the Java thread ({@code OneDnnDenormals}). oneDNN has no
+ * API for it ({@code fpmath_mode} governs down-conversion, not denormals) and the presets expose no
+ * MXCSR access, so glibc's {@code fegetenv} / {@code fesetenv} are bound through the same foreign
+ * linker as {@code omp_set_num_threads}: around planning and every execution the backend saves the
+ * calling thread's environment, sets FTZ (MXCSR bit 15) and DAZ (bit 6), and afterwards restores
+ * the saved environment, so Java arithmetic on the thread keeps gradual underflow. OpenMP workers
+ * get FTZ/DAZ by inheritance: Linux starts a thread with its creator's MXCSR and libgomp creates a
+ * thread's team inside the first parallel region that needs it, which here always runs with the
+ * bits set. The limit: a team that other code created on the same Java thread before this backend
+ * first ran keeps IEEE denormals in its workers (measured: the worker's half of a two-thread sum
+ * stays denormal). Without the JVM flags, or off Linux x86-64, nothing is flushed ({@code
+ * OneDnnBackend.denormalsFlushed()} is false): results are IEEE-correct, possibly slower.
  */
 package dev.fovea.kernels.backend.onednn;

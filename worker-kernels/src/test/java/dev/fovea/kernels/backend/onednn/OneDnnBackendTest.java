@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.fovea.kernels.Activation;
+import dev.fovea.kernels.BatchNormParams;
 import dev.fovea.kernels.Backend;
 import dev.fovea.kernels.BackendProvider;
 import dev.fovea.kernels.Backends;
@@ -116,6 +117,11 @@ class OneDnnBackendTest {
     }
   }
 
+  /** The conformance ops that run as oneDNN primitives (eltwise: the kinds OneDnnEltwise maps). */
+  private static final java.util.Set<String> NATIVE_OPS = java.util.Set.of("convolution", "pooling",
+      "inner product", "softmax cross-entropy", "batch normalization", "softmax", "log-softmax", "sum", "concat",
+      "deconvolution");
+
   /** Every conformance case runs natively (no oneDNN "unimplemented" fallback) on one plan per key. */
   @Test
   void everyConformanceCaseRunsNatively() {
@@ -125,9 +131,11 @@ class OneDnnBackendTest {
         int plans = b.planCount();
         // The ops this backend implements natively; the others (and activation kinds without a
         // oneDNN mapping) fall back to the reference through ForwardingBackend, by design.
-        boolean mapped = java.util.Set.of("convolution", "pooling", "inner product", "softmax cross-entropy")
-            .contains(c.op()) || c.op().equals("eltwise") && (c.name().startsWith("RELU ")
-            || c.name().startsWith("IDENTITY "));
+        boolean mapped = NATIVE_OPS.contains(c.op()) || c.op().equals("eltwise")
+            && OneDnnEltwise.supports(Activation.of(Activation.Kind.valueOf(c.name().split(" ")[0])))
+            || c.op().equals("lrn") && !c.name().contains("size 4")
+            || c.op().equals("resampling") && !c.name().contains("alignCorners=true")
+            && !c.name().startsWith("nearest odd");
         if (mapped) {
           assertTrue(plans > 0, c + " planned nothing");
         }
@@ -268,6 +276,130 @@ class OneDnnBackendTest {
     }
   }
 
+  /** Values the JIT cannot fold: read from an array at run time. */
+  private static final float[] TINY = {Float.MIN_NORMAL, 0.5f, Float.MIN_VALUE * 4, 0x1p30f};
+
+  /**
+   * Inside oneDNN denormals are flushed (FTZ: a product below the normal range is 0; DAZ: a
+   * denormal input reads as 0) on the calling thread and on the OpenMP worker, over a tensor large
+   * enough that both threads of the team take part; the Java thread keeps gradual underflow before
+   * and after. The reference computes the same sums with IEEE denormals, so each assertion can fail.
+   */
+  @Test
+  void denormalsAreFlushedInOneDnnButNotInJava() {
+    assumeTrue(OneDnn.unavailableReason() == null);
+    assumeTrue(OneDnnDenormals.enforced(), () -> "denormals not flushed here: " + OneDnnDenormals.unenforcedReason());
+    assertTrue(TINY[0] * TINY[1] != 0f, "Java thread flushes denormals before the test");
+    int n = 1 << 20;
+    Tensor normal = Tensor.zeros(Shape.of(n));
+    Tensor denormal = Tensor.zeros(Shape.of(n));
+    java.util.Arrays.fill(normal.floatArray(), TINY[0]);
+    java.util.Arrays.fill(denormal.floatArray(), TINY[2]);
+    Tensor expectedFtz = Tensor.zeros(Shape.of(n));
+    Tensor expectedDaz = Tensor.zeros(Shape.of(n));
+    new ReferenceBackend().sumForward(new double[] {TINY[1]}, new Tensor[] {normal}, expectedFtz);
+    new ReferenceBackend().sumForward(new double[] {TINY[3]}, new Tensor[] {denormal}, expectedDaz);
+    assertTrue(expectedFtz.get(n - 1) != 0 && expectedDaz.get(n - 1) != 0, "IEEE results are not zero");
+    try (OneDnnBackend b = backend(2)) {
+      assertTrue(b.denormalsFlushed());
+      Tensor ftz = Tensor.zeros(Shape.of(n));
+      Tensor daz = Tensor.zeros(Shape.of(n));
+      b.sumForward(new double[] {TINY[1]}, new Tensor[] {normal}, ftz);
+      b.sumForward(new double[] {TINY[3]}, new Tensor[] {denormal}, daz);
+      float[] f = ftz.floatArray();
+      float[] d = daz.floatArray();
+      for (int i = 0; i < n; i++) {
+        if (f[i] != 0f || d[i] != 0f) {
+          throw new AssertionError("element " + i + " of " + n + " not flushed: " + f[i] + ", " + d[i]);
+        }
+      }
+    }
+    assertTrue(TINY[0] * TINY[1] != 0f, "the Java thread's floating-point mode changed");
+    assertEquals(TINY[0] / 2, TINY[0] * TINY[1]);
+  }
+
+  /** Null gamma and beta are 1 and 0, null parameter gradients are skipped, as in the reference. */
+  @Test
+  void batchNormalizationWithoutScaleAndShift() {
+    for (boolean training : new boolean[] {true, false}) {
+      List<List<Tensor>> results = new ArrayList<>();
+      for (Backend b : List.<Backend>of(new ReferenceBackend(), backend(1))) {
+        try (b) {
+          Shape shape = Shape.of(3, 5, 4, 4);
+          Tensor x = random(shape, 1);
+          Tensor rm = random(Shape.of(5), 2);
+          Tensor rv = Tensor.zeros(Shape.of(5));
+          java.util.Arrays.fill(rv.floatArray(), 2f);
+          Tensor mean = Tensor.zeros(Shape.of(5));
+          Tensor inv = Tensor.zeros(Shape.of(5));
+          Tensor y = Tensor.zeros(shape);
+          b.batchNormalizationForward(BatchNormParams.DEFAULTS, training, x, null, null, rm, rv, mean, inv, y);
+          Tensor dx = Tensor.zeros(shape);
+          Tensor dBeta = Tensor.zeros(Shape.of(5));
+          b.batchNormalizationBackward(BatchNormParams.DEFAULTS, training, x, null, mean, inv, random(shape, 3), dx,
+              null, dBeta);
+          results.add(List.of(y, rm, rv, mean, inv, dx, dBeta));
+          if (b instanceof OneDnnBackend o) {
+            assertEquals(2, o.planCount());
+          }
+        }
+      }
+      for (int t = 0; t < results.get(0).size(); t++) {
+        assertArrayEquals(results.get(0).get(t).toFloatArray(), results.get(1).get(t).toFloatArray(), 1e-4f,
+            "training " + training + " output " + t);
+      }
+    }
+  }
+
+  /**
+   * Plans share one arena for their transient buffers: a larger plan moves it, and a plan bound
+   * before must then rebind and still compute from the values written in its own call.
+   */
+  @Test
+  void plansRebindWhenTheSharedArenaGrows() {
+    try (OneDnnBackend b = backend(1); Backend ref = new ReferenceBackend()) {
+      Tensor small = random(Shape.of(2, 3, 4, 4), 1);
+      Tensor big = random(Shape.of(4, 16, 32, 32), 2);
+      Tensor w = random(Shape.of(16, 16, 3, 3), 3);
+      for (int round = 0; round < 2; round++) {
+        Tensor y = Tensor.zeros(small.shape());
+        b.eltwiseForward(Activation.of(Activation.Kind.TANH), small, y);
+        Tensor e = Tensor.zeros(small.shape());
+        ref.eltwiseForward(Activation.of(Activation.Kind.TANH), small, e);
+        assertArrayEquals(e.toFloatArray(), y.toFloatArray(), 1e-6f, "round " + round);
+        long before = b.nativeBytes();
+        Tensor cy = Tensor.zeros(big.shape());
+        Tensor ce = Tensor.zeros(big.shape());
+        b.convolutionForward(ConvParams.conv2d(1, 1), big, w, null, cy);
+        ref.convolutionForward(ConvParams.conv2d(1, 1), big, w, null, ce);
+        assertArrayEquals(ce.toFloatArray(), cy.toFloatArray(), 1e-4f, "round " + round);
+        if (round == 0) {
+          assertTrue(b.nativeBytes() > before, "the arena grew");
+        }
+        small.floatArray()[0] += 0.5f; // new values for the next round, in the same arrays
+      }
+    }
+  }
+
+  /** The native-memory account: plans add to it, the peak stays, closing returns it to zero. */
+  @Test
+  void nativeMemoryIsCountedAndReleasedOnClose() {
+    OneDnnBackend b = backend(1);
+    assertEquals(0, b.nativeBytes());
+    Tensor x = random(Shape.of(2, 8, 16, 16), 1);
+    b.eltwiseForward(Activation.RELU, x, Tensor.zeros(x.shape()));
+    long one = b.nativeBytes();
+    assertTrue(one >= 2L * x.size() * Float.BYTES, "src and dst buffers: " + one);
+    b.convolutionForward(ConvParams.conv2d(1, 1), x, random(Shape.of(8, 8, 3, 3), 2), null,
+        Tensor.zeros(x.shape()));
+    assertTrue(b.nativeBytes() > one);
+    long peak = b.peakNativeBytes();
+    assertTrue(peak >= b.nativeBytes());
+    b.close();
+    assertEquals(0, b.nativeBytes());
+    assertEquals(peak, b.peakNativeBytes());
+  }
+
   @Test
   void float64AndUnknownActivationsFallBackToTheReference() {
     try (OneDnnBackend b = backend(1)) {
@@ -285,6 +417,16 @@ class OneDnnBackendTest {
       new ReferenceBackend().convolutionForward(ConvParams.conv2d(1, 0), x, w, null, expected);
       assertArrayEquals(expected.toDoubleArray(), y.toDoubleArray(), 0.0);
       assertEquals(0, b.planCount());
+      // Kinds without a oneDNN algorithm of the reference's formula run on the reference.
+      Tensor f = random(Shape.of(3, 40), 5);
+      for (Activation.Kind k : List.of(Activation.Kind.ATAN, Activation.Kind.SOFTPLUS, Activation.Kind.SELU)) {
+        assertFalse(OneDnnEltwise.supports(Activation.of(k)), k + " is mapped");
+        Tensor out = Tensor.zeros(f.shape());
+        Tensor exp = Tensor.zeros(f.shape());
+        b.eltwiseForward(Activation.of(k), f, out);
+        new ReferenceBackend().eltwiseForward(Activation.of(k), f, exp);
+        assertArrayEquals(exp.toFloatArray(), out.toFloatArray(), 0f, k.toString());
+      }
     }
   }
 
