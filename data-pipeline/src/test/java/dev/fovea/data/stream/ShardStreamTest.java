@@ -85,6 +85,34 @@ class ShardStreamTest {
   }
 
   @Test
+  void aRangeStreamYieldsExactlyItsPartOfTheEpochThroughTheSharedCache() {
+    Manifest m = ShardReader.readManifest(CONF, fixture());
+    StreamPlan p = StreamPlan.of(m.shards().stream().map(Manifest.ShardEntry::rows).toList(), 11, 2, 4, 7, true);
+    Transform t = Transform.padRandomCrop(28, 28, 4, m.mean(), m.std());
+    List<float[]> whole = drain(m, p, t, 1, 1, 0, ShardStream.Options.DEFAULT);
+    ShardStream.Options shared = new ShardStream.Options(2, 4, 2, null, true);
+    for (int round = 0; round < 5; round++) {
+      long from = round * 4L;
+      long until = Math.min(from + 4, p.samplesPerEpoch(1));
+      int k = 0;
+      try (ShardStream s = ShardStream.open(CONF, fixture(), m, p, t, 1, 1, from, from + 4, shared)) {
+        assertEquals(until, s.end());
+        while (s.hasNext()) {
+          Batch b = s.next();
+          float[] x = b.images().toFloatArray();
+          for (int i = 0; i < b.size(); i++, k++) {
+            assertArrayEquals(Arrays.copyOf(whole.get((int) from + k), 784), Arrays.copyOfRange(x, i * 784,
+                (i + 1) * 784), "round " + round + " sample " + k);
+          }
+        }
+        assertEquals(until, s.position());
+      }
+      assertEquals(until - from, k);
+    }
+    assertEquals(true, ShardCache.shared().heldBytes() > 0, "the shards stayed in the JVM's cache");
+  }
+
+  @Test
   void evaluationStreamsEverySampleOnce() {
     Manifest m = ShardReader.readManifest(CONF, fixture());
     StreamPlan p = StreamPlan.of(m.shards().stream().map(Manifest.ShardEntry::rows).toList(), 11, 3, 6, 7, false);
