@@ -101,6 +101,8 @@ public final class ShardStream implements Iterator<Batch>, AutoCloseable {
   private final boolean shared;
   private final Map<Integer, CompletableFuture<ShardReader.Rows>> shards = new LinkedHashMap<>(8, 0.75f, true);
   private final ArrayDeque<Future<Batch>> inFlight = new ArrayDeque<>();
+  /** Arrays of recycled batches, reused by later batches of the same size; guarded by itself. */
+  private final ArrayDeque<float[]> free = new ArrayDeque<>();
   private final int prefetch;
   private long submitted;
   private long position;
@@ -208,6 +210,20 @@ public final class ShardStream implements Iterator<Batch>, AutoCloseable {
     return b;
   }
 
+  /**
+   * Hands back a batch this stream returned and the caller no longer reads, so that a later batch
+   * of the same size is decoded into its array instead of a new one: at (32, 3, 224, 224) that is
+   * 19 MB less to allocate and zero per batch. Optional; the caller must not touch {@code b} after.
+   */
+  public void recycle(Batch b) {
+    float[] x = b.images().floatArray();
+    synchronized (free) {
+      if (free.size() <= prefetch) {
+        free.push(x);
+      }
+    }
+  }
+
   private void fill() {
     while (inFlight.size() < prefetch && submitted < end) {
       long from = submitted;
@@ -220,7 +236,14 @@ public final class ShardStream implements Iterator<Batch>, AutoCloseable {
   private Batch makeBatch(long from, int n) {
     StreamPlan.Locator loc = plan.new Locator(epoch, worker);
     int per = transform.sampleSize();
-    float[] x = new float[n * per];
+    float[] x;
+    synchronized (free) {
+      x = free.poll();
+    }
+    if (x == null || x.length != n * per) {
+      // every element is written below: transforms fill their whole (C, H, W) output
+      x = new float[n * per];
+    }
     int[] labels = new int[n];
     for (int i = 0; i < n; i++) {
       long p = from + i;

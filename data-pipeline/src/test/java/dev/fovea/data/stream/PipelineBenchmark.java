@@ -1,6 +1,7 @@
 package dev.fovea.data.stream;
 
 import dev.fovea.data.ImageDataset;
+import dev.fovea.data.batch.Batch;
 import dev.fovea.data.idx.IdxDatasets;
 import dev.fovea.data.image.Codecs;
 import dev.fovea.data.image.Image;
@@ -186,7 +187,9 @@ class PipelineBenchmark {
       try (ShardStream s = ShardStream.open(conf, dir, m, p, t, e, 0, 0, new ShardStream.Options(1, 4, 2, codec,
           shared))) {
         while (s.hasNext()) {
-          n += s.next().size();
+          Batch b = s.next();
+          n += b.size();
+          s.recycle(b);
         }
       }
     }

@@ -112,6 +112,7 @@ public final class Evaluation implements Serializable {
           e.confusion[truth * k + best]++;
         }
         e.count += size;
+        stream.recycle(x);
       }
     } finally {
       WorkerRuntime.release(backend, threads, b);

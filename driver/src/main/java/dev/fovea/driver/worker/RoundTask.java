@@ -75,6 +75,7 @@ public record RoundTask(String model, int classes, ShardInput data, int stepsPer
         Batch x = stream.next();
         loss += net.lossAndGradient(b, params, buffers, grads, x.images(), x.labels(),
             stepSeed(seed, epoch, first + s, worker), frozen);
+        stream.recycle(x);
         if (frozen.isEmpty()) {
           sgd.step(params, grads, velocity);
         } else {
