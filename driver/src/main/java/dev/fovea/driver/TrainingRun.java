@@ -44,16 +44,17 @@ import org.apache.spark.sql.SparkSession;
 /**
  * A training run on Spark: rounds of parameter-averaged data-parallel SGD.
  *
- * <p>Each of N partitions is one worker. Each round ships (parameters, velocity) to every partition,
- * lets it stream k minibatches of its part of the epoch from the training shards, decoded and
- * augmented on background threads ({@link RoundTask}, {@link ShardInput}), and averages the
- * results, by the strategy the
- * configuration names ({@link RoundEngine}): tree aggregation through the driver ({@link Averager})
- * or a sharded reduce through the shuffle. A checkpoint is written every {@code
- * checkpointEvery} rounds and at each epoch end; {@code resume} continues from the newest one with
- * exactly the parameters of the uninterrupted run: the data cursor is (epoch, round), from which
- * every worker reopens its stream in O(1). At each epoch end the test set is evaluated by a
- * distributed forward pass, each worker streaming its slice once with the validation transform. The history is rewritten, atomically, at each epoch end. Outputs: {@code model.fovea}, {@code summary.json}, {@code
+ * <p>Each of N partitions is one worker. Each round ships (parameters, velocity) to every
+ * partition, lets it stream k minibatches of its part of the epoch from the training shards,
+ * decoded and augmented on background threads ({@link RoundTask}, {@link ShardInput}), and
+ * averages the results, by the strategy the configuration names ({@link RoundEngine}): tree
+ * aggregation through the driver ({@link Averager}) or a sharded reduce through the shuffle. A
+ * checkpoint is written every {@code checkpointEvery} rounds and at each epoch end; {@code resume}
+ * continues from the newest one with exactly the parameters of the uninterrupted run: the data
+ * cursor is (epoch, round), from which every worker reopens its stream in O(1). At each epoch end
+ * the test set is evaluated by a distributed forward pass, each worker streaming its slice once
+ * with the validation transform. The history is rewritten, atomically, at each epoch end. Outputs:
+ * {@code model.fovea}, {@code summary.json}, {@code
  * history.jsonl} in {@link TrainConfig#out()}.
  */
 public final class TrainingRun {
