@@ -36,6 +36,7 @@ import org.apache.hadoop.conf.Configuration;
  *     Batch b = s.next();            // (N, C, H, W) float32 and N labels
  *     ...train on b...
  *     long resumeFrom = s.position(); // samples of this epoch consumed so far
+ *     s.recycle(b);                   // optional: b's array is reused for a later batch
  *   }
  * }
  * }</pre>
