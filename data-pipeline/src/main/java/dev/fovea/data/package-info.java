@@ -10,9 +10,9 @@
  *       manifest.json}, the checksummed {@code ShardReader}.
  *   <li>{@code image}: codecs (libjpeg-turbo through OpenCV, {@code javax.imageio} fallback) and
  *       transforms.
- *   <li>{@code batch}: the first release's in-memory path ({@code EpochPlan}, {@code Normalizer}),
- *       used by the driver today for raw sets.
- *   <li>{@code stream}: {@code StreamPlan} and {@code ShardStream}, the streaming path for any set.
+ *   <li>{@code batch}: the minibatch type and {@code Normalizer} (raw pixels of predictions).
+ *   <li>{@code stream}: {@code StreamPlan}, {@code ShardStream} and {@code ShardCache}, the path by
+ *       which the driver's workers train on and evaluate any shard set.
  * </ul>
  */
 package dev.fovea.data;

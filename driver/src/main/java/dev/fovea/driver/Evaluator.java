@@ -1,17 +1,21 @@
 package dev.fovea.driver;
 
-import dev.fovea.data.batch.Normalizer;
+import dev.fovea.data.shard.HadoopConf;
 import dev.fovea.data.shard.Manifest;
-import dev.fovea.data.shard.SampleBlock;
 import dev.fovea.data.shard.ShardReader;
 import dev.fovea.driver.worker.Evaluation;
+import dev.fovea.driver.worker.ShardInput;
 import dev.fovea.kernels.Backends;
+import dev.fovea.kernels.Shape;
 import dev.fovea.nn.ModelFile;
-import org.apache.spark.api.java.JavaRDD;
+import java.util.List;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 
-/** Distributed evaluation of a saved model on a shard set: each sample counted exactly once. */
+/**
+ * Distributed evaluation of a saved model on a shard set: each sample counted exactly once, through
+ * the validation transform the training run used ({@link InputTransforms#validation}).
+ */
 public final class Evaluator {
   private Evaluator() {}
 
@@ -19,21 +23,20 @@ public final class Evaluator {
       String backend) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Manifest m = ShardReader.readManifest(jsc.hadoopConfiguration(), shardDir);
-    if (!m.shape().equals(model.inputShape())) {
-      throw new IllegalArgumentException("the model expects inputs " + model.inputShape() + ", the shards in "
-          + shardDir + " hold " + m.shape());
+    Shape input = model.inputShape();
+    if (m.sampleShape().get(0) != input.dim(0)) {
+      throw new IllegalArgumentException("the model expects inputs " + input + ", the shards in " + shardDir
+          + " hold " + m.shape());
     }
     if (m.classes().size() != model.classNames().size()) {
       throw new IllegalArgumentException("the model has " + model.classNames().size() + " classes, the shards in "
           + shardDir + " have " + m.classes().size());
     }
     String chosen = Backends.resolve(backend, w -> System.err.println("fovea: warning: " + w)).name();
-    Normalizer normalizer = TrainingRun.normalizer(model);
-    JavaRDD<SampleBlock> slices = TrainingRun.slices(jsc, jsc.hadoopConfiguration(), shardDir, m, workers, "test");
-    TrainConfig c = TrainConfig.builder().model(model.zoo()).workers(workers).build();
-    Evaluation e = TrainingRun.evaluate(jsc, slices, c, model.classNames().size(), normalizer, chosen, 1,
-        model.params(), model.buffers());
-    slices.unpersist(false);
-    return e;
+    List<List<Double>> norm = TrainingRun.normalization(model);
+    ShardInput test = TrainingRun.evaluationInput(new HadoopConf(jsc.hadoopConfiguration()), shardDir, m, workers,
+        InputTransforms.validation(m, input, norm.get(0), norm.get(1)), 1);
+    return TrainingRun.evaluate(jsc, TrainingRun.workers(jsc, workers), test, model.zoo(), model.classNames().size(),
+        chosen, 1, model.params(), model.buffers());
   }
 }

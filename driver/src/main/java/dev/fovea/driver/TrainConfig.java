@@ -38,6 +38,17 @@ package dev.fovea.driver;
  * @param freeze layers whose parameters stay bitwise unchanged (fine-tuning); empty for none
  * @param replaceHead layers re-initialised from the seed even where {@code initModel} has them
  *     (a new classifier head); empty for none
+ * @param augment training augmentation: {@code none}, {@code flip} (horizontal, p = 1/2), {@code
+ *     crop-flip} (pad by {@code pad} zero pixels, random crop back to the input size, flip; for raw
+ *     sets, e.g. CIFAR or Fashion-MNIST) or {@code rrc-flip} (random resized crop, scale [0.08, 1],
+ *     ratio [3/4, 4/3], to the input size, flip). Evaluation never augments: it uses the whole image
+ *     when the stored size is the input size, else shorter side to {@code imageSize / 0.875} and
+ *     the centre crop
+ * @param imageSize the network's input height and width; 0 keeps a raw set's stored size. JPEG
+ *     sets (images of varying size) need it
+ * @param pad {@code crop-flip}: zero pixels added on every side before the random crop
+ * @param shuffleBuffer samples each worker shuffles within (a window of its slice, after the shard
+ *     order is shuffled every epoch); bounds the shards one round touches
  * @param injectFault for fault tests: {@code ROUND:WORKER} makes that worker's task fail on its
  *     first attempt in that (1-based) round; {@code driver:ROUND} makes the driver die right after
  *     that round (and its checkpoint, if one is due); null for none
@@ -46,7 +57,11 @@ public record TrainConfig(String data, String shards, String out, String model, 
     int stepsPerRound, int epochs, double learningRate, double momentum, double weightDecay, long seed,
     String backend, String master, int threadsPerWorker, int shardCount, int checkpointEvery, boolean resume,
     String averaging, String lrScaling, int warmupRounds, String lrSchedule, String initModel, java.util.List<String> freeze, java.util.List<String> replaceHead,
-    String injectFault) implements java.io.Serializable {
+    String augment, int imageSize, int pad, int shuffleBuffer, String injectFault) implements java.io.Serializable {
+
+  /** The values of {@code --augment}. */
+  public static final java.util.List<String> AUGMENTATIONS = java.util.List.of("none", "flip", "crop-flip",
+      "rrc-flip");
 
   /** Where Debian's {@code dataset-fashion-mnist} package installs the data. */
   public static final String DEFAULT_DATA = "/usr/share/datasets/fashion-mnist";
@@ -74,6 +89,11 @@ public record TrainConfig(String data, String shards, String out, String model, 
         "must be constant or cosine");
     require("tree".equals(averaging) || "sharded".equals(averaging), "--averaging", averaging,
         "must be tree or sharded");
+    require(AUGMENTATIONS.contains(augment), "--augment", augment, "must be one of " + String.join(", ",
+        AUGMENTATIONS));
+    require(imageSize >= 0, "--image-size", imageSize, "must be >= 0 (0 keeps a raw set's stored size)");
+    require(pad >= 0, "--pad", pad, "must be >= 0");
+    require(shuffleBuffer >= 1, "--shuffle-buffer", shuffleBuffer, "must be >= 1");
     require(injectFault == null || injectFault.matches("(\\d+|driver):\\d+"), "--inject-fault",
         injectFault, "must be ROUND:WORKER or driver:ROUND");
   }
@@ -145,7 +165,8 @@ public record TrainConfig(String data, String shards, String out, String model, 
     return "model=" + model + " workers=" + workers + " batch=" + batch + " steps_per_round=" + stepsPerRound
         + " lr=" + learningRate + " lr_scaling=" + lrScaling + "/" + warmupRounds + " lr_schedule=" + lrSchedule
         + " momentum=" + momentum
-        + " weight_decay=" + weightDecay + " seed=" + seed
+        + " weight_decay=" + weightDecay + " seed=" + seed + " augment=" + augment + " image_size=" + imageSize
+        + " pad=" + pad + " shuffle_buffer=" + shuffleBuffer
         + (initModel == null ? "" : " init=" + initModel + " freeze=" + freeze + " replace=" + replaceHead);
   }
 
@@ -224,6 +245,10 @@ public record TrainConfig(String data, String shards, String out, String model, 
     private String initModel;
     private java.util.List<String> freeze = java.util.List.of();
     private java.util.List<String> replaceHead = java.util.List.of();
+    private String augment = "none";
+    private int imageSize;
+    private int pad = 4;
+    private int shuffleBuffer = 10_000;
     private String injectFault;
 
     Builder() {}
@@ -254,6 +279,10 @@ public record TrainConfig(String data, String shards, String out, String model, 
       initModel = c.initModel;
       freeze = c.freeze;
       replaceHead = c.replaceHead;
+      augment = c.augment;
+      imageSize = c.imageSize;
+      pad = c.pad;
+      shuffleBuffer = c.shuffleBuffer;
       injectFault = c.injectFault;
     }
 
@@ -382,6 +411,26 @@ public record TrainConfig(String data, String shards, String out, String model, 
       return this;
     }
 
+    public Builder augment(String v) {
+      augment = v;
+      return this;
+    }
+
+    public Builder imageSize(int v) {
+      imageSize = v;
+      return this;
+    }
+
+    public Builder pad(int v) {
+      pad = v;
+      return this;
+    }
+
+    public Builder shuffleBuffer(int v) {
+      shuffleBuffer = v;
+      return this;
+    }
+
     public Builder injectFault(String v) {
       injectFault = v;
       return this;
@@ -389,7 +438,7 @@ public record TrainConfig(String data, String shards, String out, String model, 
 
     public TrainConfig build() {
       return new TrainConfig(data, shards, out, model, workers, batch, stepsPerRound, epochs, learningRate, momentum,
-          weightDecay, seed, backend, master, threadsPerWorker, shardCount, checkpointEvery, resume, averaging, lrScaling, warmupRounds, lrSchedule, initModel, freeze, replaceHead, injectFault);
+          weightDecay, seed, backend, master, threadsPerWorker, shardCount, checkpointEvery, resume, averaging, lrScaling, warmupRounds, lrSchedule, initModel, freeze, replaceHead, augment, imageSize, pad, shuffleBuffer, injectFault);
     }
   }
 }

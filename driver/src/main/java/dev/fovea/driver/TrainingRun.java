@@ -2,12 +2,11 @@ package dev.fovea.driver;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.fovea.data.batch.EpochPlan;
 import dev.fovea.data.batch.Normalizer;
+import dev.fovea.data.image.Transform;
 import dev.fovea.data.shard.HadoopConf;
 import dev.fovea.data.shard.Manifest;
-import dev.fovea.data.shard.SampleBlock;
-import dev.fovea.data.shard.ShardReader;
+import dev.fovea.data.stream.StreamPlan;
 import dev.fovea.driver.averaging.Averager;
 import dev.fovea.driver.averaging.RoundEngine;
 import dev.fovea.driver.averaging.RoundMetrics;
@@ -17,9 +16,11 @@ import dev.fovea.driver.report.HtmlReport;
 import dev.fovea.driver.worker.Evaluation;
 import dev.fovea.driver.worker.RoundResult;
 import dev.fovea.driver.worker.RoundTask;
+import dev.fovea.driver.worker.ShardInput;
 import dev.fovea.driver.worker.TrainState;
 import dev.fovea.kernels.BackendProvider;
 import dev.fovea.kernels.Backends;
+import dev.fovea.kernels.Shape;
 import dev.fovea.nn.ModelFile;
 import dev.fovea.nn.Network;
 import dev.fovea.nn.Zoo;
@@ -27,7 +28,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,25 +36,25 @@ import java.util.function.Consumer;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.SparkEnv;
-import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.storage.StorageLevel;
 
 /**
  * A training run on Spark: rounds of parameter-averaged data-parallel SGD.
  *
- * <p>Each of N partitions holds one worker's slice of the training shards, read once by the
- * executor and cached. Each round ships (parameters, velocity) to every partition, lets it train k
- * minibatches from its slice ({@link RoundTask}) and averages the results, by the strategy the
- * configuration names ({@link RoundEngine}): tree aggregation through the driver ({@link Averager})
- * or a sharded reduce through the shuffle. A checkpoint is written every {@code
- * checkpointEvery} rounds and at each epoch end; {@code resume} continues from the newest one with
- * exactly the parameters of the uninterrupted run. At each epoch end the test set is evaluated by a
- * distributed forward pass. The history is rewritten, atomically, at each epoch end. Outputs: {@code model.fovea}, {@code summary.json}, {@code
+ * <p>Each of N partitions is one worker. Each round ships (parameters, velocity) to every
+ * partition, lets it stream k minibatches of its part of the epoch from the training shards,
+ * decoded and augmented on background threads ({@link RoundTask}, {@link ShardInput}), and
+ * averages the results, by the strategy the configuration names ({@link RoundEngine}): tree
+ * aggregation through the driver ({@link Averager}) or a sharded reduce through the shuffle. A
+ * checkpoint is written every {@code checkpointEvery} rounds and at each epoch end; {@code resume}
+ * continues from the newest one with exactly the parameters of the uninterrupted run: the data
+ * cursor is (epoch, round), from which every worker reopens its stream in O(1). At each epoch end
+ * the test set is evaluated by a distributed forward pass, each worker streaming its slice once
+ * with the validation transform. The history is rewritten, atomically, at each epoch end. Outputs:
+ * {@code model.fovea}, {@code summary.json}, {@code
  * history.jsonl} in {@link TrainConfig#out()}.
  */
 public final class TrainingRun {
@@ -111,13 +111,22 @@ public final class TrainingRun {
 
     DatasetPreparer.Prepared data = DatasetPreparer.prepare(spark, c, log);
     Manifest train = data.train();
-    Normalizer normalizer = new Normalizer(train.shape(), train.mean(), train.std());
     int classes = train.classes().size();
-    Network net = Zoo.build(c.model(), train.shape(), classes);
-    EpochPlan plan = new EpochPlan(train.count(), c.workers(), c.batch(), c.stepsPerRound(), c.seed());
-
-    JavaRDD<SampleBlock> trainSlices = slices(jsc, hadoop, data.trainDir(), train, c.workers(), "train");
-    JavaRDD<SampleBlock> testSlices = slices(jsc, hadoop, data.testDir(), data.test(), c.workers(), "test");
+    if (data.test().classes().size() != classes || !data.test().sampleShape().get(0).equals(train.sampleShape()
+        .get(0))) {
+      throw new IllegalArgumentException("the test shards (" + data.test().classes().size() + " classes, "
+          + data.test().sampleShape().get(0) + " channels) do not match the training shards (" + classes
+          + " classes, " + train.sampleShape().get(0) + " channels)");
+    }
+    Shape input = InputTransforms.inputShape(c, train);
+    Network net = Zoo.build(c.model(), input, classes);
+    HadoopConf hc = new HadoopConf(hadoop);
+    ShardInput trainData = new ShardInput(hc, data.trainDir(), train, StreamPlan.of(rows(train), c.seed(), c.workers(),
+        c.batch(), c.shuffleBuffer(), true), InputTransforms.training(c, train, input), decoders(train, threads));
+    ShardInput testData = evaluationInput(hc, data.testDir(), data.test(), c.workers(),
+        InputTransforms.validation(data.test(), input, train.mean(), train.std()), threads);
+    int roundsPerEpoch = RoundTask.roundsPerEpoch(trainData, c.stepsPerRound());
+    JavaRDD<Integer> workers = workers(jsc, c.workers());
 
     CheckpointStore checkpoints = new CheckpointStore(hadoop, c.checkpointDir());
     TrainState state;
@@ -154,8 +163,8 @@ public final class TrainingRun {
     java.util.BitSet frozen = c.freeze().isEmpty() ? new java.util.BitSet()
         : dev.fovea.nn.Transfer.frozenMask(net, c.freeze());
     log.accept(String.format("model %s: %,d parameters; %d workers x batch %d, %d steps per round, %d rounds per epoch;"
-        + " backend %s", c.model(), state.params.length, c.workers(), c.batch(), c.stepsPerRound(),
-        plan.roundsPerEpoch(), backend));
+        + " backend %s; input %s, augment %s", c.model(), state.params.length, c.workers(), c.batch(),
+        c.stepsPerRound(), roundsPerEpoch, backend, input, c.augment()));
 
     Outputs out = new Outputs(hadoop, c.out());
     RoundEngine engine = RoundEngine.create(c.averaging(), jsc, state, c.workers());
@@ -170,14 +179,14 @@ public final class TrainingRun {
       for (int epoch = firstEpoch; epoch < c.epochs(); epoch++) {
         double epochLoss = 0;
         long epochSamples = 0;
-        int rounds = plan.roundsPerEpoch();
+        int rounds = roundsPerEpoch;
         for (int r = epoch == firstEpoch ? firstRound : 0; r < rounds; r++) {
           long t0 = System.nanoTime();
           jsc.setJobGroup("fovea-round-" + (round + 1), "epoch " + (epoch + 1) + " · round " + (r + 1), false);
-          double lr = c.learningRateAt(round + 1, (long) c.epochs() * plan.roundsPerEpoch());
-          RoundTask task = new RoundTask(c.model(), classes, plan, normalizer, lr, c.momentum(), c.weightDecay(),
-              epoch, r, backend, threads, frozen);
-          RoundMetrics sum = engine.round(trainSlices, task, faultWorker(c, round + 1));
+          double lr = c.learningRateAt(round + 1, (long) c.epochs() * roundsPerEpoch);
+          RoundTask task = new RoundTask(c.model(), classes, trainData, c.stepsPerRound(), c.seed(), lr, c.momentum(),
+              c.weightDecay(), epoch, r, backend, threads, frozen);
+          RoundMetrics sum = engine.round(workers, task, faultWorker(c, round + 1));
           long dt = System.nanoTime() - t0;
           double loss = sum.lossSum() / sum.samples();
           if (!Double.isFinite(loss)) {
@@ -207,7 +216,7 @@ public final class TrainingRun {
               trainImages / (trainNanos / 1e9), roundsLeft * secondsPerRound);
           if (epochEnd) {
             TrainState now = engine.state();
-            eval = evaluate(jsc, testSlices, c, classes, normalizer, backend, threads, now.params, now.buffers);
+            eval = evaluate(jsc, workers, testData, c.model(), classes, backend, threads, now.params, now.buffers);
             lastAccuracy = eval.accuracy();
             double trainLoss = epochSamples == 0 ? Double.NaN : epochLoss / epochSamples;
             ObjectNode e = JSON.createObjectNode();
@@ -238,16 +247,14 @@ public final class TrainingRun {
       throw new IllegalStateException(c.out() + ": cannot write history: " + e.getMessage(), e);
     }
     if (eval == null) {
-      eval = evaluate(jsc, testSlices, c, classes, normalizer, backend, threads, engine.state().params,
+      eval = evaluate(jsc, workers, testData, c.model(), classes, backend, threads, engine.state().params,
           engine.state().buffers);
     }
     state = engine.state();
     engine.close();
-    trainSlices.unpersist(false);
-    testSlices.unpersist(false);
 
     double wall = (System.nanoTime() - wallStart) / 1e9;
-    ModelFile.Model model = out.writeModel(c, train, backend, eval.accuracy(), round, state);
+    ModelFile.Model model = out.writeModel(c, train, input, backend, eval.accuracy(), round, state);
     Result result = new Result(eval.accuracy(), eval.meanLoss(), c.epochs(), c.workers(), backend,
         trainNanos == 0 ? 0 : trainImages / (trainNanos / 1e9), wall, round, state.params, new ArrayList<>(executors),
         eval, train.classes(), history.toString(), model);
@@ -280,32 +287,50 @@ public final class TrainingRun {
     return Long.parseLong(parts[0]) == round ? Integer.parseInt(parts[1]) : -1;
   }
 
-  /** N cached partitions, partition w holding worker w's contiguous slice of the shard set. */
-  static JavaRDD<SampleBlock> slices(JavaSparkContext jsc, Configuration hadoop, String dir, Manifest m,
-      int workers, String what) {
-    HadoopConf hc = new HadoopConf(hadoop);
+  /** Rows of each shard of {@code m}, in manifest order. */
+  static List<Long> rows(Manifest m) {
+    List<Long> rows = new ArrayList<>();
+    for (Manifest.ShardEntry e : m.shards()) {
+      rows.add(e.rows());
+    }
+    return rows;
+  }
+
+  /**
+   * Decoding threads per worker: one for raw sets (a copy and a multiply-add per pixel), the task's
+   * CPUs for encoded ones, so that decoding keeps up with the training step it overlaps.
+   */
+  static int decoders(Manifest m, int threads) {
+    return Manifest.RAW.equals(m.encoding()) ? 1 : Math.max(1, threads);
+  }
+
+  /** Samples per evaluation batch. */
+  static final int EVAL_BATCH = 500;
+
+  /** A shard set read once in order by {@code workers} workers through {@code validation}. */
+  static ShardInput evaluationInput(HadoopConf hc, String dir, Manifest m, int workers, Transform validation,
+      int threads) {
+    return new ShardInput(hc, dir, m, StreamPlan.of(rows(m), 0, workers, EVAL_BATCH, 1, false), validation,
+        decoders(m, threads));
+  }
+
+  /** N partitions, partition w holding the one element w: the workers of a round or an evaluation. */
+  static JavaRDD<Integer> workers(JavaSparkContext jsc, int workers) {
     List<Integer> ids = new ArrayList<>();
     for (int w = 0; w < workers; w++) {
       ids.add(w);
     }
-    long n = m.count();
-    jsc.setJobGroup("fovea-load", "read " + what + " shards", false);
-    JavaRDD<SampleBlock> rdd = jsc.parallelize(ids, workers)
-        .map(w -> ShardReader.readRange(hc.get(), dir, m, w * n / workers, (w + 1) * n / workers))
-        .setName("fovea " + what + " slices")
-        .persist(StorageLevel.MEMORY_ONLY());
-    rdd.count();
-    return rdd;
+    return jsc.parallelize(ids, workers);
   }
 
-  static Evaluation evaluate(JavaSparkContext jsc, JavaRDD<SampleBlock> test, TrainConfig c, int classes,
-      Normalizer normalizer, String backend, int threads, float[] params, float[] buffers) {
+  /** A distributed forward pass: each worker streams its slice of {@code test} once; the counts add up. */
+  static Evaluation evaluate(JavaSparkContext jsc, JavaRDD<Integer> workers, ShardInput test, String model,
+      int classes, String backend, int threads, float[] params, float[] buffers) {
     jsc.setJobGroup("fovea-eval", "evaluate", false);
     Broadcast<float[]> p = jsc.broadcast(params);
     Broadcast<float[]> b = jsc.broadcast(buffers);
-    String model = c.model();
-    Evaluation e = test.map(slice -> Evaluation.run(model, classes, normalizer, backend, threads, p.value(),
-        b.value(), slice, 500)).reduce(Evaluation::merge);
+    Evaluation e = workers.map(w -> Evaluation.run(model, classes, test, backend, threads, p.value(), b.value(), w))
+        .reduce(Evaluation::merge);
     p.destroy();
     b.destroy();
     return e;
@@ -337,8 +362,8 @@ public final class TrainingRun {
       }
     }
 
-    ModelFile.Model writeModel(TrainConfig c, Manifest train, String backend, double testAccuracy, long rounds,
-        TrainState s) {
+    ModelFile.Model writeModel(TrainConfig c, Manifest train, Shape input, String backend, double testAccuracy,
+        long rounds, TrainState s) {
       Map<String, String> prov = new LinkedHashMap<>();
       prov.put("config", c.toString());
       prov.put("data_manifest_sha256", train.sha256());
@@ -349,7 +374,7 @@ public final class TrainingRun {
       // the input normalisation the weights were trained with; predict and evaluate apply it
       prov.put("normalization_mean", join(train.mean()));
       prov.put("normalization_std", join(train.std()));
-      ModelFile.Model m = new ModelFile.Model(Zoo.build(c.model(), train.shape(), train.classes().size()), c.model(),
+      ModelFile.Model m = new ModelFile.Model(Zoo.build(c.model(), input, train.classes().size()), c.model(),
           train.classes(), s.params, s.buffers, new ModelFile.OptimizerState("sgd momentum=" + c.momentum()
               + " (velocity)", rounds, s.velocity), prov);
       java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
@@ -413,6 +438,12 @@ public final class TrainingRun {
 
   /** The normaliser recorded in a model's provenance by {@link Outputs#writeModel}. */
   public static Normalizer normalizer(ModelFile.Model m) {
+    List<List<Double>> n = normalization(m);
+    return new Normalizer(m.inputShape(), n.get(0), n.get(1));
+  }
+
+  /** The per-channel {mean, std} recorded in a model's provenance by {@link Outputs#writeModel}. */
+  public static List<List<Double>> normalization(ModelFile.Model m) {
     String mean = m.provenance().get("normalization_mean");
     String std = m.provenance().get("normalization_std");
     if (mean == null || std == null) {
@@ -426,6 +457,6 @@ public final class TrainingRun {
     for (String v : std.split(",")) {
       sd.add(Double.parseDouble(v));
     }
-    return new Normalizer(m.inputShape(), mu, sd);
+    return List.of(mu, sd);
   }
 }

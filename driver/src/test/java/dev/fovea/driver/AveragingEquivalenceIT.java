@@ -5,11 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.fovea.data.batch.Batch;
-import dev.fovea.data.batch.EpochPlan;
-import dev.fovea.data.batch.Normalizer;
+import dev.fovea.data.image.Transform;
 import dev.fovea.data.shard.Manifest;
-import dev.fovea.data.shard.SampleBlock;
 import dev.fovea.data.shard.ShardReader;
+import dev.fovea.data.stream.ShardStream;
+import dev.fovea.data.stream.StreamPlan;
 import dev.fovea.data.testing.FashionMnist;
 import dev.fovea.kernels.Shape;
 import dev.fovea.kernels.Tensor;
@@ -60,20 +60,21 @@ class AveragingEquivalenceIT {
     Configuration conf = new Configuration();
     String dir = c.shardRoot() + "/train";
     Manifest m = ShardReader.readManifest(conf, dir);
-    SampleBlock all = ShardReader.readRange(conf, dir, m, 0, m.count());
     Network net = Zoo.build("lenet", m.shape(), 10);
-    EpochPlan plan = new EpochPlan(m.count(), 1, c.batch(), 1, c.seed());
-    Normalizer norm = new Normalizer(m.shape(), m.mean(), m.std());
+    StreamPlan plan = StreamPlan.of(TrainingRun.rows(m), c.seed(), 1, c.batch(), c.shuffleBuffer(), true);
+    Transform t = Transform.resize(28, 28, m.mean(), m.std());
     float[] p = net.layout().initialize(c.seed());
     float[] v = new float[p.length];
     float[] g = new float[p.length];
     Sgd sgd = new Sgd(c.learningRate(), c.momentum(), c.weightDecay());
-    int[] order = plan.order(0, 0);
     ReferenceBackend b = new ReferenceBackend();
-    for (int s = 0; s < plan.batchesPerEpoch(); s++) {
-      Batch batch = norm.batch(all, order, s * c.batch(), c.batch());
-      net.lossAndGradient(b, p, g, batch.images(), batch.labels());
-      sgd.step(p, g, v);
+    // one stream over the whole epoch, in one process: the single-process reading of the same plan
+    try (ShardStream stream = ShardStream.open(conf, dir, m, plan, t, 0, 0, 0, ShardStream.Options.DEFAULT)) {
+      while (stream.hasNext()) {
+        Batch batch = stream.next();
+        net.lossAndGradient(b, p, g, batch.images(), batch.labels());
+        sgd.step(p, g, v);
+      }
     }
     assertEquals(40, r.rounds());
     assertArrayEquals(p, r.params(), "averaging one worker must be bitwise single-process training");
@@ -88,29 +89,30 @@ class AveragingEquivalenceIT {
     String dir = c.shardRoot() + "/train";
     Manifest m = ShardReader.readManifest(conf, dir);
     Network net = Zoo.build("lenet", m.shape(), 10);
-    EpochPlan plan = new EpochPlan(m.count(), 2, c.batch(), 1, c.seed());
-    Normalizer norm = new Normalizer(m.shape(), m.mean(), m.std());
-    SampleBlock[] slices = new SampleBlock[2];
-    int[][] orders = new int[2][];
+    StreamPlan plan = StreamPlan.of(TrainingRun.rows(m), c.seed(), 2, c.batch(), c.shuffleBuffer(), true);
+    Transform t = Transform.resize(28, 28, m.mean(), m.std());
+    ShardStream[] streams = new ShardStream[2];
     for (int w = 0; w < 2; w++) {
-      slices[w] = ShardReader.readRange(conf, dir, m, plan.sliceStart(w), plan.sliceEnd(w));
-      orders[w] = plan.order(0, w);
+      streams[w] = ShardStream.open(conf, dir, m, plan, t, 0, w, 0, ShardStream.Options.DEFAULT);
     }
     float[] p = net.layout().initialize(c.seed());
     float[] g = new float[p.length];
     Sgd sgd = new Sgd(c.learningRate(), 0, c.weightDecay());
     ReferenceBackend b = new ReferenceBackend();
     int per = m.shape().size();
-    for (int s = 0; s < plan.batchesPerEpoch(); s++) {
+    for (int s = 0; s < plan.batchesPerEpoch(0); s++) {
       float[] x = new float[2 * c.batch() * per];
       int[] labels = new int[2 * c.batch()];
       for (int w = 0; w < 2; w++) {
-        Batch part = norm.batch(slices[w], orders[w], s * c.batch(), c.batch());
+        Batch part = streams[w].next();
         System.arraycopy(part.images().floatArray(), 0, x, w * c.batch() * per, c.batch() * per);
         System.arraycopy(part.labels(), 0, labels, w * c.batch(), c.batch());
       }
       net.lossAndGradient(b, p, g, Tensor.wrap(x, Shape.of(2 * c.batch(), 1, 28, 28)), labels);
       sgd.step(p, g, new float[p.length]);
+    }
+    for (ShardStream stream : streams) {
+      stream.close();
     }
     double worst = 0;
     for (int i = 0; i < p.length; i++) {

@@ -236,5 +236,9 @@ class TrainCommandIT {
     r = fovea("train", "--model", "nonet", "--out", tmp.toString());
     assertEquals(2, r.code());
     assertTrue(r.err().contains("unknown model 'nonet'"), r.err());
+    r = fovea("train", "--augment", "rotate", "--out", tmp.toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("invalid value rotate for --augment: must be one of none, flip, crop-flip, rrc-flip"),
+        r.err());
   }
 }

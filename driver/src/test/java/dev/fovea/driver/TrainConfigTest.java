@@ -38,6 +38,37 @@ class TrainConfigTest {
     assertTrue(e.getMessage().contains("need --init-model"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.builder().averaging("ring").build());
     assertTrue(e.getMessage().contains("--averaging"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.builder().augment("rotate").build());
+    assertTrue(e.getMessage().equals("invalid value rotate for --augment: must be one of none, flip, crop-flip, "
+        + "rrc-flip"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.builder().imageSize(-1).build());
+    assertTrue(e.getMessage().contains("--image-size"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.builder().shuffleBuffer(0).build());
+    assertTrue(e.getMessage().contains("--shuffle-buffer"), e.getMessage());
+  }
+
+  @Test
+  void augmentationDefaultsToNoneAndBuildsTheNamedTransforms() {
+    assertEquals("none", TrainConfig.defaults().augment());
+    dev.fovea.data.shard.Manifest m = new dev.fovea.data.shard.Manifest(2, "t", "now", "src", 1,
+        dev.fovea.data.shard.Manifest.RAW, java.util.List.of(1, 28, 28), java.util.List.of("a", "b"), 2,
+        java.util.List.of(1L, 1L), java.util.List.of(0.5), java.util.List.of(0.25), java.util.List.of(), null, null);
+    TrainConfig c = TrainConfig.builder().augment("crop-flip").pad(2).build();
+    dev.fovea.kernels.Shape input = InputTransforms.inputShape(c, m);
+    assertEquals(dev.fovea.kernels.Shape.of(1, 28, 28), input);
+    dev.fovea.data.image.Transform t = InputTransforms.training(c, m, input);
+    assertEquals(dev.fovea.data.image.Transform.Kind.PAD_RANDOM_CROP, t.kind());
+    assertEquals(2, t.pad());
+    assertTrue(t.flip());
+    dev.fovea.data.image.Transform v = InputTransforms.validation(m, input, m.mean(), m.std());
+    assertEquals(dev.fovea.data.image.Transform.Kind.RESIZE, v.kind());
+    assertTrue(!v.flip());
+    assertEquals(dev.fovea.data.image.Transform.Kind.RESIZE, InputTransforms.training(TrainConfig.defaults(), m,
+        input).kind());
+    dev.fovea.kernels.Shape big = InputTransforms.inputShape(c.toBuilder().imageSize(224).build(), m);
+    dev.fovea.data.image.Transform centre = InputTransforms.validation(m, big, m.mean(), m.std());
+    assertEquals(dev.fovea.data.image.Transform.Kind.RESIZE_CENTER_CROP, centre.kind());
+    assertEquals(256, centre.resize());
   }
 
   @Test
@@ -46,5 +77,7 @@ class TrainConfigTest {
     assertEquals(a.identity(), a.toBuilder().out("elsewhere").master("local[2]").resume(true).build().identity());
     assertNotEquals(a.identity(), a.toBuilder().learningRate(0.5).build().identity());
     assertNotEquals(a.identity(), a.toBuilder().lrScaling("linear").build().identity());
+    assertNotEquals(a.identity(), a.toBuilder().augment("flip").build().identity());
+    assertNotEquals(a.identity(), a.toBuilder().shuffleBuffer(77).build().identity());
   }
 }

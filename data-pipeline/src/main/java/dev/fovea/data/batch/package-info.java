@@ -1,5 +1,6 @@
 /**
- * The executor side of the data path: the epoch plan (a pure function of seed, epoch and worker
- * count) and the normaliser that turns raw samples into float minibatches.
+ * The minibatch type ((N, C, H, W) float32 images and N labels) and the normaliser that turns raw
+ * uint8 samples into one, as predictions on raw pixels use it. Training and evaluation batches come
+ * from {@code dev.fovea.data.stream}.
  */
 package dev.fovea.data.batch;

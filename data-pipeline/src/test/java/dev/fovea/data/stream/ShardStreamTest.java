@@ -2,6 +2,7 @@ package dev.fovea.data.stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.fovea.data.batch.Batch;
 import dev.fovea.data.image.Transform;
@@ -82,6 +83,41 @@ class ShardStreamTest {
         }
       }
     }
+  }
+
+  @Test
+  void aRangeStreamYieldsExactlyItsPartOfTheEpochThroughTheSharedCacheAndRecycledArrays() {
+    Manifest m = ShardReader.readManifest(CONF, fixture());
+    StreamPlan p = StreamPlan.of(m.shards().stream().map(Manifest.ShardEntry::rows).toList(), 11, 2, 4, 7, true);
+    Transform t = Transform.padRandomCrop(28, 28, 4, m.mean(), m.std());
+    List<float[]> whole = drain(m, p, t, 1, 1, 0, ShardStream.Options.DEFAULT);
+    // one batch ahead, so the third batch of a range is decoded into the recycled array of the first
+    ShardStream.Options shared = new ShardStream.Options(1, 1, 2, null, true);
+    for (long[] range : new long[][] {{0, 12}, {12, 24}}) {
+      long from = range[0];
+      long until = Math.min(range[1], p.samplesPerEpoch(1));
+      int k = 0;
+      java.util.Set<float[]> arrays = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+      try (ShardStream s = ShardStream.open(CONF, fixture(), m, p, t, 1, 1, from, range[1], shared)) {
+        assertEquals(until, s.end());
+        while (s.hasNext()) {
+          Batch b = s.next();
+          arrays.add(b.images().floatArray());
+          float[] x = b.images().toFloatArray();
+          for (int i = 0; i < b.size(); i++, k++) {
+            assertArrayEquals(Arrays.copyOf(whole.get((int) from + k), 784), Arrays.copyOfRange(x, i * 784,
+                (i + 1) * 784), "range " + from + " sample " + k);
+          }
+          s.recycle(b);
+        }
+        assertEquals(until, s.position());
+      }
+      assertEquals(until - from, k);
+      if (from == 0) {
+        assertTrue(arrays.size() < 3, "three batches in " + arrays.size() + " arrays: a recycled one was reused");
+      }
+    }
+    assertEquals(true, ShardCache.shared().heldBytes() > 0, "the shards stayed in the JVM's cache");
   }
 
   @Test

@@ -1,6 +1,5 @@
 package dev.fovea.driver.averaging;
 
-import dev.fovea.data.shard.SampleBlock;
 import dev.fovea.driver.worker.RoundTask;
 import dev.fovea.driver.worker.TrainState;
 import org.apache.spark.api.java.JavaRDD;
@@ -13,12 +12,12 @@ import org.apache.spark.api.java.JavaRDD;
 public interface RoundEngine {
 
   /**
-   * Trains one round on {@code slices} (partition w = worker w's data) and averages the results
-   * into the new state.
+   * Trains one round on {@code workers} (N partitions, partition w holding the one element w; each
+   * worker streams its own data) and averages the results into the new state.
    *
    * @param faultWorker for fault tests, the worker whose first attempt fails; -1 for none
    */
-  RoundMetrics round(JavaRDD<SampleBlock> slices, RoundTask task, int faultWorker);
+  RoundMetrics round(JavaRDD<Integer> workers, RoundTask task, int faultWorker);
 
   /** The current averaged state, on the driver. For the sharded strategy this gathers the slices. */
   TrainState state();

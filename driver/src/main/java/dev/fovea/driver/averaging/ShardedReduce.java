@@ -1,6 +1,5 @@
 package dev.fovea.driver.averaging;
 
-import dev.fovea.data.shard.SampleBlock;
 import dev.fovea.driver.worker.RoundResult;
 import dev.fovea.driver.worker.RoundTask;
 import dev.fovea.driver.worker.TrainState;
@@ -125,7 +124,7 @@ public final class ShardedReduce implements RoundEngine {
   }
 
   @Override
-  public RoundMetrics round(JavaRDD<SampleBlock> data, RoundTask task, int faultWorker) {
+  public RoundMetrics round(JavaRDD<Integer> data, RoundTask task, int faultWorker) {
     int n = workers;
     int s = slices;
     int p = params;
@@ -141,7 +140,7 @@ public final class ShardedReduce implements RoundEngine {
       return out.iterator();
     }).partitionBy(new HashPartitioner(n));
     JavaPairRDD<Integer, Partial> partials = data.zipPartitions(toWorkers.values(),
-        (Iterator<SampleBlock> blocks, Iterator<SliceCopy> copies) -> {
+        (Iterator<Integer> ids, Iterator<SliceCopy> copies) -> {
           int w = org.apache.spark.TaskContext.getPartitionId();
           TreeAggregation.failIfInjected(w, faultWorker);
           float[] all = new float[total];
@@ -154,7 +153,7 @@ public final class ShardedReduce implements RoundEngine {
           if (seen != s) {
             throw new IllegalStateException("worker " + w + " received " + seen + " of " + s + " slices");
           }
-          RoundResult r = task.run(w, blocks.next(), unflatten(all, p));
+          RoundResult r = task.run(w, unflatten(all, p));
           float[] result = flatten(new TrainState(r.params, r.velocity, r.buffers));
           List<Tuple2<Integer, Partial>> out = new ArrayList<>(s + 1);
           for (int i = 0; i < s; i++) {

@@ -1,6 +1,5 @@
 package dev.fovea.driver.averaging;
 
-import dev.fovea.data.shard.SampleBlock;
 import dev.fovea.driver.worker.RoundResult;
 import dev.fovea.driver.worker.RoundTask;
 import dev.fovea.driver.worker.TrainState;
@@ -26,12 +25,12 @@ public final class TreeAggregation implements RoundEngine {
   }
 
   @Override
-  public RoundMetrics round(JavaRDD<SampleBlock> slices, RoundTask task, int faultWorker) {
+  public RoundMetrics round(JavaRDD<Integer> workers, RoundTask task, int faultWorker) {
     Broadcast<TrainState> shipped = jsc.broadcast(state);
-    Averager sum = slices
+    Averager sum = workers
         .mapPartitionsWithIndex((w, it) -> {
           failIfInjected(w, faultWorker);
-          RoundResult res = task.run(w, it.next(), shipped.value());
+          RoundResult res = task.run(w, shipped.value());
           res.executorId = SparkEnv.get().executorId();
           return Collections.singletonList(res).iterator();
         }, true)

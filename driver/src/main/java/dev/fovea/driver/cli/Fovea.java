@@ -121,6 +121,24 @@ public final class Fovea implements Callable<Integer> {
         + "even where --init-model has them: a new classifier head")
     java.util.List<String> replaceHead;
 
+    @Option(names = "--augment", description = "training augmentation: none, flip, crop-flip (pad --pad, random "
+        + "crop, flip; raw sets) or rrc-flip (random resized crop, flip); evaluation never augments "
+        + "(default: ${DEFAULT-VALUE})")
+    String augment = D.augment();
+
+    @Option(names = "--image-size", paramLabel = "PX", description = "network input height and width; 0 keeps a "
+        + "raw set's size; JPEG sets need it, e.g. 224; evaluation resizes to PX/0.875 and centre-crops "
+        + "(default: ${DEFAULT-VALUE})")
+    int imageSize = D.imageSize();
+
+    @Option(names = "--pad", paramLabel = "PX", description = "crop-flip: zero pixels added on each side before "
+        + "the random crop, e.g. 4 for 32x32, 2 for 28x28 (default: ${DEFAULT-VALUE})")
+    int pad = D.pad();
+
+    @Option(names = "--shuffle-buffer", paramLabel = "N", description = "samples each worker shuffles within "
+        + "(after shuffling the shard order every epoch) (default: ${DEFAULT-VALUE})")
+    int shuffleBuffer = D.shuffleBuffer();
+
     @Option(names = "--inject-fault", paramLabel = "ROUND:WORKER", hidden = true,
         description = "for fault tests: fail that worker's first attempt in that round")
     String injectFault;
@@ -129,7 +147,8 @@ public final class Fovea implements Callable<Integer> {
     public Integer call() {
       TrainConfig c = new TrainConfig("none".equals(data) ? null : data, shards, out, model, workers, batch, steps,
           epochs, lr, momentum, weightDecay, seed, backend, master, threads, shardCount, checkpointEvery, resume,
-          averaging, lrScaling, warmupRounds, lrSchedule, initModel, freeze, replaceHead, injectFault);
+          averaging, lrScaling, warmupRounds, lrSchedule, initModel, freeze, replaceHead, augment, imageSize, pad,
+          shuffleBuffer, injectFault);
       if (!dev.fovea.nn.Zoo.names().contains(model)) { // fail before starting Spark
         throw new IllegalArgumentException("unknown model '" + model + "'; known: "
             + String.join(", ", dev.fovea.nn.Zoo.names()));

@@ -1,16 +1,16 @@
 package dev.fovea.driver.worker;
 
 import dev.fovea.data.batch.Batch;
-import dev.fovea.data.batch.Normalizer;
-import dev.fovea.data.shard.SampleBlock;
+import dev.fovea.data.stream.ShardStream;
 import dev.fovea.kernels.Backend;
 import dev.fovea.kernels.Tensor;
 import dev.fovea.nn.Network;
 import java.io.Serializable;
 
 /**
- * A forward pass over a worker's slice of the test set: every sample of the slice counted exactly
- * once. Results add up across workers: loss, top-1 and top-5 hits, and the confusion matrix
+ * A forward pass over a worker's slice of the test set, streamed through an evaluation plan (shards
+ * in order, nothing shuffled or dropped) and a validation transform: every sample of the slice
+ * counted exactly once. Results add up across workers: loss, top-1 and top-5 hits, and the confusion matrix
  * ({@code confusion[truth · classes + predicted]}), from which per-class accuracy follows.
  */
 public final class Evaluation implements Serializable {
@@ -69,21 +69,22 @@ public final class Evaluation implements Serializable {
     return count == 0 ? Double.NaN : lossSum / count;
   }
 
-  /** Evaluates {@code params} on every sample of {@code slice} in batches of {@code batch}. */
-  public static Evaluation run(String model, int classes, Normalizer normalizer, String backend, int threads,
-      float[] params, float[] buffers, SampleBlock slice, int batch) {
-    Network net = WorkerRuntime.network(model, normalizer.sampleShape(), classes);
-    int n = slice.count();
-    int[] order = new int[n];
-    for (int i = 0; i < n; i++) {
-      order[i] = i;
+  /**
+   * Evaluates {@code params} on every sample of worker {@code worker}'s slice of {@code data}, whose
+   * plan must be an evaluation plan; batches are the plan's.
+   */
+  public static Evaluation run(String model, int classes, ShardInput data, String backend, int threads,
+      float[] params, float[] buffers, int worker) {
+    if (data.plan().training()) {
+      throw new IllegalArgumentException("evaluation needs an evaluation plan, not " + data.plan());
     }
+    Network net = WorkerRuntime.network(model, data.sampleShape(), classes);
     Evaluation e = new Evaluation(classes);
     Backend b = WorkerRuntime.borrow(backend, threads);
-    try {
-      for (int from = 0; from < n; from += batch) {
-        int size = Math.min(batch, n - from);
-        Batch x = normalizer.batch(slice, order, from, size);
+    try (ShardStream stream = data.open(0, worker, 0, Long.MAX_VALUE)) {
+      while (stream.hasNext()) {
+        Batch x = stream.next();
+        int size = x.size();
         Tensor logits = net.forward(b, params, buffers, x.images());
         Tensor probs = Tensor.zeros(logits.shape());
         e.lossSum += b.softmaxCrossEntropyForward(logits, x.labels(), probs);
@@ -111,6 +112,7 @@ public final class Evaluation implements Serializable {
           e.confusion[truth * k + best]++;
         }
         e.count += size;
+        stream.recycle(x);
       }
     } finally {
       WorkerRuntime.release(backend, threads, b);

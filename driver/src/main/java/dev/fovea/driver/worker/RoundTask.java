@@ -1,25 +1,25 @@
 package dev.fovea.driver.worker;
 
 import dev.fovea.data.batch.Batch;
-import dev.fovea.data.batch.EpochPlan;
-import dev.fovea.data.batch.Normalizer;
-import dev.fovea.data.shard.SampleBlock;
+import dev.fovea.data.stream.ShardStream;
 import dev.fovea.kernels.Backend;
-import dev.fovea.kernels.Shape;
 import dev.fovea.nn.Network;
 import dev.fovea.optim.Frozen;
 import dev.fovea.optim.Sgd;
 import java.io.Serializable;
 
 /**
- * The work of one worker in one round, a pure function of (parameters, optimizer state, data
- * slice, seed, round index): k minibatches of forward, backward and SGD update from the worker's
- * own slice, in the order the epoch plan gives. A retried task recomputes the same result.
+ * The work of one worker in one round, a pure function of (parameters, optimizer state, data,
+ * seed, round index): k minibatches of forward, backward and SGD update. Worker w in round r of
+ * epoch e streams positions {@code [r·k·batch, (r·k + steps)·batch)} of its epoch from the shard
+ * set ({@link ShardInput#open}); which samples those are and how each is augmented follow from the
+ * stream plan's seed alone, so a retried task recomputes the same result.
  *
  * @param model zoo architecture
  * @param classes number of classes
- * @param plan the epoch plan
- * @param normalizer pixel normalisation
+ * @param data the training shard set, its plan and its transform
+ * @param stepsPerRound k
+ * @param seed the run's seed (dropout masks of each step)
  * @param learningRate SGD step size
  * @param momentum SGD momentum
  * @param weightDecay SGD L2 coefficient
@@ -29,9 +29,9 @@ import java.io.Serializable;
  * @param threads native threads for the backend
  * @param frozen parameters that must not change (fine-tuning); empty for none
  */
-public record RoundTask(String model, int classes, EpochPlan plan, Normalizer normalizer, double learningRate,
-    double momentum, double weightDecay, int epoch,
-    int roundInEpoch, String backend, int threads, java.util.BitSet frozen) implements Serializable {
+public record RoundTask(String model, int classes, ShardInput data, int stepsPerRound, long seed,
+    double learningRate, double momentum, double weightDecay, int epoch, int roundInEpoch, String backend,
+    int threads, java.util.BitSet frozen) implements Serializable {
 
   /** The seed of one training step (dropout masks): a pure function of the run seed and the step. */
   static long stepSeed(long seed, int epoch, int step, int worker) {
@@ -41,26 +41,41 @@ public record RoundTask(String model, int classes, EpochPlan plan, Normalizer no
     return z ^ (z >>> 31);
   }
 
-  /** Runs the round for worker {@code worker} on its slice, starting from {@code state}. */
-  public RoundResult run(int worker, SampleBlock slice, TrainState state) {
+  /** Batches every worker trains in one epoch. */
+  public static int batchesPerEpoch(ShardInput data) {
+    return data.plan().batchesPerEpoch(0);
+  }
+
+  /** Rounds in one epoch: the last one may train fewer than k batches. */
+  public static int roundsPerEpoch(ShardInput data, int stepsPerRound) {
+    return (batchesPerEpoch(data) + stepsPerRound - 1) / stepsPerRound;
+  }
+
+  /** Batches trained in this round (k, or fewer in the last round of an epoch). */
+  public int steps() {
+    return Math.min(stepsPerRound, batchesPerEpoch(data) - roundInEpoch * stepsPerRound);
+  }
+
+  /** Runs the round for worker {@code worker}, starting from {@code state}. */
+  public RoundResult run(int worker, TrainState state) {
     long start = System.nanoTime();
-    Shape shape = normalizer.sampleShape();
-    Network net = WorkerRuntime.network(model, shape, classes);
+    Network net = WorkerRuntime.network(model, data.sampleShape(), classes);
     float[] params = state.params.clone();
     float[] velocity = state.velocity.clone();
     float[] buffers = state.buffers.clone();
     float[] grads = new float[params.length];
-    int[] order = plan.order(epoch, worker);
-    int steps = plan.stepsInRound(roundInEpoch);
-    int first = roundInEpoch * plan.stepsPerRound();
+    int steps = steps();
+    int first = roundInEpoch * stepsPerRound;
+    long batch = data.plan().batch();
     Sgd sgd = new Sgd(learningRate, momentum, weightDecay);
     double loss = 0;
     Backend b = WorkerRuntime.borrow(backend, threads);
-    try {
+    try (ShardStream stream = data.open(epoch, worker, first * batch, (first + steps) * batch)) {
       for (int s = 0; s < steps; s++) {
-        Batch batch = normalizer.batch(slice, order, (first + s) * plan.batch(), plan.batch());
-        loss += net.lossAndGradient(b, params, buffers, grads, batch.images(), batch.labels(),
-            stepSeed(plan.seed(), epoch, first + s, worker), frozen);
+        Batch x = stream.next();
+        loss += net.lossAndGradient(b, params, buffers, grads, x.images(), x.labels(),
+            stepSeed(seed, epoch, first + s, worker), frozen);
+        stream.recycle(x);
         if (frozen.isEmpty()) {
           sgd.step(params, grads, velocity);
         } else {
@@ -76,7 +91,7 @@ public record RoundTask(String model, int classes, EpochPlan plan, Normalizer no
     r.velocity = velocity;
     r.buffers = buffers;
     r.lossSum = loss;
-    r.samples = (long) steps * plan.batch();
+    r.samples = steps * batch;
     r.computeNanos = System.nanoTime() - start;
     return r;
   }
