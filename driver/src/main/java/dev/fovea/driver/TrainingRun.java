@@ -121,6 +121,7 @@ public final class TrainingRun {
 
     CheckpointStore checkpoints = new CheckpointStore(hadoop, c.checkpointDir());
     TrainState state;
+    float[][] workerVelocities = null; // --optimizer-state local: each worker's, from a checkpoint
     long round = 0;
     int firstEpoch = 0;
     int firstRound = 0;
@@ -136,6 +137,7 @@ public final class TrainingRun {
             + "configuration (" + cp.config() + "), not " + c.identity());
       }
       state = new TrainState(cp.params(), cp.velocity(), cp.buffers());
+      workerVelocities = cp.workerVelocities();
       round = cp.round();
       firstEpoch = cp.epoch();
       firstRound = cp.roundInEpoch();
@@ -158,7 +160,8 @@ public final class TrainingRun {
         plan.roundsPerEpoch(), backend));
 
     Outputs out = new Outputs(hadoop, c.out());
-    RoundEngine engine = RoundEngine.create(c.averaging(), jsc, state, c.workers());
+    RoundEngine engine = RoundEngine.create(c.averaging(), c.optimizerState(), jsc, state, workerVelocities,
+        c.workers());
     long trainNanos = 0;
     long trainImages = 0;
     TreeSet<String> executors = new TreeSet<>();
@@ -222,12 +225,15 @@ public final class TrainingRun {
             out.writeAtomically("history.jsonl", history.toString().getBytes(StandardCharsets.UTF_8));
             out.writeAtomically("epochs.jsonl", epochs.toString().getBytes(StandardCharsets.UTF_8));
             checkpoints.save(new Checkpoint(round, epoch + 1, 0, c.identity(), history.toString(), epochs.toString(),
-                now.params, now.velocity, now.buffers));
+                now.params, now.velocity, now.buffers, engine.workerVelocities()));
             progress.epoch(epoch + 1, c.epochs(), trainLoss, eval.accuracy(), eval.meanLoss());
           } else if (c.checkpointEvery() > 0 && round % c.checkpointEvery() == 0) {
             TrainState now = engine.state();
             checkpoints.save(new Checkpoint(round, epoch, r + 1, c.identity(), history.toString(), epochs.toString(),
-                now.params, now.velocity, now.buffers));
+                now.params, now.velocity, now.buffers, engine.workerVelocities()));
+          }
+          if (c.injectFault() != null && c.injectFault().equals("evict:" + round)) {
+            evictCachedBlocks(jsc);
           }
           if (c.injectFault() != null && c.injectFault().equals("driver:" + round)) {
             throw new InjectedDriverFault("injected fault: the driver dies after round " + round);
@@ -271,9 +277,20 @@ public final class TrainingRun {
     }
   }
 
+  /**
+   * Drops every cached block of every persisted RDD ({@code --inject-fault evict:ROUND}), as the
+   * death of every executor would, but keeps the RDDs persisted: the next round recomputes them
+   * from lineage and caches them again.
+   */
+  private static void evictCachedBlocks(JavaSparkContext jsc) {
+    for (Object id : jsc.getPersistentRDDs().keySet()) {
+      jsc.sc().env().blockManager().master().removeRdd((Integer) id, true);
+    }
+  }
+
   /** The worker whose task fails on its first attempt in {@code round} (1-based), or -1. */
   private static int faultWorker(TrainConfig c, long round) {
-    if (c.injectFault() == null || c.injectFault().startsWith("driver:")) {
+    if (c.injectFault() == null || c.injectFault().startsWith("driver:") || c.injectFault().startsWith("evict:")) {
       return -1;
     }
     String[] parts = c.injectFault().split(":");

@@ -38,6 +38,9 @@ class TrainConfigTest {
     assertTrue(e.getMessage().contains("need --init-model"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.builder().averaging("ring").build());
     assertTrue(e.getMessage().contains("--averaging"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.builder().optimizerState("shared").build());
+    assertTrue(e.getMessage().contains("--optimizer-state"), e.getMessage());
+    assertEquals("averaged", TrainConfig.defaults().optimizerState());
   }
 
   @Test
@@ -46,5 +49,6 @@ class TrainConfigTest {
     assertEquals(a.identity(), a.toBuilder().out("elsewhere").master("local[2]").resume(true).build().identity());
     assertNotEquals(a.identity(), a.toBuilder().learningRate(0.5).build().identity());
     assertNotEquals(a.identity(), a.toBuilder().lrScaling("linear").build().identity());
+    assertNotEquals(a.identity(), a.toBuilder().optimizerState("local").build().identity());
   }
 }

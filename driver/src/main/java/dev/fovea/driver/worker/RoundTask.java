@@ -9,7 +9,6 @@ import dev.fovea.kernels.Shape;
 import dev.fovea.nn.Network;
 import dev.fovea.optim.Frozen;
 import dev.fovea.optim.Sgd;
-import java.io.Serializable;
 
 /**
  * The work of one worker in one round, a pure function of (parameters, optimizer state, data
@@ -31,7 +30,7 @@ import java.io.Serializable;
  */
 public record RoundTask(String model, int classes, EpochPlan plan, Normalizer normalizer, double learningRate,
     double momentum, double weightDecay, int epoch,
-    int roundInEpoch, String backend, int threads, java.util.BitSet frozen) implements Serializable {
+    int roundInEpoch, String backend, int threads, java.util.BitSet frozen) implements WorkerStep {
 
   /** The seed of one training step (dropout masks): a pure function of the run seed and the step. */
   static long stepSeed(long seed, int epoch, int step, int worker) {
@@ -42,6 +41,7 @@ public record RoundTask(String model, int classes, EpochPlan plan, Normalizer no
   }
 
   /** Runs the round for worker {@code worker} on its slice, starting from {@code state}. */
+  @Override
   public RoundResult run(int worker, SampleBlock slice, TrainState state) {
     long start = System.nanoTime();
     Shape shape = normalizer.sampleShape();
