@@ -19,9 +19,10 @@ import org.apache.spark.storage.StorageLevel;
  * lineage to be recomputable, the tree strategy's per-round broadcasts are {@linkplain #keep kept}
  * until the lineage is truncated; the sharded strategy's parameters come through shuffles of RDDs
  * and need nothing kept. {@link #gather()} (at checkpoints and epoch ends, which need every worker's
- * velocity anyway) collects the velocities, restarts the RDD from them and destroys the kept
- * broadcasts, so the lineage, and what the driver keeps for it, never spans more than one
- * checkpoint interval.
+ * velocity anyway) collects the velocities, restarts the RDD from them (one broadcast per worker,
+ * each fetched only by the executor that runs that worker) and destroys the older broadcasts, so
+ * the lineage, and what the driver keeps for it, never spans more than one checkpoint interval:
+ * N × P floats of restarted velocities plus, for the tree strategy, one broadcast state per round.
  */
 final class WorkerVelocities {
   private final JavaSparkContext jsc;
@@ -45,21 +46,26 @@ final class WorkerVelocities {
   }
 
   private void restart(float[][] values) {
+    List<Integer> ids = new ArrayList<>();
+    for (int w = 0; w < workers; w++) {
+      ids.add(w);
+    }
     JavaRDD<float[]> fresh;
     if (values == null) {
-      List<Integer> ids = new ArrayList<>();
-      for (int w = 0; w < workers; w++) {
-        ids.add(w);
-      }
       int p = params;
       // zeros are made on the executors: nothing of size P is held by the driver
       fresh = jsc.parallelize(ids, workers).map(w -> new float[p]);
     } else {
-      List<float[]> list = new ArrayList<>();
+      // One broadcast per worker, kept until the next truncation so the RDD stays recomputable.
+      // Not parallelize(values): a zipped RDD's partition carries its parents' partitions, so a
+      // parallelized collection's data would ride along in every later round's tasks.
+      List<Broadcast<float[]>> each = new ArrayList<>();
       for (float[] v : values) {
-        list.add(v);
+        Broadcast<float[]> b = jsc.broadcast(v);
+        each.add(b);
+        kept.add(b);
       }
-      fresh = jsc.parallelize(list, workers);
+      fresh = jsc.parallelize(ids, workers).map(w -> each.get(w).value());
     }
     fresh = fresh.setName("fovea worker velocities").persist(StorageLevel.MEMORY_AND_DISK());
     fresh.count();
@@ -97,11 +103,12 @@ final class WorkerVelocities {
     if (gathered == null) {
       List<float[]> all = velocities.collect();
       float[][] v = all.toArray(new float[0][]);
-      for (Broadcast<?> b : kept) {
-        b.destroy();
-      }
+      List<Broadcast<?>> old = new ArrayList<>(kept);
       kept.clear();
       restart(v);
+      for (Broadcast<?> b : old) {
+        b.destroy();
+      }
     }
     return gathered;
   }

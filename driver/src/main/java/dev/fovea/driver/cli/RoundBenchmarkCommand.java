@@ -153,7 +153,7 @@ final class RoundBenchmarkCommand implements Callable<Integer> {
         r.broadcastBytes(), r.shuffleBytes());
   }
 
-  List<Row> run(JavaSparkContext jsc, PrintWriter out) throws InterruptedException {
+  List<Row> run(JavaSparkContext jsc, PrintWriter out) throws Exception {
     jsc.sc().addSparkListener(new SparkListener() {
       @Override
       public void onJobStart(SparkListenerJobStart job) {
