@@ -48,7 +48,8 @@ import org.apache.spark.storage.StorageLevel;
  * A training run on Spark: rounds of parameter-averaged data-parallel SGD.
  *
  * <p>Each of N partitions holds one worker's slice of the training shards, read once by the
- * executor and cached. Each round ships (parameters, velocity) to every partition, lets it train k
+ * executor and cached. Each round ships (parameters, velocity) to every partition (parameters only
+ * where each worker keeps its own velocity, {@code --optimizer-state local}), lets it train k
  * minibatches from its slice ({@link RoundTask}) and averages the results, by the strategy the
  * configuration names ({@link RoundEngine}): tree aggregation through the driver ({@link Averager})
  * or a sharded reduce through the shuffle. A checkpoint is written every {@code
@@ -368,7 +369,8 @@ public final class TrainingRun {
       prov.put("normalization_std", join(train.std()));
       ModelFile.Model m = new ModelFile.Model(Zoo.build(c.model(), train.shape(), train.classes().size()), c.model(),
           train.classes(), s.params, s.buffers, new ModelFile.OptimizerState("sgd momentum=" + c.momentum()
-              + " (velocity)", rounds, s.velocity), prov);
+              + ("local".equals(c.optimizerState()) ? " (velocity: the mean of the workers' own)" : " (velocity)"),
+              rounds, s.velocity), prov);
       java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
       try {
         ModelFile.write(m, b);
