@@ -68,9 +68,62 @@ def fit(rs):
     return a, b, c
 
 
+def floats(r):
+    """S: floats averaged per worker (buffers, under 0.5% of S for these models, left out)."""
+    return r["params"] * (2 if r["state"] == "averaged" else 1)
+
+
+def bytes_check(data):
+    """The byte counts the strategies' algorithms predict, against the measured ones."""
+    print("bytes per round, measured / predicted:")
+    print("  tree results = 8 S m(N) (m = treeAggregate partials reaching the driver), broadcast = 4 S;")
+    print("  sharded shuffle = N (4 S all-gather + 8 S reduce-scatter in double, before lz4), results ~ 6 kB N")
+    worst = {}
+    for r in data:
+        s_, n = floats(r), r["n"]
+        if r["strategy"] == "tree":
+            checks = {"results": (r["results"], 8 * s_ * tree_partials(n)), "broadcast": (r["broadcast"], 4 * s_)}
+        else:
+            checks = {"shuffle": (r["shuffle"], 12 * s_ * n), "results/N": (r["results"] / n, 6000)}
+        for k, (m, p) in checks.items():
+            key = r["strategy"] + " " + k
+            lo, hi = worst.get(key, (9e9, 0))
+            worst[key] = (min(lo, m / p), max(hi, m / p))
+    for k, (lo, hi) in worst.items():
+        print(f"  {k}: measured / predicted {lo:.2f} .. {hi:.2f} over {len(data) // 2} rows")
+
+
+def model_256(label, c_ms_per_mb, task_ms, block_ms, lz4):
+    """Round time and bytes at N workers; per-worker terms in parallel, driver terms in series."""
+    c = c_ms_per_mb / 1e6
+    print(f"\n256-worker model, {label}: {c_ms_per_mb} ms per MB a JVM handles, {task_ms} ms per task the driver "
+          f"schedules, {block_ms} ms per shuffle block fetched")
+    print("| model | optimizer state | N | tree: driver bytes/round | tree: round s | sharded: driver bytes/round | "
+          "sharded: bytes in+out per worker/round | sharded: round s |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for name, p in (("lenet", 431_080), ("resnet50", 25_557_032)):
+        for state, s_ in (("averaged", 2 * p), ("local", p)):
+            for n in (16, 64, 256):
+                m = tree_partials(n)
+                # tree: broadcast (driver sends 4S; torrent relays it in about log2 N piece hops),
+                # intermediate level (sqrt N reducers, each receiving sqrt N sums of 8S), the driver
+                # receiving and merging m sums of 8S, one after the other
+                level = 8 * s_ * math.sqrt(n) if n > 4 else 0
+                tree_s = (c * (4 * s_ * math.log2(n) + level + 8 * s_ * m) + task_ms * (n + m)) / 1e3
+                tree_driver = 8 * s_ * m + 4 * s_
+                # sharded: per worker 4S + 8S out and in (lz4 on the double sums), N blocks fetched per
+                # shuffle; the driver schedules 4 task sets of N
+                per_worker = 2 * (4 + 8 * lz4) * s_
+                sh_s = (c * per_worker + block_ms * 2 * n + task_ms * 4 * n) / 1e3
+                print(f"| {name} | {state} | {n} | {tree_driver / 1e9:.2f} GB | {tree_s:.1f} | "
+                      f"{6_000 * n / 1e6:.2f} MB | {per_worker / 1e6:.0f} MB | {sh_s:.1f} |")
+
+
 def main(path):
     data = rows(path)
+    bytes_check(data)
     fits = {}
+    print()
     for strategy in ("tree", "sharded"):
         rs = [r for r in data if r["strategy"] == strategy]
         if len(rs) < 3:
@@ -82,38 +135,14 @@ def main(path):
             pred = a + b * r["n"] + c * moved(r)
             print(f"  {r['model']:9s} {r['state']:8s} N={r['n']:2d} V={moved(r) / 1e6:9.1f} MB "
                   f"measured {r['ms']:7.0f} ms  model {pred:7.0f} ms  ({(pred - r['ms']) / r['ms'] * 100:+.0f}%)")
-    if len(fits) < 2:
-        return
-    # The 256-worker model. Bytes follow from the algorithms (S floats averaged per worker). Time:
-    # this host's per-byte cost c is for 2 cores shared by all JVMs, so one JVM handles a byte in
-    # about 2c; on a cluster, per-worker bytes are handled in parallel, the driver's in series.
-    ct = 2 * fits["tree"][2]
-    cs = 2 * fits["sharded"][2]
-    per_task = max(fits["sharded"][1], fits["tree"][1], 1.0) / 4  # ms per task the driver schedules
-    sh_ratio = {}
-    for r in data:
-        if r["strategy"] == "sharded":
-            floats = r["params"] * (2 if r["state"] == "averaged" else 1)
-            sh_ratio.setdefault("all", []).append(r["shuffle"] / r["n"] / floats)
-    w = sum(sh_ratio["all"]) / len(sh_ratio["all"])  # shuffle bytes written per worker per float (compressed)
-    print(f"\nmodel: one JVM handles a byte in {ct * 1e6:.0f} ms/MB (tree) / {cs * 1e6:.0f} ms/MB (sharded); "
-          f"{per_task:.1f} ms per scheduled task; sharded writes {w:.1f} bytes per averaged float per worker")
-    print("| model | state | N | tree: driver bytes/round | tree: round s | sharded: driver bytes/round | "
-          "sharded: bytes per worker/round | sharded: round s |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
-    for name, p in (("lenet", 431_080), ("resnet50", 25_557_032)):
-        for state, s in (("averaged", 2 * p), ("local", p)):
-            for n in (16, 64, 256):
-                m = tree_partials(n)
-                tree_in = 8 * s * m                      # the last level's double sums
-                tree_out = 4 * s                         # one broadcast copy (torrent: peers share)
-                level = 8 * s * math.sqrt(n) if n > 4 else 0  # each intermediate reducer's input
-                tree_s = (ct * (4 * s * math.log2(n) + level + tree_in) + per_task * (n + m)) / 1e3
-                sh_worker = 2 * w * s                    # written + read, both shuffles
-                sh_driver = 6_000 * n                    # measured: ~6 kB of task results per worker
-                sh_s = (cs * sh_worker + per_task * 4 * n) / 1e3
-                print(f"| {name} | {state} | {n} | {(tree_in + tree_out) / 1e9:.2f} GB | {tree_s:.1f} | "
-                      f"{sh_driver / 1e6:.2f} MB | {sh_worker / 1e6:.0f} MB | {sh_s:.1f} |")
+    lz4 = [r["shuffle"] / r["n"] / floats(r) for r in data if r["strategy"] == "sharded"]
+    lz4 = (sum(lz4) / len(lz4) - 4) / 8
+    print(f"\nlz4 keeps {lz4:.2f} of the reduce-scatter's double sums")
+    if fits:
+        host = max(2 * f[2] for f in fits.values()) * 1e6
+        model_256("this host's constants (2 shared cores: one JVM at 2 c)", round(host), 2, 1, lz4)
+    model_256("a cluster of 10 GbE nodes (1 GB/s per JVM, typical scheduler costs; assumed, not measured)", 1, 2, 1,
+              lz4)
 
 
 if __name__ == "__main__":

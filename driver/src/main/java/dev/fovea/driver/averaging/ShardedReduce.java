@@ -15,6 +15,7 @@ import org.apache.spark.SparkEnv;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.storage.StorageLevel;
 import scala.Tuple2;
 
@@ -48,6 +49,7 @@ public final class ShardedReduce implements RoundEngine {
   private final int buffers;
   private final WorkerVelocities local;
   private JavaPairRDD<Integer, float[]> state;
+  private List<Broadcast<float[]>> restartBroadcasts = new ArrayList<>();
   private TrainState gathered;
 
   /** @param local each worker's own velocity, or null to average the velocity with the parameters */
@@ -88,17 +90,28 @@ public final class ShardedReduce implements RoundEngine {
 
   private void restart(TrainState s) {
     float[] all = flatten(s);
-    List<Tuple2<Integer, float[]>> parts = new ArrayList<>();
+    // One broadcast per slice, not parallelizePairs(slices): a parallelized collection travels
+    // inside the tasks, and one slice of a large model with few workers exceeds Spark's RPC message
+    // limit (ResNet-50 on one worker: 205 MB > spark.rpc.message.maxSize, 128 MB). The broadcasts
+    // are kept until the next restart so that the slice RDD stays recomputable.
+    List<Broadcast<float[]>> parts = new ArrayList<>();
+    List<Integer> ids = new ArrayList<>();
     for (int i = 0; i < slices; i++) {
-      parts.add(new Tuple2<>(i, java.util.Arrays.copyOfRange(all, from(i, slices, all.length),
+      parts.add(jsc.broadcast(java.util.Arrays.copyOfRange(all, from(i, slices, all.length),
           from(i + 1, slices, all.length))));
+      ids.add(i);
     }
-    JavaPairRDD<Integer, float[]> fresh = jsc.parallelizePairs(parts, slices)
+    JavaPairRDD<Integer, float[]> fresh = jsc.parallelize(ids, slices)
+        .mapToPair(i -> new Tuple2<>(i, parts.get(i).value()))
         .partitionBy(new HashPartitioner(slices)).persist(StorageLevel.MEMORY_ONLY());
     fresh.count();
     if (state != null) {
       state.unpersist(false);
     }
+    for (Broadcast<float[]> b : restartBroadcasts) {
+      b.destroy();
+    }
+    restartBroadcasts = parts;
     state = fresh;
     gathered = s;
   }
@@ -239,6 +252,10 @@ public final class ShardedReduce implements RoundEngine {
 
   @Override
   public TrainState state() {
+    if (local != null) {
+      // first: the velocities' lineage may reach back to the slices' restart broadcasts
+      local.gather();
+    }
     if (gathered == null) {
       float[] all = new float[(local == null ? 2 * params : params) + buffers];
       for (Tuple2<Integer, float[]> t : state.collect()) {
@@ -258,6 +275,9 @@ public final class ShardedReduce implements RoundEngine {
   @Override
   public void close() {
     state.unpersist(false);
+    for (Broadcast<float[]> b : restartBroadcasts) {
+      b.destroy();
+    }
     if (local != null) {
       local.close();
     }
