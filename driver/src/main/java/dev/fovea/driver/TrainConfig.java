@@ -15,7 +15,8 @@ package dev.fovea.driver;
  * @param stepsPerRound k, minibatches each worker trains between two averagings
  * @param epochs passes over the training set
  * @param learningRate SGD step size
- * @param momentum SGD momentum; the velocity is averaged like the parameters
+ * @param momentum SGD momentum; the velocity is averaged like the parameters, or kept per worker
+ *     (see {@code optimizerState})
  * @param weightDecay L2 coefficient
  * @param seed seed of the parameters, the shard shuffle and every epoch's order
  * @param backend {@code auto}, {@code reference} or {@code onednn}
@@ -51,13 +52,19 @@ package dev.fovea.driver;
  *     order is shuffled every epoch); bounds the shards one round touches
  * @param injectFault for fault tests: {@code ROUND:WORKER} makes that worker's task fail on its
  *     first attempt in that (1-based) round; {@code driver:ROUND} makes the driver die right after
- *     that round (and its checkpoint, if one is due); null for none
+ *     that round (and its checkpoint, if one is due); {@code evict:ROUND} drops every cached block
+ *     of the run's RDDs right after that round, as if every executor had died, so the next round
+ *     recomputes them from lineage; null for none
+ * @param optimizerState {@code averaged}: the SGD velocity is averaged across workers each round
+ *     like the parameters; {@code local}: each worker keeps its own velocity between rounds (never
+ *     averaged, never shipped through the driver by a round; checkpoints hold every worker's). See
+ *     docs/averaging.md for the trade-off
  */
 public record TrainConfig(String data, String shards, String out, String model, int workers, int batch,
     int stepsPerRound, int epochs, double learningRate, double momentum, double weightDecay, long seed,
     String backend, String master, int threadsPerWorker, int shardCount, int checkpointEvery, boolean resume,
     String averaging, String lrScaling, int warmupRounds, String lrSchedule, String initModel, java.util.List<String> freeze, java.util.List<String> replaceHead,
-    String augment, int imageSize, int pad, int shuffleBuffer, String injectFault) implements java.io.Serializable {
+    String augment, int imageSize, int pad, int shuffleBuffer, String injectFault, String optimizerState) implements java.io.Serializable {
 
   /** The values of {@code --augment}. */
   public static final java.util.List<String> AUGMENTATIONS = java.util.List.of("none", "flip", "crop-flip",
@@ -94,8 +101,10 @@ public record TrainConfig(String data, String shards, String out, String model, 
     require(imageSize >= 0, "--image-size", imageSize, "must be >= 0 (0 keeps a raw set's stored size)");
     require(pad >= 0, "--pad", pad, "must be >= 0");
     require(shuffleBuffer >= 1, "--shuffle-buffer", shuffleBuffer, "must be >= 1");
-    require(injectFault == null || injectFault.matches("(\\d+|driver):\\d+"), "--inject-fault",
-        injectFault, "must be ROUND:WORKER or driver:ROUND");
+    require(injectFault == null || injectFault.matches("(\\d+|driver|evict):\\d+"), "--inject-fault",
+        injectFault, "must be ROUND:WORKER, driver:ROUND or evict:ROUND");
+    require("averaged".equals(optimizerState) || "local".equals(optimizerState), "--optimizer-state",
+        optimizerState, "must be averaged or local");
   }
 
   private static void require(boolean ok, String flag, Object value, String rule) {
@@ -167,7 +176,9 @@ public record TrainConfig(String data, String shards, String out, String model, 
         + " momentum=" + momentum
         + " weight_decay=" + weightDecay + " seed=" + seed + " augment=" + augment + " image_size=" + imageSize
         + " pad=" + pad + " shuffle_buffer=" + shuffleBuffer
-        + (initModel == null ? "" : " init=" + initModel + " freeze=" + freeze + " replace=" + replaceHead);
+        + (initModel == null ? "" : " init=" + initModel + " freeze=" + freeze + " replace=" + replaceHead)
+        // named only when not the default, so checkpoints written before the setting existed still resume
+        + ("averaged".equals(optimizerState) ? "" : " optimizer_state=" + optimizerState);
   }
 
   public TrainConfig withData(String v) {
@@ -250,6 +261,7 @@ public record TrainConfig(String data, String shards, String out, String model, 
     private int pad = 4;
     private int shuffleBuffer = 10_000;
     private String injectFault;
+    private String optimizerState = "averaged";
 
     Builder() {}
 
@@ -284,6 +296,7 @@ public record TrainConfig(String data, String shards, String out, String model, 
       pad = c.pad;
       shuffleBuffer = c.shuffleBuffer;
       injectFault = c.injectFault;
+      optimizerState = c.optimizerState;
     }
 
     public Builder data(String v) {
@@ -436,9 +449,14 @@ public record TrainConfig(String data, String shards, String out, String model, 
       return this;
     }
 
+    public Builder optimizerState(String v) {
+      optimizerState = v;
+      return this;
+    }
+
     public TrainConfig build() {
       return new TrainConfig(data, shards, out, model, workers, batch, stepsPerRound, epochs, learningRate, momentum,
-          weightDecay, seed, backend, master, threadsPerWorker, shardCount, checkpointEvery, resume, averaging, lrScaling, warmupRounds, lrSchedule, initModel, freeze, replaceHead, augment, imageSize, pad, shuffleBuffer, injectFault);
+          weightDecay, seed, backend, master, threadsPerWorker, shardCount, checkpointEvery, resume, averaging, lrScaling, warmupRounds, lrSchedule, initModel, freeze, replaceHead, augment, imageSize, pad, shuffleBuffer, injectFault, optimizerState);
     }
   }
 }

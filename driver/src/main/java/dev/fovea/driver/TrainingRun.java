@@ -45,7 +45,8 @@ import org.apache.spark.sql.SparkSession;
  * A training run on Spark: rounds of parameter-averaged data-parallel SGD.
  *
  * <p>Each of N partitions is one worker. Each round ships (parameters, velocity) to every
- * partition, lets it stream k minibatches of its part of the epoch from the training shards,
+ * partition (parameters only where each worker keeps its own velocity, {@code --optimizer-state
+ * local}), lets it stream k minibatches of its part of the epoch from the training shards,
  * decoded and augmented on background threads ({@link RoundTask}, {@link ShardInput}), and
  * averages the results, by the strategy the configuration names ({@link RoundEngine}): tree
  * aggregation through the driver ({@link Averager}) or a sharded reduce through the shuffle. A
@@ -130,6 +131,7 @@ public final class TrainingRun {
 
     CheckpointStore checkpoints = new CheckpointStore(hadoop, c.checkpointDir());
     TrainState state;
+    float[][] workerVelocities = null; // --optimizer-state local: each worker's, from a checkpoint
     long round = 0;
     int firstEpoch = 0;
     int firstRound = 0;
@@ -145,6 +147,7 @@ public final class TrainingRun {
             + "configuration (" + cp.config() + "), not " + c.identity());
       }
       state = new TrainState(cp.params(), cp.velocity(), cp.buffers());
+      workerVelocities = cp.workerVelocities();
       round = cp.round();
       firstEpoch = cp.epoch();
       firstRound = cp.roundInEpoch();
@@ -167,7 +170,8 @@ public final class TrainingRun {
         c.stepsPerRound(), roundsPerEpoch, backend, input, c.augment()));
 
     Outputs out = new Outputs(hadoop, c.out());
-    RoundEngine engine = RoundEngine.create(c.averaging(), jsc, state, c.workers());
+    RoundEngine engine = RoundEngine.create(c.averaging(), c.optimizerState(), jsc, state, workerVelocities,
+        c.workers());
     long trainNanos = 0;
     long trainImages = 0;
     TreeSet<String> executors = new TreeSet<>();
@@ -231,12 +235,15 @@ public final class TrainingRun {
             out.writeAtomically("history.jsonl", history.toString().getBytes(StandardCharsets.UTF_8));
             out.writeAtomically("epochs.jsonl", epochs.toString().getBytes(StandardCharsets.UTF_8));
             checkpoints.save(new Checkpoint(round, epoch + 1, 0, c.identity(), history.toString(), epochs.toString(),
-                now.params, now.velocity, now.buffers));
+                now.params, now.velocity, now.buffers, engine.workerVelocities()));
             progress.epoch(epoch + 1, c.epochs(), trainLoss, eval.accuracy(), eval.meanLoss());
           } else if (c.checkpointEvery() > 0 && round % c.checkpointEvery() == 0) {
             TrainState now = engine.state();
             checkpoints.save(new Checkpoint(round, epoch, r + 1, c.identity(), history.toString(), epochs.toString(),
-                now.params, now.velocity, now.buffers));
+                now.params, now.velocity, now.buffers, engine.workerVelocities()));
+          }
+          if (c.injectFault() != null && c.injectFault().equals("evict:" + round)) {
+            evictCachedBlocks(jsc);
           }
           if (c.injectFault() != null && c.injectFault().equals("driver:" + round)) {
             throw new InjectedDriverFault("injected fault: the driver dies after round " + round);
@@ -278,9 +285,20 @@ public final class TrainingRun {
     }
   }
 
+  /**
+   * Drops every cached block of every persisted RDD ({@code --inject-fault evict:ROUND}), as the
+   * death of every executor would, but keeps the RDDs persisted: the next round recomputes them
+   * from lineage and caches them again.
+   */
+  private static void evictCachedBlocks(JavaSparkContext jsc) {
+    for (Object id : jsc.getPersistentRDDs().keySet()) {
+      jsc.sc().env().blockManager().master().removeRdd((Integer) id, true);
+    }
+  }
+
   /** The worker whose task fails on its first attempt in {@code round} (1-based), or -1. */
   private static int faultWorker(TrainConfig c, long round) {
-    if (c.injectFault() == null || c.injectFault().startsWith("driver:")) {
+    if (c.injectFault() == null || c.injectFault().startsWith("driver:") || c.injectFault().startsWith("evict:")) {
       return -1;
     }
     String[] parts = c.injectFault().split(":");
@@ -376,7 +394,8 @@ public final class TrainingRun {
       prov.put("normalization_std", join(train.std()));
       ModelFile.Model m = new ModelFile.Model(Zoo.build(c.model(), input, train.classes().size()), c.model(),
           train.classes(), s.params, s.buffers, new ModelFile.OptimizerState("sgd momentum=" + c.momentum()
-              + " (velocity)", rounds, s.velocity), prov);
+              + ("local".equals(c.optimizerState()) ? " (velocity: the mean of the workers' own)" : " (velocity)"),
+              rounds, s.velocity), prov);
       java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
       try {
         ModelFile.write(m, b);

@@ -45,6 +45,9 @@ class TrainConfigTest {
     assertTrue(e.getMessage().contains("--image-size"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.builder().shuffleBuffer(0).build());
     assertTrue(e.getMessage().contains("--shuffle-buffer"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.builder().optimizerState("shared").build());
+    assertTrue(e.getMessage().contains("--optimizer-state"), e.getMessage());
+    assertEquals("averaged", TrainConfig.defaults().optimizerState());
   }
 
   @Test
@@ -79,5 +82,6 @@ class TrainConfigTest {
     assertNotEquals(a.identity(), a.toBuilder().lrScaling("linear").build().identity());
     assertNotEquals(a.identity(), a.toBuilder().augment("flip").build().identity());
     assertNotEquals(a.identity(), a.toBuilder().shuffleBuffer(77).build().identity());
+    assertNotEquals(a.identity(), a.toBuilder().optimizerState("local").build().identity());
   }
 }

@@ -16,6 +16,8 @@ import java.util.TreeSet;
  */
 public final class Averager implements Serializable {
   private static final long serialVersionUID = 1L;
+  /** False where every worker keeps its own velocity: only parameters and buffers are summed. */
+  public boolean averageVelocity = true;
   public double[] params;
   public double[] velocity;
   public double[] buffers;
@@ -25,16 +27,28 @@ public final class Averager implements Serializable {
   public long maxComputeNanos;
   public TreeSet<String> executors = new TreeSet<>();
 
+  /** For Kryo, and the sum of nothing that averages the velocity too. */
+  public Averager() {}
+
+  /** The sum of nothing; {@code averageVelocity} false leaves each worker's velocity out. */
+  public Averager(boolean averageVelocity) {
+    this.averageVelocity = averageVelocity;
+  }
+
   /** Adds one worker's result (the {@code seqOp}). */
   public Averager add(RoundResult r) {
     if (params == null) {
       params = new double[r.params.length];
-      velocity = new double[r.velocity.length];
+      velocity = averageVelocity ? new double[r.velocity.length] : null;
       buffers = new double[r.buffers.length];
     }
     for (int i = 0; i < params.length; i++) {
       params[i] += r.params[i];
-      velocity[i] += r.velocity[i];
+    }
+    if (velocity != null) {
+      for (int i = 0; i < velocity.length; i++) {
+        velocity[i] += r.velocity[i];
+      }
     }
     for (int i = 0; i < buffers.length; i++) {
       buffers[i] += r.buffers[i];
@@ -59,7 +73,11 @@ public final class Averager implements Serializable {
     }
     for (int i = 0; i < params.length; i++) {
       params[i] += o.params[i];
-      velocity[i] += o.velocity[i];
+    }
+    if (velocity != null) {
+      for (int i = 0; i < velocity.length; i++) {
+        velocity[i] += o.velocity[i];
+      }
     }
     for (int i = 0; i < buffers.length; i++) {
       buffers[i] += o.buffers[i];
@@ -72,15 +90,17 @@ public final class Averager implements Serializable {
     return this;
   }
 
-  /** The averaged state. */
+  /** The averaged state; its velocity is null where the workers keep their own. */
   public TrainState average() {
     if (workers == 0) {
       throw new IllegalStateException("no worker returned a result");
     }
     float[] p = new float[params.length];
-    float[] v = new float[velocity.length];
+    float[] v = velocity == null ? null : new float[velocity.length];
     for (int i = 0; i < p.length; i++) {
       p[i] = (float) (params[i] / workers);
+    }
+    for (int i = 0; v != null && i < v.length; i++) {
       v[i] = (float) (velocity[i] / workers);
     }
     float[] b = new float[buffers.length];

@@ -1,13 +1,15 @@
 package dev.fovea.driver.averaging;
 
-import dev.fovea.driver.worker.RoundTask;
 import dev.fovea.driver.worker.TrainState;
+import dev.fovea.driver.worker.WorkerStep;
 import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
 
 /**
  * How a round's parameters reach the workers and how their results are averaged. Both
  * strategies compute the same average (sums in double, see {@link Averager}); they differ in what
- * passes through the driver.
+ * passes through the driver. Both either average the optimizer state with the parameters or keep
+ * each worker's own ({@code local}, see {@link WorkerVelocities}).
  */
 public interface RoundEngine {
 
@@ -17,20 +19,42 @@ public interface RoundEngine {
    *
    * @param faultWorker for fault tests, the worker whose first attempt fails; -1 for none
    */
-  RoundMetrics round(JavaRDD<Integer> workers, RoundTask task, int faultWorker);
+  RoundMetrics round(JavaRDD<Integer> workers, WorkerStep step, int faultWorker);
 
-  /** The current averaged state, on the driver. For the sharded strategy this gathers the slices. */
+  /**
+   * The current averaged state, on the driver. For the sharded strategy this gathers the slices.
+   * With per-worker optimizer state its velocity is the mean of the workers' (what a model file
+   * records); {@link #workerVelocities()} has each one.
+   */
   TrainState state();
+
+  /**
+   * Every worker's own velocity, on the driver (N × P floats, gathered from the executors), or
+   * null where the velocity is averaged.
+   */
+  float[][] workerVelocities();
 
   /** Releases cached data. */
   void close();
 
-  /** The strategy by name: {@code tree} or {@code sharded}. */
-  static RoundEngine create(String name, org.apache.spark.api.java.JavaSparkContext jsc, TrainState initial,
-      int workers) {
+  /**
+   * The strategy by name: {@code tree} or {@code sharded}.
+   *
+   * @param optimizerState {@code averaged} or {@code local}
+   * @param velocities with {@code local}, every worker's velocity to start from (a checkpoint's),
+   *     or null for zeros; ignored with {@code averaged}
+   */
+  static RoundEngine create(String name, String optimizerState, JavaSparkContext jsc, TrainState initial,
+      float[][] velocities, int workers) {
+    WorkerVelocities local = switch (optimizerState) {
+      case "averaged" -> null;
+      case "local" -> new WorkerVelocities(jsc, workers, initial.params.length, velocities);
+      default -> throw new IllegalArgumentException("unknown optimizer state '" + optimizerState
+          + "'; known: averaged, local");
+    };
     return switch (name) {
-      case "tree" -> new TreeAggregation(jsc, initial);
-      case "sharded" -> new ShardedReduce(jsc, initial, workers);
+      case "tree" -> new TreeAggregation(jsc, initial, local);
+      case "sharded" -> new ShardedReduce(jsc, initial, workers, local);
       default -> throw new IllegalArgumentException("unknown averaging strategy '" + name + "'; known: tree, sharded");
     };
   }

@@ -1,10 +1,11 @@
 package dev.fovea.driver.averaging;
 
 import dev.fovea.driver.worker.RoundResult;
-import dev.fovea.driver.worker.RoundTask;
 import dev.fovea.driver.worker.TrainState;
+import dev.fovea.driver.worker.WorkerStep;
 import java.io.Serializable;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import java.util.TreeSet;
@@ -13,6 +14,7 @@ import org.apache.spark.SparkEnv;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.storage.StorageLevel;
 import scala.Tuple2;
 
@@ -32,6 +34,11 @@ import scala.Tuple2;
  * Only the metrics (a few dozen bytes per worker) reach the driver. {@link #state()} gathers the
  * full vector for checkpoints, evaluation and the final model, and restarts the slice RDD from it,
  * which also bounds the lineage a lost executor would recompute.
+ *
+ * <p>With per-worker optimizer state ({@code local}) the vector holds parameters and buffers only,
+ * a third less to move per round; each worker's velocity stays in a cached RDD ({@link
+ * WorkerVelocities}) zipped with the worker's data slice. Its lineage goes through this strategy's
+ * shuffles back to the last restart, so a lost partition is recomputable without anything kept.
  */
 public final class ShardedReduce implements RoundEngine {
   private final JavaSparkContext jsc;
@@ -39,50 +46,71 @@ public final class ShardedReduce implements RoundEngine {
   private final int slices;
   private final int params;
   private final int buffers;
+  private final WorkerVelocities local;
   private JavaPairRDD<Integer, float[]> state;
+  private List<Broadcast<float[]>> restartBroadcasts = new ArrayList<>();
   private TrainState gathered;
 
-  public ShardedReduce(JavaSparkContext jsc, TrainState initial, int workers) {
+  /** @param local each worker's own velocity, or null to average the velocity with the parameters */
+  ShardedReduce(JavaSparkContext jsc, TrainState initial, int workers, WorkerVelocities local) {
     this.jsc = jsc;
     this.workers = workers;
     this.slices = workers;
     this.params = initial.params.length;
     this.buffers = initial.buffers.length;
-    restart(initial);
+    this.local = local;
+    restart(local == null ? initial : new TrainState(initial.params, null, initial.buffers));
   }
 
   private static int from(int slice, int slices, int length) {
     return (int) ((long) slice * length / slices);
   }
 
-  /** The state as one vector: parameters, velocity, buffers. */
+  /** The state as one vector: parameters, velocity (unless null), buffers. */
   static float[] flatten(TrainState s) {
     int p = s.params.length;
-    float[] all = new float[2 * p + s.buffers.length];
+    int v = s.velocity == null ? 0 : p;
+    float[] all = new float[p + v + s.buffers.length];
     System.arraycopy(s.params, 0, all, 0, p);
-    System.arraycopy(s.velocity, 0, all, p, p);
-    System.arraycopy(s.buffers, 0, all, 2 * p, s.buffers.length);
+    if (s.velocity != null) {
+      System.arraycopy(s.velocity, 0, all, p, p);
+    }
+    System.arraycopy(s.buffers, 0, all, p + v, s.buffers.length);
     return all;
   }
 
-  static TrainState unflatten(float[] all, int p) {
-    return new TrainState(java.util.Arrays.copyOfRange(all, 0, p), java.util.Arrays.copyOfRange(all, p, 2 * p),
-        java.util.Arrays.copyOfRange(all, 2 * p, all.length));
+  /** The inverse of {@link #flatten}; {@code velocity} says whether the vector holds one. */
+  static TrainState unflatten(float[] all, int p, boolean velocity) {
+    int v = velocity ? p : 0;
+    return new TrainState(java.util.Arrays.copyOfRange(all, 0, p),
+        velocity ? java.util.Arrays.copyOfRange(all, p, 2 * p) : null,
+        java.util.Arrays.copyOfRange(all, p + v, all.length));
   }
 
   private void restart(TrainState s) {
     float[] all = flatten(s);
-    List<Tuple2<Integer, float[]>> parts = new ArrayList<>();
+    // One broadcast per slice, not parallelizePairs(slices): a parallelized collection travels
+    // inside the tasks, and one slice of a large model with few workers exceeds Spark's RPC message
+    // limit (ResNet-50 on one worker: 205 MB > spark.rpc.message.maxSize, 128 MB). The broadcasts
+    // are kept until the next restart so that the slice RDD stays recomputable.
+    List<Broadcast<float[]>> parts = new ArrayList<>();
+    List<Integer> ids = new ArrayList<>();
     for (int i = 0; i < slices; i++) {
-      parts.add(new Tuple2<>(i, java.util.Arrays.copyOfRange(all, from(i, slices, all.length),
+      parts.add(jsc.broadcast(java.util.Arrays.copyOfRange(all, from(i, slices, all.length),
           from(i + 1, slices, all.length))));
+      ids.add(i);
     }
-    JavaPairRDD<Integer, float[]> fresh = jsc.parallelizePairs(parts, slices)
+    JavaPairRDD<Integer, float[]> fresh = jsc.parallelize(ids, slices)
+        .mapToPair(i -> new Tuple2<>(i, parts.get(i).value()))
         .partitionBy(new HashPartitioner(slices)).persist(StorageLevel.MEMORY_ONLY());
     fresh.count();
     if (state != null) {
       state.unpersist(false);
     }
+    for (Broadcast<float[]> b : restartBroadcasts) {
+      b.destroy();
+    }
+    restartBroadcasts = parts;
     state = fresh;
     gathered = s;
   }
@@ -124,11 +152,12 @@ public final class ShardedReduce implements RoundEngine {
   }
 
   @Override
-  public RoundMetrics round(JavaRDD<Integer> data, RoundTask task, int faultWorker) {
+  public RoundMetrics round(JavaRDD<Integer> data, WorkerStep step, int faultWorker) {
     int n = workers;
     int s = slices;
     int p = params;
-    int total = 2 * params + buffers;
+    boolean averageVelocity = local == null;
+    int total = (averageVelocity ? 2 * params : params) + buffers;
     JavaPairRDD<Integer, SliceCopy> toWorkers = state.flatMapToPair(t -> {
       List<Tuple2<Integer, SliceCopy>> out = new ArrayList<>(n);
       for (int w = 0; w < n; w++) {
@@ -139,8 +168,13 @@ public final class ShardedReduce implements RoundEngine {
       }
       return out.iterator();
     }).partitionBy(new HashPartitioner(n));
-    JavaPairRDD<Integer, Partial> partials = data.zipPartitions(toWorkers.values(),
-        (Iterator<Integer> ids, Iterator<SliceCopy> copies) -> {
+    // worker w (it streams its own data), with its own velocity where it keeps one (null otherwise)
+    JavaRDD<Tuple2<Integer, float[]>> inputs = averageVelocity
+        ? data.map(w -> new Tuple2<Integer, float[]>(w, null))
+        : data.zipPartitions(local.rdd(), (Iterator<Integer> w, Iterator<float[]> v) ->
+            Collections.singletonList(new Tuple2<>(w.next(), v.next())).iterator());
+    JavaRDD<RoundResult> trained = inputs.zipPartitions(toWorkers.values(),
+        (Iterator<Tuple2<Integer, float[]>> in, Iterator<SliceCopy> copies) -> {
           int w = org.apache.spark.TaskContext.getPartitionId();
           TreeAggregation.failIfInjected(w, faultWorker);
           float[] all = new float[total];
@@ -153,29 +187,42 @@ public final class ShardedReduce implements RoundEngine {
           if (seen != s) {
             throw new IllegalStateException("worker " + w + " received " + seen + " of " + s + " slices");
           }
-          RoundResult r = task.run(w, unflatten(all, p));
-          float[] result = flatten(new TrainState(r.params, r.velocity, r.buffers));
-          List<Tuple2<Integer, Partial>> out = new ArrayList<>(s + 1);
-          for (int i = 0; i < s; i++) {
-            int lo = from(i, s, total);
-            int hi = from(i + 1, s, total);
-            Partial part = new Partial();
-            part.sum = new double[hi - lo];
-            for (int j = lo; j < hi; j++) {
-              part.sum[j - lo] = result[j];
-            }
-            part.workers = 1;
-            out.add(new Tuple2<>(i, part));
+          Tuple2<Integer, float[]> mine = in.next();
+          TrainState start = unflatten(all, p, averageVelocity);
+          if (!averageVelocity) {
+            start.velocity = mine._2;
           }
-          Partial m = new Partial();
-          m.workers = 1;
-          m.lossSum = r.lossSum;
-          m.samples = r.samples;
-          m.maxComputeNanos = r.computeNanos;
-          m.executors.add(SparkEnv.get().executorId());
-          out.add(new Tuple2<>(-1, m));
-          return out.iterator();
-        }).mapToPair(t -> t);
+          RoundResult r = step.run(w, start);
+          r.worker = w;
+          r.executorId = SparkEnv.get().executorId();
+          return Collections.singletonList(r).iterator();
+        });
+    if (!averageVelocity) {
+      trained = trained.setName("fovea round results").persist(StorageLevel.MEMORY_AND_DISK());
+    }
+    JavaPairRDD<Integer, Partial> partials = trained.flatMapToPair(r -> {
+      float[] result = flatten(new TrainState(r.params, averageVelocity ? r.velocity : null, r.buffers));
+      List<Tuple2<Integer, Partial>> out = new ArrayList<>(s + 1);
+      for (int i = 0; i < s; i++) {
+        int lo = from(i, s, total);
+        int hi = from(i + 1, s, total);
+        Partial part = new Partial();
+        part.sum = new double[hi - lo];
+        for (int j = lo; j < hi; j++) {
+          part.sum[j - lo] = result[j];
+        }
+        part.workers = 1;
+        out.add(new Tuple2<>(i, part));
+      }
+      Partial m = new Partial();
+      m.workers = 1;
+      m.lossSum = r.lossSum;
+      m.samples = r.samples;
+      m.maxComputeNanos = r.computeNanos;
+      m.executors.add(r.executorId);
+      out.add(new Tuple2<>(-1, m));
+      return out.iterator();
+    });
     JavaPairRDD<Integer, Partial> reduced = partials.reduceByKey(new HashPartitioner(s), Partial::merge)
         .persist(StorageLevel.MEMORY_ONLY());
     List<Partial> metrics = reduced.filter(t -> t._1 < 0).values().collect();
@@ -192,6 +239,11 @@ public final class ShardedReduce implements RoundEngine {
       state.unpersist(false);
       state = next;
       gathered = null;
+      if (!averageVelocity) {
+        local.advance(trained);
+      }
+    } else if (!averageVelocity) {
+      trained.unpersist(false);
     }
     reduced.unpersist(false);
     return new RoundMetrics(m.lossSum, m.samples, m.maxComputeNanos, m.executors);
@@ -199,19 +251,34 @@ public final class ShardedReduce implements RoundEngine {
 
   @Override
   public TrainState state() {
+    if (local != null) {
+      // first: the velocities' lineage may reach back to the slices' restart broadcasts
+      local.gather();
+    }
     if (gathered == null) {
-      float[] all = new float[2 * params + buffers];
+      float[] all = new float[(local == null ? 2 * params : params) + buffers];
       for (Tuple2<Integer, float[]> t : state.collect()) {
         System.arraycopy(t._2, 0, all, from(t._1, slices, all.length), t._2.length);
       }
       // restart from the gathered vector: the lineage a lost executor would recompute stays short
-      restart(unflatten(all, params));
+      restart(unflatten(all, params, local == null));
     }
-    return gathered;
+    return local == null ? gathered : new TrainState(gathered.params, local.mean(), gathered.buffers);
+  }
+
+  @Override
+  public float[][] workerVelocities() {
+    return local == null ? null : local.gather();
   }
 
   @Override
   public void close() {
     state.unpersist(false);
+    for (Broadcast<float[]> b : restartBroadcasts) {
+      b.destroy();
+    }
+    if (local != null) {
+      local.close();
+    }
   }
 }

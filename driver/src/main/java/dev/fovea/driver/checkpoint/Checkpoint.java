@@ -17,10 +17,15 @@ import java.util.zip.CRC32;
  * is the whole random state), the history so far and the configuration it belongs to.
  *
  * <pre>
- *   8 bytes "FOVEACKP" · int32 version (1) · int32 L · L bytes JSON header
+ *   8 bytes "FOVEACKP" · int32 version (1 or 2) · int32 L · L bytes JSON header
  *   int32 P · P float32 parameters · P float32 velocity · int32 B · B float32 buffers
+ *   version 2 only: int32 W · W × P float32, every worker's own velocity (worker 0 first)
  *   int64 CRC-32 of everything before
  * </pre>
+ *
+ * Version 1 is written when the velocity is averaged (W would be 0), so such checkpoints read the
+ * same with older code; version 2 when each worker keeps its own ({@code --optimizer-state local}),
+ * where {@code velocity} holds their mean.
  *
  * @param round rounds completed so far in the whole run
  * @param epoch the epoch to continue in (from 0)
@@ -32,11 +37,19 @@ import java.util.zip.CRC32;
  * @param params the flat parameter vector
  * @param velocity the optimizer state, laid out like the parameters
  * @param buffers the network's buffers (batch-norm running statistics)
+ * @param workerVelocities every worker's own velocity (W arrays of P floats), or null where the
+ *     velocity is averaged
  */
 public record Checkpoint(long round, int epoch, int roundInEpoch, String config, String history, String epochs,
-    float[] params, float[] velocity, float[] buffers) {
+    float[] params, float[] velocity, float[] buffers, float[][] workerVelocities) {
   private static final byte[] MAGIC = "FOVEACKP".getBytes(StandardCharsets.US_ASCII);
   private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** A checkpoint of a run whose velocity is averaged (no per-worker velocities). */
+  public Checkpoint(long round, int epoch, int roundInEpoch, String config, String history, String epochs,
+      float[] params, float[] velocity, float[] buffers) {
+    this(round, epoch, roundInEpoch, config, history, epochs, params, velocity, buffers, null);
+  }
 
   public byte[] encode() {
     try {
@@ -51,7 +64,7 @@ public record Checkpoint(long round, int epoch, int roundInEpoch, String config,
       ByteArrayOutputStream buf = new ByteArrayOutputStream(header.length + 8 * params.length + 64);
       DataOutputStream d = new DataOutputStream(buf);
       d.write(MAGIC);
-      d.writeInt(1);
+      d.writeInt(workerVelocities == null ? 1 : 2);
       d.writeInt(header.length);
       d.write(header);
       d.writeInt(params.length);
@@ -62,6 +75,18 @@ public record Checkpoint(long round, int epoch, int roundInEpoch, String config,
       ByteBuffer bb = ByteBuffer.allocate(4 * buffers.length);
       bb.asFloatBuffer().put(buffers);
       d.write(bb.array());
+      if (workerVelocities != null) {
+        d.writeInt(workerVelocities.length);
+        ByteBuffer wb = ByteBuffer.allocate(4 * params.length);
+        for (float[] v : workerVelocities) {
+          if (v.length != params.length) {
+            throw new IllegalArgumentException("a worker's velocity has " + v.length + " values, not " + params.length);
+          }
+          wb.clear();
+          wb.asFloatBuffer().put(v);
+          d.write(wb.array());
+        }
+      }
       d.flush();
       CRC32 crc = new CRC32();
       crc.update(buf.toByteArray());
@@ -86,7 +111,7 @@ public record Checkpoint(long round, int epoch, int roundInEpoch, String config,
     }
     b.position(MAGIC.length);
     int version = b.getInt();
-    if (version != 1) {
+    if (version != 1 && version != 2) {
       throw new IOException(name + ": checkpoint version " + version + " is not supported");
     }
     int headerLength = b.getInt();
@@ -101,12 +126,26 @@ public record Checkpoint(long round, int epoch, int roundInEpoch, String config,
     b.asFloatBuffer().get(p).get(v);
     b.position(b.position() + 8 * n);
     int m = b.getInt();
-    if ((long) m * 4 != all.length - 8 - b.position()) {
+    long rest = all.length - 8 - b.position();
+    if (version == 1 ? (long) m * 4 != rest : m < 0 || (long) m * 4 + 4 > rest) {
       throw new IOException(name + ": buffer count " + m + " does not match the file size");
     }
     float[] buf = new float[m];
     b.asFloatBuffer().get(buf);
+    b.position(b.position() + 4 * m);
+    float[][] workers = null;
+    if (version == 2) {
+      int w = b.getInt();
+      if (w < 1 || (long) w * n * 4 != all.length - 8 - b.position()) {
+        throw new IOException(name + ": worker velocity count " + w + " does not match the file size");
+      }
+      workers = new float[w][n];
+      for (float[] x : workers) {
+        b.asFloatBuffer().get(x);
+        b.position(b.position() + 4 * n);
+      }
+    }
     return new Checkpoint(h.path("round").asLong(), h.path("epoch").asInt(), h.path("round_in_epoch").asInt(),
-        h.path("config").asText(), h.path("history").asText(), h.path("epochs").asText(), p, v, buf);
+        h.path("config").asText(), h.path("history").asText(), h.path("epochs").asText(), p, v, buf, workers);
   }
 }

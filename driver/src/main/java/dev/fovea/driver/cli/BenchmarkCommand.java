@@ -17,10 +17,12 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code fovea benchmark}: training steps (forward, backward, SGD update) of a zoo model on one
- * backend in this JVM, in images/s, median of several repetitions.
+ * backend in this JVM, in images/s, median of several repetitions. Its subcommand {@code rounds}
+ * ({@link RoundBenchmarkCommand}) times the synchronisation of a round on Spark.
  */
-@Command(name = "benchmark", mixinStandardHelpOptions = true,
-    description = "Time training steps of a zoo model on a backend (images/s, median of repetitions).")
+@Command(name = "benchmark", mixinStandardHelpOptions = true, subcommands = RoundBenchmarkCommand.class,
+    description = "Time training steps of a zoo model on a backend (images/s, median of repetitions); "
+        + "'benchmark rounds' times the averaging strategies' rounds on Spark.")
 final class BenchmarkCommand implements Callable<Integer> {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;

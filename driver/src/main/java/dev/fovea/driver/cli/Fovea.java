@@ -97,6 +97,11 @@ public final class Fovea implements Callable<Integer> {
         + "all-gather through Spark's shuffle) (default: ${DEFAULT-VALUE})")
     String averaging = D.averaging();
 
+    @Option(names = "--optimizer-state", description = "averaged (the SGD velocity is averaged like the "
+        + "parameters) or local (each worker keeps its own velocity between rounds; only parameters and "
+        + "buffers are averaged) (default: ${DEFAULT-VALUE})")
+    String optimizerState = D.optimizerState();
+
     @Option(names = "--lr-scaling", description = "none, or linear: the rate grows to N x --lr for N workers "
         + "(default: ${DEFAULT-VALUE})")
     String lrScaling = D.lrScaling();
@@ -148,7 +153,7 @@ public final class Fovea implements Callable<Integer> {
       TrainConfig c = new TrainConfig("none".equals(data) ? null : data, shards, out, model, workers, batch, steps,
           epochs, lr, momentum, weightDecay, seed, backend, master, threads, shardCount, checkpointEvery, resume,
           averaging, lrScaling, warmupRounds, lrSchedule, initModel, freeze, replaceHead, augment, imageSize, pad,
-          shuffleBuffer, injectFault);
+          shuffleBuffer, injectFault, optimizerState);
       if (!dev.fovea.nn.Zoo.names().contains(model)) { // fail before starting Spark
         throw new IllegalArgumentException("unknown model '" + model + "'; known: "
             + String.join(", ", dev.fovea.nn.Zoo.names()));

@@ -6,7 +6,6 @@ import dev.fovea.kernels.Backend;
 import dev.fovea.nn.Network;
 import dev.fovea.optim.Frozen;
 import dev.fovea.optim.Sgd;
-import java.io.Serializable;
 
 /**
  * The work of one worker in one round, a pure function of (parameters, optimizer state, data,
@@ -31,7 +30,7 @@ import java.io.Serializable;
  */
 public record RoundTask(String model, int classes, ShardInput data, int stepsPerRound, long seed,
     double learningRate, double momentum, double weightDecay, int epoch, int roundInEpoch, String backend,
-    int threads, java.util.BitSet frozen) implements Serializable {
+    int threads, java.util.BitSet frozen) implements WorkerStep {
 
   /** The seed of one training step (dropout masks): a pure function of the run seed and the step. */
   static long stepSeed(long seed, int epoch, int step, int worker) {
@@ -57,6 +56,7 @@ public record RoundTask(String model, int classes, ShardInput data, int stepsPer
   }
 
   /** Runs the round for worker {@code worker}, starting from {@code state}. */
+  @Override
   public RoundResult run(int worker, TrainState state) {
     long start = System.nanoTime();
     Network net = WorkerRuntime.network(model, data.sampleShape(), classes);

@@ -3,7 +3,9 @@ package dev.fovea.driver.worker;
 /**
  * What a round ships to every worker: the flat parameter vector, the optimizer state (SGD
  * velocity, laid out like the parameters) and the network's buffers (batch-norm running
- * statistics; empty for networks without). A plain class so Kryo carries it.
+ * statistics; empty for networks without). A plain class so Kryo carries it. With per-worker
+ * optimizer state the velocity is not shipped ({@code null}); each worker's stays with its
+ * partition.
  */
 public final class TrainState {
   public float[] params;
@@ -13,8 +15,12 @@ public final class TrainState {
   /** For Kryo. */
   public TrainState() {}
 
+  /**
+   * @param velocity laid out like {@code params}; null where the velocity is kept per worker
+   *     ({@code --optimizer-state local}) and is not part of what is shipped
+   */
   public TrainState(float[] params, float[] velocity, float[] buffers) {
-    if (params.length != velocity.length) {
+    if (velocity != null && params.length != velocity.length) {
       throw new IllegalArgumentException("params and velocity differ in length");
     }
     this.params = params;

@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""The model of driver/BENCHMARKS.md: fits round latency against the measured table written by
+deploy/bin/fovea-bench-rounds, checks it, and extrapolates both averaging strategies to 256
+workers.
+
+    python3 driver/bench/round_model.py deploy/target/bench-rounds.md
+
+Per strategy and row, V is the bytes the round moved in all (measured): tree = task results to
+the driver + one copy of the broadcast per executor; sharded = shuffle bytes written (each is read
+once). On one host every byte is handled by the same 2 cores, so the fit is
+    T = a + b*N + c*V        (least squares over all rows of the strategy)
+c is then this host's cost per byte moved, b its cost per executor (tasks, blocks). The 256-worker
+model (printed last) puts each term where it runs on a real cluster: per-worker terms in parallel,
+driver terms in series.
+"""
+import math
+import sys
+
+
+def rows(path):
+    out = []
+    for line in open(path):
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 11 or not cells[1].replace(",", "").isdigit():
+            continue
+        num = lambda s: float(s.replace(",", ""))
+        out.append(dict(model=cells[0], params=num(cells[1]), strategy=cells[2], state=cells[3],
+                        n=int(cells[4]), ms=num(cells[5]), results=num(cells[8]), broadcast=num(cells[9]),
+                        shuffle=num(cells[10])))
+    return out
+
+
+def moved(r):
+    if r["strategy"] == "tree":
+        return r["results"] + r["n"] * r["broadcast"]
+    return r["shuffle"]
+
+
+def solve(a, y):
+    """Least squares by the normal equations (3 unknowns)."""
+    k = len(a[0])
+    m = [[sum(x[i] * x[j] for x in a) for j in range(k)] + [sum(x[i] * t for x, t in zip(a, y))] for i in range(k)]
+    for i in range(k):
+        p = max(range(i, k), key=lambda r: abs(m[r][i]))
+        m[i], m[p] = m[p], m[i]
+        for r in range(k):
+            if r != i:
+                f = m[r][i] / m[i][i]
+                m[r] = [u - f * v for u, v in zip(m[r], m[i])]
+    return [m[i][k] / m[i][i] for i in range(k)]
+
+
+def tree_partials(n, depth=2):
+    """How many partial sums Spark's treeAggregate(depth 2) sends to the driver for n partitions."""
+    scale = max(math.ceil(n ** (1.0 / depth)), 2)
+    parts = n
+    while parts > scale + math.ceil(parts / scale):
+        parts //= scale
+    return parts
+
+
+def fit(rs):
+    """T = a + b*N + c*V by least squares; b is held at 0 where the free fit makes it negative."""
+    a, b, c = solve([[1.0, r["n"], moved(r)] for r in rs], [r["ms"] for r in rs])
+    if b < 0:
+        a, c = solve([[1.0, moved(r)] for r in rs], [r["ms"] for r in rs])
+        b = 0.0
+    return a, b, c
+
+
+def floats(r):
+    """S: floats averaged per worker (buffers, under 0.5% of S for these models, left out)."""
+    return r["params"] * (2 if r["state"] == "averaged" else 1)
+
+
+def bytes_check(data):
+    """The byte counts the strategies' algorithms predict, against the measured ones."""
+    print("bytes per round, measured / predicted:")
+    print("  tree results = 8 S m(N) (m = treeAggregate partials reaching the driver), broadcast = 4 S;")
+    print("  sharded shuffle = N (4 S all-gather + 8 S reduce-scatter in double, before lz4), results ~ 6 kB N")
+    worst = {}
+    for r in data:
+        s_, n = floats(r), r["n"]
+        if r["strategy"] == "tree":
+            checks = {"results": (r["results"], 8 * s_ * tree_partials(n)), "broadcast": (r["broadcast"], 4 * s_)}
+        else:
+            checks = {"shuffle": (r["shuffle"], 12 * s_ * n), "results/N": (r["results"] / n, 6000)}
+        for k, (m, p) in checks.items():
+            key = r["strategy"] + " " + k
+            lo, hi = worst.get(key, (9e9, 0))
+            worst[key] = (min(lo, m / p), max(hi, m / p))
+    for k, (lo, hi) in worst.items():
+        print(f"  {k}: measured / predicted {lo:.2f} .. {hi:.2f} over {len(data) // 2} rows")
+
+
+def model_256(label, c_ms_per_mb, task_ms, block_ms, lz4):
+    """Round time and bytes at N workers; per-worker terms in parallel, driver terms in series."""
+    c = c_ms_per_mb / 1e6
+    print(f"\n256-worker model, {label}: {c_ms_per_mb} ms per MB a JVM handles, {task_ms} ms per task the driver "
+          f"schedules, {block_ms} ms per shuffle block fetched")
+    print("| model | optimizer state | N | tree: driver bytes/round | tree: round s | sharded: driver bytes/round | "
+          "sharded: bytes in+out per worker/round | sharded: round s |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for name, p in (("lenet", 431_080), ("resnet50", 25_557_032)):
+        for state, s_ in (("averaged", 2 * p), ("local", p)):
+            for n in (16, 64, 256):
+                m = tree_partials(n)
+                # tree: broadcast (driver sends 4S; torrent relays it in about log2 N piece hops),
+                # intermediate level (sqrt N reducers, each receiving sqrt N sums of 8S), the driver
+                # receiving and merging m sums of 8S, one after the other
+                level = 8 * s_ * math.sqrt(n) if n > 4 else 0
+                tree_s = (c * (4 * s_ * math.log2(n) + level + 8 * s_ * m) + task_ms * (n + m)) / 1e3
+                tree_driver = 8 * s_ * m + 4 * s_
+                # sharded: per worker 4S + 8S out and in (lz4 on the double sums), N blocks fetched per
+                # shuffle; the driver schedules 4 task sets of N
+                per_worker = 2 * (4 + 8 * lz4) * s_
+                sh_s = (c * per_worker + block_ms * 2 * n + task_ms * 4 * n) / 1e3
+                print(f"| {name} | {state} | {n} | {tree_driver / 1e9:.2f} GB | {tree_s:.1f} | "
+                      f"{6_000 * n / 1e6:.2f} MB | {per_worker / 1e6:.0f} MB | {sh_s:.1f} |")
+
+
+def main(path):
+    data = rows(path)
+    bytes_check(data)
+    fits = {}
+    print()
+    for strategy in ("tree", "sharded"):
+        rs = [r for r in data if r["strategy"] == strategy]
+        if len(rs) < 3:
+            continue
+        a, b, c = fit(rs)
+        fits[strategy] = (a, b, c)
+        print(f"{strategy}: T = {a:.0f} ms + {b:.1f} ms x N + {c * 1e6:.2f} ms/MB x V   ({len(rs)} rows)")
+        for r in rs:
+            pred = a + b * r["n"] + c * moved(r)
+            print(f"  {r['model']:9s} {r['state']:8s} N={r['n']:2d} V={moved(r) / 1e6:9.1f} MB "
+                  f"measured {r['ms']:7.0f} ms  model {pred:7.0f} ms  ({(pred - r['ms']) / r['ms'] * 100:+.0f}%)")
+    lz4 = [r["shuffle"] / r["n"] / floats(r) for r in data if r["strategy"] == "sharded"]
+    lz4 = (sum(lz4) / len(lz4) - 4) / 8
+    print(f"\nlz4 keeps {lz4:.2f} of the reduce-scatter's double sums")
+    if fits:
+        host = max(2 * f[2] for f in fits.values()) * 1e6
+        model_256("this host's constants (2 shared cores: one JVM at 2 c)", round(host), 2, 1, lz4)
+    model_256("a cluster of 10 GbE nodes (1 GB/s per JVM, typical scheduler costs; assumed, not measured)", 1, 2, 1,
+              lz4)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "deploy/target/bench-rounds.md")

@@ -1,0 +1,251 @@
+package dev.fovea.driver.cli;
+
+import dev.fovea.driver.SparkSessions;
+import dev.fovea.driver.averaging.RoundEngine;
+import dev.fovea.driver.worker.RoundResult;
+import dev.fovea.driver.worker.TrainState;
+import dev.fovea.driver.worker.WorkerStep;
+import dev.fovea.kernels.Shape;
+import dev.fovea.nn.Network;
+import dev.fovea.nn.Zoo;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerJobStart;
+import org.apache.spark.scheduler.SparkListenerTaskEnd;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.storage.StorageLevel;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code fovea benchmark rounds}: the synchronisation cost of one round for each averaging
+ * strategy, on whatever Spark the command runs on (a standalone cluster through {@code
+ * fovea-cluster submit}, or local mode). Each worker's task does no training: it receives the
+ * state through the strategy's real engine ({@link RoundEngine}, the classes {@code fovea train}
+ * runs), copies it as its "trained" result, and the engine averages the N results. What is timed is
+ * therefore shipping, combining and averaging the vector, the part of a round that grows with
+ * model size and worker count; compute is left out because on an oversubscribed machine it would
+ * only measure the contention. The vectors hold the model's real initial parameters (random
+ * floats; Spark compresses broadcasts and shuffles, so zeros would flatter both strategies).
+ *
+ * <p>Per configuration it prints the median, min and max round latency over {@code --rounds}
+ * rounds after {@code --warmup} rounds, and per round: the bytes of task results the driver
+ * received (Spark's task metrics), the serialized size of what the driver broadcast, and the bytes
+ * written to the shuffle (worker to worker).
+ */
+@Command(name = "rounds", mixinStandardHelpOptions = true,
+    description = "Time the synchronisation of a round (ship, combine, average; no training) for each averaging "
+        + "strategy; print latency and bytes through the driver.")
+final class RoundBenchmarkCommand implements Callable<Integer> {
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--master", description = "Spark master URL (default: from spark-submit, else local[N])")
+  String master;
+
+  @Option(names = "--workers", required = true, description = "N, partitions (one per executor on a cluster)")
+  int workers;
+
+  @Option(names = "--models", split = ",", description = "zoo models; lenet at 1x28x28 and 10 classes, resnet20 "
+      + "and resnet56 at 3x32x32 and 10 classes, the others at 3x224x224 and 1000 classes (default: lenet)")
+  List<String> models = List.of("lenet");
+
+  @Option(names = "--strategies", split = ",", description = "averaging strategies (default: tree,sharded)")
+  List<String> strategies = List.of("tree", "sharded");
+
+  @Option(names = "--optimizer-state", split = ",", description = "averaged and/or local (default: averaged)")
+  List<String> optimizerStates = List.of("averaged");
+
+  @Option(names = "--rounds", description = "timed rounds per configuration (default: ${DEFAULT-VALUE})")
+  int rounds = 5;
+
+  @Option(names = "--warmup", description = "untimed rounds first (default: ${DEFAULT-VALUE})")
+  int warmup = 1;
+
+  @Option(names = "--wait-executors", description = "seconds to wait for N executors to register "
+      + "(default: ${DEFAULT-VALUE})")
+  int waitSeconds = 120;
+
+  /** One measured configuration. */
+  record Row(String model, int params, String strategy, String optimizerState, int workers, double medianMs,
+      double minMs, double maxMs, long resultBytes, long broadcastBytes, long shuffleBytes) {}
+
+  static final Map<Integer, String> STAGE_GROUP = new ConcurrentHashMap<>();
+  static final Map<String, AtomicLong> RESULT_BYTES = new ConcurrentHashMap<>();
+  static final Map<String, AtomicLong> SHUFFLE_BYTES = new ConcurrentHashMap<>();
+
+  /** The task of a worker that ships without training: its result is a copy of the state it got. */
+  static final class ShipOnly implements WorkerStep {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public RoundResult run(int worker, TrainState state) {
+      long start = System.nanoTime();
+      RoundResult r = new RoundResult();
+      r.worker = worker;
+      r.params = state.params.clone();
+      r.velocity = state.velocity == null ? null : state.velocity.clone();
+      r.buffers = state.buffers.clone();
+      r.lossSum = 1;
+      r.samples = 1;
+      r.computeNanos = System.nanoTime() - start;
+      return r;
+    }
+  }
+
+  static Shape input(String model) {
+    return switch (model) {
+      case "lenet", "lenet5" -> Shape.of(1, 28, 28);
+      case "resnet20", "resnet56" -> Shape.of(3, 32, 32);
+      default -> Shape.of(3, 224, 224);
+    };
+  }
+
+  static int classes(String model) {
+    return input(model).dim(1) <= 32 ? 10 : 1000;
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    for (String m : models) {
+      if (!Zoo.names().contains(m)) {
+        throw new IllegalArgumentException("unknown model '" + m + "'; known: " + String.join(", ", Zoo.names()));
+      }
+    }
+    SparkSession spark = SparkSessions.create("fovea benchmark rounds", master, workers);
+    try {
+      JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+      List<Row> rows = run(jsc, out);
+      out.println();
+      out.println(header());
+      for (Row r : rows) {
+        out.println(format(r));
+      }
+      out.flush();
+      return 0;
+    } finally {
+      spark.stop();
+    }
+  }
+
+  static String header() {
+    return "| model | params | strategy | optimizer state | executors | round ms (median) | min | max "
+        + "| task results to driver (bytes/round) | broadcast from driver (bytes/round) | shuffle written "
+        + "(bytes/round) |\n|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|";
+  }
+
+  static String format(Row r) {
+    return String.format("| %s | %,d | %s | %s | %d | %.0f | %.0f | %.0f | %,d | %,d | %,d |", r.model(), r.params(),
+        r.strategy(), r.optimizerState(), r.workers(), r.medianMs(), r.minMs(), r.maxMs(), r.resultBytes(),
+        r.broadcastBytes(), r.shuffleBytes());
+  }
+
+  List<Row> run(JavaSparkContext jsc, PrintWriter out) throws Exception {
+    jsc.sc().addSparkListener(new SparkListener() {
+      @Override
+      public void onJobStart(SparkListenerJobStart job) {
+        String group = job.properties() == null ? "" : job.properties().getProperty("spark.jobGroup.id", "");
+        job.stageIds().foreach(id -> STAGE_GROUP.put((Integer) id, group));
+      }
+
+      @Override
+      public void onTaskEnd(SparkListenerTaskEnd end) {
+        if (end.taskMetrics() == null) {
+          return;
+        }
+        String group = STAGE_GROUP.getOrDefault(end.stageId(), "");
+        RESULT_BYTES.computeIfAbsent(group, g -> new AtomicLong()).addAndGet(end.taskMetrics().resultSize());
+        SHUFFLE_BYTES.computeIfAbsent(group, g -> new AtomicLong())
+            .addAndGet(end.taskMetrics().shuffleWriteMetrics().bytesWritten());
+      }
+    });
+    boolean cluster = !jsc.master().startsWith("local");
+    long deadline = System.nanoTime() + waitSeconds * 1_000_000_000L;
+    while (cluster && jsc.sc().getExecutorMemoryStatus().size() - 1 < workers) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("only " + (jsc.sc().getExecutorMemoryStatus().size() - 1) + " of "
+            + workers + " executors registered in " + waitSeconds + " s");
+      }
+      Thread.sleep(200);
+    }
+    List<Integer> ids = new ArrayList<>();
+    for (int w = 0; w < workers; w++) {
+      ids.add(w);
+    }
+    // one partition per worker holding its id, as in training (where each worker streams its own data)
+    JavaRDD<Integer> slices = jsc.parallelize(ids, workers).persist(StorageLevel.MEMORY_ONLY());
+    slices.count();
+    List<Row> rows = new ArrayList<>();
+    for (String model : models) {
+      Network net = Zoo.build(model, input(model), classes(model));
+      float[] params = net.layout().initialize(1);
+      float[] buffers = net.bufferLayout().initialize(1);
+      float[] velocity = new float[params.length];
+      for (int i = 0; i < velocity.length; i++) {
+        velocity[i] = params[i] * 0.01f;
+      }
+      for (String state : optimizerStates) {
+        for (String strategy : strategies) {
+          TrainState initial = new TrainState(params, velocity, buffers);
+          float[][] local = null;
+          if ("local".equals(state)) {
+            local = new float[workers][];
+            Arrays.fill(local, velocity);
+          }
+          long broadcast = "tree".equals(strategy)
+              ? SparkEnv.get().serializer().newInstance().serialize(new TrainState(params,
+                  "local".equals(state) ? null : velocity, buffers), scala.reflect.ClassTag$.MODULE$.apply(
+                      TrainState.class)).remaining()
+              : 0;
+          RoundEngine engine = RoundEngine.create(strategy, state, jsc, initial, local, workers);
+          double[] ms = new double[rounds];
+          long results = 0;
+          long shuffle = 0;
+          try {
+            for (int r = 0; r < warmup + rounds; r++) {
+              String group = "bench-" + model + "-" + strategy + "-" + state + "-" + r;
+              jsc.setJobGroup(group, group, false);
+              long t0 = System.nanoTime();
+              engine.round(slices, new ShipOnly(), -1);
+              long dt = System.nanoTime() - t0;
+              if (r >= warmup) {
+                ms[r - warmup] = dt / 1e6;
+                jsc.sc().listenerBus().waitUntilEmpty();
+                results += value(RESULT_BYTES, group);
+                shuffle += value(SHUFFLE_BYTES, group);
+              }
+            }
+          } finally {
+            engine.close();
+          }
+          double[] sorted = ms.clone();
+          Arrays.sort(sorted);
+          Row row = new Row(model, params.length, strategy, state, workers, sorted[rounds / 2], sorted[0],
+              sorted[rounds - 1], results / rounds, broadcast, shuffle / rounds);
+          rows.add(row);
+          out.println("fovea: " + format(row));
+          out.flush();
+        }
+      }
+    }
+    slices.unpersist(false);
+    return rows;
+  }
+
+  private static long value(Map<String, AtomicLong> m, String group) {
+    AtomicLong v = m.get(group);
+    return v == null ? 0 : v.get();
+  }
+}

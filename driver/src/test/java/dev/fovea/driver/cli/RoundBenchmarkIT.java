@@ -1,0 +1,54 @@
+package dev.fovea.driver.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A smoke test of {@code fovea benchmark rounds} (the full run against standalone clusters is
+ * {@code deploy/bin/fovea-bench-rounds}, see driver/BENCHMARKS.md): two workers in local mode,
+ * LeNet, both strategies and both optimizer states; the bytes it reports follow from what each
+ * strategy moves.
+ */
+class RoundBenchmarkIT {
+
+  @Test
+  void reportsLatencyAndTheBytesEachStrategyMovesThroughTheDriver() {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = Fovea.run(new PrintWriter(out, true), new PrintWriter(err, true), "benchmark", "rounds", "--master",
+        "local[2]", "--workers", "2", "--models", "lenet", "--rounds", "2", "--optimizer-state", "averaged,local");
+    assertEquals(0, code, err.toString());
+    Map<String, String[]> rows = new HashMap<>();
+    for (String line : out.toString().split("\n")) {
+      if (line.startsWith("fovea: | lenet")) {
+        String[] cells = line.substring("fovea: |".length()).split("\\|");
+        rows.put(cells[2].trim() + "/" + cells[3].trim(), cells);
+      }
+    }
+    assertEquals(4, rows.size(), out.toString());
+    long p = number(rows.get("tree/averaged")[1]);
+    assertTrue(p > 400_000, "LeNet's parameter count: " + p);
+    // tree: both workers' sums (double) of parameters and velocity come to the driver
+    assertTrue(number(rows.get("tree/averaged")[8]) > 2 * 2 * 8 * p, rows.get("tree/averaged")[8]);
+    assertTrue(number(rows.get("tree/local")[8]) < number(rows.get("tree/averaged")[8]) * 6 / 10,
+        rows.get("tree/local")[8]);
+    assertTrue(number(rows.get("tree/averaged")[9]) > 2 * 4 * p, "broadcast: " + rows.get("tree/averaged")[9]);
+    for (String state : new String[] {"averaged", "local"}) {
+      String[] sharded = rows.get("sharded/" + state);
+      assertTrue(number(sharded[8]) < 64 * 1024, "sharded/" + state + " result bytes: " + sharded[8]);
+      assertEquals(0, number(sharded[9]), "sharded broadcasts nothing");
+      assertTrue(number(sharded[10]) > 4 * p, "sharded moves the vector through the shuffle: " + sharded[10]);
+      assertTrue(Double.parseDouble(sharded[5].trim()) > 0, "a latency was measured");
+    }
+  }
+
+  private static long number(String cell) {
+    return Long.parseLong(cell.trim().replace(",", ""));
+  }
+}
