@@ -61,9 +61,23 @@ public final class InputTransforms {
    * the centre (H, W).
    */
   public static Transform validation(Manifest set, Shape input, List<Double> mean, List<Double> std) {
+    return validation(Manifest.RAW.equals(set.encoding()) && set.shape().equals(input), input, mean, std);
+  }
+
+  /**
+   * The evaluation transform of one decoded image of {@code height × width} pixels into {@code
+   * input (C, H, W)}, for {@code fovea predict}, which has no shard set: the image as it is when it
+   * already has the input's (H, W), else shorter side to {@code min(H, W) / 0.875} and the centre
+   * (H, W), as {@link #validation(Manifest, Shape, List, List)} treats a set.
+   */
+  public static Transform validation(int height, int width, Shape input, List<Double> mean, List<Double> std) {
+    return validation(height == input.dim(1) && width == input.dim(2), input, mean, std);
+  }
+
+  private static Transform validation(boolean asStored, Shape input, List<Double> mean, List<Double> std) {
     int h = input.dim(1);
     int w = input.dim(2);
-    if (Manifest.RAW.equals(set.encoding()) && set.shape().equals(input)) {
+    if (asStored) {
       return Transform.resize(h, w, mean, std);
     }
     int resize = (int) Math.round(Math.min(h, w) / CROP_FRACTION);

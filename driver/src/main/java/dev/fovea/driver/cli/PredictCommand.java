@@ -1,16 +1,16 @@
 package dev.fovea.driver.cli;
 
 import dev.fovea.data.DataException;
-import dev.fovea.data.batch.Normalizer;
+import dev.fovea.data.image.Codecs;
+import dev.fovea.data.image.Image;
+import dev.fovea.data.image.ImageCodec;
+import dev.fovea.driver.InputTransforms;
 import dev.fovea.driver.TrainingRun;
 import dev.fovea.kernels.Backend;
 import dev.fovea.kernels.Backends;
 import dev.fovea.kernels.Shape;
 import dev.fovea.kernels.Tensor;
 import dev.fovea.nn.ModelFile;
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
-import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -18,8 +18,8 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
-import javax.imageio.ImageIO;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -27,7 +27,8 @@ import picocli.CommandLine.Parameters;
 
 /** {@code fovea predict}: the top classes of image files under a saved model, in this JVM. */
 @Command(name = "predict", mixinStandardHelpOptions = true,
-    description = "Classify image files (PNG, JPEG, BMP, GIF) with a saved model: top-k classes and probabilities.")
+    description = "Classify image files (JPEG, PNG, BMP) with a saved model: top-k classes and probabilities;"
+        + " each is resized and centre-cropped as evaluation does.")
 final class PredictCommand implements Callable<Integer> {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
@@ -56,49 +57,36 @@ final class PredictCommand implements Callable<Integer> {
     }
   }
 
-  /** The image as (C, H, W) unsigned bytes for the model's input: grey or RGB, resized bilinearly. */
-  static byte[] pixels(Path file, Shape input) throws IOException {
-    BufferedImage img = ImageIO.read(file.toFile());
-    if (img == null) {
-      throw new DataException(file + ": not an image this JVM can decode");
+  /**
+   * The image file as the model's normalised input (C, H, W): decoded by the codec to the model's
+   * channels, then the evaluation transform of {@link InputTransforms#validation(int, int, Shape,
+   * List, List)} (as it is at the input size, else shorter side to min(H, W) / 0.875 and the
+   * centre crop) with the training set's per-channel mean and std.
+   */
+  static float[] sample(Path file, Shape input, List<List<Double>> norm) throws IOException {
+    Image img;
+    try {
+      img = Codecs.best().decode(Files.readAllBytes(file), input.dim(0));
+    } catch (ImageCodec.BadImageException e) {
+      throw new DataException(file + ": " + e.getMessage(), e);
     }
-    int c = input.dim(0);
-    int h = input.dim(1);
-    int w = input.dim(2);
-    BufferedImage scaled = new BufferedImage(w, h, c == 1 ? BufferedImage.TYPE_BYTE_GRAY : BufferedImage.TYPE_INT_RGB);
-    Graphics2D g = scaled.createGraphics();
-    g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
-    g.drawImage(img, 0, 0, w, h, null);
-    g.dispose();
-    byte[] out = new byte[c * h * w];
-    for (int y = 0; y < h; y++) {
-      for (int x = 0; x < w; x++) {
-        int rgb = scaled.getRGB(x, y);
-        if (c == 1) {
-          out[y * w + x] = (byte) scaled.getRaster().getSample(x, y, 0);
-        } else {
-          out[y * w + x] = (byte) (rgb >> 16);
-          out[h * w + y * w + x] = (byte) (rgb >> 8);
-          out[2 * h * w + y * w + x] = (byte) rgb;
-        }
-      }
-    }
+    float[] out = new float[input.size()];
+    InputTransforms.validation(img.height(), img.width(), input, norm.get(0), norm.get(1))
+        .apply(img, new SplittableRandom(0), out, 0);
     return out;
   }
 
   @Override
   public Integer call() throws Exception {
     ModelFile.Model m = load(model);
-    Normalizer norm = TrainingRun.normalizer(m);
+    List<List<Double>> norm = TrainingRun.normalization(m);
     Shape input = m.inputShape();
     int n = images.size();
-    byte[] all = new byte[n * input.size()];
+    float[] all = new float[n * input.size()];
     for (int i = 0; i < n; i++) {
-      System.arraycopy(pixels(images.get(i), input), 0, all, i * input.size(), input.size());
+      System.arraycopy(sample(images.get(i), input, norm), 0, all, i * input.size(), input.size());
     }
-    int[] order = new int[n];
-    Arrays.setAll(order, i -> i);
-    Tensor x = norm.batch(new dev.fovea.data.shard.SampleBlock(all, new int[n], input.size()), order, 0, n).images();
+    Tensor x = Tensor.wrap(all, input.prepend(n));
     try (Backend b = Backends.resolve(backend, w -> spec.commandLine().getErr().println("fovea: warning: " + w))
         .create(1)) {
       Tensor logits = m.network().forward(b, m.params(), m.buffers(), x);
