@@ -108,14 +108,7 @@ final class OneDnnConvolution {
    * {@code in: src, diffDst; out: diffWeights[, diffBias]}.
    */
   static OneDnnPlan plan(Key key, OneDnnContext ctx, Layouts layouts) {
-    OneDnnPlan plan = new OneDnnPlan(ctx);
-    try {
-      build(plan, key, ctx.engine(), layouts);
-      return plan;
-    } catch (RuntimeException e) {
-      plan.close();
-      throw e;
-    }
+    return OneDnnPlan.build(ctx, plan -> build(plan, key, ctx.engine(), layouts));
   }
 
   private static void build(OneDnnPlan plan, Key key, dnnl_engine engine, Layouts l) {

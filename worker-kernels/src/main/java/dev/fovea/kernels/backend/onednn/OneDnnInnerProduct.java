@@ -34,14 +34,7 @@ final class OneDnnInnerProduct {
    * out: diffSrc}; backward-weights {@code in: src, diffDst; out: diffWeights[, diffBias]}.
    */
   static OneDnnPlan plan(Key key, OneDnnContext ctx) {
-    OneDnnPlan plan = new OneDnnPlan(ctx);
-    try {
-      build(plan, key, ctx.engine());
-      return plan;
-    } catch (RuntimeException e) {
-      plan.close();
-      throw e;
-    }
+    return OneDnnPlan.build(ctx, plan -> build(plan, key, ctx.engine()));
   }
 
   private static dnnl_primitive_desc forwardPd(OneDnnPlan plan, dnnl_engine engine, Key key, boolean bias) {

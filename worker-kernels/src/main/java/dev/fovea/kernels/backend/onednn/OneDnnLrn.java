@@ -33,14 +33,7 @@ final class OneDnnLrn {
 
   /** Forward: {@code in: src; out: dst}. Backward: {@code in: src, diffDst; out: diffSrc}. */
   static OneDnnPlan plan(Key key, OneDnnContext ctx) {
-    OneDnnPlan plan = new OneDnnPlan(ctx);
-    try {
-      build(plan, key, ctx.engine());
-      return plan;
-    } catch (RuntimeException e) {
-      plan.close();
-      throw e;
-    }
+    return OneDnnPlan.build(ctx, plan -> build(plan, key, ctx.engine()));
   }
 
   private static void build(OneDnnPlan plan, Key key, dnnl_engine engine) {

@@ -71,6 +71,21 @@ final class OneDnnPlan implements AutoCloseable {
   /** Inputs larger than this (in floats) are never remembered by {@link #inputRemembered}. */
   private static final int REMEMBER_LIMIT = 1 << 24;
 
+  /**
+   * A new plan filled in by {@code body}; if the body throws, the native objects it has created so
+   * far are released before the exception goes on.
+   */
+  static OneDnnPlan build(OneDnnContext ctx, java.util.function.Consumer<OneDnnPlan> body) {
+    OneDnnPlan plan = new OneDnnPlan(ctx);
+    try {
+      body.accept(plan);
+      return plan;
+    } catch (RuntimeException e) {
+      plan.close();
+      throw e;
+    }
+  }
+
   OneDnnPlan(OneDnnContext ctx) {
     this.engine = ctx.engine();
     this.stream = ctx.stream();
