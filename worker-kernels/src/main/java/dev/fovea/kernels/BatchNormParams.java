@@ -26,4 +26,35 @@ public record BatchNormParams(double epsilon, double momentum) {
       throw new IllegalArgumentException("batch normalization: momentum must be in [0, 1], got " + momentum);
     }
   }
+
+  /**
+   * Moves the running averages toward one training batch's statistics, in double, each rounded to
+   * float once: the rule above, shared by every backend so they agree bit for bit.
+   *
+   * @param runningMean {@code (C)}, updated in place
+   * @param runningVariance {@code (C)}, updated in place
+   * @param mean the batch mean per channel
+   * @param variance the biased batch variance per channel
+   * @param count m, the values per channel in the batch (&gt; 1)
+   */
+  public void updateRunning(Tensor runningMean, Tensor runningVariance, double[] mean, double[] variance,
+      long count) {
+    double[] rm = runningMean.toDoubleArray();
+    double[] rv = runningVariance.toDoubleArray();
+    for (int k = 0; k < rm.length; k++) {
+      rm[k] = (1 - momentum) * rm[k] + momentum * mean[k];
+      rv[k] = (1 - momentum) * rv[k] + momentum * variance[k] * count / (count - 1);
+    }
+    runningMean.copyFrom(rm);
+    runningVariance.copyFrom(rv);
+  }
+
+  /** {@code 1 / sqrt(variance + epsilon)} per channel, in double. */
+  public double[] inverseStd(double[] variance) {
+    double[] inv = new double[variance.length];
+    for (int k = 0; k < inv.length; k++) {
+      inv[k] = 1 / Math.sqrt(variance[k] + epsilon);
+    }
+    return inv;
+  }
 }

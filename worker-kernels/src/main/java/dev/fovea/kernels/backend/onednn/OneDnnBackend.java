@@ -620,26 +620,14 @@ public final class OneDnnBackend extends ForwardingBackend {
       plan.out(2).read(v);
       mean = m.toDoubleArray();
       var = v.toDoubleArray();
-      // The running statistics in double, rounded once, as the reference updates them.
-      long count = src.size() / c;
-      double[] rm = runningMean.toDoubleArray();
-      double[] rv = runningVariance.toDoubleArray();
-      for (int k = 0; k < c; k++) {
-        rm[k] = (1 - p.momentum()) * rm[k] + p.momentum() * mean[k];
-        rv[k] = (1 - p.momentum()) * rv[k] + p.momentum() * var[k] * count / (count - 1);
-      }
-      runningMean.copyFrom(rm);
-      runningVariance.copyFrom(rv);
+      // the running statistics in double, rounded once, by the reference's rule
+      p.updateRunning(runningMean, runningVariance, mean, var, src.size() / c);
     } else {
       mean = runningMean.toDoubleArray();
       var = runningVariance.toDoubleArray();
     }
-    double[] inv = new double[c];
-    for (int k = 0; k < c; k++) {
-      inv[k] = 1 / Math.sqrt(var[k] + p.epsilon());
-    }
     saveMean.copyFrom(mean);
-    saveInvStd.copyFrom(inv);
+    saveInvStd.copyFrom(p.inverseStd(var));
   }
 
   /** Overwrites {@code diffSrc}; accumulates into {@code diffGamma} and {@code diffBeta}. */

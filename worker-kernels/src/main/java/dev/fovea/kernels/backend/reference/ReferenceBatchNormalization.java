@@ -63,23 +63,15 @@ final class ReferenceBatchNormalization {
         double d = x[i] - mean[(i / inner) % c];
         var[(i / inner) % c] += d * d;
       }
-      double[] rm = runningMean.toDoubleArray();
-      double[] rv = runningVariance.toDoubleArray();
       for (int k = 0; k < c; k++) {
         var[k] /= m;
-        rm[k] = (1 - p.momentum()) * rm[k] + p.momentum() * mean[k];
-        rv[k] = (1 - p.momentum()) * rv[k] + p.momentum() * var[k] * m / (m - 1);
       }
-      runningMean.copyFrom(rm);
-      runningVariance.copyFrom(rv);
+      p.updateRunning(runningMean, runningVariance, mean, var, m);
     } else {
       mean = runningMean.toDoubleArray();
       var = runningVariance.toDoubleArray();
     }
-    double[] inv = new double[c];
-    for (int k = 0; k < c; k++) {
-      inv[k] = 1 / Math.sqrt(var[k] + p.epsilon());
-    }
+    double[] inv = p.inverseStd(var);
     double[] y = new double[x.length];
     for (int i = 0; i < x.length; i++) {
       int k = (i / inner) % c;
