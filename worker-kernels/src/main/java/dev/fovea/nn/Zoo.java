@@ -81,8 +81,8 @@ public final class Zoo {
    * ReLU, and dropout 0.5 before the classifier: conv 5×5×20 → BN → ReLU → max-pool 2 → conv 5×5×50 →
    * BN → ReLU → max-pool 2 → dense 500 → ReLU → dropout 0.5 → dense classes. The convolutions have no
    * bias (batch norm's beta replaces it) and start He-normal, since a ReLU follows each. 431,150
-   * parameters (plus 140 batch-norm statistics) for (1, 28, 28) and 10 classes; the Fashion-MNIST
-   * model of choice for a 2-worker run to 0.92 accuracy within minutes.
+   * parameters (plus 140 batch-norm statistics) for (1, 28, 28) and 10 classes. On Fashion-MNIST
+   * with 2 workers, 12 cosine epochs gave 0.9209 and 0.9189 test accuracy in two runs (README).
    */
   public static Network lenetBn(Shape input, int classes) {
     return Network.builder(input)
