@@ -40,6 +40,8 @@ class TrainCommandIT {
         "--backend", "reference");
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().contains("test accuracy"), r.out());
+    assertTrue(r.out().contains("fovea: epoch 1/2 done") && !r.out().contains("\r"),
+        "--progress auto: plain lines when the output is not the process's terminal: " + r.out());
     JsonNode s = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
     for (String field : List.of("test_accuracy", "test_loss", "epochs", "workers", "backend",
         "train_images_per_second", "wall_seconds")) {
@@ -240,5 +242,8 @@ class TrainCommandIT {
     assertEquals(2, r.code());
     assertTrue(r.err().contains("invalid value rotate for --augment: must be one of none, flip, crop-flip, rrc-flip"),
         r.err());
+    r = fovea("train", "--progress", "spinner", "--out", tmp.toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("--progress: 'spinner' must be auto, bar or lines"), r.err());
   }
 }

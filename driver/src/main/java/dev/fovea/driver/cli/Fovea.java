@@ -16,6 +16,12 @@ import picocli.CommandLine.Option;
     subcommands = {ShardCommand.class, Fovea.Train.class, EvaluateCommand.class, PredictCommand.class,
         SummaryCommand.class, BenchmarkCommand.class})
 public final class Fovea implements Callable<Integer> {
+  /** Whether the command's output is this process's standard output (a live bar may be drawn there). */
+  private final boolean processStdout;
+
+  private Fovea(boolean processStdout) {
+    this.processStdout = processStdout;
+  }
 
   @Override
   public Integer call() {
@@ -31,6 +37,13 @@ public final class Fovea implements Callable<Integer> {
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+
+    @CommandLine.ParentCommand
+    Fovea parent;
+
+    @Option(names = "--progress", description = "auto (a live bar when standard output is a terminal, else "
+        + "plain lines), bar or lines (default: ${DEFAULT-VALUE})")
+    String progress = "auto";
 
     @Option(names = "--config", paramLabel = "FILE", description = "a properties file of settings (keys are the "
         + "long option names without dashes, e.g. epochs=5); flags on the command line override it")
@@ -154,6 +167,12 @@ public final class Fovea implements Callable<Integer> {
           epochs, lr, momentum, weightDecay, seed, backend, master, threads, shardCount, checkpointEvery, resume,
           averaging, lrScaling, warmupRounds, lrSchedule, initModel, freeze, replaceHead, augment, imageSize, pad,
           shuffleBuffer, injectFault, optimizerState);
+      boolean bar = switch (progress) {
+        case "auto" -> parent.processStdout && System.console() != null;
+        case "bar" -> true;
+        case "lines" -> false;
+        default -> throw new IllegalArgumentException("--progress: '" + progress + "' must be auto, bar or lines");
+      };
       if (!dev.fovea.nn.Zoo.names().contains(model)) { // fail before starting Spark
         throw new IllegalArgumentException("unknown model '" + model + "'; known: "
             + String.join(", ", dev.fovea.nn.Zoo.names()));
@@ -161,8 +180,7 @@ public final class Fovea implements Callable<Integer> {
       SparkSession spark = SparkSessions.create("fovea train", master, workers);
       try {
         java.io.PrintWriter o = spec.commandLine().getOut();
-        boolean terminal = System.console() != null && o == TERMINAL_OUT;
-        TrainingRun.Result r = new TrainingRun(spark, c, dev.fovea.driver.Progress.console(o, terminal)).run();
+        TrainingRun.Result r = new TrainingRun(spark, c, dev.fovea.driver.Progress.console(o, bar)).run();
         o.printf("fovea: test accuracy %.4f (loss %.4f) after %d epochs with %d workers on %s; "
             + "%.0f training images/s; %.1f s in all; outputs in %s%n", r.testAccuracy(), r.testLoss(), r.epochs(),
             r.workers(), r.backend(), r.trainImagesPerSecond(), r.wallSeconds(), out);
@@ -181,18 +199,24 @@ public final class Fovea implements Callable<Integer> {
     }
   }
 
-  /** Standard output when it is the process's own; the live progress bar is drawn only there. */
-  private static java.io.PrintWriter TERMINAL_OUT;
-
-  /** Runs the command line and returns the exit code; bad input is one line on stderr. */
+  /**
+   * Runs the command line on this process's standard streams and returns the exit code; bad input
+   * is one line on stderr.
+   */
   public static int run(String... args) {
-    TERMINAL_OUT = new java.io.PrintWriter(System.out, true);
-    return run(TERMINAL_OUT, new java.io.PrintWriter(System.err, true), args);
+    return run(new java.io.PrintWriter(System.out, true), new java.io.PrintWriter(System.err, true), true, args);
   }
 
-  /** Runs the command line with the given output and error streams; returns the exit code. */
+  /**
+   * Runs the command line with the given output and error streams (a notebook's, a test's) and
+   * returns the exit code. {@code train --progress auto} draws no live bar on them.
+   */
   public static int run(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
-    CommandLine cl = new CommandLine(new Fovea());
+    return run(out, err, false, args);
+  }
+
+  private static int run(java.io.PrintWriter out, java.io.PrintWriter err, boolean processStdout, String... args) {
+    CommandLine cl = new CommandLine(new Fovea(processStdout));
     cl.setOut(out);
     cl.setErr(err);
     for (int i = 0; i + 1 < args.length; i++) {
