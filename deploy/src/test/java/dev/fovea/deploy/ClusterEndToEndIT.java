@@ -21,6 +21,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -53,6 +54,7 @@ class ClusterEndToEndIT {
   static List<String> common;
   static float[] reference;
   static double referenceAccuracy;
+  static Path localData;
 
   static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
@@ -156,15 +158,20 @@ class ClusterEndToEndIT {
         "--epochs", "2", "--workers", "2", "--backend", "reference", "--seed", "5", "--checkpoint-every", "3");
 
     // the reference: the same run in local mode, in this JVM, on local files
-    List<String> local = new ArrayList<>(List.of("train", "--out", tmp.resolve("local").toString(), "--master",
-        "local[2]", "--data", data.toString(), "--epochs", "2", "--workers", "2", "--backend", "reference", "--seed",
-        "5", "--checkpoint-every", "3"));
+    localData = data;
+    List<String> local = localReferenceArgs(tmp.resolve("local"));
     StringWriter err = new StringWriter();
     assertEquals(0, Fovea.run(new PrintWriter(new StringWriter(), true), new PrintWriter(err, true),
         local.toArray(new String[0])), err.toString());
     reference = params(tmp.resolve("local/model.fovea").toUri().toString());
     referenceAccuracy = new ObjectMapper().readTree(tmp.resolve("local/summary.json").toFile())
         .get("test_accuracy").asDouble();
+  }
+
+  /** The cluster runs' settings in local mode, in this JVM, on local files. */
+  static List<String> localReferenceArgs(Path out) {
+    return List.of("train", "--out", out.toString(), "--master", "local[2]", "--data", localData.toString(),
+        "--epochs", "2", "--workers", "2", "--backend", "reference", "--seed", "5", "--checkpoint-every", "3");
   }
 
   @AfterAll
@@ -215,9 +222,31 @@ class ClusterEndToEndIT {
   @Test
   @Order(3)
   void killedExecutorChangesNothing() throws Exception {
-    String out = hdfs + "/runs/executor-killed";
-    Path log = tmp.resolve("executor-killed.log");
-    Process p = builder(submit(out), log, Map.of()).start();
+    killAnExecutorMidRun(hdfs + "/runs/executor-killed", reference);
+  }
+
+  /**
+   * Each worker keeps its own SGD velocity in a cached RDD partition on its executor: killing that
+   * executor loses the partition, which Spark recomputes from the lineage of the rounds since the
+   * last checkpoint. The result must still equal local mode's (same flag, no fault), bitwise.
+   */
+  @Test
+  @Order(4)
+  void killedExecutorWithPerWorkerOptimizerStateChangesNothing() throws Exception {
+    List<String> local = new ArrayList<>(localReferenceArgs(tmp.resolve("local-state")));
+    local.addAll(List.of("--optimizer-state", "local"));
+    StringWriter err = new StringWriter();
+    assertEquals(0, Fovea.run(new PrintWriter(new StringWriter(), true), new PrintWriter(err, true),
+        local.toArray(new String[0])), err.toString());
+    float[] expected = params(tmp.resolve("local-state/model.fovea").toUri().toString());
+    assertFalse(Arrays.equals(reference, expected), "per-worker velocities give other parameters than"
+        + " averaged ones (else this test would not tell the two apart)");
+    killAnExecutorMidRun(hdfs + "/runs/executor-killed-local-state", expected, "--optimizer-state", "local");
+  }
+
+  private void killAnExecutorMidRun(String out, float[] expected, String... extra) throws Exception {
+    Path log = tmp.resolve(out.substring(out.lastIndexOf('/') + 1) + ".log");
+    Process p = builder(submit(out, extra), log, Map.of()).start();
     awaitLog(p, log, "round 3/", 600);
     // an executor is a child JVM of a worker recorded at start: kill it by its PID
     List<Long> workers = new ArrayList<>();
@@ -235,12 +264,12 @@ class ClusterEndToEndIT {
     String text = Files.readString(log);
     assertEquals(0, p.exitValue(), text);
     assertTrue(text.contains("fovea: test accuracy"), text);
-    assertArrayEquals(reference, params(out + "/model.fovea"), "same parameters as the fault-free run (executor "
+    assertArrayEquals(expected, params(out + "/model.fovea"), "same parameters as the fault-free run (executor "
         + killed + " killed)");
   }
 
   @Test
-  @Order(4)
+  @Order(5)
   void killedDriverResumesFromItsCheckpoint() throws Exception {
     String out = hdfs + "/runs/driver-killed";
     Path log = tmp.resolve("driver-killed.log");
@@ -256,7 +285,7 @@ class ClusterEndToEndIT {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void applicationWithoutTheSecretIsRefused() throws Exception {
     String out = hdfs + "/runs/no-secret";
     String text = run(submit(out), 5, 1, Map.of("FOVEA_SUBMIT_WITHOUT_SECRET", "1"));
