@@ -6,10 +6,13 @@ import static org.bytedeco.dnnl.global.dnnl.*;
 
 import dev.fovea.kernels.Activation;
 import dev.fovea.kernels.BatchNormParams;
+import dev.fovea.kernels.CompiledNetwork;
 import dev.fovea.kernels.ConvParams;
 import dev.fovea.kernels.DeconvParams;
 import dev.fovea.kernels.ForwardingBackend;
 import dev.fovea.kernels.LrnParams;
+import dev.fovea.kernels.NetworkCompiler;
+import dev.fovea.kernels.NetworkGraph;
 import dev.fovea.kernels.PoolParams;
 import dev.fovea.kernels.ResamplingParams;
 import dev.fovea.kernels.Shape;
@@ -24,6 +27,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.bytedeco.dnnl.dnnl_engine;
 import org.bytedeco.dnnl.dnnl_stream;
 
@@ -50,7 +54,7 @@ import org.bytedeco.dnnl.dnnl_stream;
  *
  * <p>Not thread-safe: one backend per task, used by one thread at a time.
  */
-public final class OneDnnBackend extends ForwardingBackend {
+public final class OneDnnBackend extends ForwardingBackend implements NetworkCompiler {
   /** Whether the JVM was already told that thread limits cannot be enforced (said once). */
   private static final AtomicBoolean WARNED = new AtomicBoolean();
 
@@ -62,7 +66,25 @@ public final class OneDnnBackend extends ForwardingBackend {
   private final Map<Object, OneDnnPlan> plans = new LinkedHashMap<>();
   private final Set<Object> unsupported = new HashSet<>();
   private final OneDnnConvolution.Layouts forcedLayouts;
+  private final boolean compiledSteps;
+  private final Map<StepKey, OneDnnCompiledNetwork> steps = new LinkedHashMap<>();
+  private final Set<StepKey> uncompilable = new HashSet<>();
+  /** Whether compiled steps fuse a ReLU into the convolution or batch norm before it (tests turn it off). */
+  boolean fuseRelu = true;
   private boolean closed;
+
+  /** The cache key of a compiled step: the owner by identity, the batch size and the mode. */
+  private record StepKey(Object owner, int batch, boolean training) {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof StepKey k && k.owner == owner && k.batch == batch && k.training == training;
+    }
+
+    @Override
+    public int hashCode() {
+      return (System.identityHashCode(owner) * 31 + batch) * 2 + (training ? 1 : 0);
+    }
+  }
 
   /**
    * A backend running oneDNN primitives with at most {@code threads} threads (see the package
@@ -71,7 +93,16 @@ public final class OneDnnBackend extends ForwardingBackend {
    * @throws IllegalStateException when the native library cannot be loaded here
    */
   public OneDnnBackend(int threads) {
-    this(threads, null);
+    this(threads, null, true);
+  }
+
+  /**
+   * A backend that, when {@code compiledSteps} is false, never compiles network steps: networks
+   * then run layer by layer, each op copying its tensors in and out (the path before compiled
+   * steps existed, kept for comparison in tests and benchmarks).
+   */
+  public OneDnnBackend(int threads, boolean compiledSteps) {
+    this(threads, null, compiledSteps);
   }
 
   /**
@@ -79,8 +110,13 @@ public final class OneDnnBackend extends ForwardingBackend {
    * tests that hold every candidate to the reference); null times the candidates.
    */
   OneDnnBackend(int threads, OneDnnConvolution.Layouts layouts) {
+    this(threads, layouts, true);
+  }
+
+  private OneDnnBackend(int threads, OneDnnConvolution.Layouts layouts, boolean compiledSteps) {
     super(new ReferenceBackend());
     this.forcedLayouts = layouts;
+    this.compiledSteps = compiledSteps;
     if (threads < 1) {
       throw new IllegalArgumentException("threads must be >= 1, got " + threads);
     }
@@ -925,6 +961,53 @@ public final class OneDnnBackend extends ForwardingBackend {
     plan.out(0).read(diffSrc);
   }
 
+  // ---- compiled network steps ----
+
+  /**
+   * The compiled step of {@code owner} for this batch size and mode (see {@link
+   * OneDnnCompiledNetwork}), compiled on first use and cached until {@link #close()}; null when
+   * this backend was made without compiled steps, or when oneDNN cannot run some node of the
+   * graph natively (the network then runs layer by layer, as before).
+   */
+  @Override
+  public CompiledNetwork compile(Object owner, int batch, boolean training, Supplier<NetworkGraph> graph) {
+    if (closed) {
+      throw new IllegalStateException("backend onednn is closed");
+    }
+    if (!compiledSteps) {
+      return null;
+    }
+    StepKey key = new StepKey(owner, batch, training);
+    OneDnnCompiledNetwork step = steps.get(key);
+    if (step != null || uncompilable.contains(key)) {
+      return step;
+    }
+    OneDnnThreads.limit(threads);
+    denormals.enter();
+    try {
+      step = OneDnnCompiledNetwork.compile(this, ctx, denormals, threads, graph.get(), batch, training, fuseRelu);
+    } catch (OneDnn.Unimplemented e) {
+      System.getLogger(OneDnnBackend.class.getName()).log(System.Logger.Level.INFO, "backend onednn runs this network"
+          + " layer by layer: " + e.getMessage());
+      uncompilable.add(key);
+      return null;
+    } finally {
+      denormals.exit();
+    }
+    steps.put(key, step);
+    return step;
+  }
+
+  /** Whether this backend compiles network steps ({@link #compile}). */
+  public boolean compilesSteps() {
+    return compiledSteps;
+  }
+
+  /** How many compiled steps this backend holds. */
+  public int compiledStepCount() {
+    return steps.size();
+  }
+
   /** Frees every plan, the stream and the engine; the backend cannot be used afterwards. */
   @Override
   public void close() {
@@ -932,6 +1015,10 @@ public final class OneDnnBackend extends ForwardingBackend {
       return;
     }
     closed = true;
+    for (OneDnnCompiledNetwork step : steps.values()) {
+      step.close();
+    }
+    steps.clear();
     for (OneDnnPlan plan : plans.values()) {
       plan.close();
     }
