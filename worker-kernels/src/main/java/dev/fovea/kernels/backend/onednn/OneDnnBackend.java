@@ -71,6 +71,7 @@ public final class OneDnnBackend extends ForwardingBackend implements NetworkCom
   private final Set<StepKey> uncompilable = new HashSet<>();
   /** Whether compiled steps fuse a ReLU into the convolution or batch norm before it (tests turn it off). */
   boolean fuseRelu = true;
+  private boolean profiling;
   private boolean closed;
 
   /** The cache key of a compiled step: the owner by identity, the batch size and the mode. */
@@ -994,8 +995,37 @@ public final class OneDnnBackend extends ForwardingBackend implements NetworkCom
     } finally {
       denormals.exit();
     }
+    step.profile(profiling);
     steps.put(key, step);
     return step;
+  }
+
+  /**
+   * Turns per-action timing of compiled steps on or off (for benchmarks: each action then waits for
+   * the stream); turning it on clears the times so far, for steps compiled before and after.
+   */
+  public void profileCompiledSteps(boolean on) {
+    profiling = on;
+    steps.values().forEach(s -> s.profile(on));
+  }
+
+  /**
+   * Seconds spent per action tag of every compiled step since profiling was turned on: keys are
+   * {@code node/part}, e.g. {@code conv1/fwd} (the primitive), {@code conv1/fwd.weights} (the
+   * reorder of the weights into the primitive's layout), {@code conv1/bwd_data.out} (delivering the
+   * source gradient into the producer's layout).
+   */
+  public Map<String, Double> compiledStepProfile() {
+    Map<String, Double> out = new LinkedHashMap<>();
+    steps.values().forEach(s -> s.profileInto(out));
+    return out;
+  }
+
+  /** The implementation oneDNN picked for each convolution pass of the compiled steps, by tag. */
+  public Map<String, String> compiledStepImplementations() {
+    Map<String, String> out = new LinkedHashMap<>();
+    steps.values().forEach(s -> out.putAll(s.implementations()));
+    return out;
   }
 
   /** Whether this backend compiles network steps ({@link #compile}). */

@@ -114,7 +114,14 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
   private long scratchBytes;
   private dnnl_primitive_attr attr;
   private final List<Runnable> program = new ArrayList<>();
+  /** What each program action is for, {@code node/part} (e.g. {@code conv1/fwd.weights}): the profile's keys. */
+  private final List<String> tags = new ArrayList<>();
+  private String tag = "";
+  private long[] profileNs;
+  private boolean profiling;
   private final StringBuilder description = new StringBuilder();
+  /** The implementation oneDNN picked for each convolution pass, by tag. */
+  private final Map<String, String> impls = new java.util.LinkedHashMap<>();
 
   private long paramBlock;
   private long gradBlock;
@@ -285,7 +292,17 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
       a.position(args.length).arg(DNNL_ARG_SCRATCHPAD).memory(sm);
     }
     a.position(0);
-    program.add(() -> check(dnnl_primitive_execute(p, stream, n, a), "primitive_execute"));
+    action(() -> check(dnnl_primitive_execute(p, stream, n, a), "primitive_execute"));
+  }
+
+  private void action(Runnable r) {
+    program.add(r);
+    tags.add(tag);
+  }
+
+  /** Sets the tag of the actions planned next: {@code node/part}. */
+  private void tag(NetworkGraph.Node node, String part) {
+    tag = node.name() + "/" + part;
   }
 
   private void reorder(Mem from, Mem to) {
@@ -339,7 +356,7 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
 
   /** A host action: runs with the stream idle and the Java thread's own floating-point mode. */
   private void host(Runnable r) {
-    program.add(() -> {
+    action(() -> {
       check(dnnl_stream_wait(stream), "stream_wait");
       denormals.exit();
       try {
@@ -486,6 +503,7 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
     }
     for (int i = 0; i < nodes.size(); i++) {
       if (nodes.get(i).run()) {
+        tag(nodes.get(i), "fwd");
         forward(i);
         description.append(nodes.get(i).name()).append(": ").append(nodes.get(i).op().getClass().getSimpleName())
             .append(fusedInto[i] >= 0 ? " (fused)" : "").append('\n');
@@ -498,6 +516,7 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
       for (int i = nodes.size() - 1; i >= 0; i--) {
         NetworkGraph.Node node = nodes.get(i);
         if (node.run() && node.trainable() && written[i]) {
+          tag(node, "bwd");
           backward(i);
           if (diff[i] != null) {
             release(diff[i]);
@@ -622,10 +641,14 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
         d.strides(), d.dilates(), d.padL(), d.padR(), attr(fusedRelu[i] >= 0)),
         "convolution forward primitive_desc_create");
     own(pd);
+    tag(node, "fwd.src");
     Mem x = ensure(src(node, 0), query(pd, DNNL_ARG_SRC), true);
     Mem wPlain = weightsView(node.params().get(0), d.weights(), false);
+    tag(node, "fwd.weights");
     Mem w = ensure(wPlain, query(pd, DNNL_ARG_WEIGHTS), true);
     Mem y = acquire(query(pd, DNNL_ARG_DST));
+    tag(node, "fwd");
+    impls.put(node.name() + "/fwd", OneDnnPlan.implementation(pd));
     if (c.bias()) {
       Mem b = paramMem(node.params().get(1), false);
       exec(pd, new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST}, new Mem[] {x, w, b, y});
@@ -656,15 +679,19 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
         d.strides(), d.dilates(), d.padL(), d.padR(), s.fwd, attr(false)),
         "convolution backward-weights primitive_desc_create");
     own(pd);
+    impls.put(node.name() + "/bwd_weights", OneDnnPlan.implementation(pd));
     List<Mem> temps = new ArrayList<>();
+    tag(node, "bwd_weights.src");
     Mem x = ensure(s.src, query(pd, DNNL_ARG_SRC), false);
     if (x != s.src) {
       temps.add(x);
     }
+    tag(node, "bwd_weights.diff_dst");
     Mem ddy = ensure(dy, query(pd, DNNL_ARG_DIFF_DST), false);
     if (ddy != dy) {
       temps.add(ddy);
     }
+    tag(node, "bwd_weights");
     Mem gw = weightsView(node.params().get(0), d.weights(), true);
     Mem dw = same(gw.md, query(pd, DNNL_ARG_DIFF_WEIGHTS)) ? gw : acquire(query(pd, DNNL_ARG_DIFF_WEIGHTS));
     if (c.bias()) {
@@ -672,6 +699,7 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
       Mem db = same(gb.md, query(pd, DNNL_ARG_DIFF_BIAS)) ? gb : acquire(query(pd, DNNL_ARG_DIFF_BIAS));
       exec(pd, new int[] {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_WEIGHTS, DNNL_ARG_DIFF_BIAS},
           new Mem[] {x, ddy, dw, db});
+      tag(node, "bwd_weights.out");
       if (db != gb) {
         reorder(db, gb);
         release(db);
@@ -679,6 +707,7 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
     } else {
       exec(pd, new int[] {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_WEIGHTS}, new Mem[] {x, ddy, dw});
     }
+    tag(node, "bwd_weights.out");
     if (dw != gw) {
       reorder(dw, gw);
       release(dw);
@@ -690,13 +719,18 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
           own(any(d.src())), own(any(d.weights())), own(any(d.dst())), d.strides(), d.dilates(), d.padL(),
           d.padR(), s.fwd, attr(false)), "convolution backward-data primitive_desc_create");
       own(bd);
+      impls.put(node.name() + "/bwd_data", OneDnnPlan.implementation(bd));
+      tag(node, "bwd_data.weights");
       Mem w = ensure(s.weights, query(bd, DNNL_ARG_WEIGHTS), true);
+      tag(node, "bwd_data.diff_dst");
       Mem bdy = ensure(dy, query(bd, DNNL_ARG_DIFF_DST), false);
       if (bdy != dy && bdy != ddy) {
         temps.add(bdy);
       }
       Mem dx = sink(p, query(bd, DNNL_ARG_DIFF_SRC));
+      tag(node, "bwd_data");
       exec(bd, new int[] {DNNL_ARG_DIFF_DST, DNNL_ARG_WEIGHTS, DNNL_ARG_DIFF_SRC}, new Mem[] {bdy, w, dx});
+      tag(node, "bwd_data.out");
       sunk(p, dx);
     }
     temps.forEach(this::release);
@@ -1139,6 +1173,7 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
     int head = g.heads()[h];
     double weight = g.headWeights()[h];
     NetworkGraph.Node node = g.nodes().get(head);
+    tag(node, "loss");
     dnnl_memory_desc md = plainOf(node.outputShape());
     Mem x = ensure(act[head], md, true);
     Mem d = acquire(md);
@@ -1166,6 +1201,7 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
     NetworkGraph.Op op = node.op();
     Mem dy = diff[i];
     if (fusedInto[i] >= 0) {
+      tag(node, "bwd (fused)");
       eltwiseBackward(i, node, dy);
     } else if (op instanceof NetworkGraph.Convolution c) {
       convolutionBackward(i, node, c, dy);
@@ -1214,8 +1250,20 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
     OneDnnThreads.limit(threads);
     denormals.enter();
     try {
-      for (Runnable r : program) {
-        r.run();
+      if (profiling) {
+        if (profileNs == null) {
+          profileNs = new long[program.size()];
+        }
+        for (int k = 0; k < program.size(); k++) {
+          long t0 = System.nanoTime();
+          program.get(k).run();
+          check(dnnl_stream_wait(stream), "stream_wait");
+          profileNs[k] += System.nanoTime() - t0;
+        }
+      } else {
+        for (Runnable r : program) {
+          r.run();
+        }
       }
       check(dnnl_stream_wait(stream), "stream_wait");
     } finally {
@@ -1272,6 +1320,30 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
       this.params = null;
       this.buffers = null;
     }
+  }
+
+  /**
+   * Turns per-action timing on or off (each action then waits for the stream, so the times add up
+   * to the step's); turning it on clears what was timed so far.
+   */
+  void profile(boolean on) {
+    profiling = on;
+    profileNs = null;
+  }
+
+  /** Seconds spent per tag ({@code node/part}) in the steps run since profiling was turned on, added into {@code out}. */
+  void profileInto(Map<String, Double> out) {
+    if (profileNs == null) {
+      return;
+    }
+    for (int k = 0; k < profileNs.length; k++) {
+      out.merge(tags.get(k), profileNs[k] / 1e9, Double::sum);
+    }
+  }
+
+  /** The implementation oneDNN picked per convolution pass, by tag ({@code node/fwd}, ...). */
+  Map<String, String> implementations() {
+    return impls;
   }
 
   /** Frees every native object of the step, in reverse order of creation. */
