@@ -67,7 +67,14 @@ public final class OneDnnBackend extends ForwardingBackend implements NetworkCom
   private final Set<Object> unsupported = new HashSet<>();
   private final OneDnnConvolution.Layouts forcedLayouts;
   private final boolean compiledSteps;
-  private final Map<StepKey, OneDnnCompiledNetwork> steps = new LinkedHashMap<>();
+  /** Compiled steps, least recently used first. */
+  private final Map<StepKey, OneDnnCompiledNetwork> steps = new LinkedHashMap<>(16, 0.75f, true);
+  /**
+   * The most compiled steps a backend keeps: a task uses one network at one or two batch sizes
+   * (the last batch of an evaluation is smaller) in both modes; a caller building networks in a
+   * loop must not grow native memory without bound, so the least recently used step is freed.
+   */
+  private static final int MAX_STEPS = 8;
   private final Set<StepKey> uncompilable = new HashSet<>();
   /** Whether compiled steps fuse a ReLU into the convolution or batch norm before it (tests turn it off). */
   boolean fuseRelu = true;
@@ -966,7 +973,8 @@ public final class OneDnnBackend extends ForwardingBackend implements NetworkCom
 
   /**
    * The compiled step of {@code owner} for this batch size and mode (see {@link
-   * OneDnnCompiledNetwork}), compiled on first use and cached until {@link #close()}; null when
+   * OneDnnCompiledNetwork}), compiled on first use and cached until {@link #close()} (at most eight,
+   * the least recently used freed first); null when
    * this backend was made without compiled steps, or when oneDNN cannot run some node of the
    * graph natively (the network then runs layer by layer, as before).
    */
@@ -997,6 +1005,12 @@ public final class OneDnnBackend extends ForwardingBackend implements NetworkCom
     }
     step.profile(profiling);
     steps.put(key, step);
+    if (steps.size() > MAX_STEPS) {
+      java.util.Iterator<OneDnnCompiledNetwork> eldest = steps.values().iterator();
+      OneDnnCompiledNetwork evicted = eldest.next();
+      eldest.remove();
+      evicted.close();
+    }
     return step;
   }
 

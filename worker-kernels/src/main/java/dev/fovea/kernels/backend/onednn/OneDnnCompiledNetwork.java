@@ -673,11 +673,19 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
   private void convolutionBackward(int i, NetworkGraph.Node node, NetworkGraph.Convolution c, Mem dy) {
     ConvSaved s = (ConvSaved) saved[i];
     OneDnnConvolution.Dims d = s.d;
+    // first with the activations in the layouts the step holds them in (no reorders around the
+    // primitive); oneDNN's own choice when that has no implementation or only a reference one
     dnnl_primitive_desc pd = new dnnl_primitive_desc();
-    check(dnnl_convolution_backward_weights_primitive_desc_create(pd, engine, dnnl_convolution_direct,
-        own(any(d.src())), own(any(d.weights())), c.bias() ? own(any(d.bias())) : null, own(any(d.dst())),
-        d.strides(), d.dilates(), d.padL(), d.padR(), s.fwd, attr(false)),
-        "convolution backward-weights primitive_desc_create");
+    int status = dnnl_convolution_backward_weights_primitive_desc_create(pd, engine, dnnl_convolution_direct,
+        s.src.md, own(any(d.weights())), c.bias() ? own(any(d.bias())) : null, dy.md, d.strides(), d.dilates(),
+        d.padL(), d.padR(), s.fwd, attr(false));
+    if (!usable(status, pd)) {
+      pd = new dnnl_primitive_desc();
+      check(dnnl_convolution_backward_weights_primitive_desc_create(pd, engine, dnnl_convolution_direct,
+          own(any(d.src())), own(any(d.weights())), c.bias() ? own(any(d.bias())) : null, own(any(d.dst())),
+          d.strides(), d.dilates(), d.padL(), d.padR(), s.fwd, attr(false)),
+          "convolution backward-weights primitive_desc_create");
+    }
     own(pd);
     impls.put(node.name() + "/bwd_weights", OneDnnPlan.implementation(pd));
     List<Mem> temps = new ArrayList<>();
@@ -715,9 +723,15 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
     int p = node.inputs()[0];
     if (needsDiff(p)) {
       dnnl_primitive_desc bd = new dnnl_primitive_desc();
-      check(dnnl_convolution_backward_data_primitive_desc_create(bd, engine, dnnl_convolution_direct,
-          own(any(d.src())), own(any(d.weights())), own(any(d.dst())), d.strides(), d.dilates(), d.padL(),
-          d.padR(), s.fwd, attr(false)), "convolution backward-data primitive_desc_create");
+      int st = dnnl_convolution_backward_data_primitive_desc_create(bd, engine, dnnl_convolution_direct,
+          act[p].md, own(any(d.weights())), dy.md, d.strides(), d.dilates(), d.padL(), d.padR(), s.fwd,
+          attr(false));
+      if (!usable(st, bd)) {
+        bd = new dnnl_primitive_desc();
+        check(dnnl_convolution_backward_data_primitive_desc_create(bd, engine, dnnl_convolution_direct,
+            own(any(d.src())), own(any(d.weights())), own(any(d.dst())), d.strides(), d.dilates(), d.padL(),
+            d.padR(), s.fwd, attr(false)), "convolution backward-data primitive_desc_create");
+      }
       own(bd);
       impls.put(node.name() + "/bwd_data", OneDnnPlan.implementation(bd));
       tag(node, "bwd_data.weights");
@@ -734,6 +748,22 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
       sunk(p, dx);
     }
     temps.forEach(this::release);
+  }
+
+  /**
+   * Whether a primitive descriptor created with fixed layouts is worth using: it exists and its
+   * implementation is not one of oneDNN's reference kernels (orders of magnitude slower than the
+   * JIT ones, which a reorder or two around the primitive never are). An unusable one is destroyed.
+   */
+  private static boolean usable(int status, dnnl_primitive_desc pd) {
+    if (status != dnnl_success) {
+      return false;
+    }
+    if (OneDnnPlan.implementation(pd).contains("ref")) {
+      dnnl_primitive_desc_destroy(pd);
+      return false;
+    }
+    return true;
   }
 
   private record BnSaved(dnnl_primitive_desc fwd, int flags, float eps, Mem src, Mem mean, Mem var, Mem scale,

@@ -258,6 +258,20 @@ class OneDnnCompiledNetworkTest {
   }
 
   @Test
+  void theLeastRecentlyUsedStepsAreFreedBeyondEight() {
+    assumeOneDnn();
+    OneDnnBackend b = new OneDnnBackend(1);
+    long before = b.nativeBytes();
+    for (int k = 0; k < 6; k++) {
+      Network net = Network.builder(Shape.of(6)).then(new Dense("fc", 3, Initializer.GLOROT_UNIFORM)).build();
+      step(net, b, net.layout().initialize(k), 2);
+    }
+    assertEquals(8, b.compiledStepCount());
+    b.close();
+    assertEquals(before, b.nativeBytes());
+  }
+
+  @Test
   void nativeMemoryReturnsToItsBaselineAfterClose() {
     assumeOneDnn();
     Network net = network("lenet_bn");
