@@ -27,6 +27,8 @@ public interface CompiledNetwork {
   /**
    * Logits {@code (N, classes)} of the main output for {@code src (N, C, H, W)}, evaluating with
    * the running statistics in {@code buffers} (unchanged).
+   *
+   * @param seeds the seed of node i for this pass (what host layers see, as layer by layer)
    */
-  Tensor forward(float[] params, float[] buffers, Tensor src);
+  Tensor forward(float[] params, float[] buffers, Tensor src, IntToLongFunction seeds);
 }

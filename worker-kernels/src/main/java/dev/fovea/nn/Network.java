@@ -367,7 +367,7 @@ public final class Network {
     checkInput(src);
     CompiledNetwork compiled = compiled(backend, src, false);
     if (compiled != null) {
-      return compiled.forward(params, buffers, src);
+      return compiled.forward(params, buffers, src, i -> nodeSeed(0, i));
     }
     Tensor[] acts = new Tensor[nodes.size()];
     run(backend, i -> views(nodeSlices.get(i), params), i -> views(nodeBuffers.get(i), buffers), src, acts,

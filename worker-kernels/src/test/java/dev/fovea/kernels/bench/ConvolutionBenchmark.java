@@ -42,12 +42,13 @@ import org.bytedeco.javacpp.PointerPointer;
  * dev.fovea.nn.Network#lossAndGradient}) of a small network, input → 1×1 convolution (so that the
  * layer has a producer that needs its source gradient) → the layer → global average pooling →
  * dense; the backend's per-action profile ({@link OneDnnBackend#compiledStepProfile()}) gives the
- * seconds of the layer's actions per pass: the primitive plus what the step does around it for
- * that layer, i.e. the reorder of the weights into the primitive's layout (every step, since the
- * parameters change every step), any reorder of its source or gradient where the neighbouring
- * primitives chose another layout, the reorder of the weight gradient out to the flat gradient
- * vector, and the delivery of the source gradient into the producer's layout. Activations stay
- * native between layers, so there are no heap copies.
+ * seconds of the layer's actions per pass: the primitive plus the weight reorders the step does
+ * for it whatever its neighbours, i.e. the reorder of the weights into the primitive's layout
+ * (every step, since the parameters change every step) and of the weight gradient out to the flat
+ * gradient vector. Activations stay native, in the layouts the primitives chose, so there are no
+ * heap copies; reorders of activations or gradients between the layer's layouts and its test
+ * neighbours' (which depend on the neighbours: the 1×1 producer of a 3-channel layer is not what a
+ * real network has) are not in the Fovea figure but in a column of their own.
  *
  * <p>Peak: the machine's FP32 FMA peak is taken as the best throughput of two ideal-shape oneDNN
  * primitives measured in the same run with the same threads: a 2048³ matmul (sgemm) and a raw 3×3
@@ -107,8 +108,8 @@ public final class ConvolutionBenchmark {
         for (Pass pass : Pass.values()) {
           double[] tp = t[pass.ordinal()];
           ratios.add(tp[1] / tp[0]);
-          rows.add(String.format(Locale.ROOT, "%s|%s|%d|%s|%.6g|%.6g|%s", layer.net(), layer.name(), n,
-              pass.name().toLowerCase(Locale.ROOT), layer.flops(n) / tp[0], layer.flops(n) / tp[1],
+          rows.add(String.format(Locale.ROOT, "%s|%s|%d|%s|%.6g|%.6g|%.6g|%s", layer.net(), layer.name(), n,
+              pass.name().toLowerCase(Locale.ROOT), layer.flops(n) / tp[0], layer.flops(n) / tp[1], tp[2] / tp[0],
               impls.getOrDefault(pass, "")));
         }
         System.err.println("done " + layer + " N=" + n);
@@ -119,14 +120,16 @@ public final class ConvolutionBenchmark {
     System.out.printf(Locale.ROOT, "peak: %.1f GFLOP/s (best of the peak measurement before, %.1f, and after, %.1f,"
         + " the shapes)%n%n", peak / 1e9, peakBefore / 1e9, peakAfter / 1e9);
     System.out.println("| net | layer | N | pass | Fovea GFLOP/s | raw GFLOP/s | Fovea/raw | Fovea % peak | raw % peak"
-        + " | Fovea implementation |");
-    System.out.println("|---|---|---:|---|---:|---:|---:|---:|---:|---|");
+        + " | activation reorders in the test network, % of Fovea | Fovea implementation |");
+    System.out.println("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---|");
     for (String row : rows) {
       String[] c = row.split("\\|");
       double gf = Double.parseDouble(c[4]);
       double gr = Double.parseDouble(c[5]);
-      System.out.printf(Locale.ROOT, "| %s | %s | %s | %s | %.1f | %.1f | %.2f | %.0f%% | %.0f%% | %s |%n", c[0],
-          c[1], c[2], c[3], gf / 1e9, gr / 1e9, gf / gr, 100 * gf / peak, 100 * gr / peak, c.length > 6 ? c[6] : "");
+      double acts = Double.parseDouble(c[6]);
+      System.out.printf(Locale.ROOT, "| %s | %s | %s | %s | %.1f | %.1f | %.2f | %.0f%% | %.0f%% | %.0f%% | %s |%n",
+          c[0], c[1], c[2], c[3], gf / 1e9, gr / 1e9, gf / gr, 100 * gf / peak, 100 * gr / peak, 100 * acts,
+          c.length > 7 ? c[7] : "");
     }
     double[] r = ratios.stream().mapToDouble(Double::doubleValue).sorted().toArray();
     double geo = Math.exp(Arrays.stream(r).map(Math::log).average().orElse(0));
@@ -154,10 +157,19 @@ public final class ConvolutionBenchmark {
         .build();
   }
 
-  /** Seconds of the layer's actions for {@code pass} in a profile. */
-  private static double seconds(java.util.Map<String, Double> profile, Pass pass) {
+  /**
+   * Seconds of the layer's actions for {@code pass} in a profile: with {@code activations} false
+   * the primitive and the weights' reorders (into the primitive's layout, and of the weight
+   * gradient out to the flat vector), which the step does for this layer whatever its neighbours;
+   * with {@code activations} true the reorders of activations and their gradients between this
+   * layer's layouts and its neighbours' in the test network ({@code .src}, {@code .diff_dst},
+   * {@code bwd_data.out}).
+   */
+  static double seconds(java.util.Map<String, Double> profile, Pass pass, boolean activations) {
     String prefix = "conv/" + pass.name().toLowerCase(Locale.ROOT);
     return profile.entrySet().stream().filter(e -> e.getKey().startsWith(prefix))
+        .filter(e -> activations == (e.getKey().endsWith(".src") || e.getKey().endsWith(".diff_dst")
+            || e.getKey().equals("conv/bwd_data.out")))
         .mapToDouble(java.util.Map.Entry::getValue).sum();
   }
 
@@ -189,6 +201,7 @@ public final class ConvolutionBenchmark {
         iters[k] = Math.max(1, (int) Math.ceil(0.03 / once(raws[k]::run)));
       }
       double[][] tf = new double[raws.length][reps];
+      double[][] ta = new double[raws.length][reps];
       double[][] tr = new double[raws.length][reps];
       for (int rep = 0; rep < reps; rep++) {
         fovea.profileCompiledSteps(true);
@@ -198,7 +211,8 @@ public final class ConvolutionBenchmark {
         java.util.Map<String, Double> profile = fovea.compiledStepProfile();
         fovea.profileCompiledSteps(false);
         for (Pass pass : Pass.values()) {
-          tf[pass.ordinal()][rep] = seconds(profile, pass) / steps;
+          tf[pass.ordinal()][rep] = seconds(profile, pass, false) / steps;
+          ta[pass.ordinal()][rep] = seconds(profile, pass, true) / steps;
           tr[pass.ordinal()][rep] = timed(raws[pass.ordinal()]::run, iters[pass.ordinal()]);
         }
       }
@@ -206,7 +220,7 @@ public final class ConvolutionBenchmark {
       double[][] out = new double[raws.length][];
       for (Pass pass : Pass.values()) {
         int k = pass.ordinal();
-        out[k] = new double[] {median(tf[k]), median(tr[k])};
+        out[k] = new double[] {median(tf[k]), median(tr[k]), median(ta[k])};
         impls.put(pass, chosen.getOrDefault("conv/" + pass.name().toLowerCase(Locale.ROOT), ""));
       }
       return out;

@@ -8,9 +8,9 @@ import static dev.fovea.kernels.backend.onednn.OneDnnPlan.query;
 import static org.bytedeco.dnnl.global.dnnl.*;
 
 import dev.fovea.kernels.Activation;
+import dev.fovea.kernels.Backend;
 import dev.fovea.kernels.BatchNormParams;
 import dev.fovea.kernels.CompiledNetwork;
-import dev.fovea.kernels.ConvParams;
 import dev.fovea.kernels.HostOp;
 import dev.fovea.kernels.NetworkGraph;
 import dev.fovea.kernels.PoolParams;
@@ -18,7 +18,9 @@ import dev.fovea.kernels.Shape;
 import dev.fovea.kernels.Tensor;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.IntToLongFunction;
@@ -121,7 +123,7 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
   private boolean profiling;
   private final StringBuilder description = new StringBuilder();
   /** The implementation oneDNN picked for each convolution pass, by tag. */
-  private final Map<String, String> impls = new java.util.LinkedHashMap<>();
+  private final Map<String, String> impls = new LinkedHashMap<>();
 
   private long paramBlock;
   private long gradBlock;
@@ -183,8 +185,8 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
     fusedRelu = new int[n];
     consumers = new int[n];
     saved = new Object[n];
-    java.util.Arrays.fill(fusedInto, -1);
-    java.util.Arrays.fill(fusedRelu, -1);
+    Arrays.fill(fusedInto, -1);
+    Arrays.fill(fusedRelu, -1);
   }
 
   /** Native bytes this step holds (blocks it allocated and its primitives' own memory). */
@@ -584,7 +586,7 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
     if (op instanceof NetworkGraph.Eltwise e) {
       return new HostOp() {
         @Override
-        public Tensor forward(dev.fovea.kernels.Backend b, Tensor[] srcs, float[] params, float[] buffers,
+        public Tensor forward(Backend b, Tensor[] srcs, float[] params, float[] buffers,
             boolean training, long seed) {
           Tensor dst = Tensor.zeros(srcs[0].shape());
           b.eltwiseForward(e.f(), srcs[0], dst);
@@ -592,7 +594,7 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
         }
 
         @Override
-        public Tensor[] backward(dev.fovea.kernels.Backend b, Tensor[] srcs, Tensor dst, Tensor diffDst,
+        public Tensor[] backward(Backend b, Tensor[] srcs, Tensor dst, Tensor diffDst,
             float[] params, float[] grads) {
           Tensor diffSrc = Tensor.zeros(srcs[0].shape());
           b.eltwiseBackward(e.f(), srcs[0], diffDst, diffSrc);
@@ -608,7 +610,7 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
         }
 
         @Override
-        public Tensor forward(dev.fovea.kernels.Backend b, Tensor[] srcs, float[] params, float[] buffers,
+        public Tensor forward(Backend b, Tensor[] srcs, float[] params, float[] buffers,
             boolean training, long seed) {
           PoolParams p = p(srcs[0]);
           Tensor dst = Tensor.zeros(p.outputShape(srcs[0].shape()));
@@ -617,7 +619,7 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
         }
 
         @Override
-        public Tensor[] backward(dev.fovea.kernels.Backend b, Tensor[] srcs, Tensor dst, Tensor diffDst,
+        public Tensor[] backward(Backend b, Tensor[] srcs, Tensor dst, Tensor diffDst,
             float[] params, float[] grads) {
           PoolParams p = p(srcs[0]);
           Tensor diffSrc = Tensor.zeros(srcs[0].shape());
@@ -640,6 +642,15 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
         own(any(d.src())), own(any(d.weights())), c.bias() ? own(any(d.bias())) : null, own(any(d.dst())),
         d.strides(), d.dilates(), d.padL(), d.padR(), attr(fusedRelu[i] >= 0)),
         "convolution forward primitive_desc_create");
+    Mem producer = src(node, 0);
+    if (!same(producer.md, query(pd, DNNL_ARG_SRC))) {
+      // the source as its producer wrote it, when oneDNN runs that with the same kernel
+      dnnl_primitive_desc anyPd = pd;
+      pd = sameKernel(pd, attempt(q -> dnnl_convolution_forward_primitive_desc_create(q, engine, prop(),
+          dnnl_convolution_direct, producer.md, query(anyPd, DNNL_ARG_WEIGHTS),
+          c.bias() ? query(anyPd, DNNL_ARG_BIAS) : null, query(anyPd, DNNL_ARG_DST), d.strides(), d.dilates(),
+          d.padL(), d.padR(), attr(fusedRelu[i] >= 0))));
+    }
     own(pd);
     tag(node, "fwd.src");
     Mem x = ensure(src(node, 0), query(pd, DNNL_ARG_SRC), true);
@@ -673,19 +684,25 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
   private void convolutionBackward(int i, NetworkGraph.Node node, NetworkGraph.Convolution c, Mem dy) {
     ConvSaved s = (ConvSaved) saved[i];
     OneDnnConvolution.Dims d = s.d;
-    // first with the activations in the layouts the step holds them in (no reorders around the
-    // primitive); oneDNN's own choice when that has no implementation or only a reference one
-    dnnl_primitive_desc pd = new dnnl_primitive_desc();
-    int status = dnnl_convolution_backward_weights_primitive_desc_create(pd, engine, dnnl_convolution_direct,
-        s.src.md, own(any(d.weights())), c.bias() ? own(any(d.bias())) : null, dy.md, d.strides(), d.dilates(),
-        d.padL(), d.padR(), s.fwd, attr(false));
-    if (!usable(status, pd)) {
+    // First with the activations in the layouts the step holds them in (no reorders around the
+    // primitive), else oneDNN's own choice; then, if the same kernel also takes a row-major weight
+    // gradient, that (no reorder out to the flat gradient vector).
+    dnnl_memory_desc wAny = own(any(d.weights()));
+    dnnl_memory_desc bAny = c.bias() ? own(any(d.bias())) : null;
+    Mem gw = weightsView(node.params().get(0), d.weights(), true);
+    dnnl_primitive_desc pd = attempt(q -> dnnl_convolution_backward_weights_primitive_desc_create(q, engine,
+        dnnl_convolution_direct, s.src.md, wAny, bAny, dy.md, d.strides(), d.dilates(), d.padL(), d.padR(), s.fwd,
+        attr(false)));
+    if (pd == null) {
       pd = new dnnl_primitive_desc();
       check(dnnl_convolution_backward_weights_primitive_desc_create(pd, engine, dnnl_convolution_direct,
-          own(any(d.src())), own(any(d.weights())), c.bias() ? own(any(d.bias())) : null, own(any(d.dst())),
-          d.strides(), d.dilates(), d.padL(), d.padR(), s.fwd, attr(false)),
-          "convolution backward-weights primitive_desc_create");
+          own(any(d.src())), wAny, bAny, own(any(d.dst())), d.strides(), d.dilates(), d.padL(), d.padR(), s.fwd,
+          attr(false)), "convolution backward-weights primitive_desc_create");
     }
+    dnnl_primitive_desc chosen = pd;
+    pd = sameKernel(pd, attempt(q -> dnnl_convolution_backward_weights_primitive_desc_create(q, engine,
+        dnnl_convolution_direct, query(chosen, DNNL_ARG_SRC), gw.md, bAny, query(chosen, DNNL_ARG_DIFF_DST),
+        d.strides(), d.dilates(), d.padL(), d.padR(), s.fwd, attr(false))));
     own(pd);
     impls.put(node.name() + "/bwd_weights", OneDnnPlan.implementation(pd));
     List<Mem> temps = new ArrayList<>();
@@ -700,7 +717,6 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
       temps.add(ddy);
     }
     tag(node, "bwd_weights");
-    Mem gw = weightsView(node.params().get(0), d.weights(), true);
     Mem dw = same(gw.md, query(pd, DNNL_ARG_DIFF_WEIGHTS)) ? gw : acquire(query(pd, DNNL_ARG_DIFF_WEIGHTS));
     if (c.bias()) {
       Mem gb = paramMem(node.params().get(1), true);
@@ -722,16 +738,22 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
     }
     int p = node.inputs()[0];
     if (needsDiff(p)) {
-      dnnl_primitive_desc bd = new dnnl_primitive_desc();
-      int st = dnnl_convolution_backward_data_primitive_desc_create(bd, engine, dnnl_convolution_direct,
-          act[p].md, own(any(d.weights())), dy.md, d.strides(), d.dilates(), d.padL(), d.padR(), s.fwd,
-          attr(false));
-      if (!usable(st, bd)) {
+      // as above; then, if the same kernel also reads the weights in the forward pass's layout, that
+      // (one weight reorder per step instead of two)
+      dnnl_memory_desc from = act[p].md;
+      dnnl_primitive_desc bd = attempt(q -> dnnl_convolution_backward_data_primitive_desc_create(q, engine,
+          dnnl_convolution_direct, from, wAny, dy.md, d.strides(), d.dilates(), d.padL(), d.padR(), s.fwd,
+          attr(false)));
+      if (bd == null) {
         bd = new dnnl_primitive_desc();
         check(dnnl_convolution_backward_data_primitive_desc_create(bd, engine, dnnl_convolution_direct,
-            own(any(d.src())), own(any(d.weights())), own(any(d.dst())), d.strides(), d.dilates(), d.padL(),
-            d.padR(), s.fwd, attr(false)), "convolution backward-data primitive_desc_create");
+            own(any(d.src())), wAny, own(any(d.dst())), d.strides(), d.dilates(), d.padL(), d.padR(), s.fwd,
+            attr(false)), "convolution backward-data primitive_desc_create");
       }
+      dnnl_primitive_desc picked = bd;
+      bd = sameKernel(bd, attempt(q -> dnnl_convolution_backward_data_primitive_desc_create(q, engine,
+          dnnl_convolution_direct, query(picked, DNNL_ARG_DIFF_SRC), query(s.fwd, DNNL_ARG_WEIGHTS),
+          query(picked, DNNL_ARG_DIFF_DST), d.strides(), d.dilates(), d.padL(), d.padR(), s.fwd, attr(false))));
       own(bd);
       impls.put(node.name() + "/bwd_data", OneDnnPlan.implementation(bd));
       tag(node, "bwd_data.weights");
@@ -755,6 +777,32 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
    * implementation is not one of oneDNN's reference kernels (orders of magnitude slower than the
    * JIT ones, which a reorder or two around the primitive never are). An unusable one is destroyed.
    */
+  private interface PdCreate {
+    int create(dnnl_primitive_desc pd);
+  }
+
+  /** A primitive descriptor from {@code create}, or null when it fails or gives a reference kernel. */
+  private static dnnl_primitive_desc attempt(PdCreate create) {
+    dnnl_primitive_desc pd = new dnnl_primitive_desc();
+    return usable(create.create(pd), pd) ? pd : null;
+  }
+
+  /**
+   * {@code alternative} (with fewer reorders around it) when oneDNN runs it with the same kernel as
+   * {@code pd}, else {@code pd}; the one not returned is destroyed.
+   */
+  private static dnnl_primitive_desc sameKernel(dnnl_primitive_desc pd, dnnl_primitive_desc alternative) {
+    if (alternative == null) {
+      return pd;
+    }
+    if (OneDnnPlan.implementation(alternative).equals(OneDnnPlan.implementation(pd))) {
+      dnnl_primitive_desc_destroy(pd);
+      return alternative;
+    }
+    dnnl_primitive_desc_destroy(alternative);
+    return pd;
+  }
+
   private static boolean usable(int status, dnnl_primitive_desc pd) {
     if (status != dnnl_success) {
       return false;
@@ -830,7 +878,7 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
   private Mem constant(dnnl_memory_desc md, float value) {
     Mem m = new Mem(md, malloc(rounded(dnnl_memory_desc_get_size(md))));
     float[] a = new float[(int) (m.bytes / Float.BYTES)];
-    java.util.Arrays.fill(a, value);
+    Arrays.fill(a, value);
     m.data().put(a, 0, a.length);
     return m;
   }
@@ -1149,7 +1197,7 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
         srcs[j] = Tensor.zeros(shapes[j]);
         ins[j].read(srcs[j]);
       }
-      Tensor dst = op.forward(backend, srcs, params, buffers, training, seeds == null ? 0 : seeds.applyAsLong(i));
+      Tensor dst = op.forward(backend, srcs, params, buffers, training, seeds.applyAsLong(i));
       if (!dst.shape().equals(outShape)) {
         throw new IllegalStateException(node.name() + ": host op gave " + dst.shape() + ", expected " + outShape);
       }
@@ -1334,13 +1382,14 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
   }
 
   @Override
-  public Tensor forward(float[] params, float[] buffers, Tensor src) {
+  public Tensor forward(float[] params, float[] buffers, Tensor src, IntToLongFunction seeds) {
     if (training) {
       throw new IllegalStateException("a training step does not evaluate");
     }
     load(params, buffers, src);
     this.params = params;
     this.buffers = buffers;
+    this.seeds = seeds;
     try {
       execute();
       Tensor out = logits;
@@ -1349,6 +1398,7 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
     } finally {
       this.params = null;
       this.buffers = null;
+      this.seeds = null;
     }
   }
 
