@@ -1000,6 +1000,13 @@ public final class OneDnnBackend extends ForwardingBackend implements NetworkCom
           + " layer by layer: " + e.getMessage());
       uncompilable.add(key);
       return null;
+    } catch (IllegalStateException e) {
+      // oneDNN refused a descriptor of the graph (a status other than unimplemented): the network
+      // still runs, op by op, with the per-op plans and their own fallbacks
+      System.getLogger(OneDnnBackend.class.getName()).log(System.Logger.Level.WARNING, "backend onednn cannot compile"
+          + " this network and runs it layer by layer: " + e.getMessage());
+      uncompilable.add(key);
+      return null;
     } finally {
       denormals.exit();
     }

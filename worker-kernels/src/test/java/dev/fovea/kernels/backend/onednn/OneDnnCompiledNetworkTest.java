@@ -92,6 +92,47 @@ class OneDnnCompiledNetworkTest {
         .build();
   }
 
+  /** Grouped, dilated and 'same'-padded 2D convolutions, and average pooling with padding. */
+  static Network convolutions2d(Shape in) {
+    return Network.builder(in)
+        .then(new Convolution("grouped", 8, new int[] {3, 3}, new int[] {1, 1}, new int[] {2, 2}, false,
+            new int[] {2, 2}, 2, true, 0, Initializer.HE_NORMAL))
+        .then(relu("r1"))
+        .then(new Convolution("same", 6, new int[] {2, 3}, new int[] {2, 1}, new int[] {0, 0}, true,
+            new int[] {1, 1}, 1, false, 0, Initializer.HE_NORMAL))
+        .then(BatchNorm.of("bn")).then(relu("r2"))
+        .then(Pooling.avg2d("avg", 3, 1, 1))
+        .then(new GlobalPooling("gpool", PoolParams.Kind.AVG))
+        .then(new Dense("fc", 3, Initializer.GLOROT_UNIFORM))
+        .build();
+  }
+
+  /** 1D convolution, max pooling and batch norm over (C, W). */
+  static Network convolutions1d(Shape in) {
+    return Network.builder(in)
+        .then(new Convolution("c1", 6, new int[] {3}, new int[] {1}, new int[] {1}, false, new int[] {1}, 1, true,
+            0, Initializer.HE_NORMAL))
+        .then(BatchNorm.of("bn")).then(relu("r1"))
+        .then(new Pooling("pool", PoolParams.Kind.MAX, new int[] {2}, new int[] {2}, new int[] {0}, false))
+        .then(new Convolution("c2", 4, new int[] {3}, new int[] {1}, new int[] {0}, false, new int[] {2}, 2, true,
+            0, Initializer.HE_NORMAL))
+        .then(new Flatten("flat")).then(new Dense("fc", 3, Initializer.GLOROT_UNIFORM))
+        .build();
+  }
+
+  /** 3D convolution and pooling over (C, D, H, W). */
+  static Network convolutions3d(Shape in) {
+    return Network.builder(in)
+        .then(new Convolution("c1", 4, new int[] {3, 3, 3}, new int[] {1, 1, 1}, new int[] {1, 1, 1}, false,
+            new int[] {1, 1, 1}, 1, true, 0, Initializer.HE_NORMAL))
+        .then(relu("r1"))
+        .then(new Pooling("pool", PoolParams.Kind.MAX, new int[] {2, 2, 2}, new int[] {2, 2, 2}, new int[] {0, 0, 0},
+            false))
+        .then(new GlobalPooling("gpool", PoolParams.Kind.MAX))
+        .then(new Dense("fc", 3, Initializer.GLOROT_UNIFORM))
+        .build();
+  }
+
   private static ActivationLayer relu(String name) {
     return new ActivationLayer(name, Activation.RELU);
   }
@@ -103,6 +144,9 @@ class OneDnnCompiledNetworkTest {
       case "resnet20" -> Zoo.cifarResnet(20, Shape.of(3, 12, 12), 10);
       case "inception_like" -> inceptionLike(Shape.of(3, 8, 8));
       case "fallbacks" -> withFallbacks(Shape.of(3, 9, 9));
+      case "conv2d_variants" -> convolutions2d(Shape.of(4, 9, 9));
+      case "conv1d" -> convolutions1d(Shape.of(3, 20));
+      case "conv3d" -> convolutions3d(Shape.of(2, 6, 6, 6));
       default -> throw new IllegalArgumentException(name);
     };
   }
@@ -186,7 +230,8 @@ class OneDnnCompiledNetworkTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"lenet", "lenet_bn", "resnet20", "inception_like", "fallbacks"})
+  @ValueSource(strings = {"lenet", "lenet_bn", "resnet20", "inception_like", "fallbacks", "conv2d_variants", "conv1d",
+      "conv3d"})
   void compiledStepEqualsLayerByLayerAndReference(String name) {
     assumeOneDnn();
     Network net = network(name);
