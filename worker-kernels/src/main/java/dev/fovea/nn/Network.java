@@ -44,6 +44,13 @@ import java.util.function.IntFunction;
  *       the buffers in place.
  *   <li>Evaluate with {@link #forward(Backend, float[], float[], Tensor)}, which uses the running
  *       statistics in the buffers.
+ *   <li>On a backend that compiles steps ({@link NetworkCompiler}, e.g. {@code onednn}), {@link
+ *       #lossAndGradient(Backend, float[], float[], float[], Tensor, int[], long)} and {@link
+ *       #forward(Backend, float[], float[], Tensor)} hand it this network as a {@link NetworkGraph}
+ *       and run the whole compiled step (cached by the backend per network, batch size and mode);
+ *       the results equal the layer-by-layer pass to float rounding, with the same dropout masks
+ *       and running-statistics rule. FLOAT64 batches and fine-tuning with frozen parameters run
+ *       layer by layer.
  *   <li>The older overloads without buffers and seed still work: they use freshly initialised
  *       buffers (discarding training's updates) and seed 0, which is exact for networks without
  *       batch norm and dropout (LeNet, the plain VGGs) and wrong for evaluating ones with batch norm.
