@@ -15,11 +15,13 @@ import java.util.function.Supplier;
 public interface NetworkCompiler {
 
   /**
-   * The compiled step for {@code owner} (the network object, compared by identity), {@code batch}
+   * The compiled step for {@code owner}, {@code batch}
    * samples and the given mode, compiled from {@code graph} on first use and cached; null when this
    * backend does not compile steps now (the caller then runs layer by layer).
    *
-   * @param owner the identity the cache is keyed by; {@code graph} must always describe it the same
+   * @param owner what the cache is keyed by, compared by {@code equals} (a network by identity; a
+   *     fine-tuning pass by network and frozen parameters); {@code graph} must always describe it
+   *     the same
    * @param training whether the step trains (batch statistics, dropout, backward) or evaluates
    * @param graph called at most once per key, when the step is compiled
    */

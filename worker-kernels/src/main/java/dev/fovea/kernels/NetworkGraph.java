@@ -54,9 +54,12 @@ public record NetworkGraph(Shape inputShape, List<Node> nodes, int[] heads, doub
 
   /**
    * Batch normalisation; params: [gamma (C) when {@code scale}][, beta (C) when {@code center}];
-   * buffers: running mean, running variance.
+   * buffers: running mean, running variance. With {@code inference} it normalises with the running
+   * statistics and leaves them unchanged even in a training step (a frozen batch norm when
+   * fine-tuning), its backward pass then that of the affine map.
    */
-  public record BatchNormalization(BatchNormParams p, boolean scale, boolean center) implements Op {}
+  public record BatchNormalization(BatchNormParams p, boolean scale, boolean center, boolean inference)
+      implements Op {}
 
   /** An element-wise activation. */
   public record Eltwise(Activation f) implements Op {}

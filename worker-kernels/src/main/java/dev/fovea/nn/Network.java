@@ -372,7 +372,7 @@ public final class Network {
     check("parameter", params.length, layout);
     check("buffer", buffers.length, bufferLayout);
     checkInput(src);
-    CompiledNetwork compiled = compiled(backend, src, false);
+    CompiledNetwork compiled = compiled(backend, src, false, new BitSet());
     if (compiled != null) {
       return compiled.forward(params, buffers, src, i -> nodeSeed(0, i));
     }
@@ -438,15 +438,13 @@ public final class Network {
     check("gradient", grads.length, layout);
     check("buffer", buffers.length, bufferLayout);
     Arrays.fill(grads, 0f);
-    if (frozen.isEmpty()) {
-      checkInput(src);
-      CompiledNetwork compiled = compiled(backend, src, true);
-      if (compiled != null) {
-        if (labels.length != src.shape().dim(0)) {
-          throw new IllegalArgumentException(labels.length + " labels for a batch of " + src.shape().dim(0));
-        }
-        return compiled.lossAndGradient(params, buffers, grads, src, labels, i -> nodeSeed(seed, i));
+    checkInput(src);
+    CompiledNetwork compiled = compiled(backend, src, true, frozen);
+    if (compiled != null) {
+      if (labels.length != src.shape().dim(0)) {
+        throw new IllegalArgumentException(labels.length + " labels for a batch of " + src.shape().dim(0));
       }
+      return compiled.lossAndGradient(params, buffers, grads, src, labels, i -> nodeSeed(seed, i));
     }
     return lossAndGradient(backend, i -> views(nodeSlices.get(i), params), i -> views(nodeSlices.get(i), grads),
         i -> views(nodeBuffers.get(i), buffers), src, labels, seed, trainableUpstream(frozen), frozenBatchNorms(frozen));
@@ -581,12 +579,20 @@ public final class Network {
    * The step {@code backend} compiled for this network, this batch size and mode, when the backend
    * compiles steps ({@link NetworkCompiler}) and the batch is FLOAT32; else null (layer by layer).
    */
-  private CompiledNetwork compiled(Backend backend, Tensor src, boolean training) {
+  private CompiledNetwork compiled(Backend backend, Tensor src, boolean training, BitSet frozen) {
     if (!(backend instanceof NetworkCompiler compiler) || src.dtype() != dev.fovea.kernels.DType.FLOAT32) {
       return null;
     }
-    return compiler.compile(this, src.shape().dim(0), training, () -> graph(training));
+    BitSet f = (BitSet) frozen.clone();
+    Object owner = f.isEmpty() ? this : new Frozen(this, f);
+    return compiler.compile(owner, src.shape().dim(0), training, () -> graph(training, f));
   }
+
+  /**
+   * What a compiled step of a fine-tuning pass is cached by: the network (by identity, as {@code
+   * Network} does not override {@code equals}) and the frozen parameters (by value).
+   */
+  private record Frozen(Network network, BitSet frozen) {}
 
   private int[] heads() {
     int[] heads = new int[1 + auxIndex.length];
@@ -599,7 +605,7 @@ public final class Network {
    * This network as a compiler sees it in one mode: each layer as the op it computes (a host op
    * running the layer's own code when it is none of the graph's ops), with its slices.
    */
-  NetworkGraph graph(boolean training) {
+  NetworkGraph graph(boolean training, BitSet frozen) {
     int[] heads = training ? heads() : new int[] {output};
     double[] weights = new double[heads.length];
     weights[0] = 1;
@@ -607,7 +613,8 @@ public final class Network {
       weights[h] = auxHeads.get(h - 1).weight();
     }
     boolean[] run = training ? needed(heads) : evalNeeded;
-    boolean[] trainable = trainableUpstream(new BitSet());
+    boolean[] trainable = trainableUpstream(frozen);
+    boolean[] inference = frozenBatchNorms(frozen);
     List<NetworkGraph.Node> out = new ArrayList<>();
     for (int i = 0; i < nodes.size(); i++) {
       List<Shape> in = new ArrayList<>();
@@ -622,13 +629,13 @@ public final class Network {
       nodeSlices.get(i).forEach(s -> ps.add(new NetworkGraph.Slice(s.offset(), s.shape())));
       List<NetworkGraph.Slice> bs = new ArrayList<>();
       nodeBuffers.get(i).forEach(s -> bs.add(new NetworkGraph.Slice(s.offset(), s.shape())));
-      out.add(new NetworkGraph.Node(nodes.get(i).layer().name(), op(i, in, needDiffSrc), producers[i],
+      out.add(new NetworkGraph.Node(nodes.get(i).layer().name(), op(i, in, needDiffSrc, inference[i]), producers[i],
           outputShapes.get(i), ps, bs, run[i], trainable[i]));
     }
     return new NetworkGraph(inputShape, out, heads, weights);
   }
 
-  private NetworkGraph.Op op(int i, List<Shape> in, boolean needDiffSrc) {
+  private NetworkGraph.Op op(int i, List<Shape> in, boolean needDiffSrc, boolean inference) {
     Layer layer = nodes.get(i).layer();
     if (layer instanceof Convolution c) {
       return new NetworkGraph.Convolution(c.conv(in.get(0)), c.bias());
@@ -636,7 +643,7 @@ public final class Network {
       return new NetworkGraph.Convolution(c.conv(), true);
     } else if (layer instanceof BatchNorm b) {
       return new NetworkGraph.BatchNormalization(new BatchNormParams(b.epsilon(), b.momentum()), b.scale(),
-          b.center());
+          b.center(), inference);
     } else if (layer instanceof ActivationLayer a) {
       return new NetworkGraph.Eltwise(a.function());
     } else if (layer instanceof Pooling p) {

@@ -81,18 +81,8 @@ public final class OneDnnBackend extends ForwardingBackend implements NetworkCom
   private boolean profiling;
   private boolean closed;
 
-  /** The cache key of a compiled step: the owner by identity, the batch size and the mode. */
-  private record StepKey(Object owner, int batch, boolean training) {
-    @Override
-    public boolean equals(Object o) {
-      return o instanceof StepKey k && k.owner == owner && k.batch == batch && k.training == training;
-    }
-
-    @Override
-    public int hashCode() {
-      return (System.identityHashCode(owner) * 31 + batch) * 2 + (training ? 1 : 0);
-    }
-  }
+  /** The cache key of a compiled step: the owner (by its {@code equals}), the batch size and the mode. */
+  private record StepKey(Object owner, int batch, boolean training) {}
 
   /**
    * A backend running oneDNN primitives with at most {@code threads} threads (see the package

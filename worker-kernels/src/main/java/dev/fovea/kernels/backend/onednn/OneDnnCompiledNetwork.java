@@ -822,11 +822,12 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
     Shape shape = srcShape(node, 0).prepend(batch);
     int c = shape.dim(1);
     long count = shape.size() / c;
-    if (!OneDnnBatchNormalization.supports(shape) || training && count < 2) {
+    boolean batchStats = training && !b.inference();
+    if (!OneDnnBatchNormalization.supports(shape) || batchStats && count < 2) {
       throw new OneDnn.Unimplemented("batch normalization of " + shape);
     }
     boolean relu = fusedRelu[i] >= 0;
-    int flags = dnnl_use_scale | dnnl_use_shift | (training ? 0 : dnnl_use_global_stats)
+    int flags = dnnl_use_scale | dnnl_use_shift | (batchStats ? 0 : dnnl_use_global_stats)
         | (relu ? dnnl_fuse_norm_relu : 0);
     float eps = (float) b.p().epsilon();
     dnnl_primitive_desc pd = new dnnl_primitive_desc();
@@ -839,7 +840,7 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
     Mem shift = b.center() ? paramMem(node.params().get(k), false) : constant(ch, 0f);
     Mem mean;
     Mem var;
-    if (training) {
+    if (batchStats) {
       mean = acquire(ch);
       var = acquire(ch);
     } else {
@@ -858,7 +859,7 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
     }
     act[i] = y;
     saved[i] = new BnSaved(pd, flags, eps, x, mean, var, scale, shift, ws);
-    if (training) {
+    if (batchStats) {
       BatchNormParams p = b.p();
       NetworkGraph.Slice rm = node.buffers().get(0);
       NetworkGraph.Slice rv = node.buffers().get(1);

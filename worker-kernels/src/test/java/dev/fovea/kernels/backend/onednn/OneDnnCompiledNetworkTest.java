@@ -248,6 +248,46 @@ class OneDnnCompiledNetworkTest {
     assertSame(net, "reference", reference, compiled, RTOL);
   }
 
+  /**
+   * Fine-tuning: with the first layers frozen no gradient reaches them; a frozen batch norm
+   * normalises with its running statistics in training too (Keras's rule), also where gradients
+   * still flow through it (bn2 alone frozen).
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"conv1.,bn1.,conv2.", "bn2."})
+  void fineTuningWithFrozenLayersEqualsLayerByLayerAndReference(String prefixes) {
+    assumeOneDnn();
+    Network net = network("lenet_bn");
+    float[] params = net.layout().initialize(6);
+    java.util.BitSet frozen = new java.util.BitSet();
+    for (ParamLayout.Slice s : net.layout().slices()) {
+      for (String prefix : prefixes.split(",")) {
+        if (s.name().startsWith(prefix)) {
+          frozen.set(s.offset(), s.offset() + s.size());
+        }
+      }
+    }
+    Result[] r = new Result[3];
+    for (int k = 0; k < 3; k++) {
+      try (Backend b = k == 2 ? new ReferenceBackend() : new OneDnnBackend(1, k == 0)) {
+        float[] buffers = net.bufferLayout().initialize(3);
+        for (int i = 0; i < buffers.length; i++) {
+          buffers[i] += 0.1f * (i % 5);
+        }
+        float[] grads = new float[params.length];
+        double loss = net.lossAndGradient(b, params, buffers, grads, batch(net, 4, 11), labels(net, 4), 42, frozen);
+        r[k] = new Result(loss, grads, buffers.clone(), new float[0]);
+        if (b instanceof OneDnnBackend o) {
+          assertEquals(k == 0 ? 1 : 0, o.compiledStepCount());
+        }
+      } catch (Exception e) {
+        throw new RuntimeException(e);
+      }
+    }
+    assertSame(net, "layer-by-layer onednn", r[1], r[0], RTOL);
+    assertSame(net, "reference", r[2], r[0], RTOL);
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"lenet_bn", "resnet20", "inception_like"})
   void fusedReluGivesTheUnfusedResults(String name) {
