@@ -140,6 +140,8 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
   private final int[] fusedInto;
   private final int[] fusedRelu;
   private final int[] consumers;
+  /** Whether a node is a ReLU run in place over its producer's output (a sum's). */
+  private final boolean[] inPlace;
   /** What backward needs of each node's forward, by kind. */
   private final Object[] saved;
 
@@ -184,6 +186,7 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
     fusedInto = new int[n];
     fusedRelu = new int[n];
     consumers = new int[n];
+    inPlace = new boolean[n];
     saved = new Object[n];
     Arrays.fill(fusedInto, -1);
     Arrays.fill(fusedRelu, -1);
@@ -500,6 +503,10 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
         if (before instanceof NetworkGraph.Convolution || before instanceof NetworkGraph.BatchNormalization) {
           fusedInto[i] = node.inputs()[0];
           fusedRelu[node.inputs()[0]] = i;
+        } else if (before instanceof NetworkGraph.Sum) {
+          // a sum's output is read by nothing else and its backward does not need it: the ReLU
+          // overwrites it in place, and its backward reads the ReLU's output instead
+          inPlace[i] = true;
         }
       }
     }
@@ -928,7 +935,7 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
     check(dnnl_eltwise_forward_primitive_desc_create(pd, engine, prop(), alg, x.md, x.md, ab[0], ab[1], attr(false)),
         "eltwise forward primitive_desc_create");
     own(pd);
-    Mem y = acquire(x.md);
+    Mem y = inPlace[i] ? x : acquire(x.md);
     exec(pd, new int[] {DNNL_ARG_SRC, DNNL_ARG_DST}, new Mem[] {x, y});
     act[i] = y;
     saved[i] = new EltSaved(pd, alg, ab[0], ab[1]);
@@ -947,14 +954,14 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
       return;
     }
     Mem x = act[p];
-    boolean useDst = fusedInto[i] >= 0;
+    boolean useDst = fusedInto[i] >= 0 || inPlace[i];
     int alg;
     float alpha;
     float beta;
     dnnl_primitive_desc hint;
     if (useDst) {
-      // a ReLU fused into the convolution before it: its derivative from the output (max(x, 0) > 0
-      // exactly where x > 0, and both give 0 at 0)
+      // a ReLU fused into the convolution before it, or run in place: its derivative from the
+      // output (max(x, 0) > 0 exactly where x > 0, and both give 0 at 0)
       alg = dnnl_eltwise_relu_use_dst_for_bwd;
       alpha = 0f;
       beta = 0f;
