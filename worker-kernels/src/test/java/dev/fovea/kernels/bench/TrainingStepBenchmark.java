@@ -219,6 +219,9 @@ public final class TrainingStepBenchmark {
       memory(threads, memoryBatch, models.split(","));
       return;
     }
+    // a backend sets this thread's OpenMP thread count; without one first, the peak measured
+    // before the models ran with OpenMP's default (every CPU), which read 345 GFLOP/s on 2 cores
+    new OneDnnBackend(threads).close();
     ConvolutionBenchmark.Raw.init();
     double peakBefore = ConvolutionBenchmark.peak(5);
     List<String> rows = new ArrayList<>();
