@@ -52,6 +52,13 @@ import org.bytedeco.dnnl.dnnl_stream;
  * not the sum of all plans. {@link #close()} frees every native object; nothing native is left to
  * the garbage collector.
  *
+ * <p>Whole networks: the backend is also a {@link NetworkCompiler}. {@code Network.lossAndGradient}
+ * and {@code Network.forward} hand it the network and it runs the whole step as one compiled,
+ * native-resident program ({@link OneDnnCompiledNetwork}): activations stay native in the layouts
+ * the primitives choose (not timed), ReLUs fuse into the convolution or batch norm before them, and
+ * the per-op plans above serve only the layers that step runs on the host. {@link
+ * #OneDnnBackend(int, boolean)} turns that off (layer by layer, for comparison).
+ *
  * <p>Not thread-safe: one backend per task, used by one thread at a time.
  */
 public final class OneDnnBackend extends ForwardingBackend implements NetworkCompiler {
