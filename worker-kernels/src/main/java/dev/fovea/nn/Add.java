@@ -28,7 +28,7 @@ public record Add(String name, double[] scales) implements Layer {
     return "add";
   }
 
-  private double[] weights(int n) {
+  double[] weights(int n) {
     if (scales.length == 0) {
       double[] w = new double[n];
       Arrays.fill(w, 1);

@@ -1,6 +1,12 @@
 package dev.fovea.nn;
 
 import dev.fovea.kernels.Backend;
+import dev.fovea.kernels.BatchNormParams;
+import dev.fovea.kernels.CompiledNetwork;
+import dev.fovea.kernels.HostOp;
+import dev.fovea.kernels.NetworkCompiler;
+import dev.fovea.kernels.NetworkGraph;
+import dev.fovea.kernels.PoolParams;
 import dev.fovea.kernels.Shape;
 import dev.fovea.kernels.Tensor;
 import java.util.ArrayList;
@@ -38,6 +44,13 @@ import java.util.function.IntFunction;
  *       the buffers in place.
  *   <li>Evaluate with {@link #forward(Backend, float[], float[], Tensor)}, which uses the running
  *       statistics in the buffers.
+ *   <li>On a backend that compiles steps ({@link NetworkCompiler}, e.g. {@code onednn}), {@link
+ *       #lossAndGradient(Backend, float[], float[], float[], Tensor, int[], long)} and {@link
+ *       #forward(Backend, float[], float[], Tensor)} hand it this network as a {@link NetworkGraph}
+ *       and run the whole compiled step (cached by the backend per network, batch size and mode);
+ *       the results equal the layer-by-layer pass to float rounding, with the same dropout masks
+ *       and running-statistics rule. FLOAT64 batches and fine-tuning with frozen parameters run
+ *       layer by layer.
  *   <li>The older overloads without buffers and seed still work: they use freshly initialised
  *       buffers (discarding training's updates) and seed 0, which is exact for networks without
  *       batch norm and dropout (LeNet, the plain VGGs) and wrong for evaluating ones with batch norm.
@@ -359,6 +372,10 @@ public final class Network {
     check("parameter", params.length, layout);
     check("buffer", buffers.length, bufferLayout);
     checkInput(src);
+    CompiledNetwork compiled = compiled(backend, src, false, new BitSet());
+    if (compiled != null) {
+      return compiled.forward(params, buffers, src, i -> nodeSeed(0, i));
+    }
     Tensor[] acts = new Tensor[nodes.size()];
     run(backend, i -> views(nodeSlices.get(i), params), i -> views(nodeBuffers.get(i), buffers), src, acts,
         new LayerContext[nodes.size()], new boolean[nodes.size()], 0, evalNeeded);
@@ -421,6 +438,14 @@ public final class Network {
     check("gradient", grads.length, layout);
     check("buffer", buffers.length, bufferLayout);
     Arrays.fill(grads, 0f);
+    checkInput(src);
+    CompiledNetwork compiled = compiled(backend, src, true, frozen);
+    if (compiled != null) {
+      if (labels.length != src.shape().dim(0)) {
+        throw new IllegalArgumentException(labels.length + " labels for a batch of " + src.shape().dim(0));
+      }
+      return compiled.lossAndGradient(params, buffers, grads, src, labels, i -> nodeSeed(seed, i));
+    }
     return lossAndGradient(backend, i -> views(nodeSlices.get(i), params), i -> views(nodeSlices.get(i), grads),
         i -> views(nodeBuffers.get(i), buffers), src, labels, seed, trainableUpstream(frozen), frozenBatchNorms(frozen));
   }
@@ -548,6 +573,124 @@ public final class Network {
       }
     }
     return mainLoss;
+  }
+
+  /**
+   * The step {@code backend} compiled for this network, this batch size and mode, when the backend
+   * compiles steps ({@link NetworkCompiler}) and the batch is FLOAT32; else null (layer by layer).
+   */
+  private CompiledNetwork compiled(Backend backend, Tensor src, boolean training, BitSet frozen) {
+    if (!(backend instanceof NetworkCompiler compiler) || src.dtype() != dev.fovea.kernels.DType.FLOAT32) {
+      return null;
+    }
+    BitSet f = (BitSet) frozen.clone();
+    Object owner = f.isEmpty() ? this : new Frozen(this, f);
+    return compiler.compile(owner, src.shape().dim(0), training, () -> graph(training, f));
+  }
+
+  /**
+   * What a compiled step of a fine-tuning pass is cached by: the network (by identity, as {@code
+   * Network} does not override {@code equals}) and the frozen parameters (by value).
+   */
+  private record Frozen(Network network, BitSet frozen) {}
+
+  private int[] heads() {
+    int[] heads = new int[1 + auxIndex.length];
+    heads[0] = output;
+    System.arraycopy(auxIndex, 0, heads, 1, auxIndex.length);
+    return heads;
+  }
+
+  /**
+   * This network as a compiler sees it in one mode: each layer as the op it computes (a host op
+   * running the layer's own code when it is none of the graph's ops), with its slices.
+   */
+  NetworkGraph graph(boolean training, BitSet frozen) {
+    int[] heads = training ? heads() : new int[] {output};
+    double[] weights = new double[heads.length];
+    weights[0] = 1;
+    for (int h = 1; h < heads.length; h++) {
+      weights[h] = auxHeads.get(h - 1).weight();
+    }
+    boolean[] run = training ? needed(heads) : evalNeeded;
+    boolean[] trainable = trainableUpstream(frozen);
+    boolean[] inference = frozenBatchNorms(frozen);
+    List<NetworkGraph.Node> out = new ArrayList<>();
+    for (int i = 0; i < nodes.size(); i++) {
+      List<Shape> in = new ArrayList<>();
+      for (int p : producers[i]) {
+        in.add(p < 0 ? inputShape : outputShapes.get(p));
+      }
+      boolean needDiffSrc = false;
+      for (int p : producers[i]) {
+        needDiffSrc |= p >= 0 && trainable[p];
+      }
+      List<NetworkGraph.Slice> ps = new ArrayList<>();
+      nodeSlices.get(i).forEach(s -> ps.add(new NetworkGraph.Slice(s.offset(), s.shape())));
+      List<NetworkGraph.Slice> bs = new ArrayList<>();
+      nodeBuffers.get(i).forEach(s -> bs.add(new NetworkGraph.Slice(s.offset(), s.shape())));
+      out.add(new NetworkGraph.Node(nodes.get(i).layer().name(), op(i, in, needDiffSrc, inference[i]), producers[i],
+          outputShapes.get(i), ps, bs, run[i], trainable[i]));
+    }
+    return new NetworkGraph(inputShape, out, heads, weights);
+  }
+
+  private NetworkGraph.Op op(int i, List<Shape> in, boolean needDiffSrc, boolean inference) {
+    Layer layer = nodes.get(i).layer();
+    if (layer instanceof Convolution c) {
+      return new NetworkGraph.Convolution(c.conv(in.get(0)), c.bias());
+    } else if (layer instanceof Conv2d c) {
+      return new NetworkGraph.Convolution(c.conv(), true);
+    } else if (layer instanceof BatchNorm b) {
+      return new NetworkGraph.BatchNormalization(new BatchNormParams(b.epsilon(), b.momentum()), b.scale(),
+          b.center(), inference);
+    } else if (layer instanceof ActivationLayer a) {
+      return new NetworkGraph.Eltwise(a.function());
+    } else if (layer instanceof Pooling p) {
+      return new NetworkGraph.Pooling(p.pool(in.get(0)));
+    } else if (layer instanceof MaxPool2d m) {
+      return new NetworkGraph.Pooling(PoolParams.max2d(m.size()));
+    } else if (layer instanceof GlobalPooling g) {
+      return new NetworkGraph.GlobalPooling(g.kind());
+    } else if (layer instanceof Dense) {
+      return new NetworkGraph.InnerProduct();
+    } else if (layer instanceof Add a) {
+      return new NetworkGraph.Sum(a.weights(in.size()));
+    } else if (layer instanceof Concat) {
+      return new NetworkGraph.Concat();
+    } else if (layer instanceof Flatten) {
+      return new NetworkGraph.Flatten();
+    }
+    return new NetworkGraph.Host(new LayerOp(i, needDiffSrc));
+  }
+
+  /**
+   * A layer run on the host inside a compiled step, by its own code: the same calls as the
+   * layer-by-layer pass, with the context of the last forward call kept for backward.
+   */
+  private final class LayerOp implements HostOp {
+    private final int node;
+    private final boolean needDiffSrc;
+    private LayerContext ctx;
+
+    LayerOp(int node, boolean needDiffSrc) {
+      this.node = node;
+      this.needDiffSrc = needDiffSrc;
+    }
+
+    @Override
+    public Tensor forward(Backend backend, Tensor[] srcs, float[] params, float[] buffers, boolean training,
+        long seed) {
+      ctx = new LayerContext(training, seed, views(nodeBuffers.get(node), buffers), needDiffSrc);
+      return nodes.get(node).layer().forward(backend, srcs, views(nodeSlices.get(node), params), ctx);
+    }
+
+    @Override
+    public Tensor[] backward(Backend backend, Tensor[] srcs, Tensor dst, Tensor diffDst, float[] params,
+        float[] grads) {
+      return nodes.get(node).layer().backward(backend, srcs, dst, diffDst, views(nodeSlices.get(node), params),
+          views(nodeSlices.get(node), grads), ctx);
+    }
   }
 
   private static void accumulate(Backend backend, Tensor[] diffs, int node, Tensor diff) {

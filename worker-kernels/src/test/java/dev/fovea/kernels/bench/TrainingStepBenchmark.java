@@ -23,11 +23,19 @@ import java.util.SplittableRandom;
  * ideal-shape raw convolution, with the same thread count). It runs the shipped classes ({@link
  * Zoo}, {@link Network#lossAndGradient}, {@link Sgd}, {@link OneDnnBackend}); nothing is copied.
  *
+ * <p>The timed steps run as the driver runs them: {@link Network#lossAndGradient} on an {@link
+ * OneDnnBackend}, which compiles the network into one native-resident step on the first call (the
+ * "first step" figure includes that compilation). With {@code --layered} each model is also timed
+ * layer by layer ({@code new OneDnnBackend(threads, false)}: every op copies its tensors in and out
+ * and convolutions time their layout candidates), the path before compiled steps, for comparison.
+ *
  * <p>FLOPs of a step are counted, not estimated: one step runs through a counting wrapper that adds
  * {@code 2 · N · OC · |out| · C/groups · |k|} for every convolution and transposed-convolution pass
  * and {@code 2 · N · K · O} for every inner-product pass the network actually calls (so the first
  * convolution's unneeded backward-data pass is not counted). Element-wise ops, pooling and batch
- * norm are not counted: the percentage is of useful multiply-add work.
+ * norm are not counted: the percentage is of useful multiply-add work. The counting wrapper runs
+ * over a backend that computes nothing (only the shapes of the calls matter), so counting costs
+ * neither time nor planning.
  *
  * <p>Also reports the backend's native-memory high-water mark ({@link
  * OneDnnBackend#peakNativeBytes()}: plan buffers plus primitive scratchpads, the convolution layout
@@ -35,7 +43,7 @@ import java.util.SplittableRandom;
  * step of each zoo model.
  *
  * <pre>
- * TrainingStepBenchmark [--threads T] [--reps R] [--run lenet:64,resnet50:32] [--memory BATCH [--models a,b]]
+ * TrainingStepBenchmark [--threads T] [--reps R] [--run lenet:64,resnet50:32] [--layered] [--memory BATCH [--models a,b]]
  * </pre>
  */
 public final class TrainingStepBenchmark {
@@ -192,6 +200,7 @@ public final class TrainingStepBenchmark {
     String runs = "lenet:64,resnet50:32";
     int memoryBatch = 0;
     String models = String.join(",", Zoo.names());
+    boolean layered = false;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--threads" -> threads = Integer.parseInt(args[++i]);
@@ -199,8 +208,9 @@ public final class TrainingStepBenchmark {
         case "--run" -> runs = args[++i];
         case "--memory" -> memoryBatch = Integer.parseInt(args[++i]);
         case "--models" -> models = args[++i];
+        case "--layered" -> layered = true;
         default -> throw new IllegalArgumentException("usage: [--threads T] [--reps R] [--run lenet:64,resnet50:32]"
-            + " [--memory BATCH [--models a,b]]");
+            + " [--layered] [--memory BATCH [--models a,b]]");
       }
     }
     System.out.println("cpu: " + ConvolutionBenchmark.cpuModel() + ", " + Runtime.getRuntime().availableProcessors()
@@ -209,13 +219,19 @@ public final class TrainingStepBenchmark {
       memory(threads, memoryBatch, models.split(","));
       return;
     }
+    // a backend sets this thread's OpenMP thread count; without one first, the peak measured
+    // before the models ran with OpenMP's default (every CPU), which read 345 GFLOP/s on 2 cores
+    new OneDnnBackend(threads).close();
     ConvolutionBenchmark.Raw.init();
     double peakBefore = ConvolutionBenchmark.peak(5);
     List<String> rows = new ArrayList<>();
     for (String run : runs.split(",")) {
       String model = run.split(":")[0];
       int batch = Integer.parseInt(run.split(":")[1]);
-      rows.add(train(model, batch, threads, reps, peakBefore));
+      rows.add(train(model, batch, threads, reps, peakBefore, true));
+      if (layered) {
+        rows.add(train(model, batch, threads, reps, peakBefore, false));
+      }
     }
     double peakAfter = ConvolutionBenchmark.peak(5);
     double peak = Math.max(peakBefore, peakAfter);
@@ -236,14 +252,14 @@ public final class TrainingStepBenchmark {
   }
 
   /** Warm-up (planning), one counted step, then {@code reps} timed steps; a ';'-separated row. */
-  static String train(String model, int batch, int threads, int reps, double peak) {
+  static String train(String model, int batch, int threads, int reps, double peak, boolean compiled) {
     Trainer t = new Trainer(model, batch);
-    try (OneDnnBackend backend = new OneDnnBackend(threads)) {
+    try (OneDnnBackend backend = new OneDnnBackend(threads, compiled)) {
       long p0 = System.nanoTime();
       double loss0 = t.step(backend);
       double planS = (System.nanoTime() - p0) / 1e9;
-      FlopCounter counter = new FlopCounter(backend);
-      t.step(counter);
+      FlopCounter counter = new FlopCounter(nothing());
+      new Trainer(model, batch).step(counter);
       double[] s = new double[reps];
       double loss = 0;
       for (int i = 0; i < reps; i++) {
@@ -253,14 +269,42 @@ public final class TrainingStepBenchmark {
         System.err.printf(Locale.ROOT, "%s batch %d step %d: %.3f s, loss %.4f%n", model, batch, i + 1, s[i], loss);
       }
       double median = ConvolutionBenchmark.median(s.clone());
-      System.err.printf(Locale.ROOT, "%s batch %d: first step (planning) %.1f s, loss %.4f -> %.4f, %d plans,"
-          + " %.1f%% of the first peak%n", model, batch, planS, loss0, loss, backend.planCount(),
-          100 * counter.flops / median / peak);
+      System.err.printf(Locale.ROOT, "%s batch %d (%s): first step (planning) %.1f s, loss %.4f -> %.4f, %d compiled"
+          + " steps, %d op plans, %.1f%% of the first peak%n", model, batch, compiled ? "compiled" : "layer by layer",
+          planS, loss0, loss, backend.compiledStepCount(), backend.planCount(), 100 * counter.flops / median / peak);
       double min = Arrays.stream(s).min().orElse(0);
       double max = Arrays.stream(s).max().orElse(0);
-      return String.format(Locale.ROOT, "%s;%d;%s;%.6e;%.6f;%.3f..%.3f;%.3f", model, batch, inputOf(model), counter.flops,
+      return String.format(Locale.ROOT, "%s;%d;%s;%.6e;%.6f;%.3f..%.3f;%.3f", model + (compiled ? "" : " (layer by layer)"),
+          batch, inputOf(model), counter.flops,
           median, min, max, backend.peakNativeBytes() / (1024.0 * 1024.0));
     }
+  }
+
+  /**
+   * A backend whose ops compute nothing and return zeros: what the FLOP counter wraps, since a
+   * count needs only the shapes of the calls.
+   */
+  static Backend nothing() {
+    return (Backend) java.lang.reflect.Proxy.newProxyInstance(Backend.class.getClassLoader(),
+        new Class<?>[] {Backend.class}, (proxy, method, args) -> {
+          Class<?> r = method.getReturnType();
+          if (method.getName().equals("name")) {
+            return "nothing";
+          }
+          if (r == double.class) {
+            return 0.0;
+          }
+          if (r == boolean.class) {
+            return false;
+          }
+          if (r == int.class) {
+            return 0;
+          }
+          if (r == long.class) {
+            return 0L;
+          }
+          return null;
+        });
   }
 
   /** One training step of each model at {@code batch}: the backend's native-memory high-water mark. */

@@ -6,10 +6,13 @@ import static org.bytedeco.dnnl.global.dnnl.*;
 
 import dev.fovea.kernels.Activation;
 import dev.fovea.kernels.BatchNormParams;
+import dev.fovea.kernels.CompiledNetwork;
 import dev.fovea.kernels.ConvParams;
 import dev.fovea.kernels.DeconvParams;
 import dev.fovea.kernels.ForwardingBackend;
 import dev.fovea.kernels.LrnParams;
+import dev.fovea.kernels.NetworkCompiler;
+import dev.fovea.kernels.NetworkGraph;
 import dev.fovea.kernels.PoolParams;
 import dev.fovea.kernels.ResamplingParams;
 import dev.fovea.kernels.Shape;
@@ -24,6 +27,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.bytedeco.dnnl.dnnl_engine;
 import org.bytedeco.dnnl.dnnl_stream;
 
@@ -48,9 +52,16 @@ import org.bytedeco.dnnl.dnnl_stream;
  * not the sum of all plans. {@link #close()} frees every native object; nothing native is left to
  * the garbage collector.
  *
+ * <p>Whole networks: the backend is also a {@link NetworkCompiler}. {@code Network.lossAndGradient}
+ * and {@code Network.forward} hand it the network and it runs the whole step as one compiled,
+ * native-resident program ({@link OneDnnCompiledNetwork}): activations stay native in the layouts
+ * the primitives choose (not timed), ReLUs fuse into the convolution or batch norm before them, and
+ * the per-op plans above serve only the layers that step runs on the host. {@link
+ * #OneDnnBackend(int, boolean)} turns that off (layer by layer, for comparison).
+ *
  * <p>Not thread-safe: one backend per task, used by one thread at a time.
  */
-public final class OneDnnBackend extends ForwardingBackend {
+public final class OneDnnBackend extends ForwardingBackend implements NetworkCompiler {
   /** Whether the JVM was already told that thread limits cannot be enforced (said once). */
   private static final AtomicBoolean WARNED = new AtomicBoolean();
 
@@ -62,7 +73,23 @@ public final class OneDnnBackend extends ForwardingBackend {
   private final Map<Object, OneDnnPlan> plans = new LinkedHashMap<>();
   private final Set<Object> unsupported = new HashSet<>();
   private final OneDnnConvolution.Layouts forcedLayouts;
+  private final boolean compiledSteps;
+  /** Compiled steps, least recently used first. */
+  private final Map<StepKey, OneDnnCompiledNetwork> steps = new LinkedHashMap<>(16, 0.75f, true);
+  /**
+   * The most compiled steps a backend keeps: a task uses one network at one or two batch sizes
+   * (the last batch of an evaluation is smaller) in both modes; a caller building networks in a
+   * loop must not grow native memory without bound, so the least recently used step is freed.
+   */
+  private static final int MAX_STEPS = 8;
+  private final Set<StepKey> uncompilable = new HashSet<>();
+  /** Whether compiled steps fuse a ReLU into the convolution or batch norm before it (tests turn it off). */
+  boolean fuseRelu = true;
+  private boolean profiling;
   private boolean closed;
+
+  /** The cache key of a compiled step: the owner (by its {@code equals}), the batch size and the mode. */
+  private record StepKey(Object owner, int batch, boolean training) {}
 
   /**
    * A backend running oneDNN primitives with at most {@code threads} threads (see the package
@@ -71,7 +98,16 @@ public final class OneDnnBackend extends ForwardingBackend {
    * @throws IllegalStateException when the native library cannot be loaded here
    */
   public OneDnnBackend(int threads) {
-    this(threads, null);
+    this(threads, null, true);
+  }
+
+  /**
+   * A backend that, when {@code compiledSteps} is false, never compiles network steps: networks
+   * then run layer by layer, each op copying its tensors in and out (the path before compiled
+   * steps existed, kept for comparison in tests and benchmarks).
+   */
+  public OneDnnBackend(int threads, boolean compiledSteps) {
+    this(threads, null, compiledSteps);
   }
 
   /**
@@ -79,8 +115,13 @@ public final class OneDnnBackend extends ForwardingBackend {
    * tests that hold every candidate to the reference); null times the candidates.
    */
   OneDnnBackend(int threads, OneDnnConvolution.Layouts layouts) {
+    this(threads, layouts, true);
+  }
+
+  private OneDnnBackend(int threads, OneDnnConvolution.Layouts layouts, boolean compiledSteps) {
     super(new ReferenceBackend());
     this.forcedLayouts = layouts;
+    this.compiledSteps = compiledSteps;
     if (threads < 1) {
       throw new IllegalArgumentException("threads must be >= 1, got " + threads);
     }
@@ -925,6 +966,96 @@ public final class OneDnnBackend extends ForwardingBackend {
     plan.out(0).read(diffSrc);
   }
 
+  // ---- compiled network steps ----
+
+  /**
+   * The compiled step of {@code owner} for this batch size and mode (see {@link
+   * OneDnnCompiledNetwork}), compiled on first use and cached until {@link #close()} (at most eight,
+   * the least recently used freed first); null when
+   * this backend was made without compiled steps, or when oneDNN cannot run some node of the
+   * graph natively (the network then runs layer by layer, as before).
+   */
+  @Override
+  public CompiledNetwork compile(Object owner, int batch, boolean training, Supplier<NetworkGraph> graph) {
+    if (closed) {
+      throw new IllegalStateException("backend onednn is closed");
+    }
+    if (!compiledSteps) {
+      return null;
+    }
+    StepKey key = new StepKey(owner, batch, training);
+    OneDnnCompiledNetwork step = steps.get(key);
+    if (step != null || uncompilable.contains(key)) {
+      return step;
+    }
+    OneDnnThreads.limit(threads);
+    denormals.enter();
+    try {
+      step = OneDnnCompiledNetwork.compile(this, ctx, denormals, threads, graph.get(), batch, training, fuseRelu);
+    } catch (OneDnn.Unimplemented e) {
+      System.getLogger(OneDnnBackend.class.getName()).log(System.Logger.Level.INFO, "backend onednn runs this network"
+          + " layer by layer: " + e.getMessage());
+      uncompilable.add(key);
+      return null;
+    } catch (IllegalStateException e) {
+      // oneDNN refused a descriptor of the graph (a status other than unimplemented): the network
+      // still runs, op by op, with the per-op plans and their own fallbacks
+      System.getLogger(OneDnnBackend.class.getName()).log(System.Logger.Level.WARNING, "backend onednn cannot compile"
+          + " this network and runs it layer by layer: " + e.getMessage());
+      uncompilable.add(key);
+      return null;
+    } finally {
+      denormals.exit();
+    }
+    step.profile(profiling);
+    steps.put(key, step);
+    if (steps.size() > MAX_STEPS) {
+      java.util.Iterator<OneDnnCompiledNetwork> eldest = steps.values().iterator();
+      OneDnnCompiledNetwork evicted = eldest.next();
+      eldest.remove();
+      evicted.close();
+    }
+    return step;
+  }
+
+  /**
+   * Turns per-action timing of compiled steps on or off (for benchmarks: each action then waits for
+   * the stream); turning it on clears the times so far, for steps compiled before and after.
+   */
+  public void profileCompiledSteps(boolean on) {
+    profiling = on;
+    steps.values().forEach(s -> s.profile(on));
+  }
+
+  /**
+   * Seconds spent per action tag of every compiled step since profiling was turned on: keys are
+   * {@code node/part}, e.g. {@code conv1/fwd} (the primitive), {@code conv1/fwd.weights} (the
+   * reorder of the weights into the primitive's layout), {@code conv1/bwd_data.out} (delivering the
+   * source gradient into the producer's layout).
+   */
+  public Map<String, Double> compiledStepProfile() {
+    Map<String, Double> out = new LinkedHashMap<>();
+    steps.values().forEach(s -> s.profileInto(out));
+    return out;
+  }
+
+  /** The implementation oneDNN picked for each convolution pass of the compiled steps, by tag. */
+  public Map<String, String> compiledStepImplementations() {
+    Map<String, String> out = new LinkedHashMap<>();
+    steps.values().forEach(s -> out.putAll(s.implementations()));
+    return out;
+  }
+
+  /** Whether this backend compiles network steps ({@link #compile}). */
+  public boolean compilesSteps() {
+    return compiledSteps;
+  }
+
+  /** How many compiled steps this backend holds. */
+  public int compiledStepCount() {
+    return steps.size();
+  }
+
   /** Frees every plan, the stream and the engine; the backend cannot be used afterwards. */
   @Override
   public void close() {
@@ -932,6 +1063,10 @@ public final class OneDnnBackend extends ForwardingBackend {
       return;
     }
     closed = true;
+    for (OneDnnCompiledNetwork step : steps.values()) {
+      step.close();
+    }
+    steps.clear();
     for (OneDnnPlan plan : plans.values()) {
       plan.close();
     }

@@ -53,7 +53,7 @@ final class OneDnnConvolution {
   record Key(Pass pass, ConvParams p, Shape src, Shape weights, boolean bias) {}
 
   /** The geometry of a key as oneDNN dims. */
-  private record Dims(long[] src, long[] weights, long[] bias, long[] dst, long[] strides, long[] dilates,
+  record Dims(long[] src, long[] weights, long[] bias, long[] dst, long[] strides, long[] dilates,
       long[] padL, long[] padR) {}
 
   static Dims dims(ConvParams p, Shape src, Shape weights) {

@@ -63,17 +63,8 @@ final class OneDnnEltwise {
     };
   }
 
-  /** Forward: {@code in: src; out: dst}. Backward: {@code in: src, diffDst; out: diffSrc}. */
-  static OneDnnPlan plan(Key key, OneDnnContext ctx) {
-    return OneDnnPlan.build(ctx, plan -> build(plan, key, ctx.engine()));
-  }
-
-  private static void build(OneDnnPlan plan, Key key, dnnl_engine engine) {
-    Activation f = key.f;
-    int alg = algorithm(f.kind());
-    if (alg == 0) {
-      throw new OneDnn.Unimplemented("activation " + f.kind());
-    }
+  /** oneDNN's {@code alpha} and {@code beta} for {@code f}'s algorithm. */
+  static float[] alphaBeta(Activation f) {
     float alpha = (float) f.alpha();
     float beta = 0f;
     switch (f.kind()) {
@@ -94,6 +85,23 @@ final class OneDnnEltwise {
         // RELU, ELU and SWISH take the activation's alpha; the others ignore it
       }
     }
+    return new float[] {alpha, beta};
+  }
+
+  /** Forward: {@code in: src; out: dst}. Backward: {@code in: src, diffDst; out: diffSrc}. */
+  static OneDnnPlan plan(Key key, OneDnnContext ctx) {
+    return OneDnnPlan.build(ctx, plan -> build(plan, key, ctx.engine()));
+  }
+
+  private static void build(OneDnnPlan plan, Key key, dnnl_engine engine) {
+    Activation f = key.f;
+    int alg = algorithm(f.kind());
+    if (alg == 0) {
+      throw new OneDnn.Unimplemented("activation " + f.kind());
+    }
+    float[] ab = alphaBeta(f);
+    float alpha = ab[0];
+    float beta = ab[1];
     dnnl_memory_desc md = plan.own(plain(key.size));
     dnnl_primitive_desc fwd = new dnnl_primitive_desc();
     check(dnnl_eltwise_forward_primitive_desc_create(fwd, engine, key.backward ? dnnl_forward_training

@@ -386,7 +386,7 @@ final class OneDnnPlan implements AutoCloseable {
     }
   }
 
-  private static String implementation(dnnl_primitive_desc pd) {
+  static String implementation(dnnl_primitive_desc pd) {
     try (PointerPointer<Pointer> out = new PointerPointer<>(1)) {
       if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, out) != dnnl_success || out.get(0) == null) {
         return "unknown";

@@ -36,6 +36,18 @@
  * and reorder; identity is never trusted, because parameters are views of one flat vector updated
  * in place.
  *
+ * <h2>Compiled network steps</h2>
+ *
+ * The backend also implements {@link dev.fovea.kernels.NetworkCompiler}: {@code
+ * dev.fovea.nn.Network} hands it a whole step as a {@link dev.fovea.kernels.NetworkGraph} and
+ * {@code OneDnnCompiledNetwork} turns it into one program of primitives and host actions, cached
+ * per (network, batch, mode) and freed in {@code close()}. There activations and gradients stay
+ * native in the layouts the primitives choose ({@code format_tag any}, not timed), reorders happen
+ * only where neighbours disagree and at the step's boundaries, ReLUs fuse into the convolution or
+ * batch norm before them, and layers without a primitive run on the host with their own code.
+ * Its buffers are {@code malloc}ed blocks counted in {@code nativeBytes()}; the activations of a
+ * step (previously Java heap tensors) are native there.
+ *
  * <h2>API</h2>
  *
  * The C API ({@code org.bytedeco.dnnl.global.dnnl.dnnl_*}) rather than the C++ wrapper classes:
