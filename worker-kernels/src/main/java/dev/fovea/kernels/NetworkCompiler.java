@@ -26,4 +26,14 @@ public interface NetworkCompiler {
    * @param graph called at most once per key, when the step is compiled
    */
   CompiledNetwork compile(Object owner, int batch, boolean training, Supplier<NetworkGraph> graph);
+
+  /**
+   * The resident training step ({@link ResidentNetwork}) for {@code owner} and {@code batch}
+   * samples, compiled from {@code graph} on first use and cached like {@link #compile}; null when
+   * this backend cannot keep this network's parameters resident (the caller then trains with
+   * {@link #compile}'s step and updates on the heap).
+   */
+  default ResidentNetwork compileResident(Object owner, int batch, Supplier<NetworkGraph> graph) {
+    return null;
+  }
 }

@@ -349,7 +349,7 @@ public final class Network {
     }
   }
 
-  private void checkInput(Tensor src) {
+  void checkInput(Tensor src) {
     if (!src.shape().dropFirst().equals(inputShape)) {
       throw new IllegalArgumentException("input batch " + src.shape() + " does not match the network input "
           + inputShape.prepend(src.shape().dim(0)));
@@ -448,6 +448,20 @@ public final class Network {
     }
     return lossAndGradient(backend, i -> views(nodeSlices.get(i), params), i -> views(nodeSlices.get(i), grads),
         i -> views(nodeBuffers.get(i), buffers), src, labels, seed, trainableUpstream(frozen), frozenBatchNorms(frozen));
+  }
+
+  /**
+   * A training session of SGD steps over copies of {@code params}, {@code buffers} and {@code
+   * velocity} (see {@link Trainer}): resident in native memory between steps on a backend that can
+   * (oneDNN), else the heap loop of {@link #lossAndGradient(Backend, float[], float[], float[],
+   * Tensor, int[], long, BitSet)} and {@code sgd.step} (with {@code frozen} held fixed by {@link
+   * dev.fovea.optim.Frozen} when not empty).
+   */
+  public Trainer trainer(Backend backend, float[] params, float[] buffers, float[] velocity, dev.fovea.optim.Sgd sgd,
+      BitSet frozen) {
+    check("parameter", params.length, layout);
+    check("buffer", buffers.length, bufferLayout);
+    return new Trainer(this, backend, params, buffers, velocity, sgd, frozen);
   }
 
   /**

@@ -5,7 +5,8 @@
  * initialisers, the model zoo ({@link dev.fovea.nn.Zoo}), model files with inference ({@link
  * dev.fovea.nn.ModelFile}) and transfer learning ({@link dev.fovea.nn.Transfer}).
  *
- * <p>Depends on {@code dev.fovea.kernels} and Jackson (for the JSON in model files) only; never on
+ * <p>Depends on {@code dev.fovea.kernels}, {@code dev.fovea.optim} (the SGD a {@link
+ * dev.fovea.nn.Trainer} runs) and Jackson (for the JSON in model files) only; never on
  * Spark, Hadoop or the driver. Nothing here adds an op to a backend.
  */
 package dev.fovea.nn;

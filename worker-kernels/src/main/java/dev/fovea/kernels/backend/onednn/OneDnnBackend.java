@@ -12,6 +12,7 @@ import dev.fovea.kernels.DeconvParams;
 import dev.fovea.kernels.ForwardingBackend;
 import dev.fovea.kernels.LrnParams;
 import dev.fovea.kernels.NetworkCompiler;
+import dev.fovea.kernels.ResidentNetwork;
 import dev.fovea.kernels.NetworkGraph;
 import dev.fovea.kernels.PoolParams;
 import dev.fovea.kernels.ResamplingParams;
@@ -977,6 +978,26 @@ public final class OneDnnBackend extends ForwardingBackend implements NetworkCom
    */
   @Override
   public CompiledNetwork compile(Object owner, int batch, boolean training, Supplier<NetworkGraph> graph) {
+    return step(owner, batch, training, false, graph);
+  }
+
+  /**
+   * The resident training step of {@code owner} for this batch size (see {@link
+   * OneDnnCompiledNetwork}: parameters, gradients and velocity stay native between steps, weights
+   * in the primitives' layouts), compiled on first use and cached with the other steps; null when
+   * this backend was made without compiled steps or cannot compile this network resident (e.g. a
+   * host layer with parameters).
+   */
+  @Override
+  public ResidentNetwork compileResident(Object owner, int batch, Supplier<NetworkGraph> graph) {
+    return step(new Resident(owner), batch, true, true, graph);
+  }
+
+  /** What a resident step is cached by: its network's owner, kept apart from the ordinary step's. */
+  private record Resident(Object owner) {}
+
+  private OneDnnCompiledNetwork step(Object owner, int batch, boolean training, boolean resident,
+      Supplier<NetworkGraph> graph) {
     if (closed) {
       throw new IllegalStateException("backend onednn is closed");
     }
@@ -991,17 +1012,18 @@ public final class OneDnnBackend extends ForwardingBackend implements NetworkCom
     OneDnnThreads.limit(threads);
     denormals.enter();
     try {
-      step = OneDnnCompiledNetwork.compile(this, ctx, denormals, threads, graph.get(), batch, training, fuseRelu);
+      step = OneDnnCompiledNetwork.compile(this, ctx, denormals, threads, graph.get(), batch, training, fuseRelu,
+          resident);
     } catch (OneDnn.Unimplemented e) {
       System.getLogger(OneDnnBackend.class.getName()).log(System.Logger.Level.INFO, "backend onednn runs this network"
-          + " layer by layer: " + e.getMessage());
+          + (resident ? " with its parameters on the heap: " : " layer by layer: ") + e.getMessage());
       uncompilable.add(key);
       return null;
     } catch (IllegalStateException e) {
       // oneDNN refused a descriptor of the graph (a status other than unimplemented): the network
       // still runs, op by op, with the per-op plans and their own fallbacks
       System.getLogger(OneDnnBackend.class.getName()).log(System.Logger.Level.WARNING, "backend onednn cannot compile"
-          + " this network and runs it layer by layer: " + e.getMessage());
+          + " this network" + (resident ? " resident: " : " and runs it layer by layer: ") + e.getMessage());
       uncompilable.add(key);
       return null;
     } finally {

@@ -14,9 +14,11 @@ import dev.fovea.kernels.CompiledNetwork;
 import dev.fovea.kernels.HostOp;
 import dev.fovea.kernels.NetworkGraph;
 import dev.fovea.kernels.PoolParams;
+import dev.fovea.kernels.ResidentNetwork;
 import dev.fovea.kernels.Shape;
 import dev.fovea.kernels.Tensor;
 import java.util.ArrayDeque;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -55,7 +57,7 @@ import org.bytedeco.javacpp.PointerPointer;
  * the backward pass are reused between nodes whose lifetimes do not overlap (a free list by
  * size, decided when compiling), and all primitives share one user scratchpad.
  */
-final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
+final class OneDnnCompiledNetwork implements CompiledNetwork, ResidentNetwork, AutoCloseable {
   private static final int ALIGN = 64;
 
   /** A native address as a JavaCPP pointer. */
@@ -64,6 +66,9 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
       address = a;
     }
   }
+
+  /** A weight slice held natively in a primitive's layout, with its gradient and velocity in the same layout. */
+  private record Master(NetworkGraph.Slice slice, Mem weights, Mem grad, Mem velocity) {}
 
   /** A dnnl memory object over native bytes at {@code address}, in layout {@code md}. */
   private final class Mem {
@@ -107,6 +112,12 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
   private final boolean training;
   /** Whether a ReLU is fused into the convolution or batch norm before it when it is their only consumer. */
   private final boolean fuse;
+  /**
+   * Whether parameters, gradients and velocity stay native between steps ({@link ResidentNetwork}):
+   * weights a primitive wants in another layout than row-major are then held in that layout (their
+   * master copy), reordered in by {@link #load} and out by {@link #store} only.
+   */
+  private final boolean resident;
 
   private final List<Runnable> releases = new ArrayList<>();
   private final List<Pointer> blocks = new ArrayList<>();
@@ -128,6 +139,19 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
   private long paramBlock;
   private long gradBlock;
   private long bufferBlock;
+  /** Resident steps: the velocity of every row-major parameter, at the parameter vector's offsets. */
+  private long velocityBlock;
+  /** Resident steps: the weights held in a primitive's layout, by slice offset. */
+  private final Map<Integer, Master> masters = new HashMap<>();
+  /** Resident steps: what {@link #load} and {@link #store} run after and before copying (reorders). */
+  private final List<Runnable> loadProgram = new ArrayList<>();
+  private final List<Runnable> storeProgram = new ArrayList<>();
+  /** Where {@link #action} puts what is planned now: the step's program when null. */
+  private List<Runnable> redirect;
+  /** Resident steps: the (params, grads, velocity) views the update runs over, equal lengths. */
+  private final List<FloatBuffer[]> updates = new ArrayList<>();
+  private long token;
+  private boolean closed;
   private int paramCount;
   private int bufferCount;
   /** The gradient slices native nodes write: (offset, size) pairs copied out after a step. */
@@ -156,8 +180,9 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
 
   /** Compiles {@code g}; on failure frees what it made so far and rethrows. */
   static OneDnnCompiledNetwork compile(OneDnnBackend backend, OneDnnContext ctx, OneDnnDenormals denormals,
-      int threads, NetworkGraph g, int batch, boolean training, boolean fuse) {
-    OneDnnCompiledNetwork c = new OneDnnCompiledNetwork(backend, ctx, denormals, threads, g, batch, training, fuse);
+      int threads, NetworkGraph g, int batch, boolean training, boolean fuse, boolean resident) {
+    OneDnnCompiledNetwork c = new OneDnnCompiledNetwork(backend, ctx, denormals, threads, g, batch, training, fuse,
+        resident);
     try {
       c.build();
       return c;
@@ -168,9 +193,13 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
   }
 
   private OneDnnCompiledNetwork(OneDnnBackend backend, OneDnnContext ctx, OneDnnDenormals denormals, int threads,
-      NetworkGraph g, int batch, boolean training, boolean fuse) {
+      NetworkGraph g, int batch, boolean training, boolean fuse, boolean resident) {
+    if (resident && !training) {
+      throw new IllegalArgumentException("only a training step is resident");
+    }
     this.backend = backend;
     this.fuse = fuse;
+    this.resident = resident;
     this.denormals = denormals;
     this.threads = threads;
     this.engine = ctx.engine();
@@ -301,8 +330,62 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
   }
 
   private void action(Runnable r) {
+    if (redirect != null) {
+      redirect.add(r);
+      return;
+    }
     program.add(r);
     tags.add(tag);
+  }
+
+  /** Plans {@code r}'s actions into {@code into} instead of the step's program. */
+  private void planInto(List<Runnable> into, Runnable r) {
+    redirect = into;
+    try {
+      r.run();
+    } finally {
+      redirect = null;
+    }
+  }
+
+  /**
+   * The weights of slice {@code s} (row-major, {@code plainView}) as a primitive reads them, in
+   * layout {@code wanted}. Ordinary steps reorder the row-major parameters into it every step
+   * (shared by every reader of the step). A resident step whose primitive wants another layout
+   * holds the weights in it (with their gradient and velocity), reordered in at {@link #load} and
+   * out at {@link #store} only.
+   */
+  private Mem weightsIn(NetworkGraph.Slice s, Mem plainView, dnnl_memory_desc wanted) {
+    if (!resident) {
+      return ensure(plainView, wanted, true);
+    }
+    if (masters.containsKey(s.offset())) {
+      throw new OneDnn.Unimplemented("a parameter slice read by two nodes");
+    }
+    if (same(plainView.md, wanted)) {
+      return plainView;
+    }
+    long size = rounded(dnnl_memory_desc_get_size(wanted));
+    Mem w = new Mem(wanted, malloc(size));
+    Mem gw = new Mem(wanted, malloc(size));
+    Mem vw = new Mem(wanted, malloc(size));
+    Mem vPlain = new Mem(plainView.md, velocityBlock + (long) s.offset() * Float.BYTES);
+    planInto(loadProgram, () -> {
+      reorder(plainView, w);
+      reorder(vPlain, vw);
+    });
+    planInto(storeProgram, () -> {
+      reorder(w, plainView);
+      reorder(vw, vPlain);
+    });
+    masters.put(s.offset(), new Master(s, w, gw, vw));
+    return w;
+  }
+
+  /** Where the gradient of slice {@code s} goes: its master's gradient when it has one, else {@code plainView}. */
+  private Mem gradientOf(NetworkGraph.Slice s, Mem plainView) {
+    Master m = masters.get(s.offset());
+    return m != null ? m.grad : plainView;
   }
 
   /** Sets the tag of the actions planned next: {@code node/part}. */
@@ -479,6 +562,9 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
     paramBlock = malloc((long) Math.max(paramCount, 1) * Float.BYTES);
     gradBlock = malloc((long) Math.max(paramCount, 1) * Float.BYTES);
     bufferBlock = malloc((long) Math.max(bufferCount, 1) * Float.BYTES);
+    if (resident) {
+      velocityBlock = malloc((long) Math.max(paramCount, 1) * Float.BYTES);
+    }
     input = acquire(plainOf(g.inputShape()));
     for (int i = 0; i < nodes.size(); i++) {
       if (nodes.get(i).run()) {
@@ -547,6 +633,43 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
         check(dnnl_memory_set_data_handle(m, new Address(s)), "memory_set_data_handle");
       }
     }
+    if (resident) {
+      planUpdates();
+    }
+  }
+
+  /**
+   * The regions the resident update runs over: every row-major part of the parameter vector not
+   * held by a master (gradients there stay zero where no node writes them, as in the heap loop),
+   * then each master whole. A master's padding (blocked layouts round channels up) starts at zero
+   * in weights, gradient and velocity, and stays zero: oneDNN writes zeros to the padding of its
+   * outputs, and the update of zeros is zero.
+   */
+  private void planUpdates() {
+    List<Master> ms = new ArrayList<>(masters.values());
+    ms.sort((a, b) -> Integer.compare(a.slice.offset(), b.slice.offset()));
+    int at = 0;
+    for (Master m : ms) {
+      addUpdate(paramBlock, gradBlock, velocityBlock, at, m.slice.offset() - at);
+      at = m.slice.offset() + m.slice.shape().size();
+    }
+    addUpdate(paramBlock, gradBlock, velocityBlock, at, paramCount - at);
+    for (Master m : ms) {
+      updates.add(new FloatBuffer[] {floats(m.weights.address, m.weights.bytes / Float.BYTES),
+          floats(m.grad.address, m.grad.bytes / Float.BYTES), floats(m.velocity.address, m.velocity.bytes / Float.BYTES)});
+    }
+  }
+
+  private void addUpdate(long params, long grads, long velocity, int offset, int count) {
+    if (count > 0) {
+      long o = (long) offset * Float.BYTES;
+      updates.add(new FloatBuffer[] {floats(params + o, count), floats(grads + o, count), floats(velocity + o, count)});
+    }
+  }
+
+  /** A view of {@code count} native floats at {@code address}. */
+  private static FloatBuffer floats(long address, long count) {
+    return new FloatPointer(new Address(address)).capacity(count).limit(count).asBuffer();
   }
 
   private int prop() {
@@ -663,7 +786,7 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
     Mem x = ensure(src(node, 0), query(pd, DNNL_ARG_SRC), true);
     Mem wPlain = weightsView(node.params().get(0), d.weights(), false);
     tag(node, "fwd.weights");
-    Mem w = ensure(wPlain, query(pd, DNNL_ARG_WEIGHTS), true);
+    Mem w = weightsIn(node.params().get(0), wPlain, query(pd, DNNL_ARG_WEIGHTS));
     Mem y = acquire(query(pd, DNNL_ARG_DST));
     tag(node, "fwd");
     impls.put(node.name() + "/fwd", OneDnnPlan.implementation(pd));
@@ -674,7 +797,8 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
       exec(pd, new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST}, new Mem[] {x, w, y});
     }
     act[i] = y;
-    saved[i] = new ConvSaved(pd, d, x, wPlain);
+    // backward-data reads the weights from what the step holds: row-major, or a resident master
+    saved[i] = new ConvSaved(pd, d, x, resident ? w : wPlain);
   }
 
   /**
@@ -696,7 +820,7 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
     // gradient, that (no reorder out to the flat gradient vector).
     dnnl_memory_desc wAny = own(any(d.weights()));
     dnnl_memory_desc bAny = c.bias() ? own(any(d.bias())) : null;
-    Mem gw = weightsView(node.params().get(0), d.weights(), true);
+    Mem gw = gradientOf(node.params().get(0), weightsView(node.params().get(0), d.weights(), true));
     dnnl_primitive_desc pd = attempt(q -> dnnl_convolution_backward_weights_primitive_desc_create(q, engine,
         dnnl_convolution_direct, s.src.md, wAny, bAny, dy.md, d.strides(), d.dilates(), d.padL(), d.padR(), s.fwd,
         attr(false)));
@@ -1060,12 +1184,12 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
     own(pd);
     Mem x = ensure(src(node, 0), query(pd, DNNL_ARG_SRC), true);
     Mem wPlain = paramMem(node.params().get(0), false);
-    Mem w = ensure(wPlain, query(pd, DNNL_ARG_WEIGHTS), true);
+    Mem w = weightsIn(node.params().get(0), wPlain, query(pd, DNNL_ARG_WEIGHTS));
     Mem b = ensure(paramMem(node.params().get(1), false), query(pd, DNNL_ARG_BIAS), true);
     Mem y = acquire(query(pd, DNNL_ARG_DST));
     exec(pd, new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST}, new Mem[] {x, w, b, y});
     act[i] = y;
-    saved[i] = new IpSaved(pd, src, weights, dst, x, wPlain, w);
+    saved[i] = new IpSaved(pd, src, weights, dst, x, resident ? w : wPlain, w);
   }
 
   private void innerProductBackward(int i, NetworkGraph.Node node, Mem dy) {
@@ -1084,7 +1208,7 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
     if (ddy != dy) {
       temps.add(ddy);
     }
-    Mem gw = paramMem(node.params().get(0), true);
+    Mem gw = gradientOf(node.params().get(0), paramMem(node.params().get(0), true));
     Mem gb = paramMem(node.params().get(1), true);
     Mem dw = same(gw.md, query(pd, DNNL_ARG_DIFF_WEIGHTS)) ? gw : acquire(query(pd, DNNL_ARG_DIFF_WEIGHTS));
     Mem db = same(gb.md, query(pd, DNNL_ARG_DIFF_BIAS)) ? gb : acquire(query(pd, DNNL_ARG_DIFF_BIAS));
@@ -1189,6 +1313,10 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
   }
 
   private void hostForward(int i, NetworkGraph.Node node, HostOp op) {
+    if (resident && !node.params().isEmpty()) {
+      // its parameters would have to be on the heap for its own code every step
+      throw new OneDnn.Unimplemented(node.name() + ": a host layer with parameters");
+    }
     int n = node.inputs().length;
     Mem[] ins = new Mem[n];
     Shape[] shapes = new Shape[n];
@@ -1363,6 +1491,9 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
     if (!training) {
       throw new IllegalStateException("an evaluation step cannot train");
     }
+    if (resident) {
+      throw new IllegalStateException("a resident step trains through load, step and store");
+    }
     if (labels.length != batch) {
       throw new IllegalArgumentException(labels.length + " labels for a batch of " + batch);
     }
@@ -1387,6 +1518,126 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
       this.labels = null;
       this.seeds = null;
     }
+  }
+
+  // ---- resident steps ----
+
+  private void checkResident(long token) {
+    if (!resident || closed) {
+      throw new IllegalStateException(closed ? "the resident step was freed (its backend closed or evicted it)"
+          : "this step is not resident");
+    }
+    if (token != this.token) {
+      throw new IllegalStateException("the resident step was loaded by someone else since");
+    }
+  }
+
+  /** Runs a load or store program with the stream's threads and floating-point mode, then waits for it. */
+  private void run(List<Runnable> actions) {
+    OneDnnThreads.limit(threads);
+    denormals.enter();
+    try {
+      actions.forEach(Runnable::run);
+      check(dnnl_stream_wait(stream), "stream_wait");
+    } finally {
+      denormals.exit();
+    }
+  }
+
+  /** How many weight slices a resident step holds in a primitive's layout rather than row-major. */
+  int masterCount() {
+    return masters.size();
+  }
+
+  @Override
+  public int batch() {
+    return batch;
+  }
+
+  @Override
+  public long load(float[] params, float[] velocity) {
+    checkResident(token);
+    if (params.length != paramCount || velocity.length != paramCount) {
+      throw new IllegalArgumentException("resident step of " + paramCount + " parameters loaded with " + params.length
+          + " parameters and " + velocity.length + " velocities");
+    }
+    new FloatPointer(new Address(paramBlock)).put(params, 0, paramCount);
+    new FloatPointer(new Address(velocityBlock)).put(velocity, 0, paramCount);
+    // gradients no node writes stay zero for the whole round, as the heap loop's zeroed vector
+    Pointer.memset(new Address(gradBlock), 0, (long) Math.max(paramCount, 1) * Float.BYTES);
+    for (Master m : masters.values()) {
+      Pointer.memset(new Address(m.grad.address), 0, m.grad.bytes);
+    }
+    run(loadProgram);
+    return ++token;
+  }
+
+  @Override
+  public double step(long token, float[] buffers, Tensor src, int[] labels, IntToLongFunction seeds,
+      float learningRate, float momentum, float weightDecay) {
+    checkResident(token);
+    checkBatch(src);
+    if (labels.length != batch) {
+      throw new IllegalArgumentException(labels.length + " labels for a batch of " + batch);
+    }
+    if (buffers.length < bufferCount) {
+      throw new IllegalArgumentException("buffer vector too short for the compiled step");
+    }
+    input.write(src);
+    new FloatPointer(new Address(bufferBlock)).put(buffers, 0, bufferCount);
+    // no host node of a resident step has parameters (compile refuses them): they get empty vectors
+    this.params = new float[0];
+    this.grads = new float[0];
+    this.buffers = buffers;
+    this.labels = labels;
+    this.seeds = seeds;
+    try {
+      execute();
+    } finally {
+      this.params = null;
+      this.buffers = null;
+      this.grads = null;
+      this.labels = null;
+      this.seeds = null;
+    }
+    // outside execute: the update runs in the Java thread's own floating-point mode, as Sgd.step does
+    update(learningRate, momentum, weightDecay);
+    return loss;
+  }
+
+  /** {@code dev.fovea.optim.Sgd.step}'s loops, term for term, over the native parameters. */
+  private void update(float lr, float mu, float wd) {
+    for (FloatBuffer[] u : updates) {
+      FloatBuffer p = u[0];
+      FloatBuffer g = u[1];
+      FloatBuffer v = u[2];
+      int n = p.capacity();
+      if (mu == 0f) {
+        for (int i = 0; i < n; i++) {
+          float w = p.get(i);
+          p.put(i, w - lr * (g.get(i) + wd * w));
+        }
+      } else {
+        for (int i = 0; i < n; i++) {
+          float w = p.get(i);
+          float x = mu * v.get(i) + g.get(i) + wd * w;
+          v.put(i, x);
+          p.put(i, w - lr * x);
+        }
+      }
+    }
+  }
+
+  @Override
+  public void store(long token, float[] params, float[] velocity) {
+    checkResident(token);
+    if (params.length != paramCount || velocity.length != paramCount) {
+      throw new IllegalArgumentException("resident step of " + paramCount + " parameters stored into "
+          + params.length + " parameters and " + velocity.length + " velocities");
+    }
+    run(storeProgram);
+    new FloatPointer(new Address(paramBlock)).get(params, 0, paramCount);
+    new FloatPointer(new Address(velocityBlock)).get(velocity, 0, paramCount);
   }
 
   @Override
@@ -1437,6 +1688,8 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, AutoCloseable {
   /** Frees every native object of the step, in reverse order of creation. */
   @Override
   public void close() {
+    closed = true;
+    updates.clear();
     for (int i = releases.size() - 1; i >= 0; i--) {
       releases.get(i).run();
     }
