@@ -6,9 +6,11 @@ import dev.fovea.kernels.Backends;
 import dev.fovea.kernels.Shape;
 import dev.fovea.kernels.Tensor;
 import dev.fovea.nn.Network;
+import dev.fovea.nn.Trainer;
 import dev.fovea.nn.Zoo;
 import dev.fovea.optim.Sgd;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -54,7 +56,7 @@ final class BenchmarkCommand implements Callable<Integer> {
     Network net = Zoo.build(model, Shape.of(input), 10);
     BackendProvider p = Backends.resolve(backend, w -> spec.commandLine().getErr().println("fovea: warning: " + w));
     float[] params = net.layout().initialize(1);
-    float[] grads = new float[params.length];
+    float[] buffers = net.bufferLayout().initialize(1);
     float[] velocity = new float[params.length];
     SplittableRandom rng = new SplittableRandom(2);
     float[] x = new float[batch * Shape.of(input).size()];
@@ -67,12 +69,19 @@ final class BenchmarkCommand implements Callable<Integer> {
     Sgd sgd = new Sgd(0.001, 0.9, 0);
     double[] ips = new double[reps];
     try (Backend b = p.create(threads)) {
-      net.lossAndGradient(b, params, grads, src, labels); // warm-up: plans, JIT
+      // warm-up: plans, JIT
+      try (Trainer t = net.trainer(b, params, buffers, velocity, sgd, new BitSet())) {
+        t.step(src, labels, 0);
+      }
+      // each repetition is a round as a worker runs it: a trainer over the state (resident where the
+      // backend can), the steps, and the state copied out
       for (int r = 0; r < reps; r++) {
         long t0 = System.nanoTime();
-        for (int s = 0; s < steps; s++) {
-          net.lossAndGradient(b, params, grads, src, labels);
-          sgd.step(params, grads, velocity);
+        try (Trainer t = net.trainer(b, params, buffers, velocity, sgd, new BitSet())) {
+          for (int s = 0; s < steps; s++) {
+            t.step(src, labels, s);
+          }
+          t.copyOut(params, buffers, velocity);
         }
         ips[r] = (double) steps * batch / ((System.nanoTime() - t0) / 1e9);
       }

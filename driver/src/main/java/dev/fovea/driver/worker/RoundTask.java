@@ -4,7 +4,7 @@ import dev.fovea.data.batch.Batch;
 import dev.fovea.data.stream.ShardStream;
 import dev.fovea.kernels.Backend;
 import dev.fovea.nn.Network;
-import dev.fovea.optim.Frozen;
+import dev.fovea.nn.Trainer;
 import dev.fovea.optim.Sgd;
 
 /**
@@ -60,28 +60,25 @@ public record RoundTask(String model, int classes, ShardInput data, int stepsPer
   public RoundResult run(int worker, TrainState state) {
     long start = System.nanoTime();
     Network net = WorkerRuntime.network(model, data.sampleShape(), classes);
-    float[] params = state.params.clone();
-    float[] velocity = state.velocity.clone();
-    float[] buffers = state.buffers.clone();
-    float[] grads = new float[params.length];
+    float[] params = new float[state.params.length];
+    float[] velocity = new float[state.velocity.length];
+    float[] buffers = new float[state.buffers.length];
     int steps = steps();
     int first = roundInEpoch * stepsPerRound;
     long batch = data.plan().batch();
     Sgd sgd = new Sgd(learningRate, momentum, weightDecay);
     double loss = 0;
     Backend b = WorkerRuntime.borrow(backend, threads);
-    try (ShardStream stream = data.open(epoch, worker, first * batch, (first + steps) * batch)) {
+    // the trainer keeps parameters and velocity native for the round where the backend can (weights
+    // reordered in and out once per round), else runs lossAndGradient and Sgd (Frozen) on the heap
+    try (Trainer trainer = net.trainer(b, state.params, state.buffers, state.velocity, sgd, frozen);
+        ShardStream stream = data.open(epoch, worker, first * batch, (first + steps) * batch)) {
       for (int s = 0; s < steps; s++) {
         Batch x = stream.next();
-        loss += net.lossAndGradient(b, params, buffers, grads, x.images(), x.labels(),
-            stepSeed(seed, epoch, first + s, worker), frozen);
+        loss += trainer.step(x.images(), x.labels(), stepSeed(seed, epoch, first + s, worker));
         stream.recycle(x);
-        if (frozen.isEmpty()) {
-          sgd.step(params, grads, velocity);
-        } else {
-          new Frozen(sgd, frozen).step(params, grads, velocity, 0, learningRate);
-        }
       }
+      trainer.copyOut(params, buffers, velocity);
     } finally {
       WorkerRuntime.release(backend, threads, b);
     }

@@ -38,14 +38,17 @@ import org.bytedeco.javacpp.PointerPointer;
  * primitive's preferred layouts, in the same process, on the same thread, with the same OpenMP
  * thread count. Shapes are layers of LeNet, VGG-16 and ResNet-50 at batch 1, 16 and 32.
  *
- * <p>Fovea: the layer runs inside a compiled training step ({@link
- * dev.fovea.nn.Network#lossAndGradient}) of a small network, input → 1×1 convolution (so that the
- * layer has a producer that needs its source gradient) → the layer → global average pooling →
- * dense; the backend's per-action profile ({@link OneDnnBackend#compiledStepProfile()}) gives the
- * seconds of the layer's actions per pass: the primitive plus the weight reorders the step does
- * for it whatever its neighbours, i.e. the reorder of the weights into the primitive's layout
- * (every step, since the parameters change every step) and of the weight gradient out to the flat
- * gradient vector. Activations stay native, in the layouts the primitives chose, so there are no
+ * <p>Fovea: the layer runs inside resident training rounds as the driver runs them ({@link
+ * dev.fovea.nn.Network#trainer}: {@value #ROUND} steps per round, parameters, gradients and SGD
+ * velocity native between steps, weights in the primitive's layout) of a small network, input → 1×1
+ * convolution (so that the layer has a producer that needs its source gradient) → the layer →
+ * global average pooling → dense; the backend's per-action profile ({@link
+ * OneDnnBackend#compiledStepProfile()}) gives the seconds of the layer's actions per pass: the
+ * primitive plus the weight reorders the step does for it whatever its neighbours, i.e. any per-step
+ * reorder of the resident weights or weight gradient (where a pass wants another layout than the
+ * forward's) and the once-per-round reorders of weights and velocity in (counted with the forward
+ * pass) and out (with backward-weights), divided by the {@value #ROUND} steps of the round. The
+ * SGD update itself (element-wise, per step) is not in any pass, as the heap update was not before. Activations stay native, in the layouts the primitives chose, so there are no
  * heap copies; reorders of activations or gradients between the layer's layouts and its test
  * neighbours' (which depend on the neighbours: the 1×1 producer of a 3-channel layer is not what a
  * real network has) are not in the Fovea figure but in a column of their own.
@@ -167,7 +170,10 @@ public final class ConvolutionBenchmark {
    */
   static double seconds(java.util.Map<String, Double> profile, Pass pass, boolean activations) {
     String prefix = "conv/" + pass.name().toLowerCase(Locale.ROOT);
-    return profile.entrySet().stream().filter(e -> e.getKey().startsWith(prefix))
+    // the once-per-round reorders of the resident weights and velocity: in with the forward pass,
+    // out with the backward-weights pass (which the weight-gradient reorder belonged to before)
+    String round = pass == Pass.FWD ? "conv/load" : pass == Pass.BWD_WEIGHTS ? "conv/store" : null;
+    return profile.entrySet().stream().filter(e -> e.getKey().startsWith(prefix) || e.getKey().equals(round))
         .filter(e -> activations == (e.getKey().endsWith(".src") || e.getKey().endsWith(".diff_dst")
             || e.getKey().equals("conv/bwd_data.out")))
         .mapToDouble(java.util.Map.Entry::getValue).sum();
@@ -181,7 +187,8 @@ public final class ConvolutionBenchmark {
     Network net = network(layer);
     float[] params = net.layout().initialize(1);
     float[] buffers = net.bufferLayout().initialize(0);
-    float[] grads = new float[params.length];
+    float[] velocity = new float[params.length];
+    dev.fovea.optim.Sgd sgd = new dev.fovea.optim.Sgd(1e-4, 0.9, 0);
     Tensor x = random(net.inputShape().prepend(n), 1);
     int[] labels = new int[n];
     for (int i = 0; i < n; i++) {
@@ -192,9 +199,9 @@ public final class ConvolutionBenchmark {
       for (Pass pass : Pass.values()) {
         raws[pass.ordinal()] = new Raw(pass, layer, n);
       }
-      net.lossAndGradient(fovea, params, buffers, grads, x, labels, 0); // compiles
-      double step = once(() -> net.lossAndGradient(fovea, params, buffers, grads, x, labels, 0));
-      int steps = Math.max(1, (int) Math.ceil(0.1 / step));
+      round(net, fovea, params, buffers, velocity, sgd, x, labels, 1); // compiles
+      double step = once(() -> round(net, fovea, params, buffers, velocity, sgd, x, labels, 1));
+      int rounds = Math.max(1, (int) Math.ceil(0.1 / step / ROUND));
       int[] iters = new int[raws.length];
       for (int k = 0; k < raws.length; k++) {
         raws[k].run();
@@ -205,11 +212,16 @@ public final class ConvolutionBenchmark {
       double[][] tr = new double[raws.length][reps];
       for (int rep = 0; rep < reps; rep++) {
         fovea.profileCompiledSteps(true);
-        for (int i = 0; i < steps; i++) {
-          net.lossAndGradient(fovea, params, buffers, grads, x, labels, 0);
+        for (int i = 0; i < rounds; i++) {
+          round(net, fovea, params, buffers, velocity, sgd, x, labels, ROUND);
         }
         java.util.Map<String, Double> profile = fovea.compiledStepProfile();
         fovea.profileCompiledSteps(false);
+        int steps = rounds * ROUND;
+        if (Boolean.getBoolean("fovea.bench.profile")) {
+          int st = steps;
+          profile.forEach((k, v) -> System.err.printf(Locale.ROOT, "  %s: %.1f us/step%n", k, 1e6 * v / st));
+        }
         for (Pass pass : Pass.values()) {
           tf[pass.ordinal()][rep] = seconds(profile, pass, false) / steps;
           ta[pass.ordinal()][rep] = seconds(profile, pass, true) / steps;
@@ -230,6 +242,23 @@ public final class ConvolutionBenchmark {
           r.close();
         }
       }
+    }
+  }
+
+  /** Training steps per round (k) over which the once-per-round reorders of resident weights are amortised. */
+  static final int ROUND = 8;
+
+  /** One round as a worker runs it: a resident training session of {@code steps} steps, state copied out. */
+  static void round(Network net, OneDnnBackend b, float[] params, float[] buffers, float[] velocity,
+      dev.fovea.optim.Sgd sgd, Tensor x, int[] labels, int steps) {
+    try (dev.fovea.nn.Trainer t = net.trainer(b, params, buffers, velocity, sgd, new java.util.BitSet())) {
+      for (int i = 0; i < steps; i++) {
+        t.step(x, labels, i);
+      }
+      if (!t.resident()) {
+        throw new IllegalStateException("the benchmark network did not train resident");
+      }
+      t.copyOut(params, buffers, velocity);
     }
   }
 

@@ -23,9 +23,11 @@ import java.util.SplittableRandom;
  * ideal-shape raw convolution, with the same thread count). It runs the shipped classes ({@link
  * Zoo}, {@link Network#lossAndGradient}, {@link Sgd}, {@link OneDnnBackend}); nothing is copied.
  *
- * <p>The timed steps run as the driver runs them: {@link Network#lossAndGradient} on an {@link
- * OneDnnBackend}, which compiles the network into one native-resident step on the first call (the
- * "first step" figure includes that compilation). With {@code --layered} each model is also timed
+ * <p>The timed steps run as the driver runs them: steps of one {@link Network#trainer} session (a
+ * round) on an {@link OneDnnBackend}, which compiles the network into one native-resident step on
+ * the first call (the "first step" figure includes that compilation and loading the state);
+ * parameters, gradients and SGD velocity stay native between the steps and the update runs there,
+ * and the state is copied out once at the end of the round (timed separately, on stderr). With {@code --layered} each model is also timed
  * layer by layer ({@code new OneDnnBackend(threads, false)}: every op copies its tensors in and out
  * and convolutions time their layout candidates), the path before compiled steps, for comparison.
  *
@@ -158,7 +160,6 @@ public final class TrainingStepBenchmark {
     final Network net;
     final float[] params;
     final float[] buffers;
-    final float[] grads;
     final float[] velocity;
     final Sgd sgd = new Sgd(0.01, 0.9, 0);
     final Tensor x;
@@ -171,7 +172,6 @@ public final class TrainingStepBenchmark {
       net = Zoo.build(model, in, classes);
       params = net.layout().initialize(1);
       buffers = net.bufferLayout().initialize(0);
-      grads = new float[params.length];
       velocity = new float[sgd.stateSize(params.length)];
       sgd.initState(velocity);
       SplittableRandom rng = new SplittableRandom(7);
@@ -186,11 +186,34 @@ public final class TrainingStepBenchmark {
       }
     }
 
-    /** One training step: forward, backward, update; returns the mean loss. */
-    double step(Backend backend) {
-      double loss = net.lossAndGradient(backend, params, buffers, grads, x, labels, ++step);
-      sgd.step(params, grads, velocity, step);
-      return loss / labels.length;
+    /** The driver's training session over this state on {@link #backend}, opened at the first step there. */
+    dev.fovea.nn.Trainer session;
+    Backend backend;
+
+    /**
+     * One training step as a worker's round runs it ({@link Network#trainer}: on oneDNN the
+     * parameters and velocity stay native between steps and the update runs there); returns the
+     * mean loss.
+     */
+    double step(Backend on) {
+      if (session == null || backend != on) {
+        roundEnd();
+        session = net.trainer(on, params, buffers, velocity, sgd, new java.util.BitSet());
+        backend = on;
+      }
+      return session.step(x, labels, ++step) / labels.length;
+    }
+
+    /** Ends the round: copies the state out of the session (the once-per-round reorders); returns its seconds. */
+    double roundEnd() {
+      if (session == null) {
+        return 0;
+      }
+      long t0 = System.nanoTime();
+      session.copyOut(params, buffers, velocity);
+      session.close();
+      session = null;
+      return (System.nanoTime() - t0) / 1e9;
     }
   }
 
@@ -268,7 +291,10 @@ public final class TrainingStepBenchmark {
         s[i] = (System.nanoTime() - t0) / 1e9;
         System.err.printf(Locale.ROOT, "%s batch %d step %d: %.3f s, loss %.4f%n", model, batch, i + 1, s[i], loss);
       }
+      double outS = t.roundEnd();
       double median = ConvolutionBenchmark.median(s.clone());
+      System.err.printf(Locale.ROOT, "%s batch %d: end of round (state copied out of the session) %.3f s%n", model,
+          batch, outS);
       System.err.printf(Locale.ROOT, "%s batch %d (%s): first step (planning) %.1f s, loss %.4f -> %.4f, %d compiled"
           + " steps, %d op plans, %.1f%% of the first peak%n", model, batch, compiled ? "compiled" : "layer by layer",
           planS, loss0, loss, backend.compiledStepCount(), backend.planCount(), 100 * counter.flops / median / peak);
@@ -315,6 +341,7 @@ public final class TrainingStepBenchmark {
       Trainer t = new Trainer(model, batch);
       try (OneDnnBackend backend = new OneDnnBackend(threads)) {
         t.step(backend);
+        t.roundEnd();
         System.out.printf(Locale.ROOT, "| %s | %s | %d | %,d | %.1f | %.1f | %d |%n", model, inputOf(model), batch,
             t.params.length, backend.peakNativeBytes() / (1024.0 * 1024.0), backend.nativeBytes() / (1024.0 * 1024.0),
             backend.planCount());

@@ -1053,7 +1053,8 @@ public final class OneDnnBackend extends ForwardingBackend implements NetworkCom
    * Seconds spent per action tag of every compiled step since profiling was turned on: keys are
    * {@code node/part}, e.g. {@code conv1/fwd} (the primitive), {@code conv1/fwd.weights} (the
    * reorder of the weights into the primitive's layout), {@code conv1/bwd_data.out} (delivering the
-   * source gradient into the producer's layout).
+   * source gradient into the producer's layout); for resident steps also {@code conv1/load} and
+   * {@code conv1/store} (the once-per-round reorders of the weights and velocity in and out).
    */
   public Map<String, Double> compiledStepProfile() {
     Map<String, Double> out = new LinkedHashMap<>();

@@ -146,8 +146,13 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, ResidentNetwork, A
   /** Resident steps: what {@link #load} and {@link #store} run after and before copying (reorders). */
   private final List<Runnable> loadProgram = new ArrayList<>();
   private final List<Runnable> storeProgram = new ArrayList<>();
-  /** Where {@link #action} puts what is planned now: the step's program when null. */
+  private final List<String> loadTags = new ArrayList<>();
+  private final List<String> storeTags = new ArrayList<>();
+  /** Seconds of the load and store actions while profiling, by tag ({@code node/load}, {@code node/store}). */
+  private final Map<String, Double> roundProfile = new LinkedHashMap<>();
+  /** Where {@link #action} puts what is planned now (and its tags): the step's program when null. */
   private List<Runnable> redirect;
+  private List<String> redirectTags;
   /** Resident steps: the (params, grads, velocity) views the update runs over, equal lengths. */
   private final List<FloatBuffer[]> updates = new ArrayList<>();
   private long token;
@@ -332,6 +337,7 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, ResidentNetwork, A
   private void action(Runnable r) {
     if (redirect != null) {
       redirect.add(r);
+      redirectTags.add(tag);
       return;
     }
     program.add(r);
@@ -339,12 +345,14 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, ResidentNetwork, A
   }
 
   /** Plans {@code r}'s actions into {@code into} instead of the step's program. */
-  private void planInto(List<Runnable> into, Runnable r) {
+  private void planInto(List<Runnable> into, List<String> intoTags, Runnable r) {
     redirect = into;
+    redirectTags = intoTags;
     try {
       r.run();
     } finally {
       redirect = null;
+      redirectTags = null;
     }
   }
 
@@ -370,14 +378,18 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, ResidentNetwork, A
     Mem gw = new Mem(wanted, malloc(size));
     Mem vw = new Mem(wanted, malloc(size));
     Mem vPlain = new Mem(plainView.md, velocityBlock + (long) s.offset() * Float.BYTES);
-    planInto(loadProgram, () -> {
+    String t = tag;
+    tag = t.substring(0, t.indexOf('/') + 1) + "load";
+    planInto(loadProgram, loadTags, () -> {
       reorder(plainView, w);
       reorder(vPlain, vw);
     });
-    planInto(storeProgram, () -> {
+    tag = t.substring(0, t.indexOf('/') + 1) + "store";
+    planInto(storeProgram, storeTags, () -> {
       reorder(w, plainView);
       reorder(vw, vPlain);
     });
+    tag = t;
     masters.put(s.offset(), new Master(s, w, gw, vw));
     return w;
   }
@@ -1533,11 +1545,18 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, ResidentNetwork, A
   }
 
   /** Runs a load or store program with the stream's threads and floating-point mode, then waits for it. */
-  private void run(List<Runnable> actions) {
+  private void run(List<Runnable> actions, List<String> actionTags) {
     OneDnnThreads.limit(threads);
     denormals.enter();
     try {
-      actions.forEach(Runnable::run);
+      for (int k = 0; k < actions.size(); k++) {
+        long t0 = System.nanoTime();
+        actions.get(k).run();
+        if (profiling) {
+          check(dnnl_stream_wait(stream), "stream_wait");
+          roundProfile.merge(actionTags.get(k), (System.nanoTime() - t0) / 1e9, Double::sum);
+        }
+      }
       check(dnnl_stream_wait(stream), "stream_wait");
     } finally {
       denormals.exit();
@@ -1568,7 +1587,7 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, ResidentNetwork, A
     for (Master m : masters.values()) {
       Pointer.memset(new Address(m.grad.address), 0, m.grad.bytes);
     }
-    run(loadProgram);
+    run(loadProgram, loadTags);
     return ++token;
   }
 
@@ -1635,7 +1654,7 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, ResidentNetwork, A
       throw new IllegalArgumentException("resident step of " + paramCount + " parameters stored into "
           + params.length + " parameters and " + velocity.length + " velocities");
     }
-    run(storeProgram);
+    run(storeProgram, storeTags);
     new FloatPointer(new Address(paramBlock)).get(params, 0, paramCount);
     new FloatPointer(new Address(velocityBlock)).get(velocity, 0, paramCount);
   }
@@ -1668,10 +1687,12 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, ResidentNetwork, A
   void profile(boolean on) {
     profiling = on;
     profileNs = null;
+    roundProfile.clear();
   }
 
   /** Seconds spent per tag ({@code node/part}) in the steps run since profiling was turned on, added into {@code out}. */
   void profileInto(Map<String, Double> out) {
+    roundProfile.forEach((k, v) -> out.merge(k, v, Double::sum));
     if (profileNs == null) {
       return;
     }
