@@ -48,6 +48,11 @@
  * Its buffers are {@code malloc}ed blocks counted in {@code nativeBytes()}; the activations of a
  * step (previously Java heap tensors) are native there.
  *
+ * <p>A step compiled resident ({@code compileResident}, for {@code dev.fovea.nn.Trainer}) also
+ * keeps the parameters, gradients and SGD velocity native across the steps of a round, weights in
+ * the primitives' blocked layouts, and runs the SGD update there: weights are reordered in and out
+ * once per round instead of every step.
+ *
  * <h2>API</h2>
  *
  * The C API ({@code org.bytedeco.dnnl.global.dnnl.dnnl_*}) rather than the C++ wrapper classes:
