@@ -68,7 +68,7 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, ResidentNetwork, A
   }
 
   /** A weight slice held natively in a primitive's layout, with its gradient and velocity in the same layout. */
-  private record Master(NetworkGraph.Slice slice, Mem weights, Mem grad, Mem velocity) {}
+  private record Master(NetworkGraph.Slice slice, Mem plain, Mem weights, Mem grad, Mem velocity) {}
 
   /** A dnnl memory object over native bytes at {@code address}, in layout {@code md}. */
   private final class Mem {
@@ -390,7 +390,7 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, ResidentNetwork, A
       reorder(vw, vPlain);
     });
     tag = t;
-    masters.put(s.offset(), new Master(s, w, gw, vw));
+    masters.put(s.offset(), new Master(s, plainView, w, gw, vw));
     return w;
   }
 
@@ -1561,6 +1561,70 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, ResidentNetwork, A
     } finally {
       denormals.exit();
     }
+  }
+
+  /**
+   * For tests: how many padding elements of the held weights, gradients and velocities are not
+   * zero (blocked layouts round channels up; those elements must stay zero). Padding is found by
+   * reordering a row-major slice of ones into the held layout: what stays zero is padding.
+   */
+  long nonzeroPadding() {
+    long bad = 0;
+    for (Master m : masters.values()) {
+      int n = m.slice.shape().size();
+      long count = m.weights.bytes / Float.BYTES;
+      Pointer onesBlock = Pointer.malloc((long) n * Float.BYTES);
+      Pointer markBlock = Pointer.malloc(m.weights.bytes);
+      dnnl_memory ones = new dnnl_memory();
+      dnnl_memory mark = new dnnl_memory();
+      dnnl_primitive_desc pd = new dnnl_primitive_desc();
+      dnnl_primitive p = new dnnl_primitive();
+      try {
+        float[] a = new float[n];
+        Arrays.fill(a, 1f);
+        new FloatPointer(onesBlock).put(a, 0, n);
+        Pointer.memset(markBlock, 0, m.weights.bytes);
+        check(dnnl_memory_create(ones, m.plain.md, engine, onesBlock), "memory_create");
+        check(dnnl_memory_create(mark, m.weights.md, engine, markBlock), "memory_create");
+        check(dnnl_reorder_primitive_desc_create(pd, m.plain.md, engine, m.weights.md, engine, null),
+            "reorder_primitive_desc_create");
+        check(dnnl_primitive_create(p, pd), "primitive_create");
+        try (dnnl_exec_arg_t args = new dnnl_exec_arg_t(2)) {
+          args.position(0).arg(DNNL_ARG_FROM).memory(ones);
+          args.position(1).arg(DNNL_ARG_TO).memory(mark);
+          args.position(0);
+          check(dnnl_primitive_execute(p, stream, 2, args), "primitive_execute");
+        }
+        check(dnnl_stream_wait(stream), "stream_wait");
+        FloatBuffer marks = floats(markBlock.address(), count);
+        FloatBuffer[] held = {floats(m.weights.address, count), floats(m.grad.address, count),
+            floats(m.velocity.address, count)};
+        for (int i = 0; i < count; i++) {
+          if (marks.get(i) == 0f) {
+            for (FloatBuffer h : held) {
+              bad += h.get(i) != 0f ? 1 : 0;
+            }
+          }
+        }
+      } finally {
+        dnnl_primitive_destroy(p);
+        dnnl_primitive_desc_destroy(pd);
+        dnnl_memory_destroy(ones);
+        dnnl_memory_destroy(mark);
+        Pointer.free(onesBlock);
+        Pointer.free(markBlock);
+      }
+    }
+    return bad;
+  }
+
+  /** How many padding elements the held layouts have in all (for tests: whether padding was tested at all). */
+  long paddingElements() {
+    long n = 0;
+    for (Master m : masters.values()) {
+      n += m.weights.bytes / Float.BYTES - m.slice.shape().size();
+    }
+    return n;
   }
 
   /** How many weight slices a resident step holds in a primitive's layout rather than row-major. */

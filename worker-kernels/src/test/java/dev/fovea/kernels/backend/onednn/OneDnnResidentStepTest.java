@@ -171,7 +171,10 @@ class OneDnnResidentStepTest {
       OneDnnCompiledNetwork step = (OneDnnCompiledNetwork) b.compileResident(net, BATCH, () -> {
         throw new AssertionError("compiled already");
       });
-      System.out.printf("%s: %d weight slices resident in a primitive's layout%n", name, step.masterCount());
+      System.out.printf("%s: %d weight slices resident in a primitive's layout, %d padding elements%n", name,
+          step.masterCount(), step.paddingElements());
+      assertTrue(step.masterCount() > 0, "some weights are held in a blocked layout");
+      assertEquals(0, step.nonzeroPadding(), "padding of held weights, gradients and velocities stays zero");
     }
   }
 
