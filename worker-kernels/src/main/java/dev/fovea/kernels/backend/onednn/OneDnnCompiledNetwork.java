@@ -17,8 +17,8 @@ import dev.fovea.kernels.PoolParams;
 import dev.fovea.kernels.ResidentNetwork;
 import dev.fovea.kernels.Shape;
 import dev.fovea.kernels.Tensor;
-import java.util.ArrayDeque;
 import java.nio.FloatBuffer;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -143,6 +143,8 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, ResidentNetwork, A
   private long velocityBlock;
   /** Resident steps: the weights held in a primitive's layout, by slice offset. */
   private final Map<Integer, Master> masters = new HashMap<>();
+  /** Resident steps: the offsets of every weight slice a primitive reads (each must be read by one node). */
+  private final java.util.Set<Integer> weightSlices = new java.util.HashSet<>();
   /** Resident steps: what {@link #load} and {@link #store} run after and before copying (reorders). */
   private final List<Runnable> loadProgram = new ArrayList<>();
   private final List<Runnable> storeProgram = new ArrayList<>();
@@ -367,7 +369,8 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, ResidentNetwork, A
     if (!resident) {
       return ensure(plainView, wanted, true);
     }
-    if (masters.containsKey(s.offset())) {
+    if (!weightSlices.add(s.offset())) {
+      // one held copy per slice: a second reader could want another layout
       throw new OneDnn.Unimplemented("a parameter slice read by two nodes");
     }
     if (same(plainView.md, wanted)) {
