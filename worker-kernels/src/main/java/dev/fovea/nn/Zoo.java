@@ -82,7 +82,8 @@ public final class Zoo {
    * BN → ReLU → max-pool 2 → dense 500 → ReLU → dropout 0.5 → dense classes. The convolutions have no
    * bias (batch norm's beta replaces it) and start He-normal, since a ReLU follows each. 431,150
    * parameters (plus 140 batch-norm statistics) for (1, 28, 28) and 10 classes. On Fashion-MNIST
-   * with 2 workers, 12 cosine epochs gave 0.9209 and 0.9189 test accuracy in two runs (README).
+   * with 2 workers, 20 cosine epochs with horizontal flips gave 0.9252, 0.9258 and 0.9229 test
+   * accuracy with three seeds, in about 5½ minutes each on 2 cores (README).
    */
   public static Network lenetBn(Shape input, int classes) {
     return Network.builder(input)
