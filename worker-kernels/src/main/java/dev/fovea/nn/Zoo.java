@@ -29,6 +29,29 @@ public final class Zoo {
     return NAMES;
   }
 
+  /**
+   * The input {@code (C, H, W)} the model called {@code name} was designed for: 1×28×28 for the
+   * LeNets, 3×32×32 for the CIFAR ResNets, 3×299×299 for Inception-ResNet-v2 and 3×224×224 (ImageNet)
+   * for the rest. Benchmarks build zoo models with it.
+   */
+  public static Shape designInput(String name) {
+    String n = name.toLowerCase(Locale.ROOT);
+    if (!NAMES.contains(n)) {
+      throw new IllegalArgumentException("unknown model '" + name + "'; known: " + String.join(", ", NAMES));
+    }
+    return switch (n) {
+      case "lenet", "lenet_bn", "lenet5" -> Shape.of(1, 28, 28);
+      case "resnet20", "resnet56" -> Shape.of(3, 32, 32);
+      case "inception_resnet_v2" -> Shape.of(3, 299, 299);
+      default -> Shape.of(3, 224, 224);
+    };
+  }
+
+  /** The classes of the dataset {@link #designInput} belongs to: 10 (MNIST, CIFAR-10) or 1000 (ImageNet). */
+  public static int designClasses(String name) {
+    return designInput(name).dim(1) <= 32 ? 10 : 1000;
+  }
+
   /** The architecture called {@code name} for inputs {@code (C, H, W)} and {@code classes} outputs. */
   public static Network build(String name, Shape input, int classes) {
     String n = name.toLowerCase(Locale.ROOT);

@@ -1,6 +1,7 @@
 package dev.fovea.nn;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.fovea.kernels.Shape;
@@ -105,6 +106,19 @@ class ZooTest {
         Arguments.of("googlenet", Shape.of(3, 64, 64), 1),
         Arguments.of("googlenet_aux", Shape.of(3, 64, 64), 2),
         Arguments.of("inception_resnet_v2", Shape.of(3, 75, 75), 2));
+  }
+
+  @Test
+  void everyModelBuildsForItsDesignInput() {
+    for (String name : Zoo.names()) {
+      Network net = Zoo.build(name, Zoo.designInput(name), Zoo.designClasses(name));
+      assertEquals(Zoo.designClasses(name), net.numClasses(), name);
+    }
+    assertEquals(Shape.of(1, 28, 28), Zoo.designInput("lenet_bn"));
+    assertEquals(431_150, Zoo.build("lenet_bn", Zoo.designInput("lenet_bn"), 10).layout().size());
+    assertEquals(Shape.of(3, 299, 299), Zoo.designInput("inception_resnet_v2"));
+    assertEquals(1000, Zoo.designClasses("resnet50"));
+    assertThrows(IllegalArgumentException.class, () -> Zoo.designInput("nonet"));
   }
 
   @Test

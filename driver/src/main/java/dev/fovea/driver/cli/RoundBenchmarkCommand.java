@@ -105,15 +105,11 @@ final class RoundBenchmarkCommand implements Callable<Integer> {
   }
 
   static Shape input(String model) {
-    return switch (model) {
-      case "lenet", "lenet5" -> Shape.of(1, 28, 28);
-      case "resnet20", "resnet56" -> Shape.of(3, 32, 32);
-      default -> Shape.of(3, 224, 224);
-    };
+    return Zoo.designInput(model);
   }
 
   static int classes(String model) {
-    return input(model).dim(1) <= 32 ? 10 : 1000;
+    return Zoo.designClasses(model);
   }
 
   @Override

@@ -143,16 +143,11 @@ public final class TrainingStepBenchmark {
 
   /** The input {@code (C, H, W)} and classes a zoo model is benchmarked with. */
   static Shape inputOf(String model) {
-    return switch (model) {
-      case "lenet", "lenet5" -> Shape.of(1, 28, 28);
-      case "resnet20", "resnet56" -> Shape.of(3, 32, 32);
-      case "inception_resnet_v2" -> Shape.of(3, 299, 299);
-      default -> Shape.of(3, 224, 224);
-    };
+    return Zoo.designInput(model);
   }
 
   static int classesOf(String model) {
-    return inputOf(model).dim(1) <= 32 ? 10 : 1000;
+    return Zoo.designClasses(model);
   }
 
   /** One model's training state: parameters, buffers, gradients, optimizer state and one batch. */
