@@ -10,7 +10,6 @@ import dev.fovea.kernels.backend.reference.ReferenceBackend;
 import dev.fovea.optim.Frozen;
 import dev.fovea.optim.Sgd;
 import java.util.BitSet;
-import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -18,13 +17,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class TrainerTest {
 
   private static Tensor batch(Network net, int n, long seed) {
-    Shape s = net.inputShape().prepend(n);
-    SplittableRandom rng = new SplittableRandom(seed);
-    float[] d = new float[s.size()];
-    for (int i = 0; i < d.length; i++) {
-      d[i] = (float) rng.nextDouble(-1, 1);
-    }
-    return Tensor.wrap(d, s);
+    return TestBatches.uniform(net, n, seed);
   }
 
   @ParameterizedTest

@@ -23,11 +23,11 @@ import dev.fovea.nn.GlobalPooling;
 import dev.fovea.nn.Initializer;
 import dev.fovea.nn.Lrn;
 import dev.fovea.nn.Network;
+import dev.fovea.nn.TestBatches;
 import dev.fovea.nn.ParamLayout;
 import dev.fovea.nn.Pooling;
 import dev.fovea.nn.ZeroPadding;
 import dev.fovea.nn.Zoo;
-import java.util.SplittableRandom;
 import java.util.function.Function;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -152,21 +152,11 @@ class OneDnnCompiledNetworkTest {
   }
 
   private static Tensor batch(Network net, int n, long seed) {
-    Shape s = net.inputShape().prepend(n);
-    SplittableRandom rng = new SplittableRandom(seed);
-    float[] d = new float[s.size()];
-    for (int i = 0; i < d.length; i++) {
-      d[i] = (float) rng.nextDouble(-1, 1);
-    }
-    return Tensor.wrap(d, s);
+    return TestBatches.uniform(net, n, seed);
   }
 
   private static int[] labels(Network net, int n) {
-    int[] l = new int[n];
-    for (int i = 0; i < n; i++) {
-      l[i] = (i * 7 + 3) % net.numClasses();
-    }
-    return l;
+    return TestBatches.labels(net, n, 0);
   }
 
   /** What one training step and one evaluation give. */

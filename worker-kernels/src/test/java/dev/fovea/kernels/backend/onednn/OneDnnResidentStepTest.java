@@ -11,6 +11,7 @@ import dev.fovea.kernels.Backend;
 import dev.fovea.kernels.Shape;
 import dev.fovea.kernels.Tensor;
 import dev.fovea.nn.Network;
+import dev.fovea.nn.TestBatches;
 import dev.fovea.nn.ParamLayout;
 import dev.fovea.nn.Trainer;
 import dev.fovea.nn.Zoo;
@@ -55,21 +56,11 @@ class OneDnnResidentStepTest {
   }
 
   private static Tensor batch(Network net, int n, long seed) {
-    Shape s = net.inputShape().prepend(n);
-    SplittableRandom rng = new SplittableRandom(seed);
-    float[] d = new float[s.size()];
-    for (int i = 0; i < d.length; i++) {
-      d[i] = (float) rng.nextDouble(-1, 1);
-    }
-    return Tensor.wrap(d, s);
+    return TestBatches.uniform(net, n, seed);
   }
 
   private static int[] labels(Network net, int n, int step) {
-    int[] l = new int[n];
-    for (int i = 0; i < n; i++) {
-      l[i] = (i * 7 + 3 + step) % net.numClasses();
-    }
-    return l;
+    return TestBatches.labels(net, n, step);
   }
 
   /** The state of a run: parameters, buffers, velocity, and the loss of each step. */
