@@ -84,6 +84,32 @@ class ResumeAndFaultIT {
     assertEquals(20, lines, "history continues the interrupted one without gaps or repeats");
   }
 
+  /**
+   * On oneDNN too: compiled steps use the layouts oneDNN picks (nothing is timed), each worker runs
+   * one thread and a round keeps no native state after it ends, so a killed driver's resume and a
+   * retried task give the uninterrupted run's parameters bitwise (lenet_bn: batch norm's running
+   * statistics and dropout masks included). Here all three runs share one JVM; across machines
+   * with other CPUs oneDNN may pick other kernels.
+   */
+  @Test
+  void onOneDnnTooAResumeAndARetriedTaskAreBitwise() throws Exception {
+    TrainConfig one = base.toBuilder().backend("onednn").model("lenet_bn").out(tmp.resolve("onednn").toString())
+        .build();
+    TrainingRun.Result ref = new TrainingRun(spark, one, m -> { }).run();
+    assertEquals("onednn", ref.backend(), "the test JVM loads oneDNN");
+    TrainConfig killed = one.toBuilder().out(tmp.resolve("onednn-resume").toString()).injectFault("driver:14").build();
+    assertThrows(TrainingRun.InjectedDriverFault.class, () -> new TrainingRun(spark, killed, m -> { }).run());
+    float[] resumed = new TrainingRun(spark, killed.toBuilder().injectFault(null).resume(true).build(), m -> { })
+        .run().params();
+    assertArrayEquals(ref.params(), resumed, "resumed on oneDNN: bitwise equal to the uninterrupted run");
+    int before = FAILED_TASKS.get();
+    float[] retried = new TrainingRun(spark, one.toBuilder().out(tmp.resolve("onednn-fault").toString())
+        .injectFault("4:1").build(), m -> { }).run().params();
+    spark.sparkContext().listenerBus().waitUntilEmpty();
+    assertTrue(FAILED_TASKS.get() > before, "the injected failure happened");
+    assertArrayEquals(ref.params(), retried, "a retried task on oneDNN changes nothing");
+  }
+
   @Test
   void resumeRefusesAnotherConfiguration() {
     TrainConfig c = base.toBuilder().learningRate(0.5).resume(true).build();
