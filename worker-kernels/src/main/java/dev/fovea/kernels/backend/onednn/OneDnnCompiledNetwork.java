@@ -1527,12 +1527,17 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, ResidentNetwork, A
       }
       return loss;
     } finally {
-      this.params = null;
-      this.buffers = null;
-      this.grads = null;
-      this.labels = null;
-      this.seeds = null;
+      forgetStepInputs();
     }
+  }
+
+  /** Drops the references to the caller's arrays that host nodes read during one step. */
+  private void forgetStepInputs() {
+    this.params = null;
+    this.buffers = null;
+    this.grads = null;
+    this.labels = null;
+    this.seeds = null;
   }
 
   // ---- resident steps ----
@@ -1680,11 +1685,7 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, ResidentNetwork, A
     try {
       execute();
     } finally {
-      this.params = null;
-      this.buffers = null;
-      this.grads = null;
-      this.labels = null;
-      this.seeds = null;
+      forgetStepInputs();
     }
     // outside execute: the update runs in the Java thread's own floating-point mode, as Sgd.step does
     update(learningRate, momentum, weightDecay);
@@ -1741,9 +1742,7 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, ResidentNetwork, A
       logits = null;
       return out;
     } finally {
-      this.params = null;
-      this.buffers = null;
-      this.seeds = null;
+      forgetStepInputs();
     }
   }
 
