@@ -12,14 +12,7 @@ import dev.fovea.driver.checkpoint.Checkpoint;
 import dev.fovea.driver.checkpoint.CheckpointStore;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.scheduler.SparkListener;
-import org.apache.spark.scheduler.SparkListenerJobStart;
-import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -39,30 +32,13 @@ class OptimizerStateIT {
   static SparkSession spark;
   static TrainConfig base;
   static TrainingRun.Result treeLocal;
-  static final AtomicInteger FAILED_TASKS = new AtomicInteger();
-  static final Map<Integer, String> STAGE_GROUP = new ConcurrentHashMap<>();
-  static final Map<String, AtomicLong> RESULT_BYTES = new ConcurrentHashMap<>();
+  static TaskCounter tasks;
 
   @BeforeAll
   static void start() throws Exception {
     Path data = FashionMnist.subset(tmp, 640, 100);
     spark = SparkSessions.create("OptimizerStateIT", null, 2);
-    spark.sparkContext().addSparkListener(new SparkListener() {
-      @Override
-      public void onJobStart(SparkListenerJobStart job) {
-        String group = job.properties().getProperty("spark.jobGroup.id", "");
-        job.stageIds().foreach(id -> STAGE_GROUP.put((Integer) id, group));
-      }
-
-      @Override
-      public void onTaskEnd(SparkListenerTaskEnd end) {
-        if (!end.taskInfo().successful()) {
-          FAILED_TASKS.incrementAndGet();
-        }
-        String group = STAGE_GROUP.getOrDefault(end.stageId(), "");
-        RESULT_BYTES.computeIfAbsent(group, g -> new AtomicLong()).addAndGet(end.taskMetrics().resultSize());
-      }
-    });
+    tasks = TaskCounter.attach(spark);
     // 640 / 2 workers / batch 16 = 20 steps each = 10 rounds of k = 2; checkpoints at 3, 6, 9, 10
     base = TrainConfig.builder().data(data.toString()).shards(tmp.resolve("shards").toString()).workers(2).batch(16)
         .stepsPerRound(2).epochs(1).backend("reference").seed(5).checkpointEvery(3).optimizerState("local")
@@ -80,7 +56,7 @@ class OptimizerStateIT {
   }
 
   static long roundBytes(int round) {
-    return RESULT_BYTES.get("fovea-round-" + round).get();
+    return tasks.resultBytes("fovea-round-" + round);
   }
 
   @Test
@@ -94,11 +70,11 @@ class OptimizerStateIT {
   @Test
   void twoWorkersKeepingTheirVelocityDifferFromAveragingItAndMoveLessThroughTheDriver() throws Exception {
     spark.sparkContext().listenerBus().waitUntilEmpty();
-    RESULT_BYTES.clear();
+    tasks.clearResultBytes();
     TrainingRun.Result averaged = run(base.toBuilder().optimizerState("averaged").build(), "two-averaged");
     spark.sparkContext().listenerBus().waitUntilEmpty();
     long averagedBytes = roundBytes(2);
-    RESULT_BYTES.clear();
+    tasks.clearResultBytes();
     TrainingRun.Result local = run(base, "two-local");
     spark.sparkContext().listenerBus().waitUntilEmpty();
     long localBytes = roundBytes(2);
@@ -157,7 +133,7 @@ class OptimizerStateIT {
   @Test
   void bothStrategiesKeepingLocalVelocitiesGiveTheSameParameters() throws Exception {
     spark.sparkContext().listenerBus().waitUntilEmpty();
-    RESULT_BYTES.clear();
+    tasks.clearResultBytes();
     TrainingRun.Result sharded = run(base.toBuilder().averaging("sharded").build(), "sharded-local");
     spark.sparkContext().listenerBus().waitUntilEmpty();
     assertArrayEquals(treeLocal.params(), sharded.params(), "sharded == tree, bitwise");
@@ -169,12 +145,12 @@ class OptimizerStateIT {
   @Test
   void aFailedTaskIsRetriedAndChangesNothing() throws Exception {
     spark.sparkContext().listenerBus().waitUntilEmpty();
-    int before = FAILED_TASKS.get();
+    int before = tasks.failedTasks();
     float[] tree = run(base.toBuilder().injectFault("4:1").build(), "fault-tree").params();
     float[] sharded = run(base.toBuilder().averaging("sharded").injectFault("5:0").build(), "fault-sharded")
         .params();
     spark.sparkContext().listenerBus().waitUntilEmpty();
-    assertTrue(FAILED_TASKS.get() >= before + 2, "the injected failures happened");
+    assertTrue(tasks.failedTasks() >= before + 2, "the injected failures happened");
     assertArrayEquals(treeLocal.params(), tree, "tree: bitwise equal to the fault-free run");
     assertArrayEquals(treeLocal.params(), sharded, "sharded: bitwise equal to the fault-free run");
   }

@@ -10,11 +10,8 @@ import dev.fovea.driver.checkpoint.Checkpoint;
 import dev.fovea.driver.checkpoint.CheckpointStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.scheduler.SparkListener;
-import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -30,20 +27,13 @@ class ResumeAndFaultIT {
   static SparkSession spark;
   static TrainConfig base;
   static float[] uninterrupted;
-  static final AtomicInteger FAILED_TASKS = new AtomicInteger();
+  static TaskCounter tasks;
 
   @BeforeAll
   static void start() throws Exception {
     Path data = FashionMnist.subset(tmp, 1280, 200);
     spark = SparkSessions.create("ResumeAndFaultIT", null, 2);
-    spark.sparkContext().addSparkListener(new SparkListener() {
-      @Override
-      public void onTaskEnd(SparkListenerTaskEnd end) {
-        if (!end.taskInfo().successful()) {
-          FAILED_TASKS.incrementAndGet();
-        }
-      }
-    });
+    tasks = TaskCounter.attach(spark);
     base = TrainConfig.builder().data(data.toString()).shards(tmp.resolve("shards").toString()).workers(2).batch(16)
         .stepsPerRound(4).epochs(2).backend("reference").seed(3).checkpointEvery(3).out(tmp.resolve("base").toString())
         .build();
@@ -57,11 +47,11 @@ class ResumeAndFaultIT {
 
   @Test
   void aFailedTaskIsRetriedAndChangesNothing() throws Exception {
-    int before = FAILED_TASKS.get();
+    int before = tasks.failedTasks();
     TrainConfig c = base.toBuilder().out(tmp.resolve("fault").toString()).injectFault("4:1").build();
     float[] p = new TrainingRun(spark, c, m -> { }).run().params();
     spark.sparkContext().listenerBus().waitUntilEmpty();
-    assertTrue(FAILED_TASKS.get() > before, "the injected failure happened");
+    assertTrue(tasks.failedTasks() > before, "the injected failure happened");
     assertArrayEquals(uninterrupted, p, "bitwise equal to the fault-free run");
   }
 
@@ -102,11 +92,11 @@ class ResumeAndFaultIT {
     float[] resumed = new TrainingRun(spark, killed.toBuilder().injectFault(null).resume(true).build(), m -> { })
         .run().params();
     assertArrayEquals(ref.params(), resumed, "resumed on oneDNN: bitwise equal to the uninterrupted run");
-    int before = FAILED_TASKS.get();
+    int before = tasks.failedTasks();
     float[] retried = new TrainingRun(spark, one.toBuilder().out(tmp.resolve("onednn-fault").toString())
         .injectFault("4:1").build(), m -> { }).run().params();
     spark.sparkContext().listenerBus().waitUntilEmpty();
-    assertTrue(FAILED_TASKS.get() > before, "the injected failure happened");
+    assertTrue(tasks.failedTasks() > before, "the injected failure happened");
     assertArrayEquals(ref.params(), retried, "a retried task on oneDNN changes nothing");
   }
 

@@ -5,12 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.fovea.data.testing.FashionMnist;
 import java.nio.file.Path;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
-import org.apache.spark.scheduler.SparkListener;
-import org.apache.spark.scheduler.SparkListenerJobStart;
-import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -25,25 +19,12 @@ import org.junit.jupiter.api.io.TempDir;
 class ShardedAveragingIT {
   @TempDir static Path tmp;
   static SparkSession spark;
-  static final Map<Integer, String> STAGE_GROUP = new ConcurrentHashMap<>();
-  static final Map<String, AtomicLong> RESULT_BYTES = new ConcurrentHashMap<>();
+  static TaskCounter tasks;
 
   @BeforeAll
   static void start() {
     spark = SparkSessions.create("ShardedAveragingIT", "local[3]", 3);
-    spark.sparkContext().addSparkListener(new SparkListener() {
-      @Override
-      public void onJobStart(SparkListenerJobStart job) {
-        String group = job.properties().getProperty("spark.jobGroup.id", "");
-        job.stageIds().foreach(id -> STAGE_GROUP.put((Integer) id, group));
-      }
-
-      @Override
-      public void onTaskEnd(SparkListenerTaskEnd end) {
-        String group = STAGE_GROUP.getOrDefault(end.stageId(), "");
-        RESULT_BYTES.computeIfAbsent(group, g -> new AtomicLong()).addAndGet(end.taskMetrics().resultSize());
-      }
-    });
+    tasks = TaskCounter.attach(spark);
   }
 
   @AfterAll
@@ -59,12 +40,12 @@ class ShardedAveragingIT {
         .out(tmp.resolve("tree").toString()).build();
     TrainConfig sharded = tree.toBuilder().averaging("sharded").out(tmp.resolve("sharded").toString()).build();
 
-    RESULT_BYTES.clear();
+    tasks.clearResultBytes();
     TrainingRun.Result a = new TrainingRun(spark, tree, m -> { }).run();
     spark.sparkContext().listenerBus().waitUntilEmpty();
-    long treeBytes = RESULT_BYTES.get("fovea-round-3").get();
+    long treeBytes = tasks.resultBytes("fovea-round-3");
 
-    RESULT_BYTES.clear();
+    tasks.clearResultBytes();
     TrainingRun.Result b = new TrainingRun(spark, sharded, m -> { }).run();
     spark.sparkContext().listenerBus().waitUntilEmpty();
 
@@ -72,7 +53,7 @@ class ShardedAveragingIT {
     long vectorBytes = 4L * a.params().length;
     // 960 / 3 / 16 = 20 batches, 10 rounds; the last round ends the epoch (gathered for the checkpoint)
     for (int round = 1; round < 10; round++) {
-      long bytes = RESULT_BYTES.get("fovea-round-" + round).get();
+      long bytes = tasks.resultBytes("fovea-round-" + round);
       assertTrue(bytes < 64 * 1024, "round " + round + ": " + bytes + " result bytes reached the driver");
     }
     assertTrue(treeBytes > vectorBytes, "tree aggregation brings the vector through the driver: " + treeBytes);
