@@ -24,6 +24,10 @@ public final class Zoo {
       "vgg19", "vgg11_bn", "vgg13_bn", "vgg16_bn", "vgg19_bn", "resnet18", "resnet34", "resnet50", "resnet101",
       "resnet152", "resnet20", "resnet56", "googlenet", "googlenet_aux", "inception_resnet_v2");
 
+  private static IllegalArgumentException unknown(String name) {
+    return new IllegalArgumentException("unknown model '" + name + "'; known: " + String.join(", ", NAMES));
+  }
+
   /** Names {@link #build} accepts. */
   public static List<String> names() {
     return NAMES;
@@ -37,7 +41,7 @@ public final class Zoo {
   public static Shape designInput(String name) {
     String n = name.toLowerCase(Locale.ROOT);
     if (!NAMES.contains(n)) {
-      throw new IllegalArgumentException("unknown model '" + name + "'; known: " + String.join(", ", NAMES));
+      throw unknown(name);
     }
     return switch (n) {
       case "lenet", "lenet_bn", "lenet5" -> Shape.of(1, 28, 28);
@@ -69,7 +73,7 @@ public final class Zoo {
       case "googlenet" -> googlenet(input, classes, false);
       case "googlenet_aux" -> googlenet(input, classes, true);
       case "inception_resnet_v2" -> inceptionResnetV2(input, classes);
-      default -> throw new IllegalArgumentException("unknown model '" + name + "'; known: " + String.join(", ", NAMES));
+      default -> throw unknown(name);
     };
   }
 

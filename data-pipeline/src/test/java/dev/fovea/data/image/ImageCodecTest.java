@@ -45,25 +45,15 @@ class ImageCodecTest {
 
   @Test
   void jpegDecodesWithinTheStatedTolerance() {
-    long sum = 0;
-    long n = 0;
-    int max = 0;
+    PixelDifference diff = new PixelDifference();
     for (int i = 0; i < 20; i++) {
       for (Image img : new Image[] {Images.grey(i), Images.rgb(i, 300, 256, 8)}) {
         for (byte[] f : new byte[][] {Images.file(img, "jpg"), NATIVE.encodeJpeg(img, 90)}) {
-          byte[] a = NATIVE.decode(f, img.channels()).toInterleaved().pixels();
-          byte[] b = JAVA.decode(f, img.channels()).pixels();
-          for (int k = 0; k < a.length; k++) {
-            int d = Math.abs((a[k] & 0xff) - (b[k] & 0xff));
-            max = Math.max(max, d);
-            sum += d;
-            n++;
-          }
+          diff.add(NATIVE.decode(f, img.channels()).toInterleaved().pixels(), JAVA.decode(f, img.channels()).pixels());
         }
       }
     }
-    double mean = (double) sum / n;
-    assertTrue(max <= 3 && mean < 0.5, "max difference " + max + ", mean " + mean);
+    assertTrue(diff.max <= 3 && diff.mean() < 0.5, diff.toString());
   }
 
   @Test
@@ -128,9 +118,7 @@ class ImageCodecTest {
    */
   @Test
   void cmykJpegsDecodeAlikeInBothCodecs() throws java.io.IOException {
-    long sum = 0;
-    long n = 0;
-    int max = 0;
+    PixelDifference diff = new PixelDifference();
     for (int i = 0; i < 6; i++) {
       Image g = Images.rgb(i, 40, 30, 8);
       for (int kind = 0; kind < 3; kind++) {
@@ -156,17 +144,11 @@ class ImageCodecTest {
             err /= 40 * 30 * 3;
             assertTrue(err < 3, "kind " + kind + ": mean error " + err + " from the encoded colour");
           }
-          for (int k = 0; k < a.length; k++) {
-            int d = Math.abs((a[k] & 0xff) - (b[k] & 0xff));
-            max = Math.max(max, d);
-            sum += d;
-            n++;
-          }
+          diff.add(a, b);
         }
       }
     }
-    double mean = (double) sum / n;
-    assertTrue(max <= 1 && mean < 0.1, "max difference " + max + ", mean " + mean);
+    assertTrue(diff.max <= 1 && diff.mean() < 0.1, diff.toString());
     // Four-component headers without their scan, or cut short, are bad images in both codecs.
     byte[] cmyk = cmykJpeg(Images.rgb(1, 40, 30, 8), 1, 1);
     int sos = 2;
@@ -275,6 +257,32 @@ class ImageCodecTest {
       // area averaging: a 2×2 block's mean, within rounding
       int expect = (img.get(0, 0, 0) + img.get(0, 0, 1) + img.get(0, 1, 0) + img.get(0, 1, 1) + 2) / 4;
       assertTrue(Math.abs(small.get(0, 0, 0) - expect) <= 1, c.name() + ": " + small.get(0, 0, 0) + " vs " + expect);
+    }
+  }
+
+  /** Per-sample differences between two decodings of the same files: the largest and the mean. */
+  private static final class PixelDifference {
+    int max;
+    long sum;
+    long count;
+
+    void add(byte[] a, byte[] b) {
+      assertEquals(a.length, b.length, "decoded sizes");
+      for (int k = 0; k < a.length; k++) {
+        int d = Math.abs((a[k] & 0xff) - (b[k] & 0xff));
+        max = Math.max(max, d);
+        sum += d;
+        count++;
+      }
+    }
+
+    double mean() {
+      return (double) sum / count;
+    }
+
+    @Override
+    public String toString() {
+      return "max difference " + max + ", mean " + mean();
     }
   }
 }
