@@ -99,21 +99,28 @@ public final class ConvolutionBenchmark {
     }
     Raw.init();
     double peakBefore = peak(reps);
+    // warm-up, discarded: the JIT compiles Fovea's step, update and trainer code (and the raw
+    // step's) before the first figure, so that the first layer measured is not disadvantaged
+    measure(LAYERS.get(0), 1, threads, 2);
+    measure(LAYERS.get(1), 16, threads, 2);
     List<String> rows = new ArrayList<>();
-    List<Double> ratios = new ArrayList<>();
-    impls = new java.util.EnumMap<>(Pass.class);
+    List<Double> stepRatios = new ArrayList<>();
+    List<Double> aloneRatios = new ArrayList<>();
     for (ConvLayer layer : LAYERS) {
       if (only != null && !(layer.toString()).contains(only)) {
         continue;
       }
       for (int n : batches) {
-        double[][] t = measure(layer, n, threads, reps);
+        Figures[] f = measure(layer, n, threads, reps);
         for (Pass pass : Pass.values()) {
-          double[] tp = t[pass.ordinal()];
-          ratios.add(tp[1] / tp[0]);
-          rows.add(String.format(Locale.ROOT, "%s|%s|%d|%s|%.6g|%.6g|%.6g|%s", layer.net(), layer.name(), n,
-              pass.name().toLowerCase(Locale.ROOT), layer.flops(n) / tp[0], layer.flops(n) / tp[1], tp[2] / tp[0],
-              impls.getOrDefault(pass, "")));
+          Figures p = f[pass.ordinal()];
+          stepRatios.add(p.rawStep() / p.fovea());
+          aloneRatios.add(p.rawAlone() / p.fovea());
+          double flops = layer.flops(n);
+          rows.add(String.format(Locale.ROOT, "%s|%s|%d|%s|%.6g|%.6g|%.6g|%.6g|%.6g|%s", layer.net(), layer.name(), n,
+              pass.name().toLowerCase(Locale.ROOT), flops / p.fovea(), flops / p.rawStep(), flops / p.rawAlone(),
+              p.round() / p.fovea(), p.activations() / p.fovea(),
+              p.impl().equals(p.rawImpl()) ? p.impl() : p.impl() + " (raw step: " + p.rawImpl() + ")"));
         }
         System.err.println("done " + layer + " N=" + n);
       }
@@ -122,28 +129,32 @@ public final class ConvolutionBenchmark {
     double peak = Math.max(peakBefore, peakAfter);
     System.out.printf(Locale.ROOT, "peak: %.1f GFLOP/s (best of the peak measurement before, %.1f, and after, %.1f,"
         + " the shapes)%n%n", peak / 1e9, peakBefore / 1e9, peakAfter / 1e9);
-    System.out.println("| net | layer | N | pass | Fovea GFLOP/s | raw GFLOP/s | Fovea/raw | Fovea % peak | raw % peak"
-        + " | activation reorders in the test network, % of Fovea | Fovea implementation |");
-    System.out.println("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---|");
+    System.out.println("| net | layer | N | pass | Fovea GFLOP/s | raw step GFLOP/s | Fovea/raw step"
+        + " | raw alone GFLOP/s | Fovea/raw alone | Fovea % peak | round reorders (k = " + ROUND + "), % of Fovea"
+        + " | activation reorders in the test network, % of Fovea | implementation |");
+    System.out.println("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     for (String row : rows) {
       String[] c = row.split("\\|");
       double gf = Double.parseDouble(c[4]);
-      double gr = Double.parseDouble(c[5]);
-      double acts = Double.parseDouble(c[6]);
-      System.out.printf(Locale.ROOT, "| %s | %s | %s | %s | %.1f | %.1f | %.2f | %.0f%% | %.0f%% | %.0f%% | %s |%n",
-          c[0], c[1], c[2], c[3], gf / 1e9, gr / 1e9, gf / gr, 100 * gf / peak, 100 * gr / peak, 100 * acts,
-          c.length > 7 ? c[7] : "");
+      double gs = Double.parseDouble(c[5]);
+      double ga = Double.parseDouble(c[6]);
+      System.out.printf(Locale.ROOT, "| %s | %s | %s | %s | %.1f | %.1f | %.2f | %.1f | %.2f | %.0f%% | %.0f%% | %.0f%% | %s |%n",
+          c[0], c[1], c[2], c[3], gf / 1e9, gs / 1e9, gf / gs, ga / 1e9, gf / ga, 100 * gf / peak,
+          100 * Double.parseDouble(c[7]), 100 * Double.parseDouble(c[8]), c.length > 9 ? c[9] : "");
     }
-    double[] r = ratios.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-    double geo = Math.exp(Arrays.stream(r).map(Math::log).average().orElse(0));
-    long reached = Arrays.stream(r).filter(v -> v >= 0.9).count();
-    System.out.printf(Locale.ROOT, "%nFovea/raw: min %.2f, median %.2f, geometric mean %.2f over %d figures; %d reach"
-        + " 0.9%n", r[0], median(r), geo, r.length, reached);
+    System.out.println();
+    summary("Fovea/raw step", stepRatios);
+    summary("Fovea/raw alone", aloneRatios);
     Raw.shutdown();
   }
 
-  /** The implementation oneDNN picked in the compiled step for each pass of the last layer measured. */
-  private static java.util.Map<Pass, String> impls;
+  private static void summary(String what, List<Double> ratios) {
+    double[] r = ratios.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    double geo = Math.exp(Arrays.stream(r).map(Math::log).average().orElse(0));
+    long reached = Arrays.stream(r).filter(v -> v >= 0.9).count();
+    System.out.printf(Locale.ROOT, "%s: min %.2f, median %.2f, geometric mean %.2f over %d figures; %d reach 0.9%n",
+        what, r[0], median(r), geo, r.length, reached);
+  }
 
   /**
    * The network a layer is measured in: input → 1×1 convolution → the layer (with bias, as the raw
@@ -160,30 +171,49 @@ public final class ConvolutionBenchmark {
         .build();
   }
 
-  /**
-   * Seconds of the layer's actions for {@code pass} in a profile: with {@code activations} false
-   * the primitive and the weights' reorders (into the primitive's layout, and of the weight
-   * gradient out to the flat vector), which the step does for this layer whatever its neighbours;
-   * with {@code activations} true the reorders of activations and their gradients between this
-   * layer's layouts and its neighbours' in the test network ({@code .src}, {@code .diff_dst},
-   * {@code bwd_data.out}).
-   */
-  static double seconds(java.util.Map<String, Double> profile, Pass pass, boolean activations) {
-    String prefix = "conv/" + pass.name().toLowerCase(Locale.ROOT);
-    // the once-per-round reorders of the resident weights and velocity: in with the forward pass,
-    // out with the backward-weights pass (which the weight-gradient reorder belonged to before)
-    String round = pass == Pass.FWD ? "conv/load" : pass == Pass.BWD_WEIGHTS ? "conv/store" : null;
-    return profile.entrySet().stream().filter(e -> e.getKey().startsWith(prefix) || e.getKey().equals(round))
-        .filter(e -> activations == (e.getKey().endsWith(".src") || e.getKey().endsWith(".diff_dst")
-            || e.getKey().equals("conv/bwd_data.out")))
-        .mapToDouble(java.util.Map.Entry::getValue).sum();
+  /** What of a layer's profiled actions a figure takes. */
+  enum Part {
+    /** The primitive and the per-step reorders of the weights or weight gradient it needs. */
+    PASS,
+    /** The once-per-round reorders of resident weights and velocity: in with fwd, out with bwd-weights. */
+    ROUND,
+    /** Reorders of activations and their gradients between the layer's layouts and its neighbours'. */
+    ACTIVATIONS
   }
 
   /**
-   * Median seconds per call of {Fovea, raw} for one layer and batch, per pass: Fovea from the
-   * profile of compiled training steps, raw from back-to-back calls of the primitive.
+   * Seconds of the layer's actions for {@code pass} in a profile that {@code part} takes: {@link
+   * Part#PASS} the primitive and the weights' per-step reorders (into the primitive's layout, and of
+   * the weight gradient into the held layout), which the step does for this layer whatever its
+   * neighbours; {@link Part#ROUND} the once-per-round reorders of the resident weights and velocity
+   * ({@code conv/load} with the forward pass, {@code conv/store} with backward-weights); {@link
+   * Part#ACTIVATIONS} the reorders of activations and their gradients between this layer's layouts
+   * and its neighbours' in the test network ({@code .src}, {@code .diff_dst}, {@code bwd_data.out}).
    */
-  static double[][] measure(ConvLayer layer, int n, int threads, int reps) {
+  static double seconds(java.util.Map<String, Double> profile, Pass pass, Part part) {
+    String prefix = "conv/" + pass.name().toLowerCase(Locale.ROOT);
+    String round = pass == Pass.FWD ? "conv/load" : pass == Pass.BWD_WEIGHTS ? "conv/store" : null;
+    return profile.entrySet().stream().filter(e -> switch (part) {
+      case ROUND -> e.getKey().equals(round);
+      case PASS -> e.getKey().startsWith(prefix) && !activation(e.getKey());
+      case ACTIVATIONS -> e.getKey().startsWith(prefix) && activation(e.getKey());
+    }).mapToDouble(java.util.Map.Entry::getValue).sum();
+  }
+
+  private static boolean activation(String tag) {
+    return tag.endsWith(".src") || tag.endsWith(".diff_dst") || tag.equals("conv/bwd_data.out");
+  }
+
+  /** Figures of one pass: median seconds per step or call. */
+  record Figures(double fovea, double rawStep, double rawAlone, double round, double activations, String impl,
+      String rawImpl) {}
+
+  /**
+   * Median seconds per pass for one layer and batch: Fovea from the profile of compiled resident
+   * training rounds, the raw training step's own timing of the same passes, and the raw primitive
+   * called back to back.
+   */
+  static Figures[] measure(ConvLayer layer, int n, int threads, int reps) {
     Network net = network(layer);
     float[] params = net.layout().initialize(1);
     float[] buffers = net.bufferLayout().initialize(0);
@@ -194,22 +224,24 @@ public final class ConvolutionBenchmark {
     for (int i = 0; i < n; i++) {
       labels[i] = i % 2;
     }
-    Raw[] raws = new Raw[Pass.values().length];
-    try (OneDnnBackend fovea = new OneDnnBackend(threads)) {
+    int passes = Pass.values().length;
+    Raw[] raws = new Raw[passes];
+    try (OneDnnBackend fovea = new OneDnnBackend(threads); RawTrainingStep rawStep = new RawTrainingStep(layer, n)) {
       for (Pass pass : Pass.values()) {
         raws[pass.ordinal()] = new Raw(pass, layer, n);
       }
-      round(net, fovea, params, buffers, velocity, sgd, x, labels, 1); // compiles
-      double step = once(() -> round(net, fovea, params, buffers, velocity, sgd, x, labels, 1));
-      int rounds = Math.max(1, (int) Math.ceil(0.1 / step / ROUND));
-      int[] iters = new int[raws.length];
-      for (int k = 0; k < raws.length; k++) {
+      agree(net, fovea, rawStep, params, buffers, x, labels);
+      round(net, fovea, params, buffers, velocity, sgd, x, labels, ROUND); // compiles
+      double roundTime = once(() -> round(net, fovea, params, buffers, velocity, sgd, x, labels, ROUND));
+      int rounds = Math.max(1, (int) Math.ceil(0.1 / roundTime));
+      rawStep.step();
+      int rawSteps = Math.max(ROUND, (int) Math.ceil(0.1 / once(rawStep::step)));
+      int[] iters = new int[passes];
+      for (int k = 0; k < passes; k++) {
         raws[k].run();
         iters[k] = Math.max(1, (int) Math.ceil(0.03 / once(raws[k]::run)));
       }
-      double[][] tf = new double[raws.length][reps];
-      double[][] ta = new double[raws.length][reps];
-      double[][] tr = new double[raws.length][reps];
+      double[][][] t = new double[5][passes][reps]; // fovea, raw step, raw alone, round, activations
       for (int rep = 0; rep < reps; rep++) {
         fovea.profileCompiledSteps(true);
         for (int i = 0; i < rounds; i++) {
@@ -219,21 +251,31 @@ public final class ConvolutionBenchmark {
         fovea.profileCompiledSteps(false);
         int steps = rounds * ROUND;
         if (Boolean.getBoolean("fovea.bench.profile")) {
-          int st = steps;
-          profile.forEach((k, v) -> System.err.printf(Locale.ROOT, "  %s: %.1f us/step%n", k, 1e6 * v / st));
+          profile.forEach((k, v) -> System.err.printf(Locale.ROOT, "  %s: %.1f us/step%n", k, 1e6 * v / steps));
+        }
+        rawStep.reset();
+        for (int i = 0; i < rawSteps; i++) {
+          rawStep.step();
         }
         for (Pass pass : Pass.values()) {
-          tf[pass.ordinal()][rep] = seconds(profile, pass, false) / steps;
-          ta[pass.ordinal()][rep] = seconds(profile, pass, true) / steps;
-          tr[pass.ordinal()][rep] = timed(raws[pass.ordinal()]::run, iters[pass.ordinal()]);
+          int k = pass.ordinal();
+          t[0][k][rep] = seconds(profile, pass, Part.PASS) / steps;
+          t[1][k][rep] = rawStep.seconds(pass);
+          t[2][k][rep] = timed(raws[k]::run, iters[k]);
+          t[3][k][rep] = seconds(profile, pass, Part.ROUND) / steps;
+          t[4][k][rep] = seconds(profile, pass, Part.ACTIVATIONS) / steps;
+          if (Boolean.getBoolean("fovea.bench.profile")) {
+            System.err.printf(Locale.ROOT, "  %s: Fovea %.1f, raw step %.1f, raw alone %.1f us%n", pass,
+                1e6 * t[0][k][rep], 1e6 * t[1][k][rep], 1e6 * t[2][k][rep]);
+          }
         }
       }
       java.util.Map<String, String> chosen = fovea.compiledStepImplementations();
-      double[][] out = new double[raws.length][];
+      Figures[] out = new Figures[passes];
       for (Pass pass : Pass.values()) {
         int k = pass.ordinal();
-        out[k] = new double[] {median(tf[k]), median(tr[k]), median(ta[k])};
-        impls.put(pass, chosen.getOrDefault("conv/" + pass.name().toLowerCase(Locale.ROOT), ""));
+        out[k] = new Figures(median(t[0][k]), median(t[1][k]), median(t[2][k]), median(t[3][k]), median(t[4][k]),
+            chosen.getOrDefault("conv/" + pass.name().toLowerCase(Locale.ROOT), ""), rawStep.implementation(pass));
       }
       return out;
     } finally {
@@ -241,6 +283,42 @@ public final class ConvolutionBenchmark {
         if (r != null) {
           r.close();
         }
+      }
+    }
+  }
+
+  /**
+   * Checks that the raw training step computes what Fovea's does: from Fovea's parameters and the
+   * same batch, the summed loss and the layer's weight gradient agree within float rounding (the
+   * two sum in different orders). The raw step then trains from these parameters.
+   */
+  static void agree(Network net, OneDnnBackend fovea, RawTrainingStep raw, float[] params, float[] buffers, Tensor x,
+      int[] labels) {
+    raw.setParameters(net.layout(), params, x);
+    compare(net, fovea, raw, params, buffers, x, labels);
+  }
+
+  /** Fovea's step from {@code params} against the raw step from the parameters it holds; throws when they differ. */
+  static void compare(Network net, OneDnnBackend fovea, RawTrainingStep raw, float[] params, float[] buffers,
+      Tensor x, int[] labels) {
+    float[] grads = new float[params.length];
+    double loss = net.lossAndGradient(fovea, params, buffers.clone(), grads, x, labels, 1);
+    double rawLoss = raw.gradient();
+    if (!(Math.abs(loss - rawLoss) <= 1e-4 * Math.max(1, Math.abs(loss)))) {
+      throw new IllegalStateException("the raw step's loss " + rawLoss + " differs from Fovea's " + loss);
+    }
+    for (String name : List.of("conv.weights", "conv.bias", "pre.weights", "fc.weights")) {
+      dev.fovea.nn.ParamLayout.Slice s = net.layout().slice(name);
+      float[] rawGrad = raw.gradient(name);
+      double max = 0;
+      double diff = 0;
+      for (int i = 0; i < s.size(); i++) {
+        max = Math.max(max, Math.abs(grads[s.offset() + i]));
+        diff = Math.max(diff, Math.abs(grads[s.offset() + i] - rawGrad[i]));
+      }
+      if (!(diff <= 1e-3 * max + 1e-9)) {
+        throw new IllegalStateException("the raw step's " + name + " gradient differs from Fovea's by " + diff
+            + " (largest element " + max + ")");
       }
     }
   }

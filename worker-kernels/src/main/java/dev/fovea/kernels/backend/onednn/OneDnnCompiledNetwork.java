@@ -1398,27 +1398,55 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, ResidentNetwork, A
     }
   }
 
+  /**
+   * Softmax cross-entropy of head {@code h}, planned into the step: oneDNN's log-softmax (the
+   * primitive {@link OneDnnBackend#softmaxCrossEntropyForward} runs) on the logits as a row-major
+   * (batch, classes) matrix, then one host action that reads the log-probabilities and writes the
+   * logits' gradient straight from and into native memory, with the backend's arithmetic term for
+   * term (the loss summed in double; probabilities rounded to float; the gradient computed in
+   * double and rounded once). No tensor is allocated per step.
+   */
   private void loss(int h) {
     int head = g.heads()[h];
     double weight = g.headWeights()[h];
     NetworkGraph.Node node = g.nodes().get(head);
     tag(node, "loss");
-    dnnl_memory_desc md = plainOf(node.outputShape());
-    Mem x = ensure(act[head], md, true);
+    int k = node.outputShape().size();
+    dnnl_memory_desc md = own(plain(new long[] {batch, k}));
+    Mem x = view(ensure(act[head], plainOf(node.outputShape()), true), md);
+    dnnl_primitive_desc pd = new dnnl_primitive_desc();
+    check(dnnl_softmax_forward_primitive_desc_create(pd, engine, dnnl_forward_inference, dnnl_softmax_log, md, md, 1,
+        attr(false)), "log-softmax primitive_desc_create");
+    own(pd);
+    Mem logp = acquire(md);
+    tag(node, "loss.softmax");
+    exec(pd, new int[] {DNNL_ARG_SRC, DNNL_ARG_DST}, new Mem[] {x, logp});
+    tag(node, "loss");
     Mem d = acquire(md);
-    Shape shape = node.outputShape().prepend(batch);
+    FloatBuffer y = floats(logp.address, (long) batch * k);
+    FloatBuffer dx = floats(d.address, (long) batch * k);
+    double scale = weight / batch;
     host(() -> {
-      Tensor logits = Tensor.zeros(shape);
-      x.read(logits);
-      Tensor probs = Tensor.zeros(shape);
-      double l = backend.softmaxCrossEntropyForward(logits, labels, probs);
+      double l = 0;
+      for (int r = 0; r < batch; r++) {
+        int label = labels[r];
+        if (label < 0 || label >= k) {
+          throw new IllegalArgumentException(
+              "softmax cross-entropy: label " + label + " of row " + r + " not in [0, " + k + ")");
+        }
+        l -= y.get(r * k + label);
+      }
       if (h == 0) {
         loss = l;
       }
-      Tensor diffLogits = Tensor.zeros(shape);
-      backend.softmaxCrossEntropyBackward(probs, labels, weight / batch, diffLogits);
-      d.write(diffLogits);
+      for (int r = 0; r < batch; r++) {
+        for (int j = 0; j < k; j++) {
+          float p = (float) Math.exp(y.get(r * k + j));
+          dx.put(r * k + j, (float) (scale * (p - (j == labels[r] ? 1.0 : 0.0))));
+        }
+      }
     });
+    release(logp);
     if (g.nodes().get(head).trainable()) {
       deliver(head, d, 1);
     }

@@ -358,4 +358,24 @@ class OneDnnCompiledNetworkTest {
     b.close();
     assertEquals(before, b.nativeBytes());
   }
+
+  @Test
+  void aLabelOutsideTheClassesIsNamedAndTheStepStaysUsable() {
+    assumeOneDnn();
+    Network net = Network.builder(Shape.of(6)).then(new Dense("fc", 3, Initializer.GLOROT_UNIFORM)).build();
+    float[] params = net.layout().initialize(4);
+    try (OneDnnBackend b = new OneDnnBackend(1)) {
+      Tensor x = batch(net, 2, 5);
+      IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+          () -> net.lossAndGradient(b, params, new float[0], new float[params.length], x, new int[] {1, 3}, 1));
+      assertEquals("softmax cross-entropy: label 3 of row 1 not in [0, 3)", e.getMessage());
+      // the same compiled step, given good labels, equals the reference step
+      float[] grads = new float[params.length];
+      float[] refGrads = new float[params.length];
+      double loss = net.lossAndGradient(b, params, new float[0], grads, x, new int[] {1, 2}, 1);
+      double ref = net.lossAndGradient(new ReferenceBackend(), params, new float[0], refGrads, x, new int[] {1, 2}, 1);
+      assertEquals(ref, loss, 1e-5 * Math.abs(ref));
+      assertClose("gradient", refGrads, grads, 0, grads.length, 1e-5);
+    }
+  }
 }
