@@ -5,8 +5,10 @@ import dev.fovea.data.idx.IdxDatasets;
 import dev.fovea.data.shard.Manifest;
 import dev.fovea.data.shard.ShardReader;
 import dev.fovea.data.shard.ShardWriter;
+import java.io.IOException;
 import java.util.function.Consumer;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -55,12 +57,34 @@ public final class DatasetPreparer {
     if (c.data() == null) {
       return m;
     }
-    boolean sameSource = m.source() != null && m.source().startsWith(stripSlash(c.data()) + "/")
-        || m.source() != null && m.source().contains(":" + stripSlash(c.data()) + "/");
-    return sameSource && m.seed() == c.seed() ? m : null;
+    return sameSource(conf, m.source(), c.data()) && m.seed() == c.seed() ? m : null;
   }
 
-  private static String stripSlash(String s) {
-    return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
+  /**
+   * Whether shards whose manifest names {@code source} ({@code "<images file> + <labels file>"},
+   * as {@link IdxDatasets#load} writes it) were made from the IDX files in folder {@code data}:
+   * the images file's folder is {@code data} itself, both fully qualified (so {@code /d},
+   * {@code /d/} and {@code file:/d} are one folder, while a subfolder {@code /d/sub}, a sibling
+   * {@code /d2} and the same path on another file system are not).
+   */
+  static boolean sameSource(Configuration conf, String source, String data) {
+    if (source == null || data == null) {
+      return false;
+    }
+    int plus = source.indexOf(" + ");
+    try {
+      Path folder = new Path(plus >= 0 ? source.substring(0, plus) : source).getParent();
+      return folder != null && qualified(conf, folder).equals(qualified(conf, new Path(data)));
+    } catch (IOException | IllegalArgumentException e) {
+      return false;
+    }
+  }
+
+  private static Path qualified(Configuration conf, Path p) throws IOException {
+    java.net.URI u = p.toUri();
+    if (u.getScheme() != null && (u.getAuthority() != null || u.getScheme().equals("file"))) {
+      return p;
+    }
+    return p.getFileSystem(conf).makeQualified(p);
   }
 }
