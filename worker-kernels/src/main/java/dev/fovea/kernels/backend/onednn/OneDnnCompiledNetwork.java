@@ -36,6 +36,8 @@ import org.bytedeco.dnnl.dnnl_primitive_attr;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
 import org.bytedeco.dnnl.dnnl_stream;
 import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
 
@@ -409,11 +411,48 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, ResidentNetwork, A
   }
 
   private void reorder(Mem from, Mem to) {
+    // A 1×1 convolution's weights as the matrix they are: oneDNN has a blocked-reorder kernel for
+    // (O, I) in 16×16 blocks back to row-major that it does not use for (O, I, 1, 1); measured on
+    // 2048×512 weights, 0.17 ms instead of 0.34 (`jit:blk` instead of `jit:uni`).
+    dnnl_memory_desc f = squeezed(from.md);
+    dnnl_memory_desc t = f == null ? null : squeezed(to.md);
+    if (f != null && t != null) {
+      from = view(from, f);
+      to = view(to, t);
+    }
     dnnl_primitive_desc pd = new dnnl_primitive_desc();
     check(dnnl_reorder_primitive_desc_create(pd, from.md, engine, to.md, engine, attr(false)),
         "reorder_primitive_desc_create");
     own(pd);
     exec(pd, new int[] {DNNL_ARG_FROM, DNNL_ARG_TO}, new Mem[] {from, to});
+  }
+
+  /**
+   * {@code md} without its trailing dimensions of size 1 beyond the second, reshaped by oneDNN
+   * (same bytes, same layout); null when it has none or oneDNN cannot reshape it.
+   */
+  private dnnl_memory_desc squeezed(dnnl_memory_desc md) {
+    int nd;
+    long[] dims;
+    try (IntPointer v = new IntPointer(1); PointerPointer<Pointer> d = new PointerPointer<>(1)) {
+      check(dnnl_memory_desc_query(md, dnnl_query_ndims_s32, v), "memory_desc_query");
+      nd = v.get();
+      check(dnnl_memory_desc_query(md, dnnl_query_dims, d), "memory_desc_query");
+      dims = new long[nd];
+      new LongPointer(d.get(0)).capacity(nd).get(dims);
+    }
+    int keep = nd;
+    while (keep > 2 && dims[keep - 1] == 1) {
+      keep--;
+    }
+    if (keep == nd) {
+      return null;
+    }
+    dnnl_memory_desc out = new dnnl_memory_desc();
+    if (dnnl_memory_desc_reshape(out, md, keep, Arrays.copyOf(dims, keep)) != dnnl_success) {
+      return null;
+    }
+    return own(out);
   }
 
   /**
