@@ -59,10 +59,13 @@ import org.bytedeco.javacpp.PointerPointer;
  * the FMA units' limit on both). It is a measured lower bound of the theoretical peak, so a figure
  * may come out slightly above 100%; every figure is also given as a percentage of it.
  *
- * <p>Each figure is the median over {@code --reps} repetitions (default 5); a repetition runs as
- * many steps as fill about 100 ms (at least one) and times the raw primitive over as many calls as
- * fill about 30 ms, alternating, so both see the same machine noise. See {@code
- * worker-kernels/BENCHMARKS.md} for the command.
+ * <p>The in-situ reference is {@link RawTrainingStep}, the same network's step written against
+ * oneDNN's C API and checked to compute Fovea's loss and gradients ({@link #agree}); the primitive
+ * called back to back is the second reference. Each figure is the median over {@code --reps}
+ * repetitions (default 5); a repetition runs as many Fovea rounds as fill about 100 ms, each
+ * followed by as many raw training steps, then times the raw primitive over as many calls as fill
+ * about 30 ms, so all see the same machine noise. See {@code worker-kernels/BENCHMARKS.md} for the
+ * command and the definitions.
  */
 public final class ConvolutionBenchmark {
   private ConvolutionBenchmark() {}
@@ -235,7 +238,6 @@ public final class ConvolutionBenchmark {
       double roundTime = once(() -> round(net, fovea, params, buffers, velocity, sgd, x, labels, ROUND));
       int rounds = Math.max(1, (int) Math.ceil(0.1 / roundTime));
       rawStep.step();
-      int rawSteps = Math.max(ROUND, (int) Math.ceil(0.1 / once(rawStep::step)));
       int[] iters = new int[passes];
       for (int k = 0; k < passes; k++) {
         raws[k].run();
@@ -244,18 +246,20 @@ public final class ConvolutionBenchmark {
       double[][][] t = new double[5][passes][reps]; // fovea, raw step, raw alone, round, activations
       for (int rep = 0; rep < reps; rep++) {
         fovea.profileCompiledSteps(true);
+        // Fovea's rounds and as many raw steps, interleaved round by round, so that both sides
+        // see the same moments of the machine's noise (the profile counts Fovea's actions only)
+        rawStep.reset();
         for (int i = 0; i < rounds; i++) {
           round(net, fovea, params, buffers, velocity, sgd, x, labels, ROUND);
+          for (int j = 0; j < ROUND; j++) {
+            rawStep.step();
+          }
         }
         java.util.Map<String, Double> profile = fovea.compiledStepProfile();
         fovea.profileCompiledSteps(false);
         int steps = rounds * ROUND;
         if (Boolean.getBoolean("fovea.bench.profile")) {
           profile.forEach((k, v) -> System.err.printf(Locale.ROOT, "  %s: %.1f us/step%n", k, 1e6 * v / steps));
-        }
-        rawStep.reset();
-        for (int i = 0; i < rawSteps; i++) {
-          rawStep.step();
         }
         for (Pass pass : Pass.values()) {
           int k = pass.ordinal();
