@@ -80,6 +80,20 @@ public record Manifest(int version, String name, String created, String source, 
   public record ShardEntry(String file, long rows, long bytes, String crc32, List<Long> classCounts)
       implements java.io.Serializable {}
 
+  /**
+   * This manifest as the workers that stream its shards need it, for shipping with every task:
+   * without each shard's class counts and the sharding report, which no reader uses and which grow
+   * with shards × classes (1,024 shards of a 1,000-class set: a million counts). Everything a
+   * reader checks — encoding, sample shape, classes, count, and each shard's file, rows, bytes and
+   * CRC — is kept. Not for writing back: {@link #sha256()} of the result differs.
+   */
+  public Manifest forReaders() {
+    List<ShardEntry> slim = shards.stream()
+        .map(e -> new ShardEntry(e.file(), e.rows(), e.bytes(), e.crc32(), List.of())).toList();
+    return new Manifest(version, name, created, source, seed, encoding, sampleShape, classes, count, classCounts,
+        mean, std, slim, options, null);
+  }
+
   private static final ObjectMapper JSON = new ObjectMapper()
       .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
       .enable(SerializationFeature.INDENT_OUTPUT);

@@ -19,7 +19,8 @@ import java.io.Serializable;
  *
  * @param conf the driver's Hadoop configuration (reaches the same file systems)
  * @param dir the shard-set folder
- * @param manifest its manifest
+ * @param manifest its manifest, kept as {@link Manifest#forReaders()} (the per-shard class counts and the
+ *     sharding report, which grow with shards × classes, stay on the driver)
  * @param plan training (shuffled, equal batches per worker) or evaluation (every sample once)
  * @param transform decoding's geometric transform, flip and normalisation
  * @param threads decoding threads per worker (at most the task's CPUs)
@@ -31,6 +32,8 @@ public record ShardInput(HadoopConf conf, String dir, Manifest manifest, StreamP
     if (threads < 1) {
       throw new IllegalArgumentException("decoding threads must be >= 1, not " + threads);
     }
+    // shipped with every round and evaluation task: only what the readers use
+    manifest = manifest.forReaders();
   }
 
   /** The network input of one sample: (C, H, W). */
