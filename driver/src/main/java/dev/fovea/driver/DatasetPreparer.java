@@ -61,20 +61,19 @@ public final class DatasetPreparer {
   }
 
   /**
-   * Whether shards whose manifest names {@code source} ({@code "<images file> + <labels file>"},
-   * as {@link IdxDatasets#load} writes it) were made from the IDX files in folder {@code data}:
+   * Whether shards whose manifest names {@code source} ({@link IdxDatasets#folderOf} reads the
+   * folder out of it) were made from the IDX files in folder {@code data}:
    * the images file's folder is {@code data} itself, both fully qualified (so {@code /d},
    * {@code /d/} and {@code file:/d} are one folder, while a subfolder {@code /d/sub}, a sibling
    * {@code /d2} and the same path on another file system are not).
    */
   static boolean sameSource(Configuration conf, String source, String data) {
-    if (source == null || data == null) {
+    Path folder = IdxDatasets.folderOf(source);
+    if (folder == null || data == null) {
       return false;
     }
-    int plus = source.indexOf(" + ");
     try {
-      Path folder = new Path(plus >= 0 ? source.substring(0, plus) : source).getParent();
-      return folder != null && qualified(conf, folder).equals(qualified(conf, new Path(data)));
+      return qualified(conf, folder).equals(qualified(conf, new Path(data)));
     } catch (IOException | IllegalArgumentException e) {
       return false;
     }

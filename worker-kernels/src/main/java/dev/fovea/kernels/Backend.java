@@ -307,4 +307,20 @@ public interface Backend extends AutoCloseable {
   /** Releases native resources; a heap backend has none. */
   @Override
   default void close() {}
+
+  /**
+   * Throws unless {@code labels} has one class index in {@code [0, k)} per row of {@code n}; the
+   * message starts with {@code op} and names the first bad label and its row. Every backend's
+   * label-taking ops (and compiled steps' losses) check with this.
+   */
+  static void checkLabels(String op, int[] labels, int n, int k) {
+    if (labels.length != n) {
+      throw new IllegalArgumentException(op + ": " + labels.length + " labels for " + n + " rows");
+    }
+    for (int r = 0; r < n; r++) {
+      if (labels[r] < 0 || labels[r] >= k) {
+        throw new IllegalArgumentException(op + ": label " + labels[r] + " of row " + r + " not in [0, " + k + ")");
+      }
+    }
+  }
 }

@@ -35,6 +35,28 @@ public final class IdxDatasets {
     }
   }
 
+  /** Between the images file and the labels file in the {@code source} of a loaded dataset. */
+  private static final String SOURCE_SEPARATOR = " + ";
+
+  /**
+   * The folder a dataset loaded by {@link #load} was read from, given its {@code source} (as a
+   * shard manifest records it); null when {@code source} is not one of this class's.
+   */
+  public static Path folderOf(String source) {
+    if (source == null) {
+      return null;
+    }
+    int at = source.indexOf(SOURCE_SEPARATOR);
+    if (at < 0) {
+      return null;
+    }
+    try {
+      return new Path(source.substring(0, at)).getParent();
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
   /**
    * Loads one split from {@code dir}.
    *
@@ -77,7 +99,7 @@ public final class IdxDatasets {
       }
       String name = d.getName() + "/" + split.name().toLowerCase(java.util.Locale.ROOT);
       return new ImageDataset(name, Shape.of(1, img.rows(), img.cols()), classes, img.pixels(), l,
-          images + " + " + labels);
+          images + SOURCE_SEPARATOR + labels);
     } catch (IOException e) {
       throw new DataException(dir + ": cannot read: " + e.getMessage(), e);
     }

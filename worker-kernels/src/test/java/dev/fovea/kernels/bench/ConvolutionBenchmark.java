@@ -439,6 +439,15 @@ public final class ConvolutionBenchmark {
       }
     }
 
+    /** The floats of {@code mem} (layout {@code md}, every byte of it, padding included). */
+    static java.nio.FloatBuffer floats(dnnl_memory mem, dnnl_memory_desc md) {
+      try (PointerPointer<Pointer> h = new PointerPointer<>(1)) {
+        check(dnnl_memory_get_data_handle(mem, h), "handle");
+        int count = (int) (dnnl_memory_desc_get_size(md) / Float.BYTES);
+        return new FloatPointer(h.get(0)).capacity(count).limit(count).asBuffer();
+      }
+    }
+
     static dnnl_memory_desc query(dnnl_primitive_desc pd, int arg) {
       return dnnl_primitive_desc_query_md(pd, dnnl_query_exec_arg_md, arg);
     }
@@ -469,19 +478,10 @@ public final class ConvolutionBenchmark {
         };
         check(dnnl_memory_create(mem, md, engine, allocate), "memory");
         frees.add(() -> dnnl_memory_destroy(mem));
-        try (PointerPointer<Pointer> h = new PointerPointer<>(1)) {
-          check(dnnl_memory_get_data_handle(mem, h), "handle");
-          long n = dnnl_memory_desc_get_size(md) / 4;
-          FloatPointer f = new FloatPointer(h.get(0));
-          SplittableRandom rng = new SplittableRandom(n);
-          float[] chunk = new float[(int) Math.min(n, 1 << 20)];
-          for (long i = 0; i < n; i += chunk.length) {
-            int len = (int) Math.min(chunk.length, n - i);
-            for (int j = 0; j < len; j++) {
-              chunk[j] = (float) rng.nextDouble(-1, 1);
-            }
-            f.position(i).put(chunk, 0, len);
-          }
+        java.nio.FloatBuffer f = floats(mem, md);
+        SplittableRandom rng = new SplittableRandom(f.capacity());
+        for (int i = 0; i < f.capacity(); i++) {
+          f.put(i, (float) rng.nextDouble(-1, 1));
         }
         return mem;
       }

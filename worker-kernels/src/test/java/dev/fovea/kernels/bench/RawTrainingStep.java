@@ -2,6 +2,7 @@ package dev.fovea.kernels.bench;
 
 import static dev.fovea.kernels.bench.ConvolutionBenchmark.Raw.check;
 import static dev.fovea.kernels.bench.ConvolutionBenchmark.Raw.engine;
+import static dev.fovea.kernels.bench.ConvolutionBenchmark.Raw.floats;
 import static dev.fovea.kernels.bench.ConvolutionBenchmark.Raw.query;
 import static dev.fovea.kernels.bench.ConvolutionBenchmark.longs;
 import static org.bytedeco.dnnl.global.dnnl.*;
@@ -57,6 +58,8 @@ final class RawTrainingStep implements AutoCloseable {
   private final java.util.Map<String, dnnl_memory> paramMems = new java.util.LinkedHashMap<>();
   private final java.util.Map<String, dnnl_memory_desc> paramMds = new java.util.LinkedHashMap<>();
   private final dnnl_memory input;
+  /** Whether {@link #setParameters} has given the buffers their values. */
+  private boolean loaded;
   private final long[] srcDims;
 
   RawTrainingStep(ConvLayer layer, int n) {
@@ -251,6 +254,9 @@ final class RawTrainingStep implements AutoCloseable {
 
   /** Forward, loss and backward: every parameter's gradient; returns the summed loss. */
   double gradient() {
+    if (!loaded) {
+      throw new IllegalStateException("raw training step: setParameters first");
+    }
     forward.forEach(Runnable::run);
     // softmax cross-entropy of the labels i % 2, mean over the batch
     double l = 0;
@@ -290,6 +296,7 @@ final class RawTrainingStep implements AutoCloseable {
       }
     }
     floats(input, o.md(srcDims, dnnl_nchw)).put(x.floatArray(), x.offset(), x.size());
+    loaded = true;
   }
 
   /** The gradient of {@code name} (a parameter slice) as a row-major array. */
@@ -363,7 +370,7 @@ final class RawTrainingStep implements AutoCloseable {
     return o.md(dims, dnnl_format_tag_any);
   }
 
-  /** A parameter buffer (small random values), with a zeroed gradient and velocity in its layout. */
+  /** A parameter buffer, with a gradient and a velocity buffer in its layout. */
   private final java.util.Map<dnnl_memory, dnnl_memory> grads = new java.util.IdentityHashMap<>();
 
   private dnnl_memory param(String name, dnnl_memory_desc md) {
@@ -372,16 +379,9 @@ final class RawTrainingStep implements AutoCloseable {
     paramMds.put(name, md);
     dnnl_memory g = o.filled(md);
     dnnl_memory v = o.filled(md);
-    FloatBuffer pf = floats(pm, md);
-    for (int i = 0; i < pf.capacity(); i++) {
-      pf.put(i, pf.get(i) * 0.05f);
-    }
-    FloatBuffer vf = floats(v, md);
-    for (int i = 0; i < vf.capacity(); i++) {
-      vf.put(i, 0f);
-    }
+    // values (and zero velocities) come from setParameters, which a measurement calls first
     grads.put(pm, g);
-    params.add(new FloatBuffer[] {pf, floats(g, md), vf});
+    params.add(new FloatBuffer[] {floats(pm, md), floats(g, md), floats(v, md)});
     return pm;
   }
 
@@ -407,14 +407,6 @@ final class RawTrainingStep implements AutoCloseable {
 
   private static boolean same(dnnl_memory_desc a, dnnl_memory_desc b) {
     return dnnl_memory_desc_equal(a, b) != 0;
-  }
-
-  private FloatBuffer floats(dnnl_memory m, dnnl_memory_desc md) {
-    try (PointerPointer<Pointer> h = new PointerPointer<>(1)) {
-      check(dnnl_memory_get_data_handle(m, h), "handle");
-      int count = (int) (dnnl_memory_desc_get_size(md) / Float.BYTES);
-      return new FloatPointer(h.get(0)).capacity(count).limit(count).asBuffer();
-    }
   }
 
   private interface Create {

@@ -547,19 +547,11 @@ public final class OneDnnBackend extends ForwardingBackend implements NetworkCom
     int k = src.shape().sampleSize();
     OneDnnPlan plan = null;
     if (allFloat(src, dst)) {
-      if (labels.length != n) {
-        throw new IllegalArgumentException("softmax cross-entropy: " + labels.length + " labels for " + n + " rows");
-      }
       if (dst.size() != src.size()) {
         throw new IllegalArgumentException(
             "softmax cross-entropy: dst " + dst.shape() + " differs from src " + src.shape());
       }
-      for (int r = 0; r < n; r++) {
-        if (labels[r] < 0 || labels[r] >= k) {
-          throw new IllegalArgumentException(
-              "softmax cross-entropy: label " + labels[r] + " of row " + r + " not in [0, " + k + ")");
-        }
-      }
+      dev.fovea.kernels.Backend.checkLabels("softmax cross-entropy", labels, n, k);
       plan = plan(new OneDnnSoftmax.Key(n, k), key -> OneDnnSoftmax.plan((OneDnnSoftmax.Key) key, ctx));
     }
     if (plan == null) {

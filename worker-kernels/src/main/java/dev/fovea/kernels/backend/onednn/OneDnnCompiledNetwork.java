@@ -1466,14 +1466,10 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, ResidentNetwork, A
     FloatBuffer dx = floats(d.address, (long) batch * k);
     double scale = weight / batch;
     host(() -> {
+      Backend.checkLabels("softmax cross-entropy", labels, batch, k);
       double l = 0;
       for (int r = 0; r < batch; r++) {
-        int label = labels[r];
-        if (label < 0 || label >= k) {
-          throw new IllegalArgumentException(
-              "softmax cross-entropy: label " + label + " of row " + r + " not in [0, " + k + ")");
-        }
-        l -= y.get(r * k + label);
+        l -= y.get(r * k + labels[r]);
       }
       if (h == 0) {
         loss = l;

@@ -26,14 +26,7 @@ final class Checks {
 
   /** Throws unless {@code labels} has one label in {@code [0, k)} per row. */
   static void labels(String op, int[] labels, int n, int k) {
-    if (labels.length != n) {
-      throw new IllegalArgumentException(op + ": " + labels.length + " labels for " + n + " rows");
-    }
-    for (int r = 0; r < n; r++) {
-      if (labels[r] < 0 || labels[r] >= k) {
-        throw new IllegalArgumentException(op + ": label " + labels[r] + " of row " + r + " not in [0, " + k + ")");
-      }
-    }
+    dev.fovea.kernels.Backend.checkLabels(op, labels, n, k);
   }
 
   /** The number of elements per channel plane: the product of the dimensions after axis 1. */
