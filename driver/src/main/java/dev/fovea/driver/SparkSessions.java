@@ -18,7 +18,13 @@ public final class SparkSessions {
         .set("spark.kryo.registrator", FoveaKryoRegistrator.class.getName())
         .set("spark.kryo.registrationRequired", "true")
         .set("spark.kryoserializer.buffer.max", "1g")
-        .set("spark.ui.showConsoleProgress", "false");
+        .set("spark.ui.showConsoleProgress", "false")
+        // Rounds move float vectors: Kryo's unsafe streams copy a primitive array in bulk instead of
+        // value by value (both ends use the same setting, so the byte format is consistent), and lz4
+        // cannot shrink random floats, so compressing the broadcast state only costs time. Users may
+        // set either differently.
+        .setIfMissing("spark.kryo.unsafe", "true")
+        .setIfMissing("spark.broadcast.compress", "false");
     if (master != null) {
       conf.setMaster(master);
     } else if (!conf.contains("spark.master")) {

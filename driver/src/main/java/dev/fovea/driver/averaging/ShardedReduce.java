@@ -115,9 +115,17 @@ public final class ShardedReduce implements RoundEngine {
     gathered = s;
   }
 
-  /** One worker's share of a slice, or (under key -1) its metrics; summed by the reducers. */
+  /**
+   * One worker's share of a slice, or (under key -1) its metrics; summed by the reducers. A share
+   * of one worker keeps its floats ({@link #values}, 4 bytes a value through the shuffle); shares
+   * become double sums only where two meet, which is exact (every float is a double), so the
+   * reducers' sums are bitwise those of summing in double throughout.
+   */
   public static final class Partial implements Serializable {
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
+    /** One worker's values, while this partial holds exactly one worker's share; else null. */
+    public float[] values;
+    /** The sum in double of two or more workers' shares; null while {@link #values} holds one. */
     public double[] sum;
     public int workers;
     public double lossSum;
@@ -128,10 +136,16 @@ public final class ShardedReduce implements RoundEngine {
     /** Combines two partials of the same key. */
     public Partial merge(Partial o) {
       Partial p = new Partial();
-      if (sum != null) {
-        p.sum = sum.clone();
-        for (int i = 0; i < p.sum.length; i++) {
-          p.sum[i] += o.sum[i];
+      if (sum != null || values != null) {
+        p.sum = widened();
+        if (o.values != null) {
+          for (int i = 0; i < p.sum.length; i++) {
+            p.sum[i] += o.values[i];
+          }
+        } else {
+          for (int i = 0; i < p.sum.length; i++) {
+            p.sum[i] += o.sum[i];
+          }
         }
       }
       p.workers = workers + o.workers;
@@ -141,6 +155,30 @@ public final class ShardedReduce implements RoundEngine {
       p.executors.addAll(executors);
       p.executors.addAll(o.executors);
       return p;
+    }
+
+    /** A fresh double copy of this share's values or sum. */
+    private double[] widened() {
+      if (sum != null) {
+        return sum.clone();
+      }
+      double[] d = new double[values.length];
+      for (int i = 0; i < d.length; i++) {
+        d[i] = values[i];
+      }
+      return d;
+    }
+
+    /** The share averaged over its workers, as floats. */
+    float[] average() {
+      if (values != null) { // one worker: (float) ((double) x / 1) == x
+        return values;
+      }
+      float[] avg = new float[sum.length];
+      for (int i = 0; i < avg.length; i++) {
+        avg[i] = (float) (sum[i] / workers);
+      }
+      return avg;
     }
   }
 
@@ -207,10 +245,7 @@ public final class ShardedReduce implements RoundEngine {
         int lo = from(i, s, total);
         int hi = from(i + 1, s, total);
         Partial part = new Partial();
-        part.sum = new double[hi - lo];
-        for (int j = lo; j < hi; j++) {
-          part.sum[j - lo] = result[j];
-        }
+        part.values = java.util.Arrays.copyOfRange(result, lo, hi);
         part.workers = 1;
         out.add(new Tuple2<>(i, part));
       }
@@ -227,13 +262,8 @@ public final class ShardedReduce implements RoundEngine {
         .persist(StorageLevel.MEMORY_ONLY());
     List<Partial> metrics = reduced.filter(t -> t._1 < 0).values().collect();
     Partial m = metrics.get(0);
-    JavaPairRDD<Integer, float[]> next = reduced.filter(t -> t._1 >= 0).mapValues(part -> {
-      float[] avg = new float[part.sum.length];
-      for (int i = 0; i < avg.length; i++) {
-        avg[i] = (float) (part.sum[i] / part.workers);
-      }
-      return avg;
-    }).persist(StorageLevel.MEMORY_ONLY());
+    JavaPairRDD<Integer, float[]> next = reduced.filter(t -> t._1 >= 0).mapValues(Partial::average)
+        .persist(StorageLevel.MEMORY_ONLY());
     if (Double.isFinite(m.lossSum)) {
       next.count();
       state.unpersist(false);

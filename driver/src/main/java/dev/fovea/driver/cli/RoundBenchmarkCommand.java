@@ -20,7 +20,9 @@ import org.apache.spark.SparkEnv;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerJobEnd;
 import org.apache.spark.scheduler.SparkListenerJobStart;
+import org.apache.spark.scheduler.SparkListenerStageCompleted;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
@@ -79,11 +81,70 @@ final class RoundBenchmarkCommand implements Callable<Integer> {
 
   /** One measured configuration. */
   record Row(String model, int params, String strategy, String optimizerState, int workers, double medianMs,
-      double minMs, double maxMs, long resultBytes, long broadcastBytes, long shuffleBytes) {}
+      double minMs, double maxMs, long resultBytes, long broadcastBytes, long shuffleBytes, Phases phases) {}
+
+  /**
+   * Where a round's time goes, per round (means over the timed rounds), from Spark's own job and
+   * task metrics. Task figures are summed over the round's tasks (N workers run in parallel, so a
+   * task phase costs the round about its sum divided by the tasks that overlap).
+   *
+   * @param jobs Spark jobs per round
+   * @param stages stages per round
+   * @param tasks tasks per round
+   * @param driverMs the round's wall time outside its Spark jobs (broadcast creation, averaging,
+   *     bookkeeping on the driver)
+   * @param jobMs wall time inside Spark jobs
+   * @param launchMs task launch and scheduling delay: a task's duration less everything below
+   * @param deserializeMs task deserialization, including reading the broadcast state
+   * @param runMs task run time (the worker's copy, shuffle reads, the reducers' sums); includes
+   *     shuffle write and fetch wait below
+   * @param shuffleWriteMs writing shuffle files
+   * @param fetchWaitMs waiting for remote shuffle blocks
+   * @param resultSerializeMs serializing task results
+   * @param resultFetchMs the driver fetching large task results from the block manager
+   * @param gcMs garbage collection during tasks
+   */
+  record Phases(double jobs, double stages, double tasks, double driverMs, double jobMs, double launchMs,
+      double deserializeMs, double runMs, double shuffleWriteMs, double fetchWaitMs, double resultSerializeMs,
+      double resultFetchMs, double gcMs) {
+
+    static String header() {
+      return "| model | strategy | optimizer state | executors | jobs | stages | tasks | driver outside jobs ms "
+          + "| in jobs ms | task launch ms | task deserialize ms | task run ms | (shuffle write ms) "
+          + "| (fetch wait ms) | result serialize ms | result fetch ms | GC ms |\n"
+          + "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
+    }
+
+    String format(Row r) {
+      return String.format("| %s | %s | %s | %d | %.1f | %.1f | %.1f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f "
+          + "| %.0f | %.0f | %.0f |", r.model(), r.strategy(), r.optimizerState(), r.workers(), jobs, stages, tasks,
+          driverMs, jobMs, launchMs, deserializeMs, runMs, shuffleWriteMs, fetchWaitMs, resultSerializeMs,
+          resultFetchMs, gcMs);
+    }
+  }
+
+  /** Sums of one job group's phases; see {@link Phases}. */
+  static final class PhaseSums {
+    final AtomicLong jobs = new AtomicLong();
+    final AtomicLong stages = new AtomicLong();
+    final AtomicLong tasks = new AtomicLong();
+    final AtomicLong jobNanos = new AtomicLong();
+    final AtomicLong launchMs = new AtomicLong();
+    final AtomicLong deserializeMs = new AtomicLong();
+    final AtomicLong runMs = new AtomicLong();
+    final AtomicLong shuffleWriteNanos = new AtomicLong();
+    final AtomicLong fetchWaitMs = new AtomicLong();
+    final AtomicLong resultSerializeMs = new AtomicLong();
+    final AtomicLong resultFetchMs = new AtomicLong();
+    final AtomicLong gcMs = new AtomicLong();
+  }
 
   static final Map<Integer, String> STAGE_GROUP = new ConcurrentHashMap<>();
+  static final Map<Integer, Long> JOB_START = new ConcurrentHashMap<>();
+  static final Map<Integer, String> JOB_GROUP = new ConcurrentHashMap<>();
   static final Map<String, AtomicLong> RESULT_BYTES = new ConcurrentHashMap<>();
   static final Map<String, AtomicLong> SHUFFLE_BYTES = new ConcurrentHashMap<>();
+  static final Map<String, PhaseSums> PHASES = new ConcurrentHashMap<>();
 
   /** The task of a worker that ships without training: its result is a copy of the state it got. */
   static final class ShipOnly implements WorkerStep {
@@ -129,6 +190,11 @@ final class RoundBenchmarkCommand implements Callable<Integer> {
       for (Row r : rows) {
         out.println(format(r));
       }
+      out.println();
+      out.println(Phases.header());
+      for (Row r : rows) {
+        out.println(r.phases().format(r));
+      }
       out.flush();
       return 0;
     } finally {
@@ -154,6 +220,25 @@ final class RoundBenchmarkCommand implements Callable<Integer> {
       public void onJobStart(SparkListenerJobStart job) {
         String group = job.properties() == null ? "" : job.properties().getProperty("spark.jobGroup.id", "");
         job.stageIds().foreach(id -> STAGE_GROUP.put((Integer) id, group));
+        JOB_START.put(job.jobId(), System.nanoTime());
+        JOB_GROUP.put(job.jobId(), group);
+        PhaseSums p = PHASES.computeIfAbsent(group, g -> new PhaseSums());
+        p.jobs.incrementAndGet();
+      }
+
+      @Override
+      public void onJobEnd(SparkListenerJobEnd job) {
+        Long start = JOB_START.remove(job.jobId());
+        String group = JOB_GROUP.remove(job.jobId());
+        if (start != null && group != null) {
+          PHASES.computeIfAbsent(group, g -> new PhaseSums()).jobNanos.addAndGet(System.nanoTime() - start);
+        }
+      }
+
+      @Override
+      public void onStageCompleted(SparkListenerStageCompleted stage) {
+        String group = STAGE_GROUP.getOrDefault(stage.stageInfo().stageId(), "");
+        PHASES.computeIfAbsent(group, g -> new PhaseSums()).stages.incrementAndGet();
       }
 
       @Override
@@ -165,6 +250,21 @@ final class RoundBenchmarkCommand implements Callable<Integer> {
         RESULT_BYTES.computeIfAbsent(group, g -> new AtomicLong()).addAndGet(end.taskMetrics().resultSize());
         SHUFFLE_BYTES.computeIfAbsent(group, g -> new AtomicLong())
             .addAndGet(end.taskMetrics().shuffleWriteMetrics().bytesWritten());
+        var m = end.taskMetrics();
+        var info = end.taskInfo();
+        PhaseSums p = PHASES.computeIfAbsent(group, g -> new PhaseSums());
+        long fetch = info.gettingResultTime() > 0 ? info.finishTime() - info.gettingResultTime() : 0;
+        long duration = info.finishTime() - info.launchTime();
+        p.tasks.incrementAndGet();
+        p.deserializeMs.addAndGet(m.executorDeserializeTime());
+        p.runMs.addAndGet(m.executorRunTime());
+        p.shuffleWriteNanos.addAndGet(m.shuffleWriteMetrics().writeTime());
+        p.fetchWaitMs.addAndGet(m.shuffleReadMetrics().fetchWaitTime());
+        p.resultSerializeMs.addAndGet(m.resultSerializationTime());
+        p.resultFetchMs.addAndGet(fetch);
+        p.gcMs.addAndGet(m.jvmGCTime());
+        p.launchMs.addAndGet(Math.max(0, duration - m.executorDeserializeTime() - m.executorRunTime()
+            - m.resultSerializationTime() - fetch));
       }
     });
     boolean cluster = !jsc.master().startsWith("local");
@@ -209,6 +309,8 @@ final class RoundBenchmarkCommand implements Callable<Integer> {
           double[] ms = new double[rounds];
           long results = 0;
           long shuffle = 0;
+          List<String> timedGroups = new ArrayList<>();
+          double wallMs = 0;
           try {
             for (int r = 0; r < warmup + rounds; r++) {
               String group = "bench-" + model + "-" + strategy + "-" + state + "-" + r;
@@ -221,6 +323,8 @@ final class RoundBenchmarkCommand implements Callable<Integer> {
                 jsc.sc().listenerBus().waitUntilEmpty();
                 results += value(RESULT_BYTES, group);
                 shuffle += value(SHUFFLE_BYTES, group);
+                timedGroups.add(group);
+                wallMs += dt / 1e6;
               }
             }
           } finally {
@@ -229,15 +333,33 @@ final class RoundBenchmarkCommand implements Callable<Integer> {
           double[] sorted = ms.clone();
           Arrays.sort(sorted);
           Row row = new Row(model, params.length, strategy, state, workers, sorted[rounds / 2], sorted[0],
-              sorted[rounds - 1], results / rounds, broadcast, shuffle / rounds);
+              sorted[rounds - 1], results / rounds, broadcast, shuffle / rounds, phases(timedGroups, wallMs));
           rows.add(row);
           out.println("fovea: " + format(row));
+          out.println("fovea: phases " + row.phases().format(row));
           out.flush();
         }
       }
     }
     slices.unpersist(false);
     return rows;
+  }
+
+  /** The mean per round of the phases of the given rounds' job groups. */
+  static Phases phases(List<String> groups, double wallMs) {
+    double n = groups.size();
+    double[] t = new double[12];
+    for (String g : groups) {
+      PhaseSums p = PHASES.getOrDefault(g, new PhaseSums());
+      long[] v = {p.jobs.get(), p.stages.get(), p.tasks.get(), p.jobNanos.get() / 1_000_000, p.launchMs.get(),
+          p.deserializeMs.get(), p.runMs.get(), p.shuffleWriteNanos.get() / 1_000_000, p.fetchWaitMs.get(),
+          p.resultSerializeMs.get(), p.resultFetchMs.get(), p.gcMs.get()};
+      for (int i = 0; i < v.length; i++) {
+        t[i] += v[i];
+      }
+    }
+    return new Phases(t[0] / n, t[1] / n, t[2] / n, (wallMs - t[3]) / n, t[3] / n, t[4] / n, t[5] / n, t[6] / n,
+        t[7] / n, t[8] / n, t[9] / n, t[10] / n, t[11] / n);
   }
 
   private static long value(Map<String, AtomicLong> m, String group) {
