@@ -40,6 +40,7 @@ class TrainCommandIT {
         "--backend", "reference");
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().contains("test accuracy"), r.out());
+    assertTrue(r.out().contains("fovea: dashboard: http://127.0.0.1:"), "the live dashboard's address: " + r.out());
     assertTrue(r.out().contains("fovea: epoch 1/2 done") && !r.out().contains("\r"),
         "--progress auto: plain lines when the output is not the process's terminal: " + r.out());
     JsonNode s = new ObjectMapper().readTree(out.resolve("summary.json").toFile());

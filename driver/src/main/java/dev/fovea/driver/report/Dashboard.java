@@ -30,8 +30,6 @@ public final class Dashboard implements AutoCloseable {
   public record Options(boolean enabled, String host, int port) {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 4050;
-    /** {@code fovea train}'s default. */
-    public static final Options DEFAULT = new Options(true, DEFAULT_HOST, DEFAULT_PORT);
     /** No dashboard (the report is still written). */
     public static final Options OFF = new Options(false, DEFAULT_HOST, DEFAULT_PORT);
 
