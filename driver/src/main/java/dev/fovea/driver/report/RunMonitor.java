@@ -81,7 +81,8 @@ public final class RunMonitor implements AutoCloseable {
 
   /** A Spark job description: {@code description}, and the dashboard's address when one is served. */
   public String describe(String description) {
-    // Spark's UI shows only relative links in job descriptions, so the address is plain text
+    // Spark's UI renders a description as HTML only when its links are root-relative (UIUtils.makeDescription);
+    // an absolute link would show the whole description escaped, so the address is plain text
     return dashboard == null ? description : description + " · dashboard " + dashboard.address();
   }
 
