@@ -25,6 +25,8 @@ public final class FoveaKryoRegistrator implements KryoRegistrator {
     kryo.register(dev.fovea.driver.averaging.ShardedReduce.Partial.class);
     kryo.register(dev.fovea.driver.averaging.ShardedReduce.SliceCopy.class);
     kryo.register(Evaluation.class);
+    kryo.register(Evaluation.Mistake.class);
+    kryo.register(Evaluation.Mistake[].class);
     kryo.register(SampleBlock.class);
     kryo.register(ShardWriter.ShardResult.class);
     kryo.register(dev.fovea.data.shard.ImageShardWriter.Candidate.class);

@@ -12,7 +12,8 @@ import dev.fovea.driver.averaging.RoundEngine;
 import dev.fovea.driver.averaging.RoundMetrics;
 import dev.fovea.driver.checkpoint.Checkpoint;
 import dev.fovea.driver.checkpoint.CheckpointStore;
-import dev.fovea.driver.report.HtmlReport;
+import dev.fovea.driver.report.Dashboard;
+import dev.fovea.driver.report.RunMonitor;
 import dev.fovea.driver.worker.Evaluation;
 import dev.fovea.driver.worker.RoundResult;
 import dev.fovea.driver.worker.RoundTask;
@@ -56,7 +57,8 @@ import org.apache.spark.sql.SparkSession;
  * the test set is evaluated by a distributed forward pass, each worker streaming its slice once
  * with the validation transform. The history is rewritten, atomically, at each epoch end. Outputs:
  * {@code model.fovea}, {@code summary.json}, {@code
- * history.jsonl} in {@link TrainConfig#out()}.
+ * history.jsonl} in {@link TrainConfig#out()}; and {@code report.html}, the live dashboard's page
+ * ({@link RunMonitor}) with the final data inlined.
  */
 public final class TrainingRun {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -65,18 +67,25 @@ public final class TrainingRun {
   private final TrainConfig config;
   private final Progress progress;
   private final Consumer<String> log;
+  private final Dashboard.Options dashboard;
 
   /** A run reporting plain lines to {@code log}. */
   public TrainingRun(SparkSession spark, TrainConfig config, Consumer<String> log) {
     this(spark, config, Progress.lines(log));
   }
 
-  /** A run reporting to {@code progress}. */
+  /** A run reporting to {@code progress}, without a live dashboard. */
   public TrainingRun(SparkSession spark, TrainConfig config, Progress progress) {
+    this(spark, config, progress, Dashboard.Options.OFF);
+  }
+
+  /** A run reporting to {@code progress} and, as {@code dashboard} says, on a live dashboard. */
+  public TrainingRun(SparkSession spark, TrainConfig config, Progress progress, Dashboard.Options dashboard) {
     this.spark = spark;
     this.config = config;
     this.progress = progress;
     this.log = progress::message;
+    this.dashboard = dashboard;
   }
 
   /** What a finished run reports; also written as {@code summary.json}. */
@@ -101,6 +110,12 @@ public final class TrainingRun {
   }
 
   public Result run() {
+    try (RunMonitor monitor = new RunMonitor(spark.sparkContext(), dashboard, log)) {
+      return run(monitor);
+    }
+  }
+
+  private Result run(RunMonitor monitor) {
     long wallStart = System.nanoTime();
     TrainConfig c = config;
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
@@ -168,6 +183,12 @@ public final class TrainingRun {
     log.accept(String.format("model %s: %,d parameters; %d workers x batch %d, %d steps per round, %d rounds per epoch;"
         + " backend %s; input %s, augment %s", c.model(), state.params.length, c.workers(), c.batch(),
         c.stepsPerRound(), roundsPerEpoch, backend, input, c.augment()));
+    monitor.begin("Fovea run: " + c.model() + " on " + train.name(), train.classes(), RunMonitor.settings("model",
+        c.model(), "workers", c.workers(), "batch", c.batch(), "steps_per_round", c.stepsPerRound(), "epochs",
+        c.epochs(), "lr", c.learningRate(), "lr_schedule", c.lrSchedule(), "averaging", c.averaging(), "backend",
+        backend, "augment", c.augment(), "seed", c.seed()), (long) c.epochs() * roundsPerEpoch, roundsPerEpoch,
+        train.mean(), train.std());
+    monitor.restore(history.toString(), epochs.toString());
 
     Outputs out = new Outputs(hadoop, c.out());
     RoundEngine engine = RoundEngine.create(c.averaging(), c.optimizerState(), jsc, state, workerVelocities,
@@ -186,7 +207,8 @@ public final class TrainingRun {
         int rounds = roundsPerEpoch;
         for (int r = epoch == firstEpoch ? firstRound : 0; r < rounds; r++) {
           long t0 = System.nanoTime();
-          jsc.setJobGroup("fovea-round-" + (round + 1), "epoch " + (epoch + 1) + " · round " + (r + 1), false);
+          jsc.setJobGroup(RunMonitor.jobGroup(round + 1), monitor.describe("epoch " + (epoch + 1) + " · round "
+              + (r + 1)), false);
           double lr = c.learningRateAt(round + 1, (long) c.epochs() * roundsPerEpoch);
           RoundTask task = new RoundTask(c.model(), classes, trainData, c.stepsPerRound(), c.seed(), lr, c.momentum(),
               c.weightDecay(), epoch, r, backend, threads, frozen);
@@ -213,6 +235,7 @@ public final class TrainingRun {
           h.put("seconds", dt / 1e9);
           h.put("compute_seconds", sum.maxComputeNanos() / 1e9);
           history.append(JSON.writeValueAsString(h)).append('\n');
+          monitor.round(round, epoch + 1, loss, sum.samples(), dt / 1e9, sum.maxComputeNanos() / 1e9, lr);
           boolean epochEnd = r == rounds - 1;
           long roundsLeft = (long) (c.epochs() - epoch - 1) * rounds + (rounds - r - 1);
           double secondsPerRound = (System.nanoTime() - loopStart) / 1e9 / ++roundsThisRun;
@@ -231,6 +254,7 @@ public final class TrainingRun {
             e.put("test_loss", eval.meanLoss());
             e.put("rounds", round);
             epochs.append(JSON.writeValueAsString(e)).append('\n');
+            monitor.epoch(epoch + 1, trainLoss, eval);
             // rewritten whole at each epoch end: works on every file system, S3 included (no append)
             out.writeAtomically("history.jsonl", history.toString().getBytes(StandardCharsets.UTF_8));
             out.writeAtomically("epochs.jsonl", epochs.toString().getBytes(StandardCharsets.UTF_8));
@@ -266,13 +290,8 @@ public final class TrainingRun {
         trainNanos == 0 ? 0 : trainImages / (trainNanos / 1e9), wall, round, state.params, new ArrayList<>(executors),
         eval, train.classes(), history.toString(), model);
     byte[] summary = out.writeSummary(c, result);
-    try {
-      out.writeAtomically("report.html", HtmlReport.render("Fovea run: " + c.model() + " on " + train.name(),
-          history.toString(), epochs.toString(), new String(summary, StandardCharsets.UTF_8))
-          .getBytes(StandardCharsets.UTF_8));
-    } catch (IOException e) {
-      throw new IllegalStateException(c.out() + "/report.html: cannot write: " + e.getMessage(), e);
-    }
+    out.writeAtomically("report.html", monitor.report(new String(summary, StandardCharsets.UTF_8), eval, c.epochs())
+        .getBytes(StandardCharsets.UTF_8));
     return result;
   }
 

@@ -4,6 +4,7 @@ import dev.fovea.data.DataException;
 import dev.fovea.driver.SparkSessions;
 import dev.fovea.driver.TrainConfig;
 import dev.fovea.driver.TrainingRun;
+import dev.fovea.driver.report.Dashboard;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine;
@@ -44,6 +45,18 @@ public final class Fovea implements Callable<Integer> {
     @Option(names = "--progress", description = "auto (a live bar when standard output is a terminal, else "
         + "plain lines), bar or lines (default: ${DEFAULT-VALUE})")
     String progress = "auto";
+
+    @Option(names = "--dashboard-port", paramLabel = "PORT", description = "port of the live dashboard served while "
+        + "training; 0 = any free port; a port in use moves it to a free one, with a warning "
+        + "(default: ${DEFAULT-VALUE})")
+    int dashboardPort = Dashboard.Options.DEFAULT_PORT;
+
+    @Option(names = "--dashboard-host", paramLabel = "ADDR", description = "address the dashboard listens on "
+        + "(default: ${DEFAULT-VALUE}, this machine only; 0.0.0.0 for every interface)")
+    String dashboardHost = Dashboard.Options.DEFAULT_HOST;
+
+    @Option(names = "--no-dashboard", description = "serve no live dashboard (report.html is written all the same)")
+    boolean noDashboard;
 
     @Option(names = "--config", paramLabel = "FILE", description = "a properties file of settings (keys are the "
         + "long option names without dashes, e.g. epochs=5); flags on the command line override it")
@@ -177,10 +190,11 @@ public final class Fovea implements Callable<Integer> {
         throw new IllegalArgumentException("unknown model '" + model + "'; known: "
             + String.join(", ", dev.fovea.nn.Zoo.names()));
       }
+      Dashboard.Options dashboard = new Dashboard.Options(!noDashboard, dashboardHost, dashboardPort);
       SparkSession spark = SparkSessions.create("fovea train", master, workers);
       try {
         java.io.PrintWriter o = spec.commandLine().getOut();
-        TrainingRun.Result r = new TrainingRun(spark, c, dev.fovea.driver.Progress.console(o, bar)).run();
+        TrainingRun.Result r = new TrainingRun(spark, c, dev.fovea.driver.Progress.console(o, bar), dashboard).run();
         o.printf("fovea: test accuracy %.4f (loss %.4f) after %d epochs with %d workers on %s; "
             + "%.0f training images/s; %.1f s in all; outputs in %s%n", r.testAccuracy(), r.testLoss(), r.epochs(),
             r.workers(), r.backend(), r.trainImagesPerSecond(), r.wallSeconds(), out);

@@ -6,12 +6,16 @@ import dev.fovea.kernels.Backend;
 import dev.fovea.kernels.Tensor;
 import dev.fovea.nn.Network;
 import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 
 /**
  * A forward pass over a worker's slice of the test set, streamed through an evaluation plan (shards
  * in order, nothing shuffled or dropped) and a validation transform: every sample of the slice
  * counted exactly once. Results add up across workers: loss, top-1 and top-5 hits, and the confusion matrix
- * ({@code confusion[truth · classes + predicted]}), from which per-class accuracy follows.
+ * ({@code confusion[truth · classes + predicted]}), from which per-class accuracy follows; and the
+ * {@link #MISTAKES} most confidently misclassified samples, with their pixels, for the report.
  */
 public final class Evaluation implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -21,6 +25,40 @@ public final class Evaluation implements Serializable {
   public long count;
   public int classes;
   public long[] confusion;
+  /** The most confident mistakes, most confident first; at most {@link #MISTAKES}. */
+  public Mistake[] mistakes = new Mistake[0];
+
+  /** Mistakes kept per evaluation: a report's grid; a few kilobytes each at most. */
+  public static final int MISTAKES = 16;
+
+  /** Longest side of a mistake's stored picture; larger inputs are subsampled to it. */
+  static final int MISTAKE_SIDE = 64;
+
+  /**
+   * A misclassified test sample: its network input (normalised, subsampled to at most {@link
+   * #MISTAKE_SIDE} a side), its true and predicted class and the predicted class's probability.
+   * Ordered by confidence, then by where it lies in the test set, so merging is deterministic.
+   */
+  public static final class Mistake implements Serializable {
+    private static final long serialVersionUID = 1L;
+    public int truth;
+    public int predicted;
+    public float confidence;
+    /** The worker whose slice holds the sample and its position there: a stable order. */
+    public int worker;
+    public long position;
+    public int channels;
+    public int height;
+    public int width;
+    /** {@code (C, H, W)}, the normalised input as the network saw it. */
+    public float[] pixels;
+
+    /** For Kryo. */
+    public Mistake() {}
+
+    static final Comparator<Mistake> MOST_CONFIDENT = Comparator.comparingDouble((Mistake m) -> -m.confidence)
+        .thenComparingInt(m -> m.worker).thenComparingLong(m -> m.position);
+  }
 
   /** For Kryo. */
   public Evaluation() {}
@@ -40,6 +78,9 @@ public final class Evaluation implements Serializable {
     for (int i = 0; i < confusion.length; i++) {
       e.confusion[i] = confusion[i] + o.confusion[i];
     }
+    List<Mistake> all = new ArrayList<>(List.of(mistakes));
+    all.addAll(List.of(o.mistakes));
+    e.mistakes = top(all);
     return e;
   }
 
@@ -61,6 +102,11 @@ public final class Evaluation implements Serializable {
     return a;
   }
 
+  private static Mistake[] top(List<Mistake> candidates) {
+    candidates.sort(Mistake.MOST_CONFIDENT);
+    return candidates.subList(0, Math.min(MISTAKES, candidates.size())).toArray(new Mistake[0]);
+  }
+
   public double accuracy() {
     return count == 0 ? Double.NaN : (double) correct / count;
   }
@@ -80,6 +126,7 @@ public final class Evaluation implements Serializable {
     }
     Network net = WorkerRuntime.network(model, data.sampleShape(), classes);
     Evaluation e = new Evaluation(classes);
+    List<Mistake> mistakes = new ArrayList<>();
     Backend b = WorkerRuntime.borrow(backend, threads);
     try (ShardStream stream = data.open(0, worker, 0, Long.MAX_VALUE)) {
       while (stream.hasNext()) {
@@ -110,6 +157,16 @@ public final class Evaluation implements Serializable {
             e.top5++;
           }
           e.confusion[truth * k + best]++;
+          if (best != truth) {
+            float confidence = (float) probs.get(i * k + best);
+            if (mistakes.size() < MISTAKES || confidence > mistakes.get(mistakes.size() - 1).confidence) {
+              mistakes.add(mistake(x.images(), i, truth, best, confidence, worker, e.count + i));
+              mistakes.sort(Mistake.MOST_CONFIDENT);
+              if (mistakes.size() > MISTAKES) {
+                mistakes.remove(MISTAKES);
+              }
+            }
+          }
         }
         e.count += size;
         stream.recycle(x);
@@ -117,6 +174,35 @@ public final class Evaluation implements Serializable {
     } finally {
       WorkerRuntime.release(backend, threads, b);
     }
+    e.mistakes = mistakes.toArray(new Mistake[0]);
     return e;
+  }
+
+  /** Sample {@code i} of {@code images (N, C, H, W)}, every s-th pixel so that no side exceeds the limit. */
+  private static Mistake mistake(Tensor images, int i, int truth, int predicted, float confidence, int worker,
+      long position) {
+    int c = images.shape().dim(1);
+    int h = images.shape().dim(2);
+    int w = images.shape().dim(3);
+    int step = (Math.max(h, w) + MISTAKE_SIDE - 1) / MISTAKE_SIDE;
+    Mistake m = new Mistake();
+    m.truth = truth;
+    m.predicted = predicted;
+    m.confidence = confidence;
+    m.worker = worker;
+    m.position = position;
+    m.channels = c;
+    m.height = (h + step - 1) / step;
+    m.width = (w + step - 1) / step;
+    m.pixels = new float[c * m.height * m.width];
+    int o = 0;
+    for (int ch = 0; ch < c; ch++) {
+      for (int y = 0; y < h; y += step) {
+        for (int x = 0; x < w; x += step) {
+          m.pixels[o++] = (float) images.get(((i * c + ch) * h + y) * w + x);
+        }
+      }
+    }
+    return m;
   }
 }
