@@ -83,7 +83,8 @@ public final class Network {
   private final List<List<ParamLayout.Slice>> nodeBuffers;
   private final boolean[] evalNeeded;
 
-  private Network(Shape inputShape, List<Node> nodes, String outputName, List<AuxHead> auxHeads) {
+  private Network(Shape inputShape, List<Node> unbound, String outputName, List<AuxHead> auxHeads) {
+    List<Node> nodes = bindPairs(unbound);
     this.inputShape = inputShape;
     this.nodes = List.copyOf(nodes);
     this.auxHeads = List.copyOf(auxHeads);
@@ -171,6 +172,35 @@ public final class Network {
     this.layout = lb.build();
     this.bufferLayout = bb.build();
     this.evalNeeded = needed(new int[] {output});
+  }
+
+  /**
+   * Binds each {@link MaxUnpooling} to the max-pooling layer it names: the layer gets the pool's
+   * definition, and the pool's input becomes its second input (already there in a network read
+   * back from its JSON, where it must be that input).
+   */
+  private static List<Node> bindPairs(List<Node> nodes) {
+    List<Node> out = new ArrayList<>(nodes);
+    for (int i = 0; i < out.size(); i++) {
+      if (!(out.get(i).layer() instanceof MaxUnpooling u)) {
+        continue;
+      }
+      Node pool = null;
+      for (int j = 0; j < i; j++) {
+        pool = out.get(j).layer().name().equals(u.pool()) ? out.get(j) : pool;
+      }
+      if (pool == null || pool.inputs().size() != 1) {
+        throw new IllegalArgumentException(u.name() + ": pool '" + u.pool()
+            + "' is not a single-input layer defined before it");
+      }
+      List<String> inputs = out.get(i).inputs();
+      String poolInput = pool.inputs().get(0);
+      if (inputs.size() != 1 && !(inputs.size() == 2 && inputs.get(1).equals(poolInput))) {
+        throw new IllegalArgumentException(u.name() + ": expects one input (the values to unpool), got " + inputs);
+      }
+      out.set(i, new Node(u.bind(pool.layer()), List.of(inputs.get(0), poolInput)));
+    }
+    return out;
   }
 
   private boolean[] needed(int[] roots) {

@@ -34,8 +34,11 @@ import java.util.Map;
  * }</pre>
  *
  * <p>Types: {@code convolution, deconvolution, pooling, global_pooling, batch_norm, dropout, lrn,
- * prelu, rrelu, activation, dense, flatten, concat, add, zero_padding, upsampling} and LeNet's {@code
- * conv2d, maxpool2d}. Fields left out take these defaults (one per field): {@code stride} and
+ * prelu, rrelu, activation, dense, flatten, concat, add, zero_padding, upsampling, max_unpooling,
+ * channel_pooling} and
+ * LeNet's {@code conv2d, maxpool2d}. A {@code max_unpooling} layer names its max-pooling layer in
+ * {@code pool} and reads the values to unpool ({@code paired}, the pool's definition, is filled in
+ * when the network is built and may be left out). Fields left out take these defaults (one per field): {@code stride} and
  * {@code dilation} ones, {@code padding} and {@code outputPadding} zeros, {@code same} false,
  * {@code groups} 1, {@code bias} true, {@code inChannels} 0 (inferred), {@code init}
  * glorot_uniform (Keras's default), {@code epsilon} 1e-5, {@code momentum} 0.1, {@code scale} and
@@ -66,6 +69,8 @@ public final class NetworkJson {
     TYPES.put("add", Add.class);
     TYPES.put("zero_padding", ZeroPadding.class);
     TYPES.put("upsampling", Upsampling.class);
+    TYPES.put("max_unpooling", MaxUnpooling.class);
+    TYPES.put("channel_pooling", ChannelPooling.class);
     TYPES.put("conv2d", Conv2d.class);
     TYPES.put("maxpool2d", MaxPool2d.class);
   }
@@ -177,7 +182,7 @@ public final class NetworkJson {
         throw new NetworkJsonException(where + ": unknown layer type '" + type + "'; known: "
             + String.join(", ", TYPES.keySet()), null);
       }
-      Layer layer = decode(cls, l, where);
+      Layer layer = (Layer) decode(cls.asSubclass(Record.class), l, where);
       JsonNode inputs = l.path("inputs");
       if (inputs.isArray() && !inputs.isEmpty()) {
         String[] names = new String[inputs.size()];
@@ -221,7 +226,9 @@ public final class NetworkJson {
   }
 
   private static JsonNode encode(Object v) {
-    if (v instanceof String s) {
+    if (v == null) {
+      return JSON.getNodeFactory().nullNode();
+    } else if (v instanceof String s) {
       return JSON.getNodeFactory().textNode(s);
     } else if (v instanceof Integer i) {
       return JSON.getNodeFactory().numberNode(i);
@@ -270,7 +277,7 @@ public final class NetworkJson {
     };
   }
 
-  private static <T extends Layer> T decode(Class<T> cls, JsonNode l, String where) {
+  private static <T extends Record> T decode(Class<T> cls, JsonNode l, String where) {
     RecordComponent[] cs = cls.getRecordComponents();
     int rank = l.path("kernel").isArray() ? l.path("kernel").size() : 2;
     Object[] args = new Object[cs.length];
@@ -283,7 +290,7 @@ public final class NetworkJson {
         if (args[i] instanceof int[] a && types[i] == int.class) {
           args[i] = a.length > 0 ? a[0] : 0;
         }
-        if (args[i] == null) {
+        if (args[i] == null && !cs[i].getName().equals("paired")) {
           throw new NetworkJsonException(where + ": missing field '" + cs[i].getName() + "'", null);
         }
       } else {
@@ -342,6 +349,8 @@ public final class NetworkJson {
       }
       throw new NetworkJsonException(where + ": unknown value '" + v.asText() + "'; known: "
           + Arrays.toString(type.getEnumConstants()).toLowerCase(Locale.ROOT), null);
+    } else if (type == Pooling.class) {
+      return decode(Pooling.class, v, where);
     } else if (type == Activation.class) {
       if (v.isTextual()) {
         return Activation.of((Activation.Kind) decodeValue(Activation.Kind.class, v, rank, where));

@@ -443,6 +443,9 @@ public final class ConformanceCases {
     c.add(resampling("nearest odd 5x3 to 7x8", ResamplingParams.NEAREST, Shape.of(1, 4, 5, 3), Shape.of(1, 4, 7, 8)));
     c.add(resampling("nearest 3x by 2x, FPN-style", ResamplingParams.NEAREST, Shape.of(2, 8, 5, 6),
         Shape.of(2, 8, 15, 12)));
+    ResamplingParams nails = new ResamplingParams(ResamplingParams.Kind.BED_OF_NAILS, false);
+    c.add(resampling("bed of nails 2x, SegNet-style 7x7", nails, Shape.of(2, 8, 7, 7), Shape.of(2, 8, 14, 14)));
+    c.add(resampling("bed of nails 3x by 2x", nails, Shape.of(1, 4, 5, 6), Shape.of(1, 4, 15, 12)));
     for (boolean align : new boolean[] {false, true}) {
       ResamplingParams p = new ResamplingParams(ResamplingParams.Kind.BILINEAR, align);
       c.add(resampling("bilinear 2x 7x7 alignCorners=" + align, p, Shape.of(2, 8, 7, 7), Shape.of(2, 8, 14, 14)));
@@ -563,6 +566,13 @@ public final class ConformanceCases {
         new int[] {0}, new int[] {0}, false), Shape.of(2, 3, 15)));
     c.add(pooling("max 3d 2x2x2", new PoolParams(PoolParams.Kind.MAX, new int[] {2, 2, 2}, new int[] {2, 2, 2},
         new int[] {0, 0, 0}, new int[] {0, 0, 0}, false), Shape.of(1, 2, 4, 6, 6)));
+    // Pooling across channels (ChannelPooling's view (N, 1, C, spatial...), window (k, 1, ...))
+    c.add(pooling("maxout over channels k=2, rotated-digit maps", new PoolParams(PoolParams.Kind.MAX,
+        new int[] {2, 1, 1}, new int[] {2, 1, 1}, new int[3], new int[3], false), Shape.of(2, 1, 16, 7, 7)));
+    c.add(pooling("average over channels k=4", new PoolParams(PoolParams.Kind.AVG, new int[] {4, 1, 1},
+        new int[] {4, 1, 1}, new int[3], new int[3], false), Shape.of(2, 1, 16, 5, 5)));
+    c.add(pooling("maxout over dense units k=5", new PoolParams(PoolParams.Kind.MAX, new int[] {5}, new int[] {5},
+        new int[1], new int[1], false), Shape.of(4, 1, 500)));
     // Element-wise
     for (Activation.Kind k : Activation.Kind.values()) {
       c.add(eltwise(Activation.of(k), Shape.of(4, 500)));

@@ -1,0 +1,167 @@
+package dev.fovea.nn;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.fovea.kernels.DType;
+import dev.fovea.kernels.PoolParams;
+import dev.fovea.kernels.ResamplingParams;
+import dev.fovea.kernels.Shape;
+import dev.fovea.kernels.Tensor;
+import dev.fovea.kernels.backend.reference.ReferenceBackend;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The layers of the lecture's upsampling and pooling family: bed-of-nails upsampling, max-unpooling
+ * paired with a named pool, pooling across channels and adaptive pooling. Each: a hand example, the
+ * gradient of a network through it against central differences in double, and its JSON round trip.
+ */
+class LectureLayersTest {
+
+  private static final ReferenceBackend B = new ReferenceBackend();
+
+  private static Tensor doubles(Shape shape, long seed) {
+    SplittableRandom r = new SplittableRandom(seed);
+    double[] x = new double[shape.size()];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = r.nextGaussian();
+    }
+    return Tensor.wrap(x, shape);
+  }
+
+  /** Every parameter's gradient in double against central differences of the mean loss. */
+  static void checkGradient(Network net, Tensor src, int[] labels) {
+    float[] init = net.layout().initialize(5);
+    double[] p = new double[init.length];
+    for (int i = 0; i < p.length; i++) {
+      p[i] = init[i] + 0.05 * Math.sin(i);
+    }
+    double[] g = new double[p.length];
+    net.lossAndGradient(B, p, g, src, labels);
+    double[] probe = p.clone();
+    for (int i = 0; i < p.length; i++) {
+      double h = 1e-6;
+      probe[i] = p[i] + h;
+      double plus = net.lossAndGradient(B, probe, new double[p.length], src, labels);
+      probe[i] = p[i] - h;
+      double minus = net.lossAndGradient(B, probe, new double[p.length], src, labels);
+      probe[i] = p[i];
+      double numeric = (plus - minus) / (2 * h) / labels.length;
+      assertEquals(numeric, g[i], 1e-6 + 1e-4 * Math.abs(numeric), "parameter " + i);
+    }
+  }
+
+  static void assertJsonRoundTrip(Network net) {
+    Network back = NetworkJson.parse(NetworkJson.toJsonString(net), "net.json");
+    assertEquals(net.nodes(), back.nodes());
+    float[] p = net.layout().initialize(3);
+    float[] buf = net.bufferLayout().initialize(3);
+    Tensor x = doubles(net.inputShape().prepend(2), 4);
+    Tensor f = Tensor.wrap(x.toFloatArray(), x.shape());
+    assertArrayEquals(net.forward(B, p, buf, f).toFloatArray(), back.forward(B, p, buf, f).toFloatArray());
+  }
+
+  @Test
+  void bedOfNailsLayerPlacesValuesTopLeft() {
+    Upsampling up = new Upsampling("up", ResamplingParams.Kind.BED_OF_NAILS, 2);
+    Tensor src = Tensor.wrap(new double[] {1, 2, 3, 4}, Shape.of(1, 1, 2, 2));
+    Tensor dst = up.forward(B, src, new Tensor[0], LayerContext.evaluation());
+    assertArrayEquals(new double[] {1, 0, 2, 0, 0, 0, 0, 0, 3, 0, 4, 0, 0, 0, 0, 0}, dst.toDoubleArray());
+    Network net = Network.builder(Shape.of(1, 4, 4))
+        .then(Convolution.conv2d("conv", 2, 3, 1, 1, true))
+        .then(up)
+        .then(Convolution.conv2d("smooth", 2, 3, 1, 1, true))
+        .then(new GlobalPooling("gap", PoolParams.Kind.AVG)).then(new Dense("fc", 3, Initializer.GLOROT_UNIFORM))
+        .build();
+    assertEquals(Shape.of(2, 8, 8), net.outputShape("up"));
+    checkGradient(net, doubles(Shape.of(2, 1, 4, 4), 1), new int[] {0, 2});
+    assertJsonRoundTrip(net);
+  }
+
+  /** SegNet's decoder step: pool with indices, then put values back where the maxima were. */
+  @Test
+  void maxUnpoolingPairsWithANamedPool() {
+    Network net = Network.builder(Shape.of(1, 4, 4))
+        .then(Convolution.conv2d("conv", 2, 3, 1, 1, true))
+        .then(Pooling.max2d("pool", 2, 2, 0))
+        .then(Convolution.conv2d("mid", 2, 1, 1, 0, true))
+        .then(MaxUnpooling.of("unpool", "pool"))
+        .then(new GlobalPooling("gap", PoolParams.Kind.AVG)).then(new Dense("fc", 3, Initializer.GLOROT_UNIFORM))
+        .build();
+    assertEquals(Shape.of(2, 4, 4), net.outputShape("unpool"));
+    assertEquals(java.util.List.of("mid", "conv"), net.nodes().get(3).inputs());
+    checkGradient(net, doubles(Shape.of(2, 1, 4, 4), 2), new int[] {1, 2});
+    assertJsonRoundTrip(net);
+
+    // By hand: maxima of [[1, 5], [3, 2]] at (0, 1), of [[0, 0], [7, 1]] at (1, 0), ...
+    MaxUnpooling bound = (MaxUnpooling) net.layer("unpool");
+    Tensor poolInput = Tensor.wrap(new double[] {1, 5, 0, 0, 3, 2, 7, 1, 9, 0, 0, 0, 0, 0, 0, 4},
+        Shape.of(1, 1, 4, 4));
+    Tensor values = Tensor.wrap(new double[] {10, 20, 30, 40}, Shape.of(1, 1, 2, 2));
+    LayerContext ctx = new LayerContext(true, 0, new Tensor[0], true);
+    Tensor dst = bound.forward(B, new Tensor[] {values, poolInput}, new Tensor[0], ctx);
+    assertArrayEquals(new double[] {0, 10, 0, 0, 0, 0, 20, 0, 30, 0, 0, 0, 0, 0, 0, 40}, dst.toDoubleArray());
+    Tensor diffDst = Tensor.wrap(new double[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16},
+        Shape.of(1, 1, 4, 4));
+    Tensor[] diffs = bound.backward(B, new Tensor[] {values, poolInput}, dst, diffDst, new Tensor[0], new Tensor[0],
+        ctx);
+    assertArrayEquals(new double[] {2, 7, 9, 16}, diffs[0].toDoubleArray());
+
+    String json = """
+        {"input_shape": [1, 4, 4],
+         "layers": [
+           {"type": "pooling", "name": "p", "kind": "max", "kernel": 2, "stride": 2},
+           {"type": "max_unpooling", "name": "u", "pool": "p"},
+           {"type": "flatten", "name": "f"},
+           {"type": "dense", "name": "fc", "units": 2}]}
+        """;
+    Network fromJson = NetworkJson.parse(json, "segnet.json");
+    assertEquals(Shape.of(1, 4, 4), fromJson.outputShape("u"));
+    NetworkJson.NetworkJsonException e = assertThrows(NetworkJson.NetworkJsonException.class,
+        () -> NetworkJson.parse(json.replace("\"kind\": \"max\"", "\"kind\": \"avg\""), "segnet.json"));
+    assertEquals("segnet.json: u: pool 'p' must be a max-pooling layer, got a avgpool2d", e.getMessage());
+    e = assertThrows(NetworkJson.NetworkJsonException.class,
+        () -> NetworkJson.parse(json.replace("\"pool\": \"p\"", "\"pool\": \"q\""), "segnet.json"));
+    assertEquals("segnet.json: u: pool 'q' is not a single-input layer defined before it", e.getMessage());
+    assertEquals(DType.FLOAT64, dst.dtype());
+  }
+
+  /** Maxout and its average over groups of k consecutive channels, by hand, on a (4, 1, 2) sample. */
+  @Test
+  void channelPoolingTakesMaxAndAverageOverChannelGroups() {
+    Tensor src = Tensor.wrap(new double[] {1, 8, 3, 2, 5, 0, -1, 7}, Shape.of(1, 4, 1, 2));
+    ChannelPooling maxout = new ChannelPooling("maxout", PoolParams.Kind.MAX, 2);
+    LayerContext ctx = LayerContext.evaluation();
+    Tensor dst = maxout.forward(B, src, new Tensor[0], ctx);
+    assertEquals(Shape.of(1, 2, 1, 2), dst.shape());
+    assertArrayEquals(new double[] {3, 8, 5, 7}, dst.toDoubleArray());
+    Tensor diffDst = Tensor.wrap(new double[] {10, 20, 30, 40}, Shape.of(1, 2, 1, 2));
+    assertArrayEquals(new double[] {0, 20, 10, 0, 30, 0, 0, 40},
+        maxout.backward(B, src, dst, diffDst, new Tensor[0], new Tensor[0], ctx).toDoubleArray());
+    ChannelPooling avg = new ChannelPooling("avg", PoolParams.Kind.AVG, 4);
+    assertArrayEquals(new double[] {2, 4.25}, avg.forward(B, src, new Tensor[0], ctx).toDoubleArray(), 1e-15);
+    ChannelPooling units = new ChannelPooling("units", PoolParams.Kind.MAX, 4);
+    assertArrayEquals(new double[] {8, 7}, units.forward(B, Tensor.wrap(new double[] {1, 8, 3, 2, 5, 0, -1, 7},
+        Shape.of(2, 4)), new Tensor[0], ctx).toDoubleArray());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> new ChannelPooling("m", PoolParams.Kind.MAX, 3).outputShape(Shape.of(4, 2, 2)));
+    assertEquals("m: 4 channels are not a multiple of k = 3 in (4, 2, 2)", e.getMessage());
+
+    Network net = Network.builder(Shape.of(1, 5, 5))
+        .then(Convolution.conv2d("conv", 6, 3, 1, 1, true))
+        .then(new ChannelPooling("maxout", PoolParams.Kind.MAX, 3))
+        .then(Convolution.conv2d("conv2", 4, 3, 1, 0, true))
+        .then(new ChannelPooling("avgc", PoolParams.Kind.AVG, 2))
+        .then(new Flatten("flat")).then(new Dense("fc", 6, Initializer.GLOROT_UNIFORM))
+        .then(new ChannelPooling("maxout_fc", PoolParams.Kind.MAX, 2))
+        .build();
+    assertEquals(Shape.of(2, 5, 5), net.outputShape("maxout"));
+    assertEquals(Shape.of(2, 3, 3), net.outputShape("avgc"));
+    assertEquals(Shape.of(3), net.outputShape("maxout_fc"));
+    checkGradient(net, doubles(Shape.of(2, 1, 5, 5), 3), new int[] {0, 2});
+    assertJsonRoundTrip(net);
+  }
+}
