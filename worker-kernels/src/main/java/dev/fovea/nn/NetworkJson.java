@@ -45,7 +45,11 @@ import java.util.Map;
  * {@code center} true, {@code spatial} false, {@code perChannel} true, {@code scales} [] (all ones),
  * LRN {@code alpha} 1e-4, {@code beta} 0.75, {@code k} 1 (PyTorch's); every other field is
  * required. A number where a per-axis array is expected applies to every axis of the kernel. An
- * activation may be written as its kind ({@code "relu"}) for its default parameters. Enum values
+ * activation may be written as its kind ({@code "relu"}) for its default parameters, or as {@code
+ * {"kind": ..., "alpha": ..., "beta": ..., "gamma": ...}} where a parameter left out takes the kind's
+ * default ({@code Activation.of}); Keras's {@code relu(x, negative_slope, max_value, threshold)} is
+ * {@code {"kind": "keras_relu", "alpha": negative_slope, "beta": max_value, "gamma": threshold}}
+ * (no {@code beta}: no maximum). Enum values
  * are case-insensitive.
  */
 public final class NetworkJson {
@@ -355,8 +359,13 @@ public final class NetworkJson {
       if (v.isTextual()) {
         return Activation.of((Activation.Kind) decodeValue(Activation.Kind.class, v, rank, where));
       }
-      return new Activation((Activation.Kind) decodeValue(Activation.Kind.class, v.path("kind"), rank, where),
-          v.path("alpha").asDouble(0), v.path("beta").asDouble(0));
+      Activation d = Activation.of((Activation.Kind) decodeValue(Activation.Kind.class, v.path("kind"), rank, where));
+      try {
+        return new Activation(d.kind(), v.path("alpha").asDouble(d.alpha()), v.path("beta").asDouble(d.beta()),
+            v.path("gamma").asDouble(d.gamma()));
+      } catch (IllegalArgumentException e) {
+        throw new NetworkJsonException(where + ": " + e.getMessage(), e);
+      }
     }
     throw new IllegalStateException(where + ": no JSON reader for " + type);
   }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.fovea.kernels.Activation;
 import dev.fovea.kernels.DType;
 import dev.fovea.kernels.PoolParams;
 import dev.fovea.kernels.ResamplingParams;
@@ -163,5 +164,34 @@ class LectureLayersTest {
     assertEquals(Shape.of(3), net.outputShape("maxout_fc"));
     checkGradient(net, doubles(Shape.of(2, 1, 5, 5), 3), new int[] {0, 2});
     assertJsonRoundTrip(net);
+  }
+  /** The new activations inside a network: gradients in double and the JSON forms (a missing maximum is +∞). */
+  @Test
+  void newActivationsTrainAndRoundTrip() {
+    Network net = Network.builder(Shape.of(1, 5, 5))
+        .then(Convolution.conv2d("conv", 4, 3, 1, 1, true))
+        .then(new ActivationLayer("bipolar", Activation.of(Activation.Kind.BIPOLAR_RELU)))
+        .then(Convolution.conv2d("conv2", 4, 3, 1, 0, true))
+        .then(new ActivationLayer("pflu", Activation.of(Activation.Kind.PFLU)))
+        .then(new Flatten("flat")).then(new Dense("fc1", 6, Initializer.GLOROT_UNIFORM))
+        .then(new ActivationLayer("fpflu", Activation.of(Activation.Kind.FPFLU)))
+        .then(new ActivationLayer("krelu", Activation.kerasRelu(0.2, null, -0.3)))
+        .then(new Dense("fc2", 3, Initializer.GLOROT_UNIFORM))
+        .build();
+    checkGradient(net, doubles(Shape.of(2, 1, 5, 5), 7), new int[] {0, 2});
+    assertJsonRoundTrip(net);
+    Network fromJson = NetworkJson.parse("""
+        {"input_shape": [4],
+         "layers": [{"type": "activation", "name": "a", "function": {"kind": "keras_relu", "alpha": 0.1, "gamma": 1}},
+                    {"type": "activation", "name": "e", "function": {"kind": "elu"}},
+                    {"type": "dense", "name": "fc", "units": 2}]}
+        """, "k.json");
+    assertEquals(Activation.kerasRelu(0.1, null, 1), ((ActivationLayer) fromJson.layer("a")).function());
+    assertEquals(1, ((ActivationLayer) fromJson.layer("e")).function().alpha());
+    NetworkJson.NetworkJsonException e = assertThrows(NetworkJson.NetworkJsonException.class, () -> NetworkJson.parse(
+        "{\"input_shape\": [4], \"layers\": [{\"type\": \"activation\", \"name\": \"a\", \"function\": "
+        + "{\"kind\": \"keras_relu\", \"beta\": 1, \"gamma\": 2}}]}", "k.json"));
+    assertTrue(e.getMessage().startsWith("k.json: layer 1 ('a'): field 'function': eltwise: KERAS_RELU max_value"),
+        e.getMessage());
   }
 }

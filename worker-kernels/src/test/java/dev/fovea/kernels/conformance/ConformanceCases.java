@@ -581,6 +581,8 @@ public final class ConformanceCases {
     c.add(eltwise(new Activation(Activation.Kind.ELU, 0.5, 0), Shape.of(2, 8, 5, 5), 4f));
     c.add(eltwise(new Activation(Activation.Kind.SWISH, 1.7, 0), Shape.of(2, 8, 5, 5), 4f));
     c.add(eltwise(new Activation(Activation.Kind.RELU, 0.01, 0), Shape.of(2, 8, 5, 5)));
+    c.add(eltwise(Activation.kerasRelu(0.2, 6.0, 0.5), Shape.of(2, 8, 5, 5), 8f));
+    c.add(eltwise(Activation.kerasRelu(0, 1.0, -0.5), Shape.of(4, 500), 2f));
     // Inner product
     c.add(innerProduct("LeNet fc1 800 to 500", Shape.of(8, 50, 4, 4), 500, 1e-4));
     c.add(innerProduct("LeNet fc2 500 to 10", Shape.of(8, 500), 10, 1e-4));
