@@ -10,7 +10,7 @@ import java.util.List;
  * 2D convolution with bias: input {@code (C, H, W)} per sample, output {@code (filters, H', W')}.
  * Weights {@code (filters, C, k, k)} drawn from {@code init}; bias zeros.
  */
-public record Conv2d(String name, int filters, int kernel, int stride, int padding, Initializer init)
+public record Conv2d(String name, int filters, int kernel, int stride, int padding, ParamInit init)
     implements UnaryLayer {
 
   public Conv2d {

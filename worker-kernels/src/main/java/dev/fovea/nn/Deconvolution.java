@@ -14,7 +14,7 @@ import java.util.List;
  * {@code (filters)} when {@code bias}.
  */
 public record Deconvolution(String name, int filters, int[] kernel, int[] stride, int[] padding,
-    int[] outputPadding, boolean bias, Initializer init) implements UnaryLayer {
+    int[] outputPadding, boolean bias, ParamInit init) implements UnaryLayer {
 
   public Deconvolution {
     int r = kernel.length;
@@ -92,7 +92,7 @@ public record Deconvolution(String name, int filters, int[] kernel, int[] stride
   public boolean equals(Object o) {
     return o instanceof Deconvolution c && name.equals(c.name) && filters == c.filters
         && Arrays.equals(kernel, c.kernel) && Arrays.equals(stride, c.stride) && Arrays.equals(padding, c.padding)
-        && Arrays.equals(outputPadding, c.outputPadding) && bias == c.bias && init == c.init;
+        && Arrays.equals(outputPadding, c.outputPadding) && bias == c.bias && init.equals(c.init);
   }
 
   @Override

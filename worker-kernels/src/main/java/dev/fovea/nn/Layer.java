@@ -59,10 +59,10 @@ public interface Layer {
       LayerContext ctx);
 
   /** One parameter or buffer a layer owns: its local name (e.g. {@code weights}), shape and initialiser. */
-  record ParamSpec(String name, Shape shape, Initializer init, int fanIn, int fanOut) {
+  record ParamSpec(String name, Shape shape, ParamInit init, int fanIn, int fanOut) {
 
     /** A parameter or buffer that starts at a constant (zeros or ones) and has no fan. */
-    public static ParamSpec constant(String name, Shape shape, Initializer init) {
+    public static ParamSpec constant(String name, Shape shape, ParamInit init) {
       return new ParamSpec(name, shape, init, 1, 1);
     }
   }

@@ -49,7 +49,12 @@ import java.util.Map;
  * {"kind": ..., "alpha": ..., "beta": ..., "gamma": ...}} where a parameter left out takes the kind's
  * default ({@code Activation.of}); Keras's {@code relu(x, negative_slope, max_value, threshold)} is
  * {@code {"kind": "keras_relu", "alpha": negative_slope, "beta": max_value, "gamma": threshold}}
- * (no {@code beta}: no maximum). Enum values
+ * (no {@code beta}: no maximum). A layer's {@code init} is a name ({@code "glorot_uniform"}, {@code
+ * "orthogonal"}, {@code "lecun_normal"}, ...) or an object {@code {"kind": "random_normal", "a":
+ * mean, "b": stddev}}: the names of Fovea's original constants ({@code zeros, ones, he_normal,
+ * glorot_uniform, quarter}) keep their meaning ({@code he_normal} untruncated, as PyTorch), every
+ * other Keras name and every object is Keras's ({@code WeightInit}; {@code {"kind": "he_normal"}} is
+ * Keras's truncated He normal). Enum values
  * are case-insensitive.
  */
 public final class NetworkJson {
@@ -353,6 +358,8 @@ public final class NetworkJson {
       }
       throw new NetworkJsonException(where + ": unknown value '" + v.asText() + "'; known: "
           + Arrays.toString(type.getEnumConstants()).toLowerCase(Locale.ROOT), null);
+    } else if (type == ParamInit.class) {
+      return decodeInit(v, where);
     } else if (type == Pooling.class) {
       return decode(Pooling.class, v, where);
     } else if (type == Activation.class) {
@@ -368,6 +375,29 @@ public final class NetworkJson {
       }
     }
     throw new IllegalStateException(where + ": no JSON reader for " + type);
+  }
+
+  /**
+   * An initialiser: a name of one of Fovea's original constants ({@link Initializer}: {@code
+   * he_normal} is PyTorch's plain normal), else of a Keras initialiser with Keras's defaults ({@link
+   * WeightInit}); an object {@code {"kind": ..., "a": ..., "b": ...}} is always Keras's, its
+   * arguments defaulting to Keras's.
+   */
+  private static ParamInit decodeInit(JsonNode v, String where) {
+    if (v.isTextual()) {
+      for (Initializer i : Initializer.values()) {
+        if (i.name().equalsIgnoreCase(v.asText())) {
+          return i;
+        }
+      }
+    }
+    JsonNode kind = v.isTextual() ? v : v.path("kind");
+    WeightInit d = WeightInit.of((WeightInit.Kind) decodeValue(WeightInit.Kind.class, kind, 0, where));
+    try {
+      return new WeightInit(d.kind(), v.path("a").asDouble(d.a()), v.path("b").asDouble(d.b()));
+    } catch (IllegalArgumentException e) {
+      throw new NetworkJsonException(where + ": " + e.getMessage(), e);
+    }
   }
 
   private static void requireNumber(JsonNode v, String where) {

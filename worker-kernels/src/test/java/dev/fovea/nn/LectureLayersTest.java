@@ -194,4 +194,65 @@ class LectureLayersTest {
     assertTrue(e.getMessage().startsWith("k.json: layer 1 ('a'): field 'function': eltwise: KERAS_RELU max_value"),
         e.getMessage());
   }
+
+  /**
+   * Every layer with weights takes any initialiser, in the graph API and by name in JSON; left out,
+   * the documented default (Glorot uniform) stays, and {@code he_normal} keeps its PyTorch meaning.
+   */
+  @Test
+  void everyWeightedLayerTakesAnyInitialiserByName() {
+    Network net = Network.builder(Shape.of(2, 6, 6))
+        .then(new Convolution("conv", 4, new int[] {3, 3}, new int[] {1, 1}, new int[] {1, 1}, false,
+            new int[] {1, 1}, 1, true, 0, WeightInit.orthogonal()))
+        .then(new Conv2d("conv2d", 3, 3, 1, 1, WeightInit.constant(0.25)))
+        .then(new Deconvolution("deconv", 2, new int[] {2, 2}, new int[] {2, 2}, new int[] {0, 0}, new int[] {0, 0},
+            true, WeightInit.randomNormal(0, 0.5)))
+        .then(new GlobalPooling("gap", PoolParams.Kind.AVG))
+        .then(new Dense("fc", 3, WeightInit.lecunUniform()))
+        .build();
+    float[] p = net.layout().initialize(11);
+    ParamLayout.Slice conv = net.layout().slices().get(0);
+    assertEquals(WeightInit.orthogonal(), conv.init());
+    for (int a = 0; a < 4; a++) {
+      double norm = 0;
+      for (int k = 0; k < 18; k++) {
+        norm += p[conv.offset() + a * 18 + k] * p[conv.offset() + a * 18 + k];
+      }
+      assertEquals(1, norm, 1e-5, "filter " + a + " of an orthogonal convolution has unit norm");
+    }
+    ParamLayout.Slice c2 = net.slicesOf("conv2d").get(0);
+    for (int i = 0; i < c2.size(); i++) {
+      assertEquals(0.25f, p[c2.offset() + i]);
+    }
+    ParamLayout.Slice fc = net.slicesOf("fc").get(0);
+    for (int i = 0; i < fc.size(); i++) {
+      assertTrue(Math.abs(p[fc.offset() + i]) <= Math.sqrt(3.0 / 2), "lecun uniform limit sqrt(3 / fanIn)");
+    }
+    assertJsonRoundTrip(net);
+    Network back = NetworkJson.parse(NetworkJson.toJsonString(net), "init.json");
+    assertArrayEquals(p, back.layout().initialize(11));
+
+    Network named = NetworkJson.parse("""
+        {"input_shape": [1, 4, 4],
+         "layers": [
+           {"type": "convolution", "name": "a", "filters": 2, "kernel": 3, "init": "orthogonal"},
+           {"type": "convolution", "name": "b", "filters": 2, "kernel": 1, "init": "he_normal"},
+           {"type": "convolution", "name": "c", "filters": 2, "kernel": 1, "init": {"kind": "he_normal"}},
+           {"type": "convolution", "name": "d", "filters": 2, "kernel": 1, "init": {"kind": "random_uniform", "b": 0.2}},
+           {"type": "flatten", "name": "f"},
+           {"type": "dense", "name": "fc", "units": 2, "init": "truncated_normal"},
+           {"type": "dense", "name": "fc2", "units": 2}]}
+        """, "named.json");
+    assertEquals(WeightInit.orthogonal(), named.slicesOf("a").get(0).init());
+    assertEquals(Initializer.HE_NORMAL, named.slicesOf("b").get(0).init());
+    assertEquals(WeightInit.heNormal(), named.slicesOf("c").get(0).init());
+    assertEquals(WeightInit.randomUniform(-0.05, 0.2), named.slicesOf("d").get(0).init());
+    assertEquals(WeightInit.truncatedNormal(), named.slicesOf("fc").get(0).init());
+    assertEquals(Initializer.GLOROT_UNIFORM, named.slicesOf("fc2").get(0).init());
+    NetworkJson.NetworkJsonException e = assertThrows(NetworkJson.NetworkJsonException.class, () -> NetworkJson.parse(
+        "{\"input_shape\": [4], \"layers\": [{\"type\": \"dense\", \"name\": \"fc\", \"units\": 2, \"init\": "
+        + "\"xavier\"}]}", "x.json"));
+    assertTrue(e.getMessage().startsWith("x.json: layer 1 ('fc'): field 'init': unknown value 'xavier'; known: "),
+        e.getMessage());
+  }
 }

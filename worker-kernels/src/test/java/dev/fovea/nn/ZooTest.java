@@ -135,13 +135,12 @@ class ZooTest {
     float[] p = new float[layout.size()];
     SplittableRandom r = new SplittableRandom(1);
     for (ParamLayout.Slice s : layout.slices()) {
-      switch (s.init()) {
-        case ZEROS, ONES, QUARTER -> s.init().fill(p, s.offset(), s.size(), 1, 1, r);
-        default -> {
-          double limit = Math.sqrt(6.0 / s.fanIn());
-          for (int i = s.offset(); i < s.offset() + s.size(); i++) {
-            p[i] = (float) (limit * (2 * r.nextDouble() - 1));
-          }
+      if (s.init() == Initializer.ZEROS || s.init() == Initializer.ONES || s.init() == Initializer.QUARTER) {
+        s.init().fill(p, s.offset(), s.size(), 1, 1, r);
+      } else {
+        double limit = Math.sqrt(6.0 / s.fanIn());
+        for (int i = s.offset(); i < s.offset() + s.size(); i++) {
+          p[i] = (float) (limit * (2 * r.nextDouble() - 1));
         }
       }
     }
