@@ -288,6 +288,25 @@ public final class Network {
     }
   }
 
+  /**
+   * This network for input samples of {@code shape}: the same nodes, output and auxiliary heads,
+   * rebuilt for the new size. Networks whose features reach the classifier through global or
+   * adaptive pooling take any input at least their minimum size this way; throws when the new size
+   * does not fit some layer or changes the parameters (a flatten before a dense layer).
+   */
+  public Network withInputShape(Shape shape) {
+    if (shape.equals(inputShape)) {
+      return this;
+    }
+    Network n = new Network(shape, nodes, outputName(), auxHeads);
+    if (!n.layout.slices().stream().map(s -> s.name() + s.shape()).toList()
+        .equals(layout.slices().stream().map(s -> s.name() + s.shape()).toList())) {
+      throw new IllegalArgumentException("inputs " + shape + " change the parameters of a network built for "
+          + inputShape + " (a flatten before a dense layer; end the features in global or adaptive pooling)");
+    }
+    return n;
+  }
+
   /** Shape of one input sample, {@code (C, H, W)}. */
   public Shape inputShape() {
     return inputShape;
@@ -692,6 +711,8 @@ public final class Network {
       return new NetworkGraph.Eltwise(a.function());
     } else if (layer instanceof Pooling p) {
       return new NetworkGraph.Pooling(p.pool(in.get(0)));
+    } else if (layer instanceof AdaptivePooling a && a.uniform(in.get(0)) != null) {
+      return new NetworkGraph.Pooling(a.uniform(in.get(0)));
     } else if (layer instanceof MaxPool2d m) {
       return new NetworkGraph.Pooling(PoolParams.max2d(m.size()));
     } else if (layer instanceof GlobalPooling g) {

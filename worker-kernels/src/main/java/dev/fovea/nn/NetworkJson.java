@@ -35,7 +35,7 @@ import java.util.Map;
  *
  * <p>Types: {@code convolution, deconvolution, pooling, global_pooling, batch_norm, dropout, lrn,
  * prelu, rrelu, activation, dense, flatten, concat, add, zero_padding, upsampling, max_unpooling,
- * channel_pooling} and
+ * channel_pooling, adaptive_pooling} and
  * LeNet's {@code conv2d, maxpool2d}. A {@code max_unpooling} layer names its max-pooling layer in
  * {@code pool} and reads the values to unpool ({@code paired}, the pool's definition, is filled in
  * when the network is built and may be left out). Fields left out take these defaults (one per field): {@code stride} and
@@ -80,6 +80,7 @@ public final class NetworkJson {
     TYPES.put("upsampling", Upsampling.class);
     TYPES.put("max_unpooling", MaxUnpooling.class);
     TYPES.put("channel_pooling", ChannelPooling.class);
+    TYPES.put("adaptive_pooling", AdaptivePooling.class);
     TYPES.put("conv2d", Conv2d.class);
     TYPES.put("maxpool2d", MaxPool2d.class);
   }
@@ -288,7 +289,8 @@ public final class NetworkJson {
 
   private static <T extends Record> T decode(Class<T> cls, JsonNode l, String where) {
     RecordComponent[] cs = cls.getRecordComponents();
-    int rank = l.path("kernel").isArray() ? l.path("kernel").size() : 2;
+    int rank = l.path("kernel").isArray() ? l.path("kernel").size() : l.path("size").isArray() ? l.path("size").size()
+        : 2;
     Object[] args = new Object[cs.length];
     Class<?>[] types = new Class<?>[cs.length];
     for (int i = 0; i < cs.length; i++) {

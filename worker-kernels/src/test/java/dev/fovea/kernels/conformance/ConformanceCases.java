@@ -85,6 +85,18 @@ public final class ConformanceCases {
     });
   }
 
+  /** Adaptive pooling forward and backward; {@code uniform} in the name when every output size divides its input. */
+  static OpCase adaptivePooling(String name, PoolParams.Kind kind, Shape src, Shape dst) {
+    return new OpCase("adaptive pooling", kind + " " + name, 1e-6, b -> {
+      Tensor x = input(src, 40);
+      Tensor y = Tensor.zeros(dst);
+      b.adaptivePoolingForward(kind, x, y);
+      Tensor dx = Tensor.zeros(src);
+      b.adaptivePoolingBackward(kind, x, input(dst, 41), dx);
+      return List.of(y, dx);
+    });
+  }
+
   static OpCase eltwise(Activation f, Shape shape) {
     return eltwise(f, shape, 1);
   }
@@ -566,6 +578,13 @@ public final class ConformanceCases {
         new int[] {0}, new int[] {0}, false), Shape.of(2, 3, 15)));
     c.add(pooling("max 3d 2x2x2", new PoolParams(PoolParams.Kind.MAX, new int[] {2, 2, 2}, new int[] {2, 2, 2},
         new int[] {0, 0, 0}, new int[] {0, 0, 0}, false), Shape.of(1, 2, 4, 6, 6)));
+    // Adaptive pooling: torchvision's AlexNet 6x6 and VGG 7x7 heads at other input sizes
+    for (PoolParams.Kind kind : PoolParams.Kind.values()) {
+      c.add(adaptivePooling("uniform, VGG at 448: 14x14 to 7x7", kind, Shape.of(2, 16, 14, 14), Shape.of(2, 16, 7, 7)));
+      c.add(adaptivePooling("AlexNet at 256: 7x7 to 6x6", kind, Shape.of(2, 16, 7, 7), Shape.of(2, 16, 6, 6)));
+      c.add(adaptivePooling("14x14 to 4x4", kind, Shape.of(2, 8, 14, 14), Shape.of(2, 8, 4, 4)));
+      c.add(adaptivePooling("1d 10 to 3", kind, Shape.of(2, 4, 10), Shape.of(2, 4, 3)));
+    }
     // Pooling across channels (ChannelPooling's view (N, 1, C, spatial...), window (k, 1, ...))
     c.add(pooling("maxout over channels k=2, rotated-digit maps", new PoolParams(PoolParams.Kind.MAX,
         new int[] {2, 1, 1}, new int[] {2, 1, 1}, new int[3], new int[3], false), Shape.of(2, 1, 16, 7, 7)));

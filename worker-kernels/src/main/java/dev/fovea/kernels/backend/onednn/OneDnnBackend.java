@@ -409,6 +409,30 @@ public final class OneDnnBackend extends ForwardingBackend implements NetworkCom
     plan.out(0).read(dst);
   }
 
+  /**
+   * Natively as oneDNN pooling when every output size divides its input size (then the windows are
+   * uniform, {@link PoolParams#adaptiveUniform}); otherwise the reference.
+   */
+  @Override
+  public void adaptivePoolingForward(PoolParams.Kind kind, Tensor src, Tensor dst) {
+    PoolParams p = PoolParams.adaptiveUniform(kind, src.shape(), dst.shape());
+    if (p == null) {
+      super.adaptivePoolingForward(kind, src, dst);
+    } else {
+      poolingForward(p, src, dst);
+    }
+  }
+
+  @Override
+  public void adaptivePoolingBackward(PoolParams.Kind kind, Tensor src, Tensor diffDst, Tensor diffSrc) {
+    PoolParams p = PoolParams.adaptiveUniform(kind, src.shape(), diffDst.shape());
+    if (p == null) {
+      super.adaptivePoolingBackward(kind, src, diffDst, diffSrc);
+    } else {
+      poolingBackward(p, src, diffDst, diffSrc);
+    }
+  }
+
   @Override
   public void poolingBackward(PoolParams p, Tensor src, Tensor diffDst, Tensor diffSrc) {
     OneDnnPlan plan = null;
