@@ -47,6 +47,12 @@ public record Conv2d(String name, int filters, int kernel, int stride, int paddi
     }
   }
 
+  /** {@code out.size() · C · k²}. */
+  @Override
+  public long macs(Shape input) {
+    return (long) outputShape(input).size() * input.dim(0) * kernel * kernel;
+  }
+
   @Override
   public List<ParamSpec> params(Shape input) {
     int fan = kernel * kernel;

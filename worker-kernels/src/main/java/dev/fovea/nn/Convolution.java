@@ -95,6 +95,16 @@ public record Convolution(String name, int filters, int[] kernel, int[] stride, 
     }
   }
 
+  /** {@code out.size() · (C / groups) · Πk}: every output cell is a dot product over its window. */
+  @Override
+  public long macs(Shape input) {
+    long window = input.dim(0) / groups;
+    for (int k : kernel) {
+      window *= k;
+    }
+    return outputShape(input).size() * window;
+  }
+
   @Override
   public List<ParamSpec> params(Shape input) {
     int fan = 1;

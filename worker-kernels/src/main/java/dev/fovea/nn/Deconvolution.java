@@ -59,6 +59,16 @@ public record Deconvolution(String name, int filters, int[] kernel, int[] stride
     }
   }
 
+  /** {@code in.size() · filters · Πk}: every input cell is scattered through the whole kernel. */
+  @Override
+  public long macs(Shape input) {
+    long scatter = filters;
+    for (int k : kernel) {
+      scatter *= k;
+    }
+    return input.size() * scatter;
+  }
+
   @Override
   public List<ParamSpec> params(Shape input) {
     int fan = 1;

@@ -30,6 +30,12 @@ public record Dense(String name, int units, ParamInit init) implements UnaryLaye
     return Shape.of(units);
   }
 
+  /** {@code K · units}. */
+  @Override
+  public long macs(Shape input) {
+    return (long) input.size() * units;
+  }
+
   @Override
   public List<ParamSpec> params(Shape input) {
     int k = input.size();

@@ -32,6 +32,15 @@ public interface Layer {
   List<ParamSpec> params(List<Shape> inputs);
 
   /**
+   * Multiply-accumulates of one sample's forward pass for inputs of shapes {@code inputs}: counted
+   * for convolutions, transposed convolutions and dense layers (one per weight use; biases, batch
+   * norm, pooling and activations are not counted, as in the published figures), 0 for the rest.
+   */
+  default long macs(List<Shape> inputs) {
+    return 0;
+  }
+
+  /**
    * The non-trained state this layer owns (batch norm's running statistics), in a second flat vector
    * that is averaged and saved like the parameters but never receives gradients.
    */

@@ -773,9 +773,44 @@ public final class Network {
     return layout.size();
   }
 
+  /** The shapes of one sample that node {@code i} reads. */
+  private List<Shape> inputsOf(int i) {
+    List<Shape> in = new ArrayList<>();
+    for (int p : producers[i]) {
+      in.add(p < 0 ? inputShape : outputShapes.get(p));
+    }
+    return in;
+  }
+
+  /** Multiply-accumulates of layer {@code name} for one sample at this network's input size ({@link Layer#macs}). */
+  public long macsOf(String name) {
+    for (int i = 0; i < nodes.size(); i++) {
+      if (nodes.get(i).layer().name().equals(name)) {
+        return nodes.get(i).layer().macs(inputsOf(i));
+      }
+    }
+    throw new IllegalArgumentException("no layer named '" + name + "'");
+  }
+
   /**
-   * A table like Keras's {@code model.summary()}: layer, type, output shape, parameters and (for
-   * graphs) the layers each reads; then the totals of trainable parameters and buffers.
+   * Multiply-accumulates of one sample's forward pass to the main output at this network's input
+   * size: the convolutions, transposed convolutions and dense layers it runs (auxiliary heads, which
+   * only training runs, are left out), the convention of the published G-MAC figures.
+   */
+  public long macs() {
+    long total = 0;
+    for (int i = 0; i < nodes.size(); i++) {
+      if (evalNeeded[i]) {
+        total += nodes.get(i).layer().macs(inputsOf(i));
+      }
+    }
+    return total;
+  }
+
+  /**
+   * A table like Keras's {@code model.summary()}: layer, type, output shape, parameters,
+   * multiply-accumulates per sample and (for graphs) the layers each reads; then the totals of
+   * trainable parameters, buffers and multiply-accumulates ({@link #macs()}).
    */
   public String summary() {
     boolean graph = false;
@@ -787,12 +822,12 @@ public final class Network {
     for (Node n : nodes) {
       nameWidth = Math.max(nameWidth, n.layer().name().length() + 1);
     }
-    String fmt = "%-" + nameWidth + "s %-14s %-18s %12s" + (graph ? "  %s" : "%s") + "%n";
-    int width = nameWidth + 14 + 18 + 12 + 3 + (graph ? 20 : 0);
+    String fmt = "%-" + nameWidth + "s %-14s %-18s %12s %15s" + (graph ? "  %s" : "%s") + "%n";
+    int width = nameWidth + 14 + 18 + 12 + 15 + 4 + (graph ? 20 : 0);
     StringBuilder b = new StringBuilder();
-    b.append(String.format(fmt, "layer", "type", "output shape", "parameters", graph ? "inputs" : ""));
+    b.append(String.format(fmt, "layer", "type", "output shape", "parameters", "MACs", graph ? "inputs" : ""));
     b.append("=".repeat(width)).append('\n');
-    b.append(String.format(fmt, INPUT, "input", inputShape, 0, ""));
+    b.append(String.format(fmt, INPUT, "input", inputShape, 0, 0, ""));
     Set<String> aux = new LinkedHashSet<>();
     auxHeads.forEach(a -> aux.add(a.node()));
     for (int i = 0; i < nodes.size(); i++) {
@@ -805,13 +840,16 @@ public final class Network {
         note += "  [auxiliary output]";
       }
       b.append(String.format(fmt, n.layer().name(), n.layer().type(), outputShapes.get(i), String.format("%,d", count),
-          note));
+          String.format("%,d", n.layer().macs(inputsOf(i))), note));
     }
     b.append("=".repeat(width)).append('\n');
     // Keras's three lines: its "Total params" counts the batch-norm statistics too
     b.append(String.format("total parameters: %,d%n", (long) layout.size() + bufferLayout.size()));
     b.append(String.format("trainable parameters: %,d%n", layout.size()));
     b.append(String.format("non-trainable (buffers): %,d%n", bufferLayout.size()));
+    long macs = macs();
+    b.append(String.format("multiply-accumulates: %,d per sample (%.2f G-MACs at %s; convolutions and dense layers"
+        + " of the main output)%n", macs, macs / 1e9, inputShape));
     return b.toString();
   }
 }
