@@ -48,22 +48,26 @@ class MacsTest {
    * "GFLOPS" per weight set, which it counts as multiply-accumulates of convolutions and linear
    * layers (ResNet50_Weights.IMAGENET1K_V1 4.09, VGG16 15.47, AlexNet 0.71, GoogLeNet 1.50); the
    * papers' figures agree (ResNet-50 "3.8 × 10⁹ FLOPs" counts multiply-adds for the v1 stride
-   * placement; VGG-16 ≈ 15.5 G).
+   * placement; VGG-16 ≈ 15.5 G). Inception-v3 at 299×299: torchvision's 5.71
+   * ({@code Inception_V3_Weights.IMAGENET1K_V1}); Inception-v4 at 299×299: timm's model card for
+   * {@code inception_v4.tf_in1k}, 12.3 GMACs.
    */
   static Stream<Arguments> published() {
     return Stream.of(
         Arguments.of("resnet50", 4.09),
         Arguments.of("vgg16", 15.47),
         Arguments.of("alexnet", 0.71),
-        Arguments.of("googlenet", 1.50));
+        Arguments.of("googlenet", 1.50),
+        Arguments.of("inception_v3", 5.71),
+        Arguments.of("inception_v4", 12.3));
   }
 
   @ParameterizedTest(name = "{0}: {1} G-MACs")
   @MethodSource("published")
   void zooTotalsMatchPublishedFigures(String name, double gmacs) {
-    Network net = Zoo.build(name, Shape.of(3, 224, 224), 1000);
+    Network net = Zoo.build(name, Zoo.designInput(name), 1000);
     double ours = net.macs() / 1e9;
-    System.out.printf("%s: %.4f G-MACs at 224x224 (published %.2f)%n", name, ours, gmacs);
+    System.out.printf("%s: %.4f G-MACs at %s (published %.2f)%n", name, ours, net.inputShape(), gmacs);
     assertEquals(gmacs, ours, 0.02 * gmacs, name);
   }
 
