@@ -12,8 +12,10 @@ import java.util.Locale;
  * each follows (named in its Javadoc and checked by {@code ZooTest}).
  *
  * <p>Where torchvision ends its feature extractor with an adaptive average pool to a fixed size
- * (AlexNet's 6×6, VGG's 7×7), Fovea has no adaptive pooling op: at 224×224 that pool is the identity,
- * and at other input sizes the first dense layer takes whatever the features give. Max pools that
+ * (AlexNet's 6×6, VGG's 7×7), these builds leave it out: at 224×224 that pool is the identity, and
+ * at other input sizes the first dense layer takes whatever the features give ({@link
+ * AdaptivePooling} adds it to a network of one's own). Networks ending in global pooling take other
+ * input sizes with the same parameters through {@link Network#withInputShape}. Max pools that
  * torchvision runs with {@code ceil_mode=True} use one cell of padding instead, which gives the same
  * output sizes on these networks.
  */
