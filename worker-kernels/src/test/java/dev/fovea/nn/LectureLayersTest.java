@@ -12,7 +12,6 @@ import dev.fovea.kernels.ResamplingParams;
 import dev.fovea.kernels.Shape;
 import dev.fovea.kernels.Tensor;
 import dev.fovea.kernels.backend.reference.ReferenceBackend;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,12 +24,7 @@ class LectureLayersTest {
   private static final ReferenceBackend B = new ReferenceBackend();
 
   private static Tensor doubles(Shape shape, long seed) {
-    SplittableRandom r = new SplittableRandom(seed);
-    double[] x = new double[shape.size()];
-    for (int i = 0; i < x.length; i++) {
-      x[i] = r.nextGaussian();
-    }
-    return Tensor.wrap(x, shape);
+    return NetworkGraphTest.doubles(shape, seed);
   }
 
   /** Every parameter's gradient in double against central differences of the mean loss. */

@@ -302,7 +302,7 @@ class NetworkGraphTest {
     }
   }
 
-  private static Tensor doubles(Shape shape, long seed) {
+  static Tensor doubles(Shape shape, long seed) {
     SplittableRandom r = new SplittableRandom(seed);
     double[] x = new double[shape.size()];
     for (int i = 0; i < x.length; i++) {
