@@ -37,7 +37,7 @@ final class ReferenceEltwise {
   private static final double SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
   private static final double GELU_C = 0.044715;
 
-  /** f(x) for an element of channel {@code index} (only BIPOLAR_RELU reads it; see {@link #channel}). */
+  /** f(x) for an element of channel {@code index} (only BIPOLAR_RELU reads it; see {@link Channels}). */
   static double value(Activation f, double x, int index) {
     double a = f.alpha();
     return switch (f.kind()) {
@@ -129,18 +129,25 @@ final class ReferenceEltwise {
   }
 
   /**
-   * The index along axis 1 of element {@code i} of a row-major tensor of {@code shape}: the channel
-   * of {@code (N, C, ...)}, the unit of {@code (N, K)}; on a rank-1 tensor {@code i} itself.
+   * The index along axis 1 of each element of a row-major tensor of {@code shape} as {@code (i /
+   * inner) % channels}: the channel of {@code (N, C, ...)}, the unit of {@code (N, K)}; on a rank-1
+   * tensor the element index itself ({@code inner = 1}, {@code channels} = its size).
    */
-  static int channel(dev.fovea.kernels.Shape shape, int i) {
-    if (shape.rank() < 2) {
-      return i;
+  private record Channels(int inner, int channels) {
+    static Channels of(dev.fovea.kernels.Shape shape) {
+      if (shape.rank() < 2) {
+        return new Channels(1, Math.max(shape.size(), 1));
+      }
+      int inner = 1;
+      for (int a = 2; a < shape.rank(); a++) {
+        inner *= shape.dim(a);
+      }
+      return new Channels(Math.max(inner, 1), shape.dim(1));
     }
-    int inner = 1;
-    for (int a = 2; a < shape.rank(); a++) {
-      inner *= shape.dim(a);
+
+    int of(int i) {
+      return (i / inner) % channels;
     }
-    return (i / inner) % shape.dim(1);
   }
 
   static double sigmoid(double x) {
@@ -188,8 +195,9 @@ final class ReferenceEltwise {
   static void forward(Activation f, Tensor src, Tensor dst) {
     check(src, dst);
     int n = src.size();
+    Channels ch = Channels.of(src.shape());
     for (int i = 0; i < n; i++) {
-      dst.set(i, value(f, src.get(i), channel(src.shape(), i)));
+      dst.set(i, value(f, src.get(i), ch.of(i)));
     }
   }
 
@@ -197,8 +205,9 @@ final class ReferenceEltwise {
     check(src, diffDst);
     check(src, diffSrc);
     int n = src.size();
+    Channels ch = Channels.of(src.shape());
     for (int i = 0; i < n; i++) {
-      diffSrc.set(i, derivative(f, src.get(i), channel(src.shape(), i)) * diffDst.get(i));
+      diffSrc.set(i, derivative(f, src.get(i), ch.of(i)) * diffDst.get(i));
     }
   }
 
