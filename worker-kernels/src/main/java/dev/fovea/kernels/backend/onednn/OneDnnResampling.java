@@ -21,7 +21,7 @@ import org.bytedeco.dnnl.dnnl_primitive_desc;
  * resampling_nearest}, whose source index {@code round((d + 1/2) · in / out - 1/2)} differs from the
  * reference's {@code floor(d · in / out)} for some sizes: it runs natively only when the two index
  * maps agree on both axes (integer upsampling factors do), else falls back. Bed of nails has no
- * oneDNN algorithm and always falls back.
+ * resampling algorithm; {@code OneDnnBackend} runs it as a depthwise 1×1 transposed convolution.
  */
 final class OneDnnResampling {
   private OneDnnResampling() {}
