@@ -33,12 +33,28 @@ final class EvaluateCommand implements Callable<Integer> {
   @Option(names = "--master", description = "Spark master URL (default: from spark-submit, else local[N])")
   String master;
 
+  @Option(names = "--size", paramLabel = "H,W", split = ",", description = "evaluate at this input size instead of"
+      + " the model's (for networks whose features end in global or adaptive pooling; the same parameters)")
+  int[] size;
+
   @Override
   public Integer call() throws Exception {
     ModelFile.Model m = PredictCommand.load(model);
+    dev.fovea.kernels.Shape at = null;
+    if (size != null) {
+      if (size.length != 2 || size[0] < 1 || size[1] < 1) {
+        throw new IllegalArgumentException("invalid value " + java.util.Arrays.toString(size) + " for --size: must be H,W");
+      }
+      at = dev.fovea.kernels.Shape.of(m.inputShape().dim(0), size[0], size[1]);
+      try {
+        m.network().withInputShape(at); // refuse before starting Spark
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(model + ": --size " + size[0] + "," + size[1] + ": " + e.getMessage(), e);
+      }
+    }
     SparkSession spark = SparkSessions.create("fovea evaluate", master, workers);
     try {
-      Evaluation e = Evaluator.evaluate(spark, m, shards, workers, backend);
+      Evaluation e = Evaluator.evaluate(spark, m, shards, workers, backend, at);
       var out = spec.commandLine().getOut();
       out.printf("fovea: %d samples · accuracy %.4f · top-5 %.4f · loss %.4f%n", e.count, e.accuracy(),
           e.top5Accuracy(), e.meanLoss());
