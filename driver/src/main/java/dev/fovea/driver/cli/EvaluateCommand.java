@@ -40,18 +40,8 @@ final class EvaluateCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     ModelFile.Model m = PredictCommand.load(model);
-    dev.fovea.kernels.Shape at = null;
-    if (size != null) {
-      if (size.length != 2 || size[0] < 1 || size[1] < 1) {
-        throw new IllegalArgumentException("invalid value " + java.util.Arrays.toString(size) + " for --size: must be H,W");
-      }
-      at = dev.fovea.kernels.Shape.of(m.inputShape().dim(0), size[0], size[1]);
-      try {
-        m.network().withInputShape(at); // refuse before starting Spark
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException(model + ": --size " + size[0] + "," + size[1] + ": " + e.getMessage(), e);
-      }
-    }
+    // refused before Spark starts
+    dev.fovea.kernels.Shape at = size == null ? null : PredictCommand.atSize(m, model, size).inputShape();
     SparkSession spark = SparkSessions.create("fovea evaluate", master, workers);
     try {
       Evaluation e = Evaluator.evaluate(spark, m, shards, workers, backend, at);

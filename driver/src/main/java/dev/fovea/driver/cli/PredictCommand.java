@@ -80,23 +80,30 @@ final class PredictCommand implements Callable<Integer> {
     return out;
   }
 
+  /**
+   * The model's network at {@code --size H,W} (null: at its own size); bad values, and networks whose
+   * parameters depend on the input size, are refused with a message naming {@code file}.
+   */
+  static dev.fovea.nn.Network atSize(ModelFile.Model m, String file, int[] size) {
+    if (size == null) {
+      return m.network();
+    }
+    if (size.length != 2 || size[0] < 1 || size[1] < 1) {
+      throw new IllegalArgumentException("invalid value " + Arrays.toString(size) + " for --size: must be H,W");
+    }
+    try {
+      return m.network().withInputShape(Shape.of(m.inputShape().dim(0), size[0], size[1]));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(file + ": --size " + size[0] + "," + size[1] + ": " + e.getMessage(), e);
+    }
+  }
+
   @Override
   public Integer call() throws Exception {
     ModelFile.Model m = load(model);
     List<List<Double>> norm = TrainingRun.normalization(m);
-    Shape input = m.inputShape();
-    dev.fovea.nn.Network net = m.network();
-    if (size != null) {
-      if (size.length != 2 || size[0] < 1 || size[1] < 1) {
-        throw new IllegalArgumentException("invalid value " + Arrays.toString(size) + " for --size: must be H,W");
-      }
-      input = Shape.of(input.dim(0), size[0], size[1]);
-      try {
-        net = net.withInputShape(input);
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException(model + ": --size " + size[0] + "," + size[1] + ": " + e.getMessage(), e);
-      }
-    }
+    dev.fovea.nn.Network net = atSize(m, model, size);
+    Shape input = net.inputShape();
     int n = images.size();
     float[] all = new float[n * input.size()];
     for (int i = 0; i < n; i++) {
