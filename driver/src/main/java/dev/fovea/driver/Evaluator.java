@@ -21,9 +21,20 @@ public final class Evaluator {
 
   public static Evaluation evaluate(SparkSession spark, ModelFile.Model model, String shardDir, int workers,
       String backend) {
+    return evaluate(spark, model, shardDir, workers, backend, null);
+  }
+
+  /**
+   * {@link #evaluate(SparkSession, ModelFile.Model, String, int, String)} at input size {@code
+   * size} {@code (C, H, W)} instead of the model's (null: the model's), with the same parameters:
+   * for networks whose features end in global or adaptive pooling ({@code Network.withInputShape},
+   * which refuses the others with the reason).
+   */
+  public static Evaluation evaluate(SparkSession spark, ModelFile.Model model, String shardDir, int workers,
+      String backend, Shape size) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Manifest m = ShardReader.readManifest(jsc.hadoopConfiguration(), shardDir);
-    Shape input = model.inputShape();
+    Shape input = size == null ? model.inputShape() : model.network().withInputShape(size).inputShape();
     if (m.sampleShape().get(0) != input.dim(0)) {
       throw new IllegalArgumentException("the model expects inputs " + input + ", the shards in " + shardDir
           + " hold " + m.shape());

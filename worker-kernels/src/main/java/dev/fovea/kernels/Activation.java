@@ -13,8 +13,9 @@ package dev.fovea.kernels;
  * @param alpha first parameter (for {@link Kind#RELU}: the slope for negative inputs, 0 for plain
  *     ReLU)
  * @param beta second parameter (unused by the kinds that do not name it)
+ * @param gamma third parameter ({@link Kind#KERAS_RELU}'s threshold; unused by the other kinds)
  */
-public record Activation(Kind kind, double alpha, double beta) {
+public record Activation(Kind kind, double alpha, double beta, double gamma) {
 
   /** The element-wise functions every backend implements. IDENTITY and RELU stay first. */
   public enum Kind {
@@ -70,19 +71,43 @@ public record Activation(Kind kind, double alpha, double beta) {
      */
     SQNL,
     /**
-     * Bipolar ReLU (Eidnes and Nøkland 2017): element i of the flattened row-major tensor is
-     * {@code relu(x)} when i is even and {@code -relu(-x)} when i is odd.
+     * Bipolar ReLU (Eidnes and Nøkland 2017), per unit: on a tensor {@code (N, C, ...)} every element
+     * of channel c is {@code relu(x)} when c is even and {@code -relu(-x) = min(x, 0)} when c is odd,
+     * so a convolutional layer's feature maps alternate and a dense layer's {@code (N, K)} units
+     * alternate (the paper's convention); on a rank-1 tensor the element index decides.
      */
     BIPOLAR_RELU,
     /**
      * {@code y = x ≥ 0 ? 1 : 0}. Its derivative is zero everywhere by definition (undefined at 0),
      * so nothing below a binary step receives a gradient and cannot learn.
      */
-    BINARY_STEP
+    BINARY_STEP,
+    /**
+     * Power function linear unit (Zhu et al., "PFLU and FPFLU: Two novel non-monotonic activation
+     * functions in convolutional neural networks", Neurocomputing 2021): {@code y = x · (1 + x /
+     * sqrt(1 + x²)) / 2}.
+     */
+    PFLU,
+    /**
+     * Faster PFLU (same paper): {@code y = x} for x ≥ 0 and {@code y = x + x² / sqrt(1 + x²)} for x
+     * &lt; 0 (twice PFLU's negative part, so that the two pieces meet with slope 1 at 0).
+     */
+    FPFLU,
+    /**
+     * Keras's {@code relu(x, negative_slope=alpha, max_value=beta, threshold=gamma)} in full: {@code y
+     * = beta} for x ≥ beta, {@code x} for gamma ≤ x &lt; beta, {@code alpha · (x - gamma)} below
+     * gamma. No maximum is {@code beta = +∞} ({@link #kerasRelu}); {@link #of} gives plain ReLU.
+     */
+    KERAS_RELU
   }
 
   public static final Activation IDENTITY = new Activation(Kind.IDENTITY, 0, 0);
   public static final Activation RELU = new Activation(Kind.RELU, 0, 0);
+
+  /** The kind with two parameters and {@code gamma = 0}. */
+  public Activation(Kind kind, double alpha, double beta) {
+    this(kind, alpha, beta, 0);
+  }
 
   public Activation {
     if (kind == null) {
@@ -95,18 +120,33 @@ public record Activation(Kind kind, double alpha, double beta) {
     if ((kind == Kind.ISRU || kind == Kind.ISRLU) && !(alpha >= 0)) {
       throw new IllegalArgumentException("eltwise: " + kind + " alpha must be >= 0, got " + alpha);
     }
+    if (kind == Kind.KERAS_RELU && !(beta >= gamma)) {
+      throw new IllegalArgumentException("eltwise: KERAS_RELU max_value (beta) must be >= threshold (gamma), got "
+          + beta + " and " + gamma);
+    }
   }
 
   /**
    * The kind with its default parameters: ELU, ISRU, ISRLU and SWISH alpha 1; RRELU bounds 1/8 and
-   * 1/3; every other kind alpha = beta = 0 (plain ReLU for RELU).
+   * 1/3; KERAS_RELU Keras's defaults (slope 0, no maximum, threshold 0); every other kind alpha =
+   * beta = gamma = 0 (plain ReLU for RELU).
    */
   public static Activation of(Kind kind) {
     return switch (kind) {
       case ELU, ISRU, ISRLU, SWISH -> new Activation(kind, 1, 0);
       case RRELU -> new Activation(kind, 1.0 / 8, 1.0 / 3);
+      case KERAS_RELU -> new Activation(kind, 0, Double.POSITIVE_INFINITY, 0);
       default -> new Activation(kind, 0, 0);
     };
+  }
+
+  /**
+   * Keras's {@code relu(x, negative_slope, max_value, threshold)}; {@code maxValue} null is Keras's
+   * {@code None} (no maximum).
+   */
+  public static Activation kerasRelu(double negativeSlope, Double maxValue, double threshold) {
+    return new Activation(Kind.KERAS_RELU, negativeSlope, maxValue == null ? Double.POSITIVE_INFINITY : maxValue,
+        threshold);
   }
 
   /** Leaky ReLU with the given slope for negative inputs. */

@@ -135,6 +135,20 @@ public interface Backend extends AutoCloseable {
   void maxUnpoolingBackward(int[] indices, Tensor diffDst, Tensor diffSrc);
 
   /**
+   * Adaptive max or average pooling (PyTorch's {@code AdaptiveAvgPool2d} / {@code
+   * AdaptiveMaxPool2d}, 1 to 3 spatial axes): {@code dst (N, C, out...)} is overwritten from {@code
+   * src (N, C, in...)}, output cell {@code i} of an axis pooling source cells {@code [floor(i · in /
+   * out), ceil((i + 1) · in / out))}; the output size is dst's shape. Max takes the first maximum.
+   */
+  void adaptivePoolingForward(PoolParams.Kind kind, Tensor src, Tensor dst);
+
+  /**
+   * Gradient of adaptive pooling: {@code diffSrc (N, C, in...)} is overwritten from {@code diffDst
+   * (N, C, out...)} and the forward source {@code src}.
+   */
+  void adaptivePoolingBackward(PoolParams.Kind kind, Tensor src, Tensor diffDst, Tensor diffSrc);
+
+  /**
    * Nearest or bilinear 2D resampling ({@link ResamplingParams}): {@code dst (N, C, H', W')} is
    * overwritten from {@code src (N, C, H, W)}; the output size is dst's shape.
    */

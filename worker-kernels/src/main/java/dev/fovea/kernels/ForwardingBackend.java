@@ -108,6 +108,16 @@ public abstract class ForwardingBackend implements Backend {
   }
 
   @Override
+  public void adaptivePoolingForward(PoolParams.Kind kind, Tensor src, Tensor dst) {
+    delegate.adaptivePoolingForward(kind, src, dst);
+  }
+
+  @Override
+  public void adaptivePoolingBackward(PoolParams.Kind kind, Tensor src, Tensor diffDst, Tensor diffSrc) {
+    delegate.adaptivePoolingBackward(kind, src, diffDst, diffSrc);
+  }
+
+  @Override
   public void resamplingForward(ResamplingParams p, Tensor src, Tensor dst) {
     delegate.resamplingForward(p, src, dst);
   }

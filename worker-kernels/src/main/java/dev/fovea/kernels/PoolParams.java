@@ -149,4 +149,25 @@ public record PoolParams(Kind kind, int[] kernel, int[] stride, int[] padBegin, 
         + ", padBegin=" + Arrays.toString(padBegin) + ", padEnd=" + Arrays.toString(padEnd) + ", countPadding="
         + countPadding + "]";
   }
+
+  /**
+   * The ordinary pooling that adaptive pooling ({@link Backend#adaptivePoolingForward}) from {@code
+   * src (N, C, in...)} to {@code dst (N, C, out...)} equals when every output size divides its input
+   * size: window and stride {@code in / out}, no padding. Null when some axis does not divide (then
+   * the windows differ in size or overlap).
+   */
+  public static PoolParams adaptiveUniform(Kind kind, Shape src, Shape dst) {
+    int r = src.rank() - 2;
+    if (r < 1 || r > 3 || dst.rank() != src.rank()) {
+      return null;
+    }
+    int[] k = new int[r];
+    for (int a = 0; a < r; a++) {
+      if (dst.dim(2 + a) < 1 || src.dim(2 + a) % dst.dim(2 + a) != 0) {
+        return null;
+      }
+      k[a] = src.dim(2 + a) / dst.dim(2 + a);
+    }
+    return new PoolParams(kind, k, k.clone(), new int[r], new int[r], false);
+  }
 }

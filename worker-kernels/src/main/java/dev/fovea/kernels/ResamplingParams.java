@@ -17,12 +17,17 @@ package dev.fovea.kernels;
  *   <li>{@link Kind#BILINEAR}, {@code alignCorners = false}: {@code s = max(0, (d + 0.5) · in /
  *       out - 0.5)}; pixel areas align (PyTorch's default, and TensorFlow 2's {@code
  *       tf.image.resize}).
+ *   <li>{@link Kind#BED_OF_NAILS}: the output size must be an integer multiple {@code f = out / in}
+ *       of the input on each axis; {@code dst[d] = src[d / f]} when {@code d} is a multiple of {@code
+ *       f} (the top-left cell of each {@code f × f} block) and 0 elsewhere ("bed of nails"
+ *       upsampling; the unpooling of a max pool whose maxima all sit top-left). Its gradient takes
+ *       {@code diffDst} at the top-left cells and ignores the rest.
  * </ul>
  *
  * Bilinear then blends {@code src[floor(s)]} and {@code src[min(floor(s) + 1, in - 1)]} with
  * weights {@code 1 - λ} and {@code λ = s - floor(s)} on each axis.
  *
- * @param kind nearest or bilinear
+ * @param kind nearest, bilinear or bed of nails
  * @param alignCorners the bilinear coordinate convention above
  */
 public record ResamplingParams(Kind kind, boolean alignCorners) {
@@ -30,7 +35,8 @@ public record ResamplingParams(Kind kind, boolean alignCorners) {
   /** The interpolation rule. */
   public enum Kind {
     NEAREST,
-    BILINEAR
+    BILINEAR,
+    BED_OF_NAILS
   }
 
   public static final ResamplingParams NEAREST = new ResamplingParams(Kind.NEAREST, false);

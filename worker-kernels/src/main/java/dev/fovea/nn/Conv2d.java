@@ -10,7 +10,7 @@ import java.util.List;
  * 2D convolution with bias: input {@code (C, H, W)} per sample, output {@code (filters, H', W')}.
  * Weights {@code (filters, C, k, k)} drawn from {@code init}; bias zeros.
  */
-public record Conv2d(String name, int filters, int kernel, int stride, int padding, Initializer init)
+public record Conv2d(String name, int filters, int kernel, int stride, int padding, ParamInit init)
     implements UnaryLayer {
 
   public Conv2d {
@@ -45,6 +45,12 @@ public record Conv2d(String name, int filters, int kernel, int stride, int paddi
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(name + ": " + e.getMessage(), e);
     }
+  }
+
+  /** {@code out.size() · C · k²}. */
+  @Override
+  public long macs(Shape input) {
+    return (long) outputShape(input).size() * input.dim(0) * kernel * kernel;
   }
 
   @Override

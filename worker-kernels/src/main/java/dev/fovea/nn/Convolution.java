@@ -24,7 +24,7 @@ import java.util.List;
  * @param init weight initialiser
  */
 public record Convolution(String name, int filters, int[] kernel, int[] stride, int[] padding, boolean same,
-    int[] dilation, int groups, boolean bias, int inChannels, Initializer init) implements UnaryLayer {
+    int[] dilation, int groups, boolean bias, int inChannels, ParamInit init) implements UnaryLayer {
 
   public Convolution {
     int r = kernel.length;
@@ -95,6 +95,16 @@ public record Convolution(String name, int filters, int[] kernel, int[] stride, 
     }
   }
 
+  /** {@code out.size() · (C / groups) · Πk}: every output cell is a dot product over its window. */
+  @Override
+  public long macs(Shape input) {
+    long window = input.dim(0) / groups;
+    for (int k : kernel) {
+      window *= k;
+    }
+    return outputShape(input).size() * window;
+  }
+
   @Override
   public List<ParamSpec> params(Shape input) {
     int fan = 1;
@@ -131,7 +141,7 @@ public record Convolution(String name, int filters, int[] kernel, int[] stride, 
     return o instanceof Convolution c && name.equals(c.name) && filters == c.filters
         && Arrays.equals(kernel, c.kernel) && Arrays.equals(stride, c.stride) && Arrays.equals(padding, c.padding)
         && same == c.same && Arrays.equals(dilation, c.dilation) && groups == c.groups && bias == c.bias
-        && inChannels == c.inChannels && init == c.init;
+        && inChannels == c.inChannels && init.equals(c.init);
   }
 
   @Override

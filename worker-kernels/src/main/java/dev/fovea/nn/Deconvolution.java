@@ -14,7 +14,7 @@ import java.util.List;
  * {@code (filters)} when {@code bias}.
  */
 public record Deconvolution(String name, int filters, int[] kernel, int[] stride, int[] padding,
-    int[] outputPadding, boolean bias, Initializer init) implements UnaryLayer {
+    int[] outputPadding, boolean bias, ParamInit init) implements UnaryLayer {
 
   public Deconvolution {
     int r = kernel.length;
@@ -59,6 +59,16 @@ public record Deconvolution(String name, int filters, int[] kernel, int[] stride
     }
   }
 
+  /** {@code in.size() · filters · Πk}: every input cell is scattered through the whole kernel. */
+  @Override
+  public long macs(Shape input) {
+    long scatter = filters;
+    for (int k : kernel) {
+      scatter *= k;
+    }
+    return input.size() * scatter;
+  }
+
   @Override
   public List<ParamSpec> params(Shape input) {
     int fan = 1;
@@ -92,7 +102,7 @@ public record Deconvolution(String name, int filters, int[] kernel, int[] stride
   public boolean equals(Object o) {
     return o instanceof Deconvolution c && name.equals(c.name) && filters == c.filters
         && Arrays.equals(kernel, c.kernel) && Arrays.equals(stride, c.stride) && Arrays.equals(padding, c.padding)
-        && Arrays.equals(outputPadding, c.outputPadding) && bias == c.bias && init == c.init;
+        && Arrays.equals(outputPadding, c.outputPadding) && bias == c.bias && init.equals(c.init);
   }
 
   @Override

@@ -9,7 +9,7 @@ import java.util.List;
  * Fully connected layer with bias: input {@code (K)} per sample, output {@code (units)}. Weights
  * {@code (units, K)} (PyTorch's layout), Glorot-uniform unless stated; bias zeros.
  */
-public record Dense(String name, int units, Initializer init) implements UnaryLayer {
+public record Dense(String name, int units, ParamInit init) implements UnaryLayer {
 
   public Dense {
     if (units < 1) {
@@ -28,6 +28,12 @@ public record Dense(String name, int units, Initializer init) implements UnaryLa
       throw new IllegalArgumentException(name + ": expects a flat (K) input, got " + input + "; add a flatten layer");
     }
     return Shape.of(units);
+  }
+
+  /** {@code K · units}. */
+  @Override
+  public long macs(Shape input) {
+    return (long) input.size() * units;
   }
 
   @Override

@@ -11,7 +11,7 @@ import java.util.SplittableRandom;
  * normal); the full set of Keras initialisers, with their defaults and the PyTorch differences, is
  * {@link WeightInit}.
  */
-public enum Initializer {
+public enum Initializer implements ParamInit {
   /** All zeros (biases). */
   ZEROS,
   /**
@@ -27,6 +27,7 @@ public enum Initializer {
   QUARTER;
 
   /** Fills {@code dst[offset, offset + count)} with draws from {@code rng}. */
+  @Override
   public void fill(float[] dst, int offset, int count, int fanIn, int fanOut, SplittableRandom rng) {
     switch (this) {
       case ZEROS -> java.util.Arrays.fill(dst, offset, offset + count, 0f);

@@ -32,6 +32,15 @@ public interface Layer {
   List<ParamSpec> params(List<Shape> inputs);
 
   /**
+   * Multiply-accumulates of one sample's forward pass for inputs of shapes {@code inputs}: counted
+   * for convolutions, transposed convolutions and dense layers (one per weight use; biases, batch
+   * norm, pooling and activations are not counted, as in the published figures), 0 for the rest.
+   */
+  default long macs(List<Shape> inputs) {
+    return 0;
+  }
+
+  /**
    * The non-trained state this layer owns (batch norm's running statistics), in a second flat vector
    * that is averaged and saved like the parameters but never receives gradients.
    */
@@ -59,10 +68,10 @@ public interface Layer {
       LayerContext ctx);
 
   /** One parameter or buffer a layer owns: its local name (e.g. {@code weights}), shape and initialiser. */
-  record ParamSpec(String name, Shape shape, Initializer init, int fanIn, int fanOut) {
+  record ParamSpec(String name, Shape shape, ParamInit init, int fanIn, int fanOut) {
 
     /** A parameter or buffer that starts at a constant (zeros or ones) and has no fan. */
-    public static ParamSpec constant(String name, Shape shape, Initializer init) {
+    public static ParamSpec constant(String name, Shape shape, ParamInit init) {
       return new ParamSpec(name, shape, init, 1, 1);
     }
   }

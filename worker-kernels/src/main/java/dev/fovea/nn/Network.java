@@ -83,7 +83,8 @@ public final class Network {
   private final List<List<ParamLayout.Slice>> nodeBuffers;
   private final boolean[] evalNeeded;
 
-  private Network(Shape inputShape, List<Node> nodes, String outputName, List<AuxHead> auxHeads) {
+  private Network(Shape inputShape, List<Node> unbound, String outputName, List<AuxHead> auxHeads) {
+    List<Node> nodes = bindPairs(unbound);
     this.inputShape = inputShape;
     this.nodes = List.copyOf(nodes);
     this.auxHeads = List.copyOf(auxHeads);
@@ -173,6 +174,35 @@ public final class Network {
     this.evalNeeded = needed(new int[] {output});
   }
 
+  /**
+   * Binds each {@link MaxUnpooling} to the max-pooling layer it names: the layer gets the pool's
+   * definition, and the pool's input becomes its second input (already there in a network read
+   * back from its JSON, where it must be that input).
+   */
+  private static List<Node> bindPairs(List<Node> nodes) {
+    List<Node> out = new ArrayList<>(nodes);
+    for (int i = 0; i < out.size(); i++) {
+      if (!(out.get(i).layer() instanceof MaxUnpooling u)) {
+        continue;
+      }
+      Node pool = null;
+      for (int j = 0; j < i; j++) {
+        pool = out.get(j).layer().name().equals(u.pool()) ? out.get(j) : pool;
+      }
+      if (pool == null || pool.inputs().size() != 1) {
+        throw new IllegalArgumentException(u.name() + ": pool '" + u.pool()
+            + "' is not a single-input layer defined before it");
+      }
+      List<String> inputs = out.get(i).inputs();
+      String poolInput = pool.inputs().get(0);
+      if (inputs.size() != 1 && !(inputs.size() == 2 && inputs.get(1).equals(poolInput))) {
+        throw new IllegalArgumentException(u.name() + ": expects one input (the values to unpool), got " + inputs);
+      }
+      out.set(i, new Node(u.bind(pool.layer()), List.of(inputs.get(0), poolInput)));
+    }
+    return out;
+  }
+
   private boolean[] needed(int[] roots) {
     boolean[] need = new boolean[nodes.size()];
     for (int r : roots) {
@@ -256,6 +286,25 @@ public final class Network {
     public Network build() {
       return new Network(inputShape, nodes, output, aux);
     }
+  }
+
+  /**
+   * This network for input samples of {@code shape}: the same nodes, output and auxiliary heads,
+   * rebuilt for the new size. Networks whose features reach the classifier through global or
+   * adaptive pooling take any input at least their minimum size this way; throws when the new size
+   * does not fit some layer or changes the parameters (a flatten before a dense layer).
+   */
+  public Network withInputShape(Shape shape) {
+    if (shape.equals(inputShape)) {
+      return this;
+    }
+    Network n = new Network(shape, nodes, outputName(), auxHeads);
+    if (!n.layout.slices().stream().map(s -> s.name() + s.shape()).toList()
+        .equals(layout.slices().stream().map(s -> s.name() + s.shape()).toList())) {
+      throw new IllegalArgumentException("inputs " + shape + " change the parameters of a network built for "
+          + inputShape + " (a flatten before a dense layer; end the features in global or adaptive pooling)");
+    }
+    return n;
   }
 
   /** Shape of one input sample, {@code (C, H, W)}. */
@@ -662,6 +711,8 @@ public final class Network {
       return new NetworkGraph.Eltwise(a.function());
     } else if (layer instanceof Pooling p) {
       return new NetworkGraph.Pooling(p.pool(in.get(0)));
+    } else if (layer instanceof AdaptivePooling a && a.uniform(in.get(0)) != null) {
+      return new NetworkGraph.Pooling(a.uniform(in.get(0)));
     } else if (layer instanceof MaxPool2d m) {
       return new NetworkGraph.Pooling(PoolParams.max2d(m.size()));
     } else if (layer instanceof GlobalPooling g) {
@@ -722,9 +773,44 @@ public final class Network {
     return layout.size();
   }
 
+  /** The shapes of one sample that node {@code i} reads. */
+  private List<Shape> inputsOf(int i) {
+    List<Shape> in = new ArrayList<>();
+    for (int p : producers[i]) {
+      in.add(p < 0 ? inputShape : outputShapes.get(p));
+    }
+    return in;
+  }
+
+  /** Multiply-accumulates of layer {@code name} for one sample at this network's input size ({@link Layer#macs}). */
+  public long macsOf(String name) {
+    for (int i = 0; i < nodes.size(); i++) {
+      if (nodes.get(i).layer().name().equals(name)) {
+        return nodes.get(i).layer().macs(inputsOf(i));
+      }
+    }
+    throw new IllegalArgumentException("no layer named '" + name + "'");
+  }
+
   /**
-   * A table like Keras's {@code model.summary()}: layer, type, output shape, parameters and (for
-   * graphs) the layers each reads; then the totals of trainable parameters and buffers.
+   * Multiply-accumulates of one sample's forward pass to the main output at this network's input
+   * size: the convolutions, transposed convolutions and dense layers it runs (auxiliary heads, which
+   * only training runs, are left out), the convention of the published G-MAC figures.
+   */
+  public long macs() {
+    long total = 0;
+    for (int i = 0; i < nodes.size(); i++) {
+      if (evalNeeded[i]) {
+        total += nodes.get(i).layer().macs(inputsOf(i));
+      }
+    }
+    return total;
+  }
+
+  /**
+   * A table like Keras's {@code model.summary()}: layer, type, output shape, parameters,
+   * multiply-accumulates per sample and (for graphs) the layers each reads; then the totals of
+   * trainable parameters, buffers and multiply-accumulates ({@link #macs()}).
    */
   public String summary() {
     boolean graph = false;
@@ -736,12 +822,12 @@ public final class Network {
     for (Node n : nodes) {
       nameWidth = Math.max(nameWidth, n.layer().name().length() + 1);
     }
-    String fmt = "%-" + nameWidth + "s %-14s %-18s %12s" + (graph ? "  %s" : "%s") + "%n";
-    int width = nameWidth + 14 + 18 + 12 + 3 + (graph ? 20 : 0);
+    String fmt = "%-" + nameWidth + "s %-14s %-18s %12s %15s" + (graph ? "  %s" : "%s") + "%n";
+    int width = nameWidth + 14 + 18 + 12 + 15 + 4 + (graph ? 20 : 0);
     StringBuilder b = new StringBuilder();
-    b.append(String.format(fmt, "layer", "type", "output shape", "parameters", graph ? "inputs" : ""));
+    b.append(String.format(fmt, "layer", "type", "output shape", "parameters", "MACs", graph ? "inputs" : ""));
     b.append("=".repeat(width)).append('\n');
-    b.append(String.format(fmt, INPUT, "input", inputShape, 0, ""));
+    b.append(String.format(fmt, INPUT, "input", inputShape, 0, 0, ""));
     Set<String> aux = new LinkedHashSet<>();
     auxHeads.forEach(a -> aux.add(a.node()));
     for (int i = 0; i < nodes.size(); i++) {
@@ -754,13 +840,16 @@ public final class Network {
         note += "  [auxiliary output]";
       }
       b.append(String.format(fmt, n.layer().name(), n.layer().type(), outputShapes.get(i), String.format("%,d", count),
-          note));
+          String.format("%,d", n.layer().macs(inputsOf(i))), note));
     }
     b.append("=".repeat(width)).append('\n');
     // Keras's three lines: its "Total params" counts the batch-norm statistics too
     b.append(String.format("total parameters: %,d%n", (long) layout.size() + bufferLayout.size()));
     b.append(String.format("trainable parameters: %,d%n", layout.size()));
     b.append(String.format("non-trainable (buffers): %,d%n", bufferLayout.size()));
+    long macs = macs();
+    b.append(String.format("multiply-accumulates: %,d per sample (%.2f G-MACs at %s; convolutions and dense layers"
+        + " of the main output)%n", macs, macs / 1e9, inputShape));
     return b.toString();
   }
 }

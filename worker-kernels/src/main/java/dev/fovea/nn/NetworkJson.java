@@ -34,15 +34,27 @@ import java.util.Map;
  * }</pre>
  *
  * <p>Types: {@code convolution, deconvolution, pooling, global_pooling, batch_norm, dropout, lrn,
- * prelu, rrelu, activation, dense, flatten, concat, add, zero_padding, upsampling} and LeNet's {@code
- * conv2d, maxpool2d}. Fields left out take these defaults (one per field): {@code stride} and
+ * prelu, rrelu, activation, dense, flatten, concat, add, zero_padding, upsampling, max_unpooling,
+ * channel_pooling, adaptive_pooling} and
+ * LeNet's {@code conv2d, maxpool2d}. A {@code max_unpooling} layer names its max-pooling layer in
+ * {@code pool} and reads the values to unpool ({@code paired}, the pool's definition, is filled in
+ * when the network is built and may be left out). Fields left out take these defaults (one per field): {@code stride} and
  * {@code dilation} ones, {@code padding} and {@code outputPadding} zeros, {@code same} false,
  * {@code groups} 1, {@code bias} true, {@code inChannels} 0 (inferred), {@code init}
  * glorot_uniform (Keras's default), {@code epsilon} 1e-5, {@code momentum} 0.1, {@code scale} and
  * {@code center} true, {@code spatial} false, {@code perChannel} true, {@code scales} [] (all ones),
  * LRN {@code alpha} 1e-4, {@code beta} 0.75, {@code k} 1 (PyTorch's); every other field is
  * required. A number where a per-axis array is expected applies to every axis of the kernel. An
- * activation may be written as its kind ({@code "relu"}) for its default parameters. Enum values
+ * activation may be written as its kind ({@code "relu"}) for its default parameters, or as {@code
+ * {"kind": ..., "alpha": ..., "beta": ..., "gamma": ...}} where a parameter left out takes the kind's
+ * default ({@code Activation.of}); Keras's {@code relu(x, negative_slope, max_value, threshold)} is
+ * {@code {"kind": "keras_relu", "alpha": negative_slope, "beta": max_value, "gamma": threshold}}
+ * (no {@code beta}: no maximum). A layer's {@code init} is a name ({@code "glorot_uniform"}, {@code
+ * "orthogonal"}, {@code "lecun_normal"}, ...) or an object {@code {"kind": "random_normal", "a":
+ * mean, "b": stddev}}: the names of Fovea's original constants ({@code zeros, ones, he_normal,
+ * glorot_uniform, quarter}) keep their meaning ({@code he_normal} untruncated, as PyTorch), every
+ * other Keras name and every object is Keras's ({@code WeightInit}; {@code {"kind": "he_normal"}} is
+ * Keras's truncated He normal). Enum values
  * are case-insensitive.
  */
 public final class NetworkJson {
@@ -66,6 +78,9 @@ public final class NetworkJson {
     TYPES.put("add", Add.class);
     TYPES.put("zero_padding", ZeroPadding.class);
     TYPES.put("upsampling", Upsampling.class);
+    TYPES.put("max_unpooling", MaxUnpooling.class);
+    TYPES.put("channel_pooling", ChannelPooling.class);
+    TYPES.put("adaptive_pooling", AdaptivePooling.class);
     TYPES.put("conv2d", Conv2d.class);
     TYPES.put("maxpool2d", MaxPool2d.class);
   }
@@ -177,7 +192,7 @@ public final class NetworkJson {
         throw new NetworkJsonException(where + ": unknown layer type '" + type + "'; known: "
             + String.join(", ", TYPES.keySet()), null);
       }
-      Layer layer = decode(cls, l, where);
+      Layer layer = (Layer) decode(cls.asSubclass(Record.class), l, where);
       JsonNode inputs = l.path("inputs");
       if (inputs.isArray() && !inputs.isEmpty()) {
         String[] names = new String[inputs.size()];
@@ -221,7 +236,9 @@ public final class NetworkJson {
   }
 
   private static JsonNode encode(Object v) {
-    if (v instanceof String s) {
+    if (v == null) {
+      return JSON.getNodeFactory().nullNode();
+    } else if (v instanceof String s) {
       return JSON.getNodeFactory().textNode(s);
     } else if (v instanceof Integer i) {
       return JSON.getNodeFactory().numberNode(i);
@@ -270,9 +287,10 @@ public final class NetworkJson {
     };
   }
 
-  private static <T extends Layer> T decode(Class<T> cls, JsonNode l, String where) {
+  private static <T extends Record> T decode(Class<T> cls, JsonNode l, String where) {
     RecordComponent[] cs = cls.getRecordComponents();
-    int rank = l.path("kernel").isArray() ? l.path("kernel").size() : 2;
+    int rank = l.path("kernel").isArray() ? l.path("kernel").size() : l.path("size").isArray() ? l.path("size").size()
+        : 2;
     Object[] args = new Object[cs.length];
     Class<?>[] types = new Class<?>[cs.length];
     for (int i = 0; i < cs.length; i++) {
@@ -283,7 +301,7 @@ public final class NetworkJson {
         if (args[i] instanceof int[] a && types[i] == int.class) {
           args[i] = a.length > 0 ? a[0] : 0;
         }
-        if (args[i] == null) {
+        if (args[i] == null && !cs[i].getName().equals("paired")) {
           throw new NetworkJsonException(where + ": missing field '" + cs[i].getName() + "'", null);
         }
       } else {
@@ -342,14 +360,46 @@ public final class NetworkJson {
       }
       throw new NetworkJsonException(where + ": unknown value '" + v.asText() + "'; known: "
           + Arrays.toString(type.getEnumConstants()).toLowerCase(Locale.ROOT), null);
+    } else if (type == ParamInit.class) {
+      return decodeInit(v, where);
+    } else if (type == Pooling.class) {
+      return decode(Pooling.class, v, where);
     } else if (type == Activation.class) {
       if (v.isTextual()) {
         return Activation.of((Activation.Kind) decodeValue(Activation.Kind.class, v, rank, where));
       }
-      return new Activation((Activation.Kind) decodeValue(Activation.Kind.class, v.path("kind"), rank, where),
-          v.path("alpha").asDouble(0), v.path("beta").asDouble(0));
+      Activation d = Activation.of((Activation.Kind) decodeValue(Activation.Kind.class, v.path("kind"), rank, where));
+      try {
+        return new Activation(d.kind(), v.path("alpha").asDouble(d.alpha()), v.path("beta").asDouble(d.beta()),
+            v.path("gamma").asDouble(d.gamma()));
+      } catch (IllegalArgumentException e) {
+        throw new NetworkJsonException(where + ": " + e.getMessage(), e);
+      }
     }
     throw new IllegalStateException(where + ": no JSON reader for " + type);
+  }
+
+  /**
+   * An initialiser: a name of one of Fovea's original constants ({@link Initializer}: {@code
+   * he_normal} is PyTorch's plain normal), else of a Keras initialiser with Keras's defaults ({@link
+   * WeightInit}); an object {@code {"kind": ..., "a": ..., "b": ...}} is always Keras's, its
+   * arguments defaulting to Keras's.
+   */
+  private static ParamInit decodeInit(JsonNode v, String where) {
+    if (v.isTextual()) {
+      for (Initializer i : Initializer.values()) {
+        if (i.name().equalsIgnoreCase(v.asText())) {
+          return i;
+        }
+      }
+    }
+    JsonNode kind = v.isTextual() ? v : v.path("kind");
+    WeightInit d = WeightInit.of((WeightInit.Kind) decodeValue(WeightInit.Kind.class, kind, 0, where));
+    try {
+      return new WeightInit(d.kind(), v.path("a").asDouble(d.a()), v.path("b").asDouble(d.b()));
+    } catch (IllegalArgumentException e) {
+      throw new NetworkJsonException(where + ": " + e.getMessage(), e);
+    }
   }
 
   private static void requireNumber(JsonNode v, String where) {

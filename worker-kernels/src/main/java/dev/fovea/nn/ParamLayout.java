@@ -14,7 +14,7 @@ import java.util.SplittableRandom;
 public final class ParamLayout {
 
   /** One named parameter tensor inside the flat vector. */
-  public record Slice(String name, Shape shape, int offset, Initializer init, int fanIn, int fanOut) {
+  public record Slice(String name, Shape shape, int offset, ParamInit init, int fanIn, int fanOut) {
     public int size() {
       return shape.size();
     }
@@ -65,7 +65,7 @@ public final class ParamLayout {
     private final List<Slice> slices = new ArrayList<>();
     private int size;
 
-    public Slice add(String name, Shape shape, Initializer init, int fanIn, int fanOut) {
+    public Slice add(String name, Shape shape, ParamInit init, int fanIn, int fanOut) {
       for (Slice s : slices) {
         if (s.name().equals(name)) {
           throw new IllegalArgumentException("duplicate parameter name '" + name + "'");

@@ -21,6 +21,16 @@ public interface UnaryLayer extends Layer {
     return List.of();
   }
 
+  /** Multiply-accumulates of one sample for one input sample {@code input}; see {@link Layer#macs(List)}. */
+  default long macs(Shape input) {
+    return 0;
+  }
+
+  @Override
+  default long macs(List<Shape> inputs) {
+    return macs(single(inputs));
+  }
+
   /** Forward pass: {@code dst (N, out...)} from {@code src (N, in...)}. */
   Tensor forward(Backend backend, Tensor src, Tensor[] params, LayerContext ctx);
 

@@ -31,13 +31,17 @@ import java.util.SplittableRandom;
  *   <tr><td>{@link #lecunNormal()}</td><td>truncated, stddev {@code sqrt(1 / fanIn) / 0.8796…}</td>
  *       <td>none; {@code kaiming_normal_(nonlinearity='linear')} is the plain normal</td></tr>
  *   <tr><td>{@link #lecunUniform()}</td><td>limit {@code sqrt(3 / fanIn)}</td><td>none</td></tr>
+ *   <tr><td>{@link #orthogonal()}</td><td>gain × an orthogonal matrix from the QR decomposition of a
+ *       normal one (signs fixed so R's diagonal is positive); gain default 1. A weight {@code (O, I,
+ *       k...)} is the {@code (O, I · Πk)} matrix: its rows (filters) are orthonormal when {@code O ≤
+ *       I · Πk}, else its columns</td><td>{@code orthogonal_}: same</td></tr>
  * </table>
  *
  * @param kind the distribution
  * @param a first parameter: the constant, the mean, or the lower bound (unused by the scaled kinds)
  * @param b second parameter: the standard deviation or the upper bound (unused by the others)
  */
-public record WeightInit(Kind kind, double a, double b) {
+public record WeightInit(Kind kind, double a, double b) implements ParamInit {
 
   /** The standard deviation of a unit normal truncated to [-2, 2]. */
   public static final double TRUNCATED_STDDEV = 0.87962566103423978;
@@ -55,7 +59,8 @@ public record WeightInit(Kind kind, double a, double b) {
     HE_NORMAL,
     HE_UNIFORM,
     LECUN_NORMAL,
-    LECUN_UNIFORM
+    LECUN_UNIFORM,
+    ORTHOGONAL
   }
 
   public WeightInit {
@@ -68,6 +73,27 @@ public record WeightInit(Kind kind, double a, double b) {
     if (kind == Kind.RANDOM_UNIFORM && !(a < b)) {
       throw new IllegalArgumentException("initializer: " + kind + " needs minval < maxval, got " + a + ", " + b);
     }
+  }
+
+  /** The kind with Keras's default arguments (see the factories). */
+  public static WeightInit of(Kind kind) {
+    return switch (kind) {
+      case RANDOM_NORMAL -> randomNormal();
+      case RANDOM_UNIFORM -> randomUniform();
+      case TRUNCATED_NORMAL -> truncatedNormal();
+      case ORTHOGONAL -> orthogonal();
+      default -> new WeightInit(kind, 0, 0);
+    };
+  }
+
+  /** Orthogonal with gain 1 (Keras's default). */
+  public static WeightInit orthogonal() {
+    return orthogonal(1);
+  }
+
+  /** Orthogonal times {@code gain}. */
+  public static WeightInit orthogonal(double gain) {
+    return new WeightInit(Kind.ORTHOGONAL, gain, 0);
   }
 
   public static WeightInit zeros() {
@@ -139,6 +165,7 @@ public record WeightInit(Kind kind, double a, double b) {
    *
    * @throws IllegalArgumentException when a scaled kind gets a fan that is not positive
    */
+  @Override
   public void fill(float[] dst, int offset, int count, int fanIn, int fanOut, SplittableRandom rng) {
     switch (kind) {
       case ZEROS -> Arrays.fill(dst, offset, offset + count, 0f);
@@ -157,6 +184,7 @@ public record WeightInit(Kind kind, double a, double b) {
       case HE_UNIFORM -> symmetric(dst, offset, count, Math.sqrt(6.0 / fan(fanIn)), rng);
       case LECUN_NORMAL -> truncated(dst, offset, count, 0, Math.sqrt(1.0 / fan(fanIn)) / TRUNCATED_STDDEV, rng);
       case LECUN_UNIFORM -> symmetric(dst, offset, count, Math.sqrt(3.0 / fan(fanIn)), rng);
+      case ORTHOGONAL -> orthogonal(dst, offset, count, fan(fanIn), rng);
       default -> throw new AssertionError(kind);
     }
   }
@@ -175,6 +203,52 @@ public record WeightInit(Kind kind, double a, double b) {
           + fanOut);
     }
     return fanIn + fanOut;
+  }
+
+  /**
+   * The {@code (count / fanIn, fanIn)} matrix times the gain {@code a}: modified Gram–Schmidt on the
+   * columns of a normal {@code (max, min)} matrix (R's diagonal is then positive), transposed when
+   * there are fewer rows than columns.
+   */
+  private void orthogonal(float[] dst, int offset, int count, int cols, SplittableRandom rng) {
+    if (count % cols != 0) {
+      throw new IllegalArgumentException("initializer: ORTHOGONAL needs a size that is a multiple of fanIn, got "
+          + count + " and " + cols);
+    }
+    int rows = count / cols;
+    int n = Math.max(rows, cols);
+    int m = Math.min(rows, cols);
+    double[][] q = new double[m][n];
+    for (int j = 0; j < m; j++) {
+      for (int i = 0; i < n; i++) {
+        q[j][i] = Initializer.gaussian(rng);
+      }
+    }
+    for (int j = 0; j < m; j++) {
+      for (int k = 0; k < j; k++) {
+        double dot = 0;
+        for (int i = 0; i < n; i++) {
+          dot += q[k][i] * q[j][i];
+        }
+        for (int i = 0; i < n; i++) {
+          q[j][i] -= dot * q[k][i];
+        }
+      }
+      double norm = 0;
+      for (int i = 0; i < n; i++) {
+        norm += q[j][i] * q[j][i];
+      }
+      norm = Math.sqrt(norm);
+      for (int i = 0; i < n; i++) {
+        q[j][i] /= norm;
+      }
+    }
+    // q[j] is column j of the (n, m) matrix Q; the weight is Q when rows >= cols, else Qᵀ
+    for (int r = 0; r < rows; r++) {
+      for (int c = 0; c < cols; c++) {
+        dst[offset + r * cols + c] = (float) (a * (rows >= cols ? q[c][r] : q[r][c]));
+      }
+    }
   }
 
   private static void uniform(float[] dst, int offset, int count, double lo, double hi, SplittableRandom rng) {

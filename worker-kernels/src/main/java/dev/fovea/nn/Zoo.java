@@ -12,8 +12,10 @@ import java.util.Locale;
  * each follows (named in its Javadoc and checked by {@code ZooTest}).
  *
  * <p>Where torchvision ends its feature extractor with an adaptive average pool to a fixed size
- * (AlexNet's 6×6, VGG's 7×7), Fovea has no adaptive pooling op: at 224×224 that pool is the identity,
- * and at other input sizes the first dense layer takes whatever the features give. Max pools that
+ * (AlexNet's 6×6, VGG's 7×7), these builds leave it out: at 224×224 that pool is the identity, and
+ * at other input sizes the first dense layer takes whatever the features give ({@link
+ * AdaptivePooling} adds it to a network of one's own). Networks ending in global pooling take other
+ * input sizes with the same parameters through {@link Network#withInputShape}. Max pools that
  * torchvision runs with {@code ceil_mode=True} use one cell of padding instead, which gives the same
  * output sizes on these networks.
  */
@@ -22,7 +24,8 @@ public final class Zoo {
 
   private static final List<String> NAMES = List.of("lenet", "lenet_bn", "lenet5", "alexnet", "vgg11", "vgg13", "vgg16",
       "vgg19", "vgg11_bn", "vgg13_bn", "vgg16_bn", "vgg19_bn", "resnet18", "resnet34", "resnet50", "resnet101",
-      "resnet152", "resnet20", "resnet56", "googlenet", "googlenet_aux", "inception_resnet_v2");
+      "resnet152", "resnet20", "resnet56", "googlenet", "googlenet_aux", "inception_v3", "inception_v3_aux",
+      "inception_v4", "inception_resnet_v1", "inception_resnet_v2");
 
   private static IllegalArgumentException unknown(String name) {
     return new IllegalArgumentException("unknown model '" + name + "'; known: " + String.join(", ", NAMES));
@@ -35,7 +38,8 @@ public final class Zoo {
 
   /**
    * The input {@code (C, H, W)} the model called {@code name} was designed for: 1×28×28 for the
-   * LeNets, 3×32×32 for the CIFAR ResNets, 3×299×299 for Inception-ResNet-v2 and 3×224×224 (ImageNet)
+   * LeNets, 3×32×32 for the CIFAR ResNets, 3×299×299 for Inception-v3, Inception-v4 and
+   * Inception-ResNet-v2, 3×160×160 for Inception-ResNet-v1 (facenet's faces) and 3×224×224 (ImageNet)
    * for the rest. Benchmarks build zoo models with it.
    */
   public static Shape designInput(String name) {
@@ -46,7 +50,8 @@ public final class Zoo {
     return switch (n) {
       case "lenet", "lenet_bn", "lenet5" -> Shape.of(1, 28, 28);
       case "resnet20", "resnet56" -> Shape.of(3, 32, 32);
-      case "inception_resnet_v2" -> Shape.of(3, 299, 299);
+      case "inception_resnet_v2", "inception_v3", "inception_v3_aux", "inception_v4" -> Shape.of(3, 299, 299);
+      case "inception_resnet_v1" -> Shape.of(3, 160, 160);
       default -> Shape.of(3, 224, 224);
     };
   }
@@ -72,6 +77,10 @@ public final class Zoo {
       case "resnet20", "resnet56" -> cifarResnet(Integer.parseInt(n.substring(6)), input, classes);
       case "googlenet" -> googlenet(input, classes, false);
       case "googlenet_aux" -> googlenet(input, classes, true);
+      case "inception_v3" -> InceptionNets.inceptionV3(input, classes, false);
+      case "inception_v3_aux" -> InceptionNets.inceptionV3(input, classes, true);
+      case "inception_v4" -> InceptionNets.inceptionV4(input, classes);
+      case "inception_resnet_v1" -> InceptionNets.inceptionResnetV1(input, classes);
       case "inception_resnet_v2" -> inceptionResnetV2(input, classes);
       default -> throw unknown(name);
     };
@@ -81,7 +90,7 @@ public final class Zoo {
     return new ActivationLayer(name, Activation.RELU);
   }
 
-  private static Dense dense(String name, int units) {
+  static Dense dense(String name, int units) {
     return new Dense(name, units, Initializer.GLOROT_UNIFORM);
   }
 
@@ -309,7 +318,14 @@ public final class Zoo {
   /** torchvision's BasicConv2d: conv without bias, batch norm (epsilon 0.001), ReLU. */
   private static String basicConv(Network.Builder b, String name, String from, int filters, int kernel, int stride,
       int pad) {
-    b.add(Convolution.conv2d(name, filters, kernel, stride, pad, false), from);
+    return basicConv(b, name, from, filters, kernel, kernel, stride, pad, pad);
+  }
+
+  /** {@link #basicConv} with a (kh, kw) kernel and (ph, pw) padding (the factorised convolutions). */
+  static String basicConv(Network.Builder b, String name, String from, int filters, int kh, int kw, int stride, int ph,
+      int pw) {
+    b.add(new Convolution(name, filters, new int[] {kh, kw}, new int[] {stride, stride}, new int[] {ph, pw}, false,
+        new int[] {1, 1}, 1, false, 0, Initializer.HE_NORMAL), from);
     b.then(new BatchNorm(name + "_bn", 1e-3, 0.1, true, true)).then(relu(name + "_relu"));
     return b.last();
   }
@@ -328,7 +344,7 @@ public final class Zoo {
     return p;
   }
 
-  private static int down(int size, int kernel, int stride, int pad) {
+  static int down(int size, int kernel, int stride, int pad) {
     return (size + 2 * pad - kernel) / stride + 1;
   }
 

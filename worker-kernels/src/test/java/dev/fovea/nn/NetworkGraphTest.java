@@ -213,7 +213,7 @@ class NetworkGraphTest {
     ReferenceBackend b = new ReferenceBackend();
     assertArrayEquals(net.forward(b, p, buf, src).toFloatArray(), back.forward(b, p, buf, src).toFloatArray());
     for (String name : Zoo.names()) {
-      Network z = Zoo.build(name, name.startsWith("lenet") ? Shape.of(1, 28, 28) : Shape.of(3, 224, 224), 10);
+      Network z = Zoo.build(name, Zoo.designInput(name), 10);
       assertEquals(z.nodes(), NetworkJson.parse(NetworkJson.toJsonString(z), name).nodes(), name);
     }
   }
@@ -302,7 +302,7 @@ class NetworkGraphTest {
     }
   }
 
-  private static Tensor doubles(Shape shape, long seed) {
+  static Tensor doubles(Shape shape, long seed) {
     SplittableRandom r = new SplittableRandom(seed);
     double[] x = new double[shape.size()];
     for (int i = 0; i < x.length; i++) {

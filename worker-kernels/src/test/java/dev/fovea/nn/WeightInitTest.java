@@ -110,4 +110,30 @@ class WeightInitTest {
     assertEquals("initializer: HE_NORMAL needs fanIn >= 1, got 0", assertThrows(IllegalArgumentException.class,
         () -> WeightInit.heNormal().fill(new float[1], 0, 1, 0, 1, new SplittableRandom(0))).getMessage());
   }
+
+  /** Orthogonal: W·Wᵀ = gain² · I for a wide (O, I · k²) weight, Wᵀ·W = gain² · I for a tall one. */
+  @Test
+  void orthogonalGivesOrthonormalRowsOrColumns() {
+    for (int[] rc : new int[][] {{4, 18}, {12, 5}, {6, 6}}) {
+      int rows = rc[0];
+      int cols = rc[1];
+      float[] w = new float[rows * cols];
+      WeightInit.orthogonal(1.5).fill(w, 0, w.length, cols, rows, new SplittableRandom(3));
+      boolean wide = rows <= cols;
+      int m = Math.min(rows, cols);
+      for (int a = 0; a < m; a++) {
+        for (int b = 0; b < m; b++) {
+          double dot = 0;
+          for (int k = 0; k < Math.max(rows, cols); k++) {
+            dot += wide ? w[a * cols + k] * w[b * cols + k] : w[k * cols + a] * w[k * cols + b];
+          }
+          assertEquals(a == b ? 2.25 : 0, dot, 1e-5, rows + "x" + cols + " (" + a + ", " + b + ")");
+        }
+      }
+    }
+    assertEquals(WeightInit.orthogonal(), WeightInit.of(WeightInit.Kind.ORTHOGONAL));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> WeightInit.orthogonal().fill(new float[10], 0, 10, 3, 3, new SplittableRandom(1)));
+    assertEquals("initializer: ORTHOGONAL needs a size that is a multiple of fanIn, got 10 and 3", e.getMessage());
+  }
 }

@@ -52,6 +52,78 @@ class ZooTest {
     assertEquals(expected, net.layout().size(), name + " vs " + source);
   }
 
+  /**
+   * torchvision's {@code inception_v3} at 299×299 and 1,000 classes: {@code sum(p.numel() for p in
+   * inception_v3(aux_logits=False, init_weights=False).parameters())} = 23,834,568 and with the
+   * auxiliary classifier 27,161,264 (its documentation's 27.2M); the batch-norm running statistics
+   * are buffers, as in PyTorch.
+   */
+  @Test
+  void inceptionV3MatchesTorchvision() {
+    Network net = Zoo.build("inception_v3", Shape.of(3, 299, 299), 1000);
+    assertEquals(23_834_568L, net.layout().size());
+    assertEquals(Shape.of(2048, 8, 8), net.outputShape("Mixed_7c"));
+    Network aux = Zoo.build("inception_v3_aux", Shape.of(3, 299, 299), 1000);
+    assertEquals(27_161_264L, aux.layout().size());
+    assertEquals(Shape.of(768, 17, 17), aux.outputShape("Mixed_6e"));
+    assertEquals(1, aux.auxHeads().size());
+  }
+
+  /**
+   * Inception-v4 as timm's {@code inception_v4} (Cadene's port of the TensorFlow model) with 1,000
+   * classes: 42,679,816 parameters (timm's model card: 42.7M). The sum below is the same count
+   * taken module by module from timm's definition: each ConvNormAct {@code in·out·kh·kw + 2·out}.
+   */
+  @Test
+  void inceptionV4MatchesTimm() {
+    Network net = Zoo.build("inception_v4", Shape.of(3, 299, 299), 1000);
+    long stem = cb(3, 32, 3, 3) + cb(32, 32, 3, 3) + cb(32, 64, 3, 3) + cb(64, 96, 3, 3) + cb(160, 64, 1, 1)
+        + cb(64, 96, 3, 3) + cb(160, 64, 1, 1) + cb(64, 64, 1, 7) + cb(64, 64, 7, 1) + cb(64, 96, 3, 3)
+        + cb(192, 192, 3, 3);
+    long a = cb(384, 96, 1, 1) + 2 * cb(384, 64, 1, 1) + 2 * cb(64, 96, 3, 3) + cb(96, 96, 3, 3) + cb(384, 96, 1, 1);
+    long ra = cb(384, 384, 3, 3) + cb(384, 192, 1, 1) + cb(192, 224, 3, 3) + cb(224, 256, 3, 3);
+    long b = cb(1024, 384, 1, 1) + 2 * cb(1024, 192, 1, 1) + cb(192, 224, 1, 7) + cb(224, 256, 7, 1)
+        + cb(192, 192, 7, 1) + cb(192, 224, 1, 7) + cb(224, 224, 7, 1) + cb(224, 256, 1, 7) + cb(1024, 128, 1, 1);
+    long rb = cb(1024, 192, 1, 1) + cb(192, 192, 3, 3) + cb(1024, 256, 1, 1) + cb(256, 256, 1, 7)
+        + cb(256, 320, 7, 1) + cb(320, 320, 3, 3);
+    long c = cb(1536, 256, 1, 1) + 2 * cb(1536, 384, 1, 1) + 2 * cb(384, 256, 1, 3) + cb(384, 448, 3, 1)
+        + cb(448, 512, 1, 3) + 2 * cb(512, 256, 1, 3) + cb(1536, 256, 1, 1);
+    long sum = stem + 4 * a + ra + 7 * b + rb + 3 * c + 1536 * 1000 + 1000;
+    assertEquals(42_679_816L, sum);
+    assertEquals(42_679_816L, net.layout().size());
+    assertEquals(Shape.of(1536, 8, 8), net.outputShape("inception_c3"));
+    assertEquals(Shape.of(384, 35, 35), net.outputShape("mixed_5a"));
+  }
+
+  /** timm's ConvNormAct (and torchvision's BasicConv2d): conv without bias, batch norm with scale and shift. */
+  private static long cb(int in, int out, int kh, int kw) {
+    return (long) in * out * kh * kw + 2L * out;
+  }
+
+  /**
+   * Inception-ResNet-v1 as facenet-pytorch's {@code InceptionResnetV1}: 23,482,624 parameters up to
+   * its 512-d embedding (its {@code last_bn}), module by module from its definition below, and
+   * 23,995,624 with {@code classify=True, num_classes=1000}.
+   */
+  @Test
+  void inceptionResnetV1MatchesFacenetPytorch() {
+    Network net = Zoo.build("inception_resnet_v1", Shape.of(3, 160, 160), 1000);
+    long stem = cb(3, 32, 3, 3) + cb(32, 32, 3, 3) + cb(32, 64, 3, 3) + cb(64, 80, 1, 1) + cb(80, 192, 3, 3)
+        + cb(192, 256, 3, 3);
+    long a = 3 * cb(256, 32, 1, 1) + 3 * cb(32, 32, 3, 3) + 96 * 256 + 256;
+    long ra = cb(256, 384, 3, 3) + cb(256, 192, 1, 1) + cb(192, 192, 3, 3) + cb(192, 256, 3, 3);
+    long b = 2 * cb(896, 128, 1, 1) + cb(128, 128, 1, 7) + cb(128, 128, 7, 1) + 256 * 896 + 896;
+    long rb = 3 * cb(896, 256, 1, 1) + cb(256, 384, 3, 3) + 2 * cb(256, 256, 3, 3) + cb(256, 256, 3, 3);
+    long c = 2 * cb(1792, 192, 1, 1) + cb(192, 192, 1, 3) + cb(192, 192, 3, 1) + 384 * 1792 + 1792;
+    long embedding = stem + 5 * a + ra + 10 * b + rb + 6 * c + 1792 * 512 + 2 * 512;
+    assertEquals(23_482_624L, embedding);
+    assertEquals(embedding + 512 * 1000 + 1000, net.layout().size());
+    assertEquals(23_995_624L, net.layout().size());
+    assertEquals(Shape.of(256, 35, 35), Zoo.build("inception_resnet_v1", Shape.of(3, 299, 299), 10)
+        .outputShape("repeat_1.5"));
+    assertEquals(Shape.of(1792, 3, 3), net.outputShape("block8"));
+  }
+
   @Test
   void inceptionResnetV2MatchesKerasApplications() {
     // Keras: Total params 55,873,736 = trainable 55,813,192 + non-trainable 60,544 (BN moving mean/variance)
@@ -105,6 +177,10 @@ class ZooTest {
         Arguments.of("resnet56", Shape.of(3, 32, 32), 2),
         Arguments.of("googlenet", Shape.of(3, 64, 64), 1),
         Arguments.of("googlenet_aux", Shape.of(3, 64, 64), 2),
+        Arguments.of("inception_v3", Shape.of(3, 75, 75), 2),
+        Arguments.of("inception_v3_aux", Shape.of(3, 107, 107), 2),
+        Arguments.of("inception_v4", Shape.of(3, 75, 75), 2),
+        Arguments.of("inception_resnet_v1", Shape.of(3, 75, 75), 2),
         Arguments.of("inception_resnet_v2", Shape.of(3, 75, 75), 2));
   }
 
@@ -135,13 +211,12 @@ class ZooTest {
     float[] p = new float[layout.size()];
     SplittableRandom r = new SplittableRandom(1);
     for (ParamLayout.Slice s : layout.slices()) {
-      switch (s.init()) {
-        case ZEROS, ONES, QUARTER -> s.init().fill(p, s.offset(), s.size(), 1, 1, r);
-        default -> {
-          double limit = Math.sqrt(6.0 / s.fanIn());
-          for (int i = s.offset(); i < s.offset() + s.size(); i++) {
-            p[i] = (float) (limit * (2 * r.nextDouble() - 1));
-          }
+      if (s.init() == Initializer.ZEROS || s.init() == Initializer.ONES || s.init() == Initializer.QUARTER) {
+        s.init().fill(p, s.offset(), s.size(), 1, 1, r);
+      } else {
+        double limit = Math.sqrt(6.0 / s.fanIn());
+        for (int i = s.offset(); i < s.offset() + s.size(); i++) {
+          p[i] = (float) (limit * (2 * r.nextDouble() - 1));
         }
       }
     }

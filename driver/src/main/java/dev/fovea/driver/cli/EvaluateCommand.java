@@ -33,12 +33,18 @@ final class EvaluateCommand implements Callable<Integer> {
   @Option(names = "--master", description = "Spark master URL (default: from spark-submit, else local[N])")
   String master;
 
+  @Option(names = "--size", paramLabel = "H,W", split = ",", description = "evaluate at this input size instead of"
+      + " the model's (for networks whose features end in global or adaptive pooling; the same parameters)")
+  int[] size;
+
   @Override
   public Integer call() throws Exception {
     ModelFile.Model m = PredictCommand.load(model);
+    // refused before Spark starts
+    dev.fovea.kernels.Shape at = size == null ? null : PredictCommand.atSize(m, model, size).inputShape();
     SparkSession spark = SparkSessions.create("fovea evaluate", master, workers);
     try {
-      Evaluation e = Evaluator.evaluate(spark, m, shards, workers, backend);
+      Evaluation e = Evaluator.evaluate(spark, m, shards, workers, backend, at);
       var out = spec.commandLine().getOut();
       out.printf("fovea: %d samples · accuracy %.4f · top-5 %.4f · loss %.4f%n", e.count, e.accuracy(),
           e.top5Accuracy(), e.meanLoss());

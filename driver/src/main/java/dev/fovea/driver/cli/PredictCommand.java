@@ -42,6 +42,10 @@ final class PredictCommand implements Callable<Integer> {
   @Option(names = "--backend", description = "auto, reference or onednn (default: ${DEFAULT-VALUE})")
   String backend = "auto";
 
+  @Option(names = "--size", paramLabel = "H,W", split = ",", description = "classify at this input size instead of"
+      + " the model's (for networks whose features end in global or adaptive pooling; the same parameters)")
+  int[] size;
+
   @Parameters(paramLabel = "IMAGE", arity = "1..*", description = "image files")
   List<Path> images;
 
@@ -76,11 +80,30 @@ final class PredictCommand implements Callable<Integer> {
     return out;
   }
 
+  /**
+   * The model's network at {@code --size H,W} (null: at its own size); bad values, and networks whose
+   * parameters depend on the input size, are refused with a message naming {@code file}.
+   */
+  static dev.fovea.nn.Network atSize(ModelFile.Model m, String file, int[] size) {
+    if (size == null) {
+      return m.network();
+    }
+    if (size.length != 2 || size[0] < 1 || size[1] < 1) {
+      throw new IllegalArgumentException("invalid value " + Arrays.toString(size) + " for --size: must be H,W");
+    }
+    try {
+      return m.network().withInputShape(Shape.of(m.inputShape().dim(0), size[0], size[1]));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(file + ": --size " + size[0] + "," + size[1] + ": " + e.getMessage(), e);
+    }
+  }
+
   @Override
   public Integer call() throws Exception {
     ModelFile.Model m = load(model);
     List<List<Double>> norm = TrainingRun.normalization(m);
-    Shape input = m.inputShape();
+    dev.fovea.nn.Network net = atSize(m, model, size);
+    Shape input = net.inputShape();
     int n = images.size();
     float[] all = new float[n * input.size()];
     for (int i = 0; i < n; i++) {
@@ -89,7 +112,7 @@ final class PredictCommand implements Callable<Integer> {
     Tensor x = Tensor.wrap(all, input.prepend(n));
     try (Backend b = Backends.resolve(backend, w -> spec.commandLine().getErr().println("fovea: warning: " + w))
         .create(1)) {
-      Tensor logits = m.network().forward(b, m.params(), m.buffers(), x);
+      Tensor logits = net.forward(b, m.params(), m.buffers(), x);
       int k = m.classNames().size();
       for (int i = 0; i < n; i++) {
         double max = Double.NEGATIVE_INFINITY;

@@ -84,4 +84,47 @@ class PredictCommandTest {
     assertFalse(centreLine.equals(lines.get(3).substring(corner.toString().length())), out.toString());
     assertTrue(lines.get(2).startsWith(jpg + ": "), lines.get(2));
   }
+
+  /**
+   * {@code --size}: a model whose features end in an adaptive pool classifies 32×32 images at 32×32
+   * with its 28×28-trained parameters; LeNet (flatten before dense) is refused with the reason.
+   */
+  @Test
+  void anotherInputSizeThroughAdaptivePooling(@TempDir Path tmp) throws IOException {
+    dev.fovea.nn.Network net = dev.fovea.nn.Network.builder(INPUT)
+        .then(dev.fovea.nn.Convolution.conv2d("conv", 4, 3, 1, 1, true))
+        .then(dev.fovea.nn.AdaptivePooling.of2d("adapt", dev.fovea.kernels.PoolParams.Kind.AVG, 7, 7))
+        .then(new dev.fovea.nn.Flatten("flat"))
+        .then(new dev.fovea.nn.Dense("fc", 3, dev.fovea.nn.Initializer.GLOROT_UNIFORM))
+        .build();
+    Path model = tmp.resolve("adaptive.fovea");
+    try (OutputStream out = Files.newOutputStream(model)) {
+      ModelFile.write(new ModelFile.Model(net, null, List.of("x", "y", "z"), net.layout().initialize(2),
+          new float[0], null, Map.of("normalization_mean", "0.3", "normalization_std", "0.25")), out);
+    }
+    Path img = png(tmp, "big.png", grey(32, 32, 0, 0));
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = Fovea.run(new PrintWriter(out, true), new PrintWriter(err, true), "predict", "--model",
+        model.toString(), "--backend", "reference", "--size", "32,32", img.toString());
+    assertEquals(0, code, err.toString());
+    assertTrue(out.toString().startsWith(img + ": "), out.toString());
+    // at 28x28 the same image is cropped to its centre: other probabilities
+    StringWriter at28 = new StringWriter();
+    assertEquals(0, Fovea.run(new PrintWriter(at28, true), new PrintWriter(err, true), "predict", "--model",
+        model.toString(), "--backend", "reference", img.toString()));
+    assertFalse(out.toString().equals(at28.toString()), out + " vs " + at28);
+
+    Path lenet = tmp.resolve("lenet.fovea");
+    try (OutputStream o = Files.newOutputStream(lenet)) {
+      ModelFile.write(new ModelFile.Model("lenet", INPUT, List.of("a", "b"), Zoo.lenet(INPUT, 2).layout()
+          .initialize(1), Map.of("normalization_mean", "0.3", "normalization_std", "0.25")), o);
+    }
+    StringWriter err2 = new StringWriter();
+    code = Fovea.run(new PrintWriter(new StringWriter(), true), new PrintWriter(err2, true), "predict", "--model",
+        lenet.toString(), "--backend", "reference", "--size", "32,32", img.toString());
+    assertEquals(2, code);
+    assertTrue(err2.toString().startsWith("fovea: error: " + lenet + ": --size 32,32: inputs (1, 32, 32) change the"
+        + " parameters"), err2.toString());
+  }
 }

@@ -85,6 +85,18 @@ public final class ConformanceCases {
     });
   }
 
+  /** Adaptive pooling forward and backward; {@code uniform} in the name when every output size divides its input. */
+  static OpCase adaptivePooling(String name, PoolParams.Kind kind, Shape src, Shape dst) {
+    return new OpCase("adaptive pooling", kind + " " + name, 1e-6, b -> {
+      Tensor x = input(src, 40);
+      Tensor y = Tensor.zeros(dst);
+      b.adaptivePoolingForward(kind, x, y);
+      Tensor dx = Tensor.zeros(src);
+      b.adaptivePoolingBackward(kind, x, input(dst, 41), dx);
+      return List.of(y, dx);
+    });
+  }
+
   static OpCase eltwise(Activation f, Shape shape) {
     return eltwise(f, shape, 1);
   }
@@ -443,6 +455,9 @@ public final class ConformanceCases {
     c.add(resampling("nearest odd 5x3 to 7x8", ResamplingParams.NEAREST, Shape.of(1, 4, 5, 3), Shape.of(1, 4, 7, 8)));
     c.add(resampling("nearest 3x by 2x, FPN-style", ResamplingParams.NEAREST, Shape.of(2, 8, 5, 6),
         Shape.of(2, 8, 15, 12)));
+    ResamplingParams nails = new ResamplingParams(ResamplingParams.Kind.BED_OF_NAILS, false);
+    c.add(resampling("bed of nails 2x, SegNet-style 7x7", nails, Shape.of(2, 8, 7, 7), Shape.of(2, 8, 14, 14)));
+    c.add(resampling("bed of nails 3x by 2x", nails, Shape.of(1, 4, 5, 6), Shape.of(1, 4, 15, 12)));
     for (boolean align : new boolean[] {false, true}) {
       ResamplingParams p = new ResamplingParams(ResamplingParams.Kind.BILINEAR, align);
       c.add(resampling("bilinear 2x 7x7 alignCorners=" + align, p, Shape.of(2, 8, 7, 7), Shape.of(2, 8, 14, 14)));
@@ -563,6 +578,20 @@ public final class ConformanceCases {
         new int[] {0}, new int[] {0}, false), Shape.of(2, 3, 15)));
     c.add(pooling("max 3d 2x2x2", new PoolParams(PoolParams.Kind.MAX, new int[] {2, 2, 2}, new int[] {2, 2, 2},
         new int[] {0, 0, 0}, new int[] {0, 0, 0}, false), Shape.of(1, 2, 4, 6, 6)));
+    // Adaptive pooling: torchvision's AlexNet 6x6 and VGG 7x7 heads at other input sizes
+    for (PoolParams.Kind kind : PoolParams.Kind.values()) {
+      c.add(adaptivePooling("uniform, VGG at 448: 14x14 to 7x7", kind, Shape.of(2, 16, 14, 14), Shape.of(2, 16, 7, 7)));
+      c.add(adaptivePooling("AlexNet at 256: 7x7 to 6x6", kind, Shape.of(2, 16, 7, 7), Shape.of(2, 16, 6, 6)));
+      c.add(adaptivePooling("14x14 to 4x4", kind, Shape.of(2, 8, 14, 14), Shape.of(2, 8, 4, 4)));
+      c.add(adaptivePooling("1d 10 to 3", kind, Shape.of(2, 4, 10), Shape.of(2, 4, 3)));
+    }
+    // Pooling across channels (ChannelPooling's view (N, 1, C, spatial...), window (k, 1, ...))
+    c.add(pooling("maxout over channels k=2, rotated-digit maps", new PoolParams(PoolParams.Kind.MAX,
+        new int[] {2, 1, 1}, new int[] {2, 1, 1}, new int[3], new int[3], false), Shape.of(2, 1, 16, 7, 7)));
+    c.add(pooling("average over channels k=4", new PoolParams(PoolParams.Kind.AVG, new int[] {4, 1, 1},
+        new int[] {4, 1, 1}, new int[3], new int[3], false), Shape.of(2, 1, 16, 5, 5)));
+    c.add(pooling("maxout over dense units k=5", new PoolParams(PoolParams.Kind.MAX, new int[] {5}, new int[] {5},
+        new int[1], new int[1], false), Shape.of(4, 1, 500)));
     // Element-wise
     for (Activation.Kind k : Activation.Kind.values()) {
       c.add(eltwise(Activation.of(k), Shape.of(4, 500)));
@@ -571,6 +600,8 @@ public final class ConformanceCases {
     c.add(eltwise(new Activation(Activation.Kind.ELU, 0.5, 0), Shape.of(2, 8, 5, 5), 4f));
     c.add(eltwise(new Activation(Activation.Kind.SWISH, 1.7, 0), Shape.of(2, 8, 5, 5), 4f));
     c.add(eltwise(new Activation(Activation.Kind.RELU, 0.01, 0), Shape.of(2, 8, 5, 5)));
+    c.add(eltwise(Activation.kerasRelu(0.2, 6.0, 0.5), Shape.of(2, 8, 5, 5), 8f));
+    c.add(eltwise(Activation.kerasRelu(0, 1.0, -0.5), Shape.of(4, 500), 2f));
     // Inner product
     c.add(innerProduct("LeNet fc1 800 to 500", Shape.of(8, 50, 4, 4), 500, 1e-4));
     c.add(innerProduct("LeNet fc2 500 to 10", Shape.of(8, 500), 10, 1e-4));

@@ -409,6 +409,30 @@ public final class OneDnnBackend extends ForwardingBackend implements NetworkCom
     plan.out(0).read(dst);
   }
 
+  /**
+   * Natively as oneDNN pooling when every output size divides its input size (then the windows are
+   * uniform, {@link PoolParams#adaptiveUniform}); otherwise the reference.
+   */
+  @Override
+  public void adaptivePoolingForward(PoolParams.Kind kind, Tensor src, Tensor dst) {
+    PoolParams p = PoolParams.adaptiveUniform(kind, src.shape(), dst.shape());
+    if (p == null) {
+      super.adaptivePoolingForward(kind, src, dst);
+    } else {
+      poolingForward(p, src, dst);
+    }
+  }
+
+  @Override
+  public void adaptivePoolingBackward(PoolParams.Kind kind, Tensor src, Tensor diffDst, Tensor diffSrc) {
+    PoolParams p = PoolParams.adaptiveUniform(kind, src.shape(), diffDst.shape());
+    if (p == null) {
+      super.adaptivePoolingBackward(kind, src, diffDst, diffSrc);
+    } else {
+      poolingBackward(p, src, diffDst, diffSrc);
+    }
+  }
+
   @Override
   public void poolingBackward(PoolParams p, Tensor src, Tensor diffDst, Tensor diffSrc) {
     OneDnnPlan plan = null;
@@ -927,8 +951,42 @@ public final class OneDnnBackend extends ForwardingBackend implements NetworkCom
 
   // ---- resampling ----
 
+  /**
+   * Bed of nails as oneDNN runs it: a depthwise 1×1 transposed convolution with stride f (the
+   * factor of each axis), weights 1 and output padding f - 1 puts {@code src[d]} at {@code d · f}
+   * and zeros between; its backward-data is the strided depthwise 1×1 convolution that reads every
+   * f-th cell. Each output is one product by 1, so the results are exactly the reference's. Null
+   * when the shapes are not (N, C, H, W) with integer factors (the reference then names the error).
+   */
+  private static DeconvParams bedOfNails(Shape src, Shape dst) {
+    if (src.rank() != 4 || dst.rank() != 4 || src.dim(0) != dst.dim(0) || src.dim(1) != dst.dim(1)) {
+      return null;
+    }
+    int[] f = new int[2];
+    for (int a = 0; a < 2; a++) {
+      if (src.dim(2 + a) < 1 || dst.dim(2 + a) % src.dim(2 + a) != 0) {
+        return null;
+      }
+      f[a] = dst.dim(2 + a) / src.dim(2 + a);
+    }
+    return new DeconvParams(new ConvParams(f, new int[2], new int[2], new int[] {1, 1}, src.dim(1)),
+        new int[] {f[0] - 1, f[1] - 1});
+  }
+
+  /** The depthwise weights {@code (C, 1, 1, 1)} of ones for {@link #bedOfNails}. */
+  private static Tensor ones(int channels) {
+    float[] w = new float[channels];
+    java.util.Arrays.fill(w, 1f);
+    return Tensor.wrap(w, Shape.of(channels, 1, 1, 1));
+  }
+
   @Override
   public void resamplingForward(ResamplingParams p, Tensor src, Tensor dst) {
+    DeconvParams nails = p.kind() == ResamplingParams.Kind.BED_OF_NAILS ? bedOfNails(src.shape(), dst.shape()) : null;
+    if (nails != null && allFloat(src, dst)) {
+      deconvolutionForward(nails, src, ones(src.shape().dim(1)), null, dst);
+      return;
+    }
     OneDnnPlan plan = null;
     if (allFloat(src, dst) && OneDnnResampling.supports(p, src.shape(), dst.shape())) {
       plan = plan(new OneDnnResampling.Key(false, p.kind() == ResamplingParams.Kind.NEAREST, src.shape(),
@@ -945,6 +1003,12 @@ public final class OneDnnBackend extends ForwardingBackend implements NetworkCom
 
   @Override
   public void resamplingBackward(ResamplingParams p, Tensor diffDst, Tensor diffSrc) {
+    DeconvParams nails = p.kind() == ResamplingParams.Kind.BED_OF_NAILS ? bedOfNails(diffSrc.shape(), diffDst.shape())
+        : null;
+    if (nails != null && allFloat(diffDst, diffSrc)) {
+      deconvolutionBackwardData(nails, diffDst, ones(diffSrc.shape().dim(1)), diffSrc);
+      return;
+    }
     OneDnnPlan plan = null;
     if (allFloat(diffDst, diffSrc) && OneDnnResampling.supports(p, diffSrc.shape(), diffDst.shape())) {
       plan = plan(new OneDnnResampling.Key(true, p.kind() == ResamplingParams.Kind.NEAREST, diffSrc.shape(),

@@ -20,7 +20,8 @@ import org.bytedeco.dnnl.dnnl_primitive_desc;
  * same gradient. oneDNN has no aligned-corners mode, so those fall back. Nearest is {@code
  * resampling_nearest}, whose source index {@code round((d + 1/2) · in / out - 1/2)} differs from the
  * reference's {@code floor(d · in / out)} for some sizes: it runs natively only when the two index
- * maps agree on both axes (integer upsampling factors do), else falls back.
+ * maps agree on both axes (integer upsampling factors do), else falls back. Bed of nails has no
+ * resampling algorithm; {@code OneDnnBackend} runs it as a depthwise 1×1 transposed convolution.
  */
 final class OneDnnResampling {
   private OneDnnResampling() {}

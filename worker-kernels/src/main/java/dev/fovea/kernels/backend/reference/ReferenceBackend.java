@@ -103,6 +103,16 @@ public final class ReferenceBackend implements Backend {
   }
 
   @Override
+  public void adaptivePoolingForward(PoolParams.Kind kind, Tensor src, Tensor dst) {
+    ReferenceAdaptivePooling.forward(kind, src, dst);
+  }
+
+  @Override
+  public void adaptivePoolingBackward(PoolParams.Kind kind, Tensor src, Tensor diffDst, Tensor diffSrc) {
+    ReferenceAdaptivePooling.backward(kind, src, diffDst, diffSrc);
+  }
+
+  @Override
   public void maxUnpoolingForward(Tensor src, int[] indices, Tensor dst) {
     ReferenceMaxUnpooling.forward(src, indices, dst);
   }

@@ -21,7 +21,11 @@ import dev.fovea.kernels.Tensor;
  *       below -3, 1 above 3, {@code (2x + 3) / 6} between; RELU6: 1 on (0, 6), else 0.
  *   <li>ISRU: {@code (1 + alpha·x²)^(-3/2)}; ISRLU: that for x &lt; 0, 1 otherwise.
  *   <li>SQNL: {@code 1 - x/2} on [0, 2], {@code 1 + x/2} on [-2, 0), 0 outside.
- *   <li>BIPOLAR_RELU: even elements {@code x > 0 ? 1 : 0}, odd elements {@code x < 0 ? 1 : 0}.
+ *   <li>BIPOLAR_RELU: even channels (index along axis 1) {@code x > 0 ? 1 : 0}, odd channels {@code x
+ *       < 0 ? 1 : 0}.
+ *   <li>PFLU: {@code (1 + (x³ + 2x) / (1 + x²)^(3/2)) / 2}; FPFLU: 1 for x ≥ 0, {@code 1 + (x³ + 2x)
+ *       / (1 + x²)^(3/2)} below.
+ *   <li>KERAS_RELU: 0 at and above the maximum beta, 1 on [gamma, beta), alpha below gamma.
  *   <li>BINARY_STEP: 0 everywhere (by definition; nothing below it learns).
  * </ul>
  */
@@ -33,7 +37,7 @@ final class ReferenceEltwise {
   private static final double SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
   private static final double GELU_C = 0.044715;
 
-  /** f(x) for element {@code index} of the flattened tensor (only BIPOLAR_RELU reads the index). */
+  /** f(x) for an element of channel {@code index} (only BIPOLAR_RELU reads it; see {@link Channels}). */
   static double value(Activation f, double x, int index) {
     double a = f.alpha();
     return switch (f.kind()) {
@@ -60,10 +64,13 @@ final class ReferenceEltwise {
       case SQNL -> x > 2 ? 1 : x >= 0 ? x - x * x / 4 : x >= -2 ? x + x * x / 4 : -1;
       case BIPOLAR_RELU -> (index & 1) == 0 ? Math.max(x, 0) : Math.min(x, 0);
       case BINARY_STEP -> x >= 0 ? 1 : 0;
+      case PFLU -> x * (1 + x / Math.sqrt(1 + x * x)) / 2;
+      case FPFLU -> x >= 0 ? x : x + x * x / Math.sqrt(1 + x * x);
+      case KERAS_RELU -> x >= f.beta() ? f.beta() : x >= f.gamma() ? x : a * (x - f.gamma());
     };
   }
 
-  /** f'(x) for element {@code index} of the flattened tensor. */
+  /** f'(x) for an element of channel {@code index}. */
   static double derivative(Activation f, double x, int index) {
     double a = f.alpha();
     return switch (f.kind()) {
@@ -108,10 +115,41 @@ final class ReferenceEltwise {
       case SQNL -> x > 2 || x < -2 ? 0 : x >= 0 ? 1 - x / 2 : 1 + x / 2;
       case BIPOLAR_RELU -> (index & 1) == 0 ? (x > 0 ? 1 : 0) : (x < 0 ? 1 : 0);
       case BINARY_STEP -> 0;
+      case PFLU -> (1 + pfluSlope(x)) / 2;
+      case FPFLU -> x >= 0 ? 1 : 1 + pfluSlope(x);
+      case KERAS_RELU -> x >= f.beta() ? 0 : x >= f.gamma() ? 1 : a;
     };
   }
 
   /** The logistic function, without overflow for any x. */
+  /** The derivative of {@code x² / sqrt(1 + x²)}: {@code (x³ + 2x) / (1 + x²)^(3/2)}. */
+  private static double pfluSlope(double x) {
+    double s = Math.sqrt(1 + x * x);
+    return (x * x * x + 2 * x) / (s * s * s);
+  }
+
+  /**
+   * The index along axis 1 of each element of a row-major tensor of {@code shape} as {@code (i /
+   * inner) % channels}: the channel of {@code (N, C, ...)}, the unit of {@code (N, K)}; on a rank-1
+   * tensor the element index itself ({@code inner = 1}, {@code channels} = its size).
+   */
+  private record Channels(int inner, int channels) {
+    static Channels of(dev.fovea.kernels.Shape shape) {
+      if (shape.rank() < 2) {
+        return new Channels(1, Math.max(shape.size(), 1));
+      }
+      int inner = 1;
+      for (int a = 2; a < shape.rank(); a++) {
+        inner *= shape.dim(a);
+      }
+      return new Channels(Math.max(inner, 1), shape.dim(1));
+    }
+
+    int of(int i) {
+      return (i / inner) % channels;
+    }
+  }
+
   static double sigmoid(double x) {
     if (x >= 0) {
       return 1 / (1 + Math.exp(-x));
@@ -157,8 +195,9 @@ final class ReferenceEltwise {
   static void forward(Activation f, Tensor src, Tensor dst) {
     check(src, dst);
     int n = src.size();
+    Channels ch = Channels.of(src.shape());
     for (int i = 0; i < n; i++) {
-      dst.set(i, value(f, src.get(i), i));
+      dst.set(i, value(f, src.get(i), ch.of(i)));
     }
   }
 
@@ -166,8 +205,9 @@ final class ReferenceEltwise {
     check(src, diffDst);
     check(src, diffSrc);
     int n = src.size();
+    Channels ch = Channels.of(src.shape());
     for (int i = 0; i < n; i++) {
-      diffSrc.set(i, derivative(f, src.get(i), i) * diffDst.get(i));
+      diffSrc.set(i, derivative(f, src.get(i), ch.of(i)) * diffDst.get(i));
     }
   }
 

@@ -4,15 +4,16 @@ import dev.fovea.kernels.ResamplingParams;
 import dev.fovea.kernels.Tensor;
 
 /**
- * 2D resampling of {@code src (N, C, H, W)} to {@code dst (N, C, H', W')} by nearest neighbour or
- * bilinear interpolation, with the source coordinates documented on {@link ResamplingParams}
+ * 2D resampling of {@code src (N, C, H, W)} to {@code dst (N, C, H', W')} by nearest neighbour,
+ * bilinear interpolation or bed of nails (zeros but for the top-left cell of each block), with the source coordinates documented on {@link ResamplingParams}
  * (PyTorch's {@code interpolate} with {@code size=(H', W')}):
  *
  * <pre>
  *   dst[n, c, i, j] = Σ_{a ∈ {0,1}} Σ_{b ∈ {0,1}} wh[i][a] · ww[j][b] · src[n, c, h[i][a], w[j][b]]
  * </pre>
  *
- * where nearest puts all weight on one tap. The map is linear in src; backward is its adjoint,
+ * where nearest puts all weight on one tap and bed of nails puts weight 1 on one tap at the
+ * top-left cell of each block and 0 elsewhere. The map is linear in src; backward is its adjoint,
  * scattering {@code diffDst} back with the same weights (overwriting {@code diffSrc}).
  */
 final class ReferenceResampling {
@@ -29,6 +30,13 @@ final class ReferenceResampling {
     double[] w0 = new double[out];
     double[] w1 = new double[out];
     for (int d = 0; d < out; d++) {
+      if (p.kind() == ResamplingParams.Kind.BED_OF_NAILS) {
+        int f = out / in;
+        i0[d] = d / f;
+        i1[d] = i0[d];
+        w0[d] = d % f == 0 ? 1 : 0;
+        continue;
+      }
       if (p.kind() == ResamplingParams.Kind.NEAREST) {
         i0[d] = Math.min((int) ((long) d * in / out), in - 1);
         i1[d] = i0[d];
@@ -51,7 +59,7 @@ final class ReferenceResampling {
     return new Taps(i0, i1, w0, w1);
   }
 
-  private static void check(Tensor src, Tensor dst) {
+  private static void check(ResamplingParams p, Tensor src, Tensor dst) {
     if (src.shape().rank() != 4 || dst.shape().rank() != 4 || src.shape().dim(0) != dst.shape().dim(0)
         || src.shape().dim(1) != dst.shape().dim(1)) {
       throw new IllegalArgumentException(OP + ": source " + src.shape() + " and destination " + dst.shape()
@@ -62,12 +70,16 @@ final class ReferenceResampling {
         throw new IllegalArgumentException(OP + ": spatial sizes must be >= 1, got " + src.shape() + " to "
             + dst.shape());
       }
+      if (p.kind() == ResamplingParams.Kind.BED_OF_NAILS && dst.shape().dim(a) % src.shape().dim(a) != 0) {
+        throw new IllegalArgumentException(OP + ": bed of nails needs output sizes that are multiples of the input"
+            + " sizes, got " + src.shape() + " to " + dst.shape());
+      }
     }
   }
 
   /** Overwrites {@code dst (N, C, H', W')}. */
   static void forward(ResamplingParams p, Tensor src, Tensor dst) {
-    check(src, dst);
+    check(p, src, dst);
     int planes = src.shape().dim(0) * src.shape().dim(1);
     int ih = src.shape().dim(2);
     int iw = src.shape().dim(3);
@@ -94,7 +106,7 @@ final class ReferenceResampling {
 
   /** Overwrites {@code diffSrc (N, C, H, W)} from {@code diffDst (N, C, H', W')}. */
   static void backward(ResamplingParams p, Tensor diffDst, Tensor diffSrc) {
-    check(diffSrc, diffDst);
+    check(p, diffSrc, diffDst);
     int planes = diffSrc.shape().dim(0) * diffSrc.shape().dim(1);
     int ih = diffSrc.shape().dim(2);
     int iw = diffSrc.shape().dim(3);

@@ -11,6 +11,10 @@ import dev.fovea.kernels.PoolParams;
 import dev.fovea.kernels.Shape;
 import dev.fovea.kernels.Tensor;
 import dev.fovea.kernels.backend.reference.ReferenceBackend;
+import dev.fovea.nn.AdaptivePooling;
+import dev.fovea.nn.ChannelPooling;
+import dev.fovea.nn.MaxUnpooling;
+import dev.fovea.nn.Upsampling;
 import dev.fovea.nn.ActivationLayer;
 import dev.fovea.nn.Add;
 import dev.fovea.nn.BatchNorm;
@@ -133,6 +137,27 @@ class OneDnnCompiledNetworkTest {
         .build();
   }
 
+  /**
+   * The lecture's layers inside a compiled step: bed-of-nails upsampling, max-unpooling paired with
+   * a pool, maxout across channels, PFLU, bipolar ReLU per channel (host layers), and an adaptive
+   * pool whose sizes divide (compiled as pooling) followed by one whose sizes do not (host).
+   */
+  static Network lecture(Shape in) {
+    return Network.builder(in)
+        .then(Convolution.conv2d("conv1", 8, 3, 1, 1, true))
+        .then(new ActivationLayer("bipolar", Activation.of(Activation.Kind.BIPOLAR_RELU)))
+        .then(Pooling.max2d("pool", 2, 2, 0))
+        .then(Convolution.conv2d("conv2", 8, 1, 1, 0, true))
+        .then(MaxUnpooling.of("unpool", "pool"))
+        .then(new ChannelPooling("maxout", PoolParams.Kind.MAX, 2))
+        .then(new Upsampling("nails", dev.fovea.kernels.ResamplingParams.Kind.BED_OF_NAILS, 2))
+        .then(new ActivationLayer("pflu", Activation.of(Activation.Kind.PFLU)))
+        .then(AdaptivePooling.of2d("adapt_uniform", PoolParams.Kind.AVG, 4, 4))
+        .then(AdaptivePooling.of2d("adapt", PoolParams.Kind.MAX, 3, 3))
+        .then(new Flatten("flat")).then(new Dense("fc", 4, Initializer.GLOROT_UNIFORM))
+        .build();
+  }
+
   private static ActivationLayer relu(String name) {
     return new ActivationLayer(name, Activation.RELU);
   }
@@ -147,6 +172,7 @@ class OneDnnCompiledNetworkTest {
       case "conv2d_variants" -> convolutions2d(Shape.of(4, 9, 9));
       case "conv1d" -> convolutions1d(Shape.of(3, 20));
       case "conv3d" -> convolutions3d(Shape.of(2, 6, 6, 6));
+      case "lecture" -> lecture(Shape.of(3, 8, 8));
       default -> throw new IllegalArgumentException(name);
     };
   }
@@ -221,7 +247,7 @@ class OneDnnCompiledNetworkTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"lenet", "lenet_bn", "resnet20", "inception_like", "fallbacks", "conv2d_variants", "conv1d",
-      "conv3d"})
+      "conv3d", "lecture"})
   void compiledStepEqualsLayerByLayerAndReference(String name) {
     assumeOneDnn();
     Network net = network(name);

@@ -77,8 +77,72 @@ class ReferenceEltwiseTest {
     Tensor src = Tensor.wrap(new double[] {-1, -1, 2, 2}, Shape.of(4));
     Tensor dst = Tensor.zeros(Shape.of(4), DType.FLOAT64);
     ReferenceEltwise.forward(Activation.of(Kind.BIPOLAR_RELU), src, dst);
-    assertClose("bipolar relu: relu on even, -relu(-x) on odd elements",
+    assertClose("bipolar relu on a vector: relu on even, -relu(-x) on odd elements",
         Tensor.wrap(new double[] {0, -1, 2, 0}, Shape.of(4)), dst, 0);
+  }
+
+  /**
+   * Bipolar ReLU alternates per channel of a convolutional output and per unit of a dense output,
+   * never along the width of one feature map.
+   */
+  @Test
+  void bipolarReluAlternatesPerChannelAndPerUnit() {
+    Tensor maps = Tensor.wrap(new double[] {-1, 2, -3, 4, -1, 2, -3, 4, -5, 6, 7, -8}, Shape.of(1, 3, 2, 2));
+    Tensor dst = Tensor.zeros(maps.shape(), DType.FLOAT64);
+    ReferenceEltwise.forward(Activation.of(Kind.BIPOLAR_RELU), maps, dst);
+    assertClose("channels 0 and 2 relu, channel 1 min(x, 0)", Tensor.wrap(new double[] {0, 2, 0, 4, -1, 0, -3, 0,
+        0, 6, 7, 0}, maps.shape()), dst, 0);
+    Tensor diff = Tensor.zeros(maps.shape(), DType.FLOAT64);
+    Tensor ones = Tensor.wrap(new double[] {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, maps.shape());
+    ReferenceEltwise.backward(Activation.of(Kind.BIPOLAR_RELU), maps, ones, diff);
+    assertClose("gradient per channel", Tensor.wrap(new double[] {0, 1, 0, 1, 1, 0, 1, 0, 0, 1, 1, 0}, maps.shape()),
+        diff, 0);
+    Tensor units = Tensor.wrap(new double[] {-1, -1, 2, 2, 3, -3, -4, 4}, Shape.of(2, 4));
+    Tensor out = Tensor.zeros(units.shape(), DType.FLOAT64);
+    ReferenceEltwise.forward(Activation.of(Kind.BIPOLAR_RELU), units, out);
+    assertClose("dense units alternate, rows alike", Tensor.wrap(new double[] {0, -1, 2, 0, 3, -3, 0, 0},
+        units.shape()), out, 0);
+  }
+
+  /** PFLU and FPFLU at points worked out by hand: sqrt(1 + 1) = √2, sqrt(1 + 4) = √5. */
+  @Test
+  void powerFunctionLinearUnitsByHand() {
+    assertEquals(0, f(Kind.PFLU, 0), 0);
+    assertEquals((1 + 1 / Math.sqrt(2)) / 2, f(Kind.PFLU, 1), 1e-15);
+    assertEquals(-(1 - 1 / Math.sqrt(2)) / 2, f(Kind.PFLU, -1), 1e-15);
+    assertEquals(-2 * (1 - 2 / Math.sqrt(5)) / 2, f(Kind.PFLU, -2), 1e-15);
+    assertEquals(2, f(Kind.FPFLU, 2), 0);
+    assertEquals(-1 + 1 / Math.sqrt(2), f(Kind.FPFLU, -1), 1e-15);
+    assertEquals(-2 + 4 / Math.sqrt(5), f(Kind.FPFLU, -2), 1e-15);
+    // non-monotonic below zero, tending to 0 from below: a minimum, then back towards zero
+    assertTrue(f(Kind.PFLU, -10) > f(Kind.PFLU, -1) && f(Kind.PFLU, -10) < 0);
+    assertTrue(f(Kind.FPFLU, -10) > f(Kind.FPFLU, -1) && f(Kind.FPFLU, -10) < 0);
+    // slopes at 0: PFLU 1/2, FPFLU 1 from both sides
+    assertEquals(0.5, ReferenceEltwise.derivative(Activation.of(Kind.PFLU), 0, 0), 0);
+    assertEquals(1, ReferenceEltwise.derivative(Activation.of(Kind.FPFLU), -1e-9, 0), 1e-8);
+  }
+
+  /** Keras's relu(x, negative_slope, max_value, threshold) at the points of its documentation's cases. */
+  @Test
+  void kerasReluInFull() {
+    Activation plain = Activation.of(Kind.KERAS_RELU);
+    assertEquals(0, f(plain, -3), 0);
+    assertEquals(1e6, f(plain, 1e6), 0);
+    Activation full = Activation.kerasRelu(0.1, 6.0, 1.0);
+    assertEquals(6, f(full, 7), 0); // x >= max_value: max_value
+    assertEquals(6, f(full, 6), 0);
+    assertEquals(3, f(full, 3), 0); // threshold <= x < max_value: x
+    assertEquals(1, f(full, 1), 0);
+    assertEquals(0.1 * (0.5 - 1), f(full, 0.5), 1e-15); // below the threshold: negative_slope * (x - threshold)
+    assertEquals(0.1 * (-4 - 1), f(full, -4), 1e-15);
+    assertEquals(0, ReferenceEltwise.derivative(full, 7, 0), 0);
+    assertEquals(1, ReferenceEltwise.derivative(full, 3, 0), 0);
+    assertEquals(0.1, ReferenceEltwise.derivative(full, -4, 0), 0);
+    assertEquals(Double.POSITIVE_INFINITY, Activation.kerasRelu(0, null, 0).beta());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Activation.kerasRelu(0, 1.0, 2));
+    assertEquals("eltwise: KERAS_RELU max_value (beta) must be >= threshold (gamma), got 1.0 and 2.0",
+        e.getMessage());
   }
 
   @Test
@@ -115,6 +179,7 @@ class ReferenceEltwiseTest {
       case RRELU -> new Activation(kind, 0.1, 0.3);
       case RELU, ELU, ISRU, ISRLU -> new Activation(kind, 0.7, 0);
       case SWISH -> new Activation(kind, 1.3, 0);
+      case KERAS_RELU -> Activation.kerasRelu(0.3, 2.5, 0.5);
       default -> Activation.of(kind);
     };
     SplittableRandom rng = new SplittableRandom(kind.ordinal());

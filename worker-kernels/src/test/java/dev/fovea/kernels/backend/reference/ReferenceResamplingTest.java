@@ -56,6 +56,27 @@ class ReferenceResamplingTest {
         up(new ResamplingParams(ResamplingParams.Kind.BILINEAR, true)), 1e-15);
   }
 
+  /** Bed of nails: each value at the top-left of its 2×2 block, zeros elsewhere; backward reads those cells. */
+  @Test
+  void bedOfNailsByHand() {
+    ResamplingParams p = new ResamplingParams(ResamplingParams.Kind.BED_OF_NAILS, false);
+    assertClose("bed of nails", Tensor.wrap(new double[] {1, 0, 2, 0, 0, 0, 0, 0, 3, 0, 4, 0, 0, 0, 0, 0},
+        Shape.of(1, 1, 4, 4)), up(p), 0);
+    Tensor diffDst = Tensor.wrap(new double[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16},
+        Shape.of(1, 1, 4, 4));
+    Tensor diffSrc = Tensor.zeros(Shape.of(1, 1, 2, 2), DType.FLOAT64);
+    ReferenceResampling.backward(p, diffDst, diffSrc);
+    assertClose("bed of nails backward", Tensor.wrap(new double[] {1, 3, 9, 11}, Shape.of(1, 1, 2, 2)), diffSrc, 0);
+    Tensor wide = Tensor.zeros(Shape.of(1, 1, 2, 6), DType.FLOAT64);
+    ReferenceResampling.forward(p, SRC, wide);
+    assertClose("bed of nails 1x3", Tensor.wrap(new double[] {1, 0, 0, 2, 0, 0, 3, 0, 0, 4, 0, 0},
+        Shape.of(1, 1, 2, 6)), wide, 0);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> ReferenceResampling.forward(p, SRC, Tensor.zeros(Shape.of(1, 1, 3, 4), DType.FLOAT64)));
+    assertTrue(e.getMessage().startsWith("resampling: bed of nails needs output sizes that are multiples"),
+        e.getMessage());
+  }
+
   @Test
   void invalidShapesAreNamed() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
@@ -76,6 +97,10 @@ class ReferenceResamplingTest {
             Shape.of(1, 2, 3, 5), Shape.of(1, 2, 7, 4)),
         Arguments.of("bilinear align corners odd", new ResamplingParams(ResamplingParams.Kind.BILINEAR, true),
             Shape.of(1, 2, 3, 5), Shape.of(1, 2, 7, 4)),
+        Arguments.of("bed of nails 2x", new ResamplingParams(ResamplingParams.Kind.BED_OF_NAILS, false),
+            Shape.of(2, 2, 3, 4), Shape.of(2, 2, 6, 8)),
+        Arguments.of("bed of nails 3x by 2x", new ResamplingParams(ResamplingParams.Kind.BED_OF_NAILS, false),
+            Shape.of(1, 2, 3, 5), Shape.of(1, 2, 9, 10)),
         Arguments.of("bilinear align corners to 1", new ResamplingParams(ResamplingParams.Kind.BILINEAR, true),
             Shape.of(1, 1, 3, 3), Shape.of(1, 1, 1, 5)));
   }
