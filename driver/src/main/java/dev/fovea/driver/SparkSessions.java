@@ -31,18 +31,18 @@ public final class SparkSessions {
       // local[N, F]: N task slots, and a failed task is retried up to F times as on a cluster
       conf.setMaster("local[" + workers + ",4]");
     }
-    secure(conf, System.getenv("_SPARK_AUTH_SECRET") != null);
+    secure(conf);
     return SparkSession.builder().config(conf).getOrCreate();
   }
 
   /**
-   * Applies Fovea's network defaults to {@code conf} for its master; {@code secretInEnvironment}:
-   * whether the shared secret comes in Spark's {@code _SPARK_AUTH_SECRET} environment variable.
+   * Applies Fovea's network defaults to {@code conf} for its master.
    *
    * @throws IllegalArgumentException for a standalone master ({@code spark://}) with authentication
-   *     on and no shared secret configured
+   *     on and no {@code spark.authenticate.secret} (the one place Spark takes a standalone
+   *     driver's secret from; spark-submit's properties file or {@code --conf} sets it)
    */
-  public static SparkConf secure(SparkConf conf, boolean secretInEnvironment) {
+  public static SparkConf secure(SparkConf conf) {
     String master = conf.get("spark.master", "");
     if (master.startsWith("local")) {
       conf.setIfMissing("spark.driver.host", "127.0.0.1");
@@ -56,12 +56,11 @@ public final class SparkSessions {
     conf.setIfMissing("spark.io.encryption.enabled", "true");
     conf.setIfMissing("spark.acls.enable", "true");
     conf.setIfMissing("spark.ui.killEnabled", "false");
-    boolean secret = secretInEnvironment || conf.contains("spark.authenticate.secret")
-        || conf.contains("spark.authenticate.secret.file") || conf.contains("spark.authenticate.secret.driver.file");
-    if (master.startsWith("spark://") && conf.getBoolean("spark.authenticate", true) && !secret) {
+    if (master.startsWith("spark://") && conf.getBoolean("spark.authenticate", true)
+        && !conf.contains("spark.authenticate.secret")) {
       throw new IllegalArgumentException("--master " + master + ": no shared secret for the cluster: set "
-          + "spark.authenticate.secret (e.g. in a properties file given to spark-submit, as "
-          + "'deploy/bin/fovea-cluster submit' does) or spark.authenticate.secret.file; see docs/deploy.md");
+          + "spark.authenticate.secret (in a properties file given to spark-submit, as 'deploy/bin/fovea-cluster "
+          + "submit' does); see docs/deploy.md");
     }
     return conf;
   }

@@ -20,7 +20,7 @@ class SparkSessionsIT {
 
   @Test
   void localModeBindsToLoopbackAndAuthenticates() {
-    SparkConf c = SparkSessions.secure(conf("local[2]"), false);
+    SparkConf c = SparkSessions.secure(conf("local[2]"));
     assertEquals("127.0.0.1", c.get("spark.driver.bindAddress"));
     assertEquals("127.0.0.1", c.get("spark.driver.host"));
     assertEquals("true", c.get("spark.authenticate"));
@@ -29,31 +29,30 @@ class SparkSessionsIT {
 
   @Test
   void anExplicitBindAddressWins() {
-    SparkConf c = SparkSessions.secure(conf("local[2]").set("spark.driver.bindAddress", "0.0.0.0"), false);
+    SparkConf c = SparkSessions.secure(conf("local[2]").set("spark.driver.bindAddress", "0.0.0.0"));
     assertEquals("0.0.0.0", c.get("spark.driver.bindAddress"));
   }
 
   @Test
   void aClusterMasterGetsAuthenticationEncryptionAndAcls() {
-    SparkConf c = SparkSessions.secure(conf("spark://127.0.0.1:7077").set("spark.authenticate.secret", "s"), false);
+    SparkConf c = SparkSessions.secure(conf("spark://127.0.0.1:7077").set("spark.authenticate.secret", "s"));
     assertEquals("true", c.get("spark.authenticate"));
     assertEquals("true", c.get("spark.network.crypto.enabled"));
     assertEquals("true", c.get("spark.io.encryption.enabled"));
     assertEquals("true", c.get("spark.acls.enable"));
     assertEquals("false", c.get("spark.ui.killEnabled"));
-    SparkConf yarn = SparkSessions.secure(conf("yarn"), false); // YARN generates the secret per application
+    SparkConf yarn = SparkSessions.secure(conf("yarn")); // YARN generates the secret per application
     assertEquals("true", yarn.get("spark.io.encryption.enabled"));
   }
 
   @Test
   void aStandaloneMasterWithoutTheSecretIsOneLine() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> SparkSessions.secure(conf("spark://127.0.0.1:7077"), false));
+        () -> SparkSessions.secure(conf("spark://127.0.0.1:7077")));
     assertTrue(e.getMessage().startsWith("--master spark://127.0.0.1:7077: no shared secret"), e.getMessage());
     assertFalse(e.getMessage().contains("\n"));
-    // the secret in Spark's environment variable, or authentication turned off explicitly: accepted
-    SparkSessions.secure(conf("spark://127.0.0.1:7077"), true);
-    SparkConf off = SparkSessions.secure(conf("spark://127.0.0.1:7077").set("spark.authenticate", "false"), false);
+    // authentication turned off explicitly: accepted (and the cluster refuses the application)
+    SparkConf off = SparkSessions.secure(conf("spark://127.0.0.1:7077").set("spark.authenticate", "false"));
     assertEquals("false", off.get("spark.authenticate"));
   }
 

@@ -245,6 +245,13 @@ public final class Fovea implements Callable<Integer> {
             new CommandLine.PropertiesDefaultProvider(new java.io.File(file)));
       }
     }
+    // a bad flag or value: one line (picocli would add the whole usage text), exit 2
+    cl.setParameterExceptionHandler((e, parsed) -> {
+      CommandLine cmd = e.getCommandLine();
+      cmd.getErr().println("fovea: error: " + e.getMessage().replace(System.lineSeparator(), " ").strip() + " (see '"
+          + cmd.getCommandSpec().qualifiedName() + " --help')");
+      return 2;
+    });
     cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
       Throwable t = e;
       while (t.getCause() != null && !(t instanceof DataException) && !(t instanceof IllegalArgumentException)) {
