@@ -183,21 +183,12 @@ class LauncherIT {
   /** A damaged label byte and an empty set, through fovea shard: one line each, nothing written. */
   @Test
   void badDatasetsAreOneLine() throws Exception {
-    Path digits = Files.createDirectories(tmp.resolve("digits"));
-    byte[] labels = {0, 1, 2, 3, (byte) 200, 5};
-    FashionMnist.writeImages(digits.resolve("train-images-idx3-ubyte.gz"), 6, 2, 2, new byte[24]);
-    FashionMnist.writeLabels(digits.resolve("train-labels-idx1-ubyte.gz"), labels);
-    FashionMnist.writeImages(digits.resolve("t10k-images-idx3-ubyte.gz"), 1, 2, 2, new byte[4]);
-    FashionMnist.writeLabels(digits.resolve("t10k-labels-idx1-ubyte.gz"), new byte[1]);
+    Path digits = FashionMnist.tinySet(tmp.resolve("digits"), new byte[] {0, 1, 2, 3, (byte) 200, 5}, 1);
     Run r = fovea("shard", "--data", digits.toString(), "--out", tmp.resolve("digit-shards").toString());
     assertOneLineError(r, "train-labels-idx1-ubyte.gz: row 4 (byte 12): label 200 is out of range");
     assertTrue(!Files.exists(tmp.resolve("digit-shards/train/manifest.json")), "no manifest");
 
-    Path empty = Files.createDirectories(tmp.resolve("empty"));
-    for (String split : List.of("train", "t10k")) {
-      FashionMnist.writeImages(empty.resolve(split + "-images-idx3-ubyte.gz"), 0, 2, 2, new byte[0]);
-      FashionMnist.writeLabels(empty.resolve(split + "-labels-idx1-ubyte.gz"), new byte[0]);
-    }
+    Path empty = FashionMnist.tinySet(tmp.resolve("empty"), new byte[0], 0);
     r = fovea("shard", "--data", empty.toString(), "--out", tmp.resolve("empty-shards").toString());
     assertOneLineError(r, "no images to shard");
     assertTrue(!Files.exists(tmp.resolve("empty-shards/train/manifest.json")), "no manifest");

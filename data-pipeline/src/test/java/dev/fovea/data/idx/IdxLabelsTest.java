@@ -17,15 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** An MNIST-layout set's labels: the classes they span, and one damaged byte named, not turned into classes. */
 class IdxLabelsTest {
-  /** A 10-image set in {@code dir} whose training labels are {@code labels}. */
   static Path set(Path dir, byte[] labels) throws IOException {
-    Files.createDirectories(dir);
-    int n = labels.length;
-    FashionMnist.writeImages(dir.resolve("train-images-idx3-ubyte.gz"), n, 2, 2, new byte[n * 4]);
-    FashionMnist.writeLabels(dir.resolve("train-labels-idx1-ubyte.gz"), labels);
-    FashionMnist.writeImages(dir.resolve("t10k-images-idx3-ubyte.gz"), 1, 2, 2, new byte[4]);
-    FashionMnist.writeLabels(dir.resolve("t10k-labels-idx1-ubyte.gz"), new byte[1]);
-    return dir;
+    return FashionMnist.tinySet(dir, labels, 1);
   }
 
   static byte[] labels(int... v) {
@@ -40,27 +33,30 @@ class IdxLabelsTest {
     return IdxDatasets.load(dir.toString(), IdxDatasets.Split.TRAIN, new Configuration());
   }
 
-  @Test
-  void aDamagedLabelByteIsNamedNotMadeIntoClasses(@TempDir Path tmp) throws IOException {
-    Path dir = set(tmp.resolve("digits"), labels(0, 1, 2, 3, 4, 200, 6, 7, 8, 9));
+  /** Loading {@code labels} from a folder named {@code folder} fails with a message ending in {@code end}. */
+  static void assertRefused(Path tmp, String folder, byte[] labels, String end) throws IOException {
+    Path dir = set(tmp.resolve(folder), labels);
     DataException e = assertThrows(DataException.class, () -> load(dir));
-    assertTrue(e.getMessage().endsWith("/digits/train-labels-idx1-ubyte.gz: row 5 (byte 13): label 200 is out of "
-        + "range: no row has label 10, so the classes end at 9"), e.getMessage());
+    assertTrue(e.getMessage().endsWith(end), e.getMessage());
     assertFalse(e.getMessage().contains("\n"));
   }
 
   @Test
+  void aDamagedLabelByteIsNamedNotMadeIntoClasses(@TempDir Path tmp) throws IOException {
+    assertRefused(tmp, "digits", labels(0, 1, 2, 3, 4, 200, 6, 7, 8, 9), "/digits/train-labels-idx1-ubyte.gz: row 5 "
+        + "(byte 13): label 200 is out of range: no row has label 10, so the classes end at 9");
+  }
+
+  @Test
   void fashionMnistHasTenClasses(@TempDir Path tmp) throws IOException {
-    Path dir = set(tmp.resolve("fashion-broken"), labels(0, 1, 2, 3, 4, 5, 6, 7, 8, 10));
-    DataException e = assertThrows(DataException.class, () -> load(dir));
-    assertTrue(e.getMessage().endsWith(": row 9 (byte 17): label 10 is out of range: Fashion-MNIST has "
-        + "classes 0 to 9"), e.getMessage());
+    assertRefused(tmp, "fashion-broken", labels(0, 1, 2, 3, 4, 5, 6, 7, 8, 10), ": row 9 (byte 17): label 10 is out "
+        + "of range: Fashion-MNIST has classes 0 to 9");
   }
 
   /** No images: refused before anything is written (the manifest's mean and std would be NaN). */
   @Test
   void noImagesIsRefused(@TempDir Path tmp) throws IOException {
-    ImageDataset empty = load(set(tmp.resolve("empty"), new byte[0]));
+    ImageDataset empty = load(FashionMnist.tinySet(tmp.resolve("empty"), new byte[0], 0));
     assertEquals(0, empty.count());
     Path out = tmp.resolve("shards");
     DataException e = assertThrows(DataException.class, () -> dev.fovea.data.shard.ShardWriter.write(null, empty,
