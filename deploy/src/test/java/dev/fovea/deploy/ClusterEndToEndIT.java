@@ -3,12 +3,12 @@ package dev.fovea.deploy;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fovea.data.testing.FashionMnist;
+import dev.fovea.data.testing.ListeningSockets;
 import dev.fovea.driver.cli.Fovea;
 import dev.fovea.nn.ModelFile;
 import java.io.File;
@@ -16,13 +16,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -48,47 +46,23 @@ import org.junit.jupiter.api.io.TempDir;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ClusterEndToEndIT {
   @TempDir static Path tmp;
-  static Path home;
-  static Map<String, String> env = new HashMap<>();
+  static TestCluster tc;
   static String hdfs;
   static List<String> common;
   static float[] reference;
   static double referenceAccuracy;
   static Path localData;
 
-  static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
   static ProcessBuilder builder(List<String> command, Path log, Map<String, String> extra) {
-    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-    pb.environment().putAll(env);
-    pb.environment().putAll(extra);
-    return pb;
+    return tc.builder(command, log, extra);
   }
 
   static String run(List<String> command, long minutes, int expectedExit, Map<String, String> extra) throws Exception {
-    Path log = Files.createTempFile(tmp, "cmd", ".log");
-    Process p = builder(command, log, extra).start();
-    if (!p.waitFor(minutes, TimeUnit.MINUTES)) {
-      p.destroyForcibly();
-      throw new AssertionError(command + " did not finish in " + minutes + " min:\n" + Files.readString(log));
-    }
-    String out = Files.readString(log);
-    if (expectedExit == 0) {
-      assertEquals(0, p.exitValue(), command + " failed:\n" + out);
-    } else {
-      assertNotEquals(0, p.exitValue(), command + " should have failed:\n" + out);
-    }
-    return out;
+    return tc.run(command, minutes, expectedExit, extra);
   }
 
   static List<String> cluster(String... args) {
-    List<String> c = new ArrayList<>(List.of("bash", home.resolve("bin/fovea-cluster").toString()));
-    c.addAll(List.of(args));
-    return c;
+    return tc.cluster(args);
   }
 
   static List<String> submit(String out, String... extra) {
@@ -133,27 +107,12 @@ class ClusterEndToEndIT {
 
   @BeforeAll
   static void start() throws Exception {
-    home = Path.of(System.getenv().getOrDefault("FOVEA_HOME", "."));
-    env.put("FOVEA_CLUSTER_DIR", tmp.resolve("cluster").toString());
-    env.put("FOVEA_MASTER_PORT", Integer.toString(freePort()));
-    env.put("FOVEA_MASTER_UI_PORT", Integer.toString(freePort()));
-    env.put("FOVEA_WORKER_UI_PORT", Integer.toString(freePort()));
-    env.put("FOVEA_WORKERS", "2");
-    env.put("FOVEA_WORKER_CORES", "1");
-    env.put("FOVEA_HDFS_DIR", tmp.resolve("hdfs").toString());
-    int nn = freePort();
-    env.put("FOVEA_HDFS_PORT", Integer.toString(nn));
-    env.put("FOVEA_HDFS_HTTP_PORT", Integer.toString(freePort()));
-    env.put("FOVEA_HDFS_DN_PORT", Integer.toString(freePort()));
-    env.put("FOVEA_HDFS_DN_HTTP_PORT", Integer.toString(freePort()));
-    env.put("FOVEA_HDFS_DN_IPC_PORT", Integer.toString(freePort()));
-    hdfs = "hdfs://127.0.0.1:" + nn;
-    run(List.of("bash", home.resolve("bin/fovea-hdfs").toString(), "start"), 5, 0, Map.of());
-    run(cluster("start"), 3, 0, Map.of());
+    tc = new TestCluster(tmp, 2);
+    hdfs = tc.hdfs;
+    tc.start();
 
     Path data = FashionMnist.subset(tmp, 4000, 1000);
-    run(List.of("bash", home.resolve("bin/fovea-hdfs").toString(), "put", data.toString(), hdfs + "/datasets/"), 2,
-        0, Map.of());
+    run(tc.hdfsCommand("put", data.toString(), hdfs + "/datasets/"), 2, 0, Map.of());
     common = List.of("--data", hdfs + "/datasets/" + data.getFileName(), "--shards", hdfs + "/shards",
         "--epochs", "2", "--workers", "2", "--backend", "reference", "--seed", "5", "--checkpoint-every", "3");
 
@@ -176,11 +135,7 @@ class ClusterEndToEndIT {
 
   @AfterAll
   static void stop() throws Exception {
-    try {
-      run(cluster("stop"), 2, 0, Map.of());
-    } finally {
-      run(List.of("bash", home.resolve("bin/fovea-hdfs").toString(), "stop"), 2, 0, Map.of());
-    }
+    tc.stop();
   }
 
   @Test
@@ -206,8 +161,7 @@ class ClusterEndToEndIT {
   @Test
   @Order(2)
   void fullFashionMnistFromHdfsReachesTheAccuracyBar() throws Exception {
-    run(List.of("bash", home.resolve("bin/fovea-hdfs").toString(), "put", FashionMnist.dir().toString(),
-        hdfs + "/datasets/"), 2, 0, Map.of());
+    run(tc.hdfsCommand("put", FashionMnist.dir().toString(), hdfs + "/datasets/"), 2, 0, Map.of());
     String out = hdfs + "/runs/fashion-mnist";
     List<String> c = cluster("submit", "train", "--data", hdfs + "/datasets/fashion-mnist", "--shards",
         hdfs + "/shards-full", "--out", out, "--workers", "2");
@@ -250,11 +204,20 @@ class ClusterEndToEndIT {
     awaitLog(p, log, "round 3/", 600);
     // an executor is a child JVM of a worker recorded at start: kill it by its PID
     List<Long> workers = new ArrayList<>();
-    for (String line : Files.readAllLines(tmp.resolve("cluster/pids"))) {
-      if (line.startsWith("worker-")) {
-        workers.add(Long.parseLong(line.split(" ")[1]));
+    tc.pids("cluster").forEach((name, pid) -> {
+      if (name.startsWith("worker-")) {
+        workers.add(pid);
       }
-    }
+    });
+    workers.sort(null);
+    // mid-run every process of the cluster (driver, executors, master, workers, HDFS) listens on 127.0.0.1 only
+    List<Long> all = new ArrayList<>(List.of(p.pid()));
+    all.addAll(tc.pids("cluster").values());
+    all.addAll(tc.pids("hdfs").values());
+    workers.forEach(w -> ProcessHandle.of(w).ifPresent(h -> h.descendants().forEach(d -> all.add(d.pid()))));
+    List<ListeningSockets.Socket> sockets = ListeningSockets.of(all);
+    assertTrue(sockets.size() >= 8, "driver, executors and daemons listen: " + sockets);
+    sockets.forEach(s -> assertTrue(s.loopback(), s.toString()));
     ProcessHandle executor = ProcessHandle.of(workers.get(0)).orElseThrow().descendants()
         .filter(h -> h.info().commandLine().orElse("").contains("CoarseGrainedExecutorBackend"))
         .findFirst().orElseThrow(() -> new AssertionError("no executor under worker " + workers.get(0)));

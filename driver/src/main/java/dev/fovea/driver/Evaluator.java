@@ -8,6 +8,7 @@ import dev.fovea.driver.worker.ShardInput;
 import dev.fovea.kernels.Backends;
 import dev.fovea.kernels.Shape;
 import dev.fovea.nn.ModelFile;
+import dev.fovea.nn.NetworkJson;
 import java.util.List;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
@@ -47,7 +48,9 @@ public final class Evaluator {
     List<List<Double>> norm = TrainingRun.normalization(model);
     ShardInput test = TrainingRun.evaluationInput(new HadoopConf(jsc.hadoopConfiguration()), shardDir, m, workers,
         InputTransforms.validation(m, input, norm.get(0), norm.get(1)), 1);
-    return TrainingRun.evaluate(jsc, TrainingRun.workers(jsc, workers), test, model.zoo(), model.classNames().size(),
-        chosen, 1, model.params(), model.buffers());
+    // the network the file describes, not one rebuilt from its zoo name (absent, or naming another architecture)
+    String architecture = NetworkJson.toJsonString(model.network());
+    return TrainingRun.evaluate(jsc, TrainingRun.workers(jsc, workers), test, architecture,
+        model.classNames().size(), chosen, 1, model.params(), model.buffers());
   }
 }

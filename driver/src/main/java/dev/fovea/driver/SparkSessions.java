@@ -7,6 +7,12 @@ import org.apache.spark.sql.SparkSession;
  * Creates the Spark session of a run with Fovea's settings: Kryo with registration required and
  * Fovea's registrator. Under spark-submit the master comes from spark-submit; otherwise Spark runs
  * embedded in local mode with one core per worker.
+ *
+ * <p>Network defaults ({@link #secure}; a setting given explicitly, e.g. by spark-submit's
+ * {@code --conf}, wins): in local mode the driver binds to 127.0.0.1 and authenticates
+ * connections with a secret Spark generates; on a cluster master every connection is
+ * authenticated with the cluster's shared secret and encrypted (RPC and shuffle, spill and
+ * broadcast files), UI ACLs are on and the UI's kill action is off.
  */
 public final class SparkSessions {
   private SparkSessions() {}
@@ -36,10 +42,38 @@ public final class SparkSessions {
     } else if (!conf.contains("spark.master")) {
       // local[N, F]: N task slots, and a failed task is retried up to F times as on a cluster
       conf.setMaster("local[" + workers + ",4]");
+    }
+    secure(conf);
+    return SparkSession.builder().config(conf).getOrCreate();
+  }
+
+  /**
+   * Applies Fovea's network defaults to {@code conf} for its master.
+   *
+   * @throws IllegalArgumentException for a standalone master ({@code spark://}) with authentication
+   *     on and no {@code spark.authenticate.secret} (the one place Spark takes a standalone
+   *     driver's secret from; spark-submit's properties file or {@code --conf} sets it)
+   */
+  public static SparkConf secure(SparkConf conf) {
+    String master = conf.get("spark.master", "");
+    if (master.startsWith("local")) {
       conf.setIfMissing("spark.driver.host", "127.0.0.1");
       conf.setIfMissing("spark.driver.bindAddress", "127.0.0.1");
       conf.setIfMissing("spark.ui.enabled", "false");
+      conf.setIfMissing("spark.authenticate", "true"); // Spark generates the secret in local mode
+      return conf;
     }
-    return SparkSession.builder().config(conf).getOrCreate();
+    conf.setIfMissing("spark.authenticate", "true");
+    conf.setIfMissing("spark.network.crypto.enabled", "true");
+    conf.setIfMissing("spark.io.encryption.enabled", "true");
+    conf.setIfMissing("spark.acls.enable", "true");
+    conf.setIfMissing("spark.ui.killEnabled", "false");
+    if (master.startsWith("spark://") && conf.getBoolean("spark.authenticate", true)
+        && !conf.contains("spark.authenticate.secret")) {
+      throw new IllegalArgumentException("--master " + master + ": no shared secret for the cluster: set "
+          + "spark.authenticate.secret (in a properties file given to spark-submit, as 'deploy/bin/fovea-cluster "
+          + "submit' does); see docs/deploy.md");
+    }
+    return conf;
   }
 }

@@ -26,7 +26,6 @@ import dev.fovea.nn.ModelFile;
 import dev.fovea.nn.Network;
 import dev.fovea.nn.Zoo;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -35,7 +34,6 @@ import java.util.Map;
 import java.util.TreeSet;
 import java.util.function.Consumer;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -153,10 +151,11 @@ public final class TrainingRun {
     StringBuilder history = new StringBuilder();
     StringBuilder epochs = new StringBuilder();
     if (c.resume()) {
-      Checkpoint cp = checkpoints.latest(w -> log.accept("warning: " + w));
-      if (cp == null) {
+      CheckpointStore.Found found = checkpoints.latest(w -> log.accept("warning: " + w));
+      if (found == null) {
         throw new IllegalArgumentException("--resume: no checkpoint in " + c.checkpointDir());
       }
+      Checkpoint cp = found.checkpoint();
       if (!cp.config().equals(c.identity())) {
         throw new IllegalArgumentException("--resume: the checkpoint in " + c.checkpointDir() + " belongs to another "
             + "configuration (" + cp.config() + "), not " + c.identity());
@@ -169,7 +168,7 @@ public final class TrainingRun {
       history.append(cp.history());
       epochs.append(cp.epochs());
       log.accept("resuming after round " + round + " (epoch " + (firstEpoch + 1) + ", round " + (firstRound + 1)
-          + " next) from " + checkpoints.latestPath());
+          + " next) from " + found.path());
     } else {
       float[] params = net.layout().initialize(c.seed());
       float[] buffers = net.bufferLayout().initialize(c.seed());
@@ -383,17 +382,10 @@ public final class TrainingRun {
       this.dir = new Path(dir);
     }
 
-    /** Writes to a temporary name, then renames, so a reader never sees a half-written file. */
+    /** Writes to a temporary name, syncs, then renames, so a reader never sees a half-written file. */
     void writeAtomically(String name, byte[] bytes) {
       try {
-        FileSystem fs = dir.getFileSystem(conf);
-        fs.mkdirs(dir);
-        Path tmp = new Path(dir, "_" + name + ".tmp");
-        try (OutputStream o = fs.create(tmp, true)) {
-          o.write(bytes);
-        }
-        org.apache.hadoop.fs.FileContext.getFileContext(dir.toUri(), conf).rename(tmp, new Path(dir, name),
-            org.apache.hadoop.fs.Options.Rename.OVERWRITE);
+        dev.fovea.driver.checkpoint.DurableFiles.replace(conf, dir, name, bytes);
       } catch (IOException e) {
         throw new IllegalStateException(dir + "/" + name + ": cannot write: " + e.getMessage(), e);
       }

@@ -101,7 +101,7 @@ class OptimizerStateIT {
         .out(tmp.resolve(name).toString()).build();
     assertThrows(TrainingRun.InjectedDriverFault.class, () -> new TrainingRun(spark, cut, m -> { }).run());
     return new dev.fovea.driver.checkpoint.CheckpointStore(spark.sparkContext().hadoopConfiguration(),
-        cut.checkpointDir()).latest(w -> { });
+        cut.checkpointDir()).latest(w -> { }).checkpoint();
   }
 
   @Test
@@ -169,7 +169,7 @@ class OptimizerStateIT {
   void aDeadDriverResumesEveryWorkersVelocityBitwise() {
     TrainConfig c = base.toBuilder().out(tmp.resolve("resume").toString()).injectFault("driver:7").build();
     assertThrows(TrainingRun.InjectedDriverFault.class, () -> new TrainingRun(spark, c, m -> { }).run());
-    Checkpoint cp = new CheckpointStore(new Configuration(), c.checkpointDir()).latest(w -> { });
+    Checkpoint cp = new CheckpointStore(new Configuration(), c.checkpointDir()).latest(w -> { }).checkpoint();
     assertEquals(6, cp.round());
     assertNotNull(cp.workerVelocities(), "the checkpoint holds the workers' own velocities");
     assertEquals(2, cp.workerVelocities().length);

@@ -59,7 +59,7 @@ class ResumeAndFaultIT {
   void aDeadDriverResumesFromItsCheckpointToTheSameParameters() throws Exception {
     TrainConfig c = base.toBuilder().out(tmp.resolve("resume").toString()).injectFault("driver:14").build();
     assertThrows(TrainingRun.InjectedDriverFault.class, () -> new TrainingRun(spark, c, m -> { }).run());
-    Checkpoint cp = new CheckpointStore(new Configuration(), c.checkpointDir()).latest(w -> { });
+    Checkpoint cp = new CheckpointStore(new Configuration(), c.checkpointDir()).latest(w -> { }).checkpoint();
     // 1280 / 2 / 16 = 40 batches per worker = 10 rounds per epoch; checkpoints at 3, 6, 9, 10 (epoch end), 12
     assertEquals(12, cp.round());
     assertEquals(1, cp.epoch());
@@ -72,6 +72,27 @@ class ResumeAndFaultIT {
     assertArrayEquals(uninterrupted, r.params(), "bitwise equal to the uninterrupted run");
     long lines = Files.readAllLines(Path.of(c.out(), "history.jsonl")).size();
     assertEquals(20, lines, "history continues the interrupted one without gaps or repeats");
+  }
+
+  /**
+   * The newest checkpoint damaged after the driver died: the resume warns about it, continues from
+   * the older good one, names that one in its log, and still ends on the uninterrupted parameters.
+   */
+  @Test
+  void aDamagedNewestCheckpointResumesFromTheOlderOneAndSaysWhich() throws Exception {
+    TrainConfig c = base.toBuilder().out(tmp.resolve("damaged").toString()).injectFault("driver:14").build();
+    assertThrows(TrainingRun.InjectedDriverFault.class, () -> new TrainingRun(spark, c, m -> { }).run());
+    Path newest = Path.of(c.checkpointDir(), "round-000000012.ckpt");
+    byte[] b = Files.readAllBytes(newest);
+    b[b.length / 2] ^= 0x40;
+    Files.write(newest, b);
+    java.util.List<String> log = new java.util.ArrayList<>();
+    TrainingRun.Result r = new TrainingRun(spark, c.toBuilder().injectFault(null).resume(true).build(), log::add).run();
+    assertArrayEquals(uninterrupted, r.params(), "bitwise equal to the uninterrupted run");
+    assertTrue(log.stream().anyMatch(l -> l.startsWith("warning: skipping damaged checkpoint: ")
+        && l.contains("round-000000012.ckpt")), log.toString());
+    String resumed = log.stream().filter(l -> l.startsWith("resuming after round")).findFirst().orElseThrow();
+    assertTrue(resumed.startsWith("resuming after round 10 ") && resumed.endsWith("round-000000010.ckpt"), resumed);
   }
 
   /**

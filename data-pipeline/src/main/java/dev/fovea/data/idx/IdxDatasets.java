@@ -88,15 +88,10 @@ public final class IdxDatasets {
             + img.count() + " images");
       }
       int[] l = new int[lab.length];
-      int max = 0;
       for (int i = 0; i < l.length; i++) {
         l[i] = lab[i] & 0xff;
-        max = Math.max(max, l[i]);
       }
-      List<String> classes = classNames(dir, max + 1);
-      if (max >= classes.size()) {
-        throw new DataException(labels + ": label " + max + " is outside the " + classes.size() + " classes");
-      }
+      List<String> classes = classNames(dir, checkLabels(labels.toString(), l, isFashion(dir)));
       String name = d.getName() + "/" + split.name().toLowerCase(java.util.Locale.ROOT);
       return new ImageDataset(name, Shape.of(1, img.rows(), img.cols()), classes, img.pixels(), l,
           images + SOURCE_SEPARATOR + labels);
@@ -115,12 +110,54 @@ public final class IdxDatasets {
     throw new DataException(dir + ": missing " + base + " (or " + base + ".gz)");
   }
 
-  private static List<String> classNames(String dir, int seen) {
-    if (dir.toLowerCase(java.util.Locale.ROOT).contains("fashion") && seen <= FASHION_MNIST_CLASSES.size()) {
+  private static boolean isFashion(String dir) {
+    return dir.toLowerCase(java.util.Locale.ROOT).contains("fashion");
+  }
+
+  /** Bytes before the first label of an IDX labels file: magic number and count. */
+  private static final int LABELS_HEADER = 8;
+
+  /**
+   * Checks an IDX file's labels and returns the number of classes they span (at least 10). Classes
+   * 0 to 9 may be absent (a small split, or a set counting from 1); from 10 up every label value up
+   * to the largest must occur, so one damaged byte cannot add classes no sample has: {@code 200}
+   * among labels 0 to 9 would make 201 classes. A Fashion-MNIST folder has exactly 10.
+   *
+   * @throws DataException naming the file, the first offending row (and its byte offset) and value
+   */
+  static int checkLabels(String file, int[] labels, boolean fashion) {
+    boolean[] seen = new boolean[256];
+    int max = 0;
+    for (int v : labels) {
+      seen[v] = true;
+      max = Math.max(max, v);
+    }
+    int limit = 10; // the first value that is out of range
+    if (!fashion) {
+      limit = Math.max(10, max + 1);
+      for (int v = 10; v < max; v++) {
+        if (!seen[v]) {
+          limit = v;
+          break;
+        }
+      }
+    }
+    for (int row = 0; row < labels.length; row++) {
+      if (labels[row] >= limit) {
+        throw new DataException(file + ": row " + row + " (byte " + (LABELS_HEADER + row) + "): label "
+            + labels[row] + " is out of range: " + (fashion ? "Fashion-MNIST has classes 0 to 9"
+                : "no row has label " + limit + ", so the classes end at " + (limit - 1)));
+      }
+    }
+    return limit;
+  }
+
+  private static List<String> classNames(String dir, int count) {
+    if (isFashion(dir) && count == FASHION_MNIST_CLASSES.size()) {
       return FASHION_MNIST_CLASSES;
     }
     List<String> names = new ArrayList<>();
-    for (int i = 0; i < Math.max(10, seen); i++) {
+    for (int i = 0; i < count; i++) {
       names.add(Integer.toString(i));
     }
     return names;

@@ -80,9 +80,12 @@ public final class ShardWriter {
   /**
    * Shards {@code data} into {@code dir} and returns the manifest written there.
    *
-   * @throws DataException when the folder cannot be written
+   * @throws DataException when {@code data} has no images, or the folder cannot be written
    */
   public static Manifest write(SparkSession spark, ImageDataset data, String dir, Options options) {
+    if (data.count() == 0) { // a manifest's mean and std over no pixels would be NaN
+      throw new DataException(data.source() + ": no images to shard");
+    }
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Configuration conf = jsc.hadoopConfiguration();
     String run = UUID.randomUUID().toString().substring(0, 8);

@@ -55,6 +55,20 @@ public final class FashionMnist {
     writeLabels(out.resolve(split + "-labels-idx1-ubyte.gz"), java.util.Arrays.copyOf(labels, n));
   }
 
+  /**
+   * Writes a tiny MNIST-layout set into {@code dir}: one black 2x2 image per training label, and
+   * a test split of as many images, labelled 0; returns the folder.
+   */
+  public static Path tinySet(Path dir, byte[] trainLabels, int testImages) throws IOException {
+    Files.createDirectories(dir);
+    int n = trainLabels.length;
+    writeImages(dir.resolve("train-images-idx3-ubyte.gz"), n, 2, 2, new byte[n * 4]);
+    writeLabels(dir.resolve("train-labels-idx1-ubyte.gz"), trainLabels);
+    writeImages(dir.resolve("t10k-images-idx3-ubyte.gz"), testImages, 2, 2, new byte[testImages * 4]);
+    writeLabels(dir.resolve("t10k-labels-idx1-ubyte.gz"), new byte[testImages]);
+    return dir;
+  }
+
   public static void writeImages(Path file, int n, int rows, int cols, byte[] pixels) throws IOException {
     try (OutputStream f = Files.newOutputStream(file);
         DataOutputStream d = new DataOutputStream(new GZIPOutputStream(f))) {

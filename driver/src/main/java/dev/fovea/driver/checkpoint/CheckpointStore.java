@@ -2,22 +2,20 @@ package dev.fovea.driver.checkpoint;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.function.Consumer;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileContext;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
 
 /**
  * Checkpoints in a folder of any Hadoop file system: {@code round-000000123.ckpt}. A checkpoint is
- * written under a temporary name and renamed into place when complete; only then are older ones
- * removed (the newest {@link #KEEP} are kept), so a good checkpoint exists at every moment.
+ * written under a temporary name, synced to disk and renamed into place when complete
+ * ({@link DurableFiles}); only then are older ones removed (the newest {@link #KEEP} are kept), so
+ * a good checkpoint exists at every moment.
  */
 public final class CheckpointStore {
   /** How many complete checkpoints are kept. */
@@ -40,24 +38,35 @@ public final class CheckpointStore {
     return String.format("round-%09d%s", round, SUFFIX);
   }
 
-  /** Writes {@code c} atomically and prunes older checkpoints; returns its path. */
+  /**
+   * Writes {@code c} atomically and durably ({@link DurableFiles}), prunes older checkpoints and
+   * removes temporary files that interrupted writes left behind; returns its path.
+   */
   public String save(Checkpoint c) {
     try {
+      Path target = DurableFiles.replace(conf, dir, name(c.round()), c.encode());
       FileSystem fs = dir.getFileSystem(conf);
-      fs.mkdirs(dir);
-      Path tmp = new Path(dir, "_" + name(c.round()) + ".tmp");
-      Path target = new Path(dir, name(c.round()));
-      try (OutputStream out = fs.create(tmp, true)) {
-        out.write(c.encode());
-      }
-      FileContext.getFileContext(dir.toUri(), conf).rename(tmp, target, Options.Rename.OVERWRITE);
       List<Path> all = list(fs);
       for (int i = 0; i < all.size() - KEEP; i++) {
         fs.delete(all.get(i), false);
       }
+      removeLeftovers(fs);
       return target.toString();
     } catch (IOException e) {
       throw new IllegalStateException(dir + ": cannot write checkpoint: " + e.getMessage(), e);
+    }
+  }
+
+  /** Deletes {@code _round-….ckpt.tmp} files: checkpoints whose writing was interrupted (a killed driver). */
+  private void removeLeftovers(FileSystem fs) throws IOException {
+    if (!fs.exists(dir)) {
+      return;
+    }
+    for (FileStatus st : fs.listStatus(dir)) {
+      String n = st.getPath().getName();
+      if (n.startsWith("_round-") && n.endsWith(SUFFIX + ".tmp")) {
+        fs.delete(st.getPath(), false);
+      }
     }
   }
 
@@ -76,20 +85,37 @@ public final class CheckpointStore {
     return out;
   }
 
+  /** A checkpoint that read back whole, and the file it was read from. */
+  public record Found(Checkpoint checkpoint, String path) {}
+
   /**
-   * The newest checkpoint that reads back whole, or null when there is none. A damaged newer one
-   * is reported through {@code warn} and passed over.
+   * The newest checkpoint that reads back whole, or null when the folder holds none. A damaged
+   * newer one (whatever its decoding throws) is reported through {@code warn} and passed over;
+   * leftovers of interrupted writes are removed.
+   *
+   * @throws IllegalStateException when checkpoints exist but every one of them is damaged
    */
-  public Checkpoint latest(Consumer<String> warn) {
+  public Found latest(Consumer<String> warn) {
     try {
       FileSystem fs = dir.getFileSystem(conf);
+      removeLeftovers(fs);
       List<Path> all = list(fs);
+      String firstProblem = null;
       for (int i = all.size() - 1; i >= 0; i--) {
+        String problem;
         try (InputStream in = fs.open(all.get(i))) {
-          return Checkpoint.decode(in.readAllBytes(), all.get(i).toString());
+          return new Found(Checkpoint.decode(in.readAllBytes(), all.get(i).toString()), all.get(i).toString());
         } catch (IOException e) {
-          warn.accept("skipping damaged checkpoint: " + e.getMessage());
+          problem = e.getMessage();
+        } catch (RuntimeException e) { // a crafted or damaged field that the checksum did not catch
+          problem = all.get(i) + ": cannot decode: " + e;
         }
+        warn.accept("skipping damaged checkpoint: " + problem);
+        firstProblem = firstProblem == null ? problem : firstProblem;
+      }
+      if (!all.isEmpty()) {
+        throw new IllegalStateException(dir + ": " + (all.size() == 1 ? "the only checkpoint is" : "all " + all.size()
+            + " checkpoints are") + " damaged (newest: " + firstProblem + ")");
       }
       return null;
     } catch (IOException e) {

@@ -229,13 +229,28 @@ public final class Fovea implements Callable<Integer> {
     return run(out, err, false, args);
   }
 
+  /**
+   * Runs the command line and flushes {@code out} and {@code err} whatever happens: a command that
+   * prints with {@code print} (no line end, so no auto-flush) loses nothing when main then exits.
+   */
   private static int run(java.io.PrintWriter out, java.io.PrintWriter err, boolean processStdout, String... args) {
+    try {
+      return execute(out, err, processStdout, args);
+    } finally {
+      out.flush();
+      err.flush();
+    }
+  }
+
+  private static int execute(java.io.PrintWriter out, java.io.PrintWriter err, boolean processStdout,
+      String... args) {
     CommandLine cl = new CommandLine(new Fovea(processStdout));
     cl.setOut(out);
     cl.setErr(err);
-    for (int i = 0; i + 1 < args.length; i++) {
-      if (args[i].equals("--config") || args[i].startsWith("--config=")) {
-        String file = args[i].startsWith("--config=") ? args[i].substring(9) : args[i + 1];
+    for (int i = 0; i < args.length; i++) {
+      boolean joined = args[i].startsWith("--config=");
+      if (joined || args[i].equals("--config") && i + 1 < args.length) { // a bare last --config: picocli says so
+        String file = joined ? args[i].substring(9) : args[i + 1];
         if (!new java.io.File(file).isFile()) {
           err.println("fovea: error: " + file + ": no such configuration file");
           return 2;
@@ -244,6 +259,13 @@ public final class Fovea implements Callable<Integer> {
             new CommandLine.PropertiesDefaultProvider(new java.io.File(file)));
       }
     }
+    // a bad flag or value: one line (picocli would add the whole usage text), exit 2
+    cl.setParameterExceptionHandler((e, parsed) -> {
+      CommandLine cmd = e.getCommandLine();
+      cmd.getErr().println("fovea: error: " + e.getMessage().replace(System.lineSeparator(), " ").strip() + " (see '"
+          + cmd.getCommandSpec().qualifiedName() + " --help')");
+      return 2;
+    });
     cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
       Throwable t = e;
       while (t.getCause() != null && !(t instanceof DataException) && !(t instanceof IllegalArgumentException)) {

@@ -4,6 +4,7 @@ import dev.fovea.kernels.Backend;
 import dev.fovea.kernels.BackendProvider;
 import dev.fovea.kernels.Backends;
 import dev.fovea.nn.Network;
+import dev.fovea.nn.NetworkJson;
 import dev.fovea.nn.Zoo;
 import dev.fovea.kernels.Shape;
 import java.util.ArrayDeque;
@@ -44,9 +45,23 @@ public final class WorkerRuntime {
     IDLE.computeIfAbsent(name + "/" + threads, k -> new ArrayDeque<>()).push(b);
   }
 
-  /** The network of a zoo model, built once per JVM. Networks hold no parameters and are thread-safe. */
+  /**
+   * The network of {@code model}, built once per JVM: a zoo name, or a network's description as
+   * {@link NetworkJson} writes it (a JSON object; a model file's architecture), which must take
+   * {@code input} and have {@code classes} outputs. Networks hold no parameters and are thread-safe.
+   */
   public static synchronized Network network(String model, Shape input, int classes) {
-    Function<String, Network> build = k -> Zoo.build(model, input, classes);
+    Function<String, Network> build = k -> {
+      if (!model.startsWith("{")) {
+        return Zoo.build(model, input, classes);
+      }
+      Network net = NetworkJson.parse(model, "the model's architecture");
+      if (!net.inputShape().equals(input) || net.numClasses() != classes) {
+        throw new IllegalArgumentException("the model's architecture takes " + net.inputShape() + " to "
+            + net.numClasses() + " classes, the data is " + input + " with " + classes + " classes");
+      }
+      return net;
+    };
     return NETWORKS.computeIfAbsent(model + input + classes, build);
   }
 
