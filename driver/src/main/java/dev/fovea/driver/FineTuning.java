@@ -42,7 +42,7 @@ final class FineTuning {
     copy(net.layout(), m.network().layout(), m.params(), params, c.replaceHead(), copied, fresh);
     copy(net.bufferLayout(), m.network().bufferLayout(), m.buffers(), buffers, c.replaceHead(), copied, fresh);
     if (copied.isEmpty()) {
-      throw new IllegalArgumentException(c.initModel() + ": no parameter of " + c.model() + " matches the model's ("
+      throw new IllegalArgumentException(c.initModel() + ": no parameter of " + dev.fovea.driver.ModelSpec.labelOf(c.model()) + " matches the model's ("
           + m.zoo() + ")");
     }
     log.accept("starting from " + c.initModel() + ": copied " + copied + "; initialised " + fresh

@@ -9,7 +9,8 @@ package dev.fovea.driver;
  * @param shards folder under which the {@code train} and {@code test} shard sets live (made when
  *     missing or when they came from another source)
  * @param out folder for the model, {@code summary.json} and {@code history.jsonl}
- * @param model zoo architecture name
+ * @param model what to train ({@link ModelSpec}): a zoo architecture name, a network file (the graph
+ *     API's JSON or YAML) or a network's JSON description ({@link Builder#network})
  * @param workers N, partitions that train in parallel each round
  * @param batch samples per minibatch per worker
  * @param stepsPerRound k, minibatches each worker trains between two averagings
@@ -171,7 +172,7 @@ public record TrainConfig(String data, String shards, String out, String model, 
    * identity.
    */
   public String identity() {
-    return "model=" + model + " workers=" + workers + " batch=" + batch + " steps_per_round=" + stepsPerRound
+    return "model=" + ModelSpec.labelOf(model) + " workers=" + workers + " batch=" + batch + " steps_per_round=" + stepsPerRound
         + " lr=" + learningRate + " lr_scaling=" + lrScaling + "/" + warmupRounds + " lr_schedule=" + lrSchedule
         + " momentum=" + momentum
         + " weight_decay=" + weightDecay + " seed=" + seed + " augment=" + augment + " image_size=" + imageSize
@@ -316,6 +317,16 @@ public record TrainConfig(String data, String shards, String out, String model, 
 
     public Builder model(String v) {
       model = v;
+      return this;
+    }
+
+    /**
+     * Trains {@code net} (built with the graph API): the run ships its JSON description to the
+     * executors, so training it equals training the same network from a JSON file. Its input shape
+     * and outputs must fit the data.
+     */
+    public Builder network(dev.fovea.nn.Network net) {
+      model = dev.fovea.nn.NetworkJson.toJsonString(net);
       return this;
     }
 

@@ -123,6 +123,7 @@ public final class TrainingRun {
     int threads = c.threadsPerWorker() > 0 ? c.threadsPerWorker()
         : Integer.parseInt(spark.conf().get("spark.task.cpus", "1"));
 
+    ModelSpec modelSpec = ModelSpec.resolve(c.model(), hadoop); // a bad network file fails before any job
     DatasetPreparer.Prepared data = DatasetPreparer.prepare(spark, c, log);
     Manifest train = data.train();
     int classes = train.classes().size();
@@ -133,7 +134,7 @@ public final class TrainingRun {
           + " classes, " + train.sampleShape().get(0) + " channels)");
     }
     Shape input = InputTransforms.inputShape(c, train);
-    Network net = Zoo.build(c.model(), input, classes);
+    Network net = modelSpec.build(input, classes);
     HadoopConf hc = new HadoopConf(hadoop);
     ShardInput trainData = new ShardInput(hc, data.trainDir(), train, StreamPlan.of(rows(train), c.seed(), c.workers(),
         c.batch(), c.shuffleBuffer(), true), InputTransforms.training(c, train, input), decoders(train, threads));
@@ -180,10 +181,10 @@ public final class TrainingRun {
     java.util.BitSet frozen = c.freeze().isEmpty() ? new java.util.BitSet()
         : dev.fovea.nn.Transfer.frozenMask(net, c.freeze());
     log.accept(String.format("model %s: %,d parameters; %d workers x batch %d, %d steps per round, %d rounds per epoch;"
-        + " backend %s; input %s, augment %s", c.model(), state.params.length, c.workers(), c.batch(),
+        + " backend %s; input %s, augment %s", modelSpec.label(), state.params.length, c.workers(), c.batch(),
         c.stepsPerRound(), roundsPerEpoch, backend, input, c.augment()));
-    monitor.begin("Fovea run: " + c.model() + " on " + train.name(), train.classes(), RunMonitor.settings("model",
-        c.model(), "workers", c.workers(), "batch", c.batch(), "steps_per_round", c.stepsPerRound(), "epochs",
+    monitor.begin("Fovea run: " + modelSpec.label() + " on " + train.name(), train.classes(), RunMonitor.settings(
+        "model", modelSpec.label(), "workers", c.workers(), "batch", c.batch(), "steps_per_round", c.stepsPerRound(), "epochs",
         c.epochs(), "lr", c.learningRate(), "lr_schedule", c.lrSchedule(), "averaging", c.averaging(), "backend",
         backend, "augment", c.augment(), "seed", c.seed()), (long) c.epochs() * roundsPerEpoch, roundsPerEpoch,
         train.mean(), train.std());
@@ -209,8 +210,8 @@ public final class TrainingRun {
           jsc.setJobGroup(RunMonitor.jobGroup(round + 1), monitor.describe("epoch " + (epoch + 1) + " · round "
               + (r + 1)), false);
           double lr = c.learningRateAt(round + 1, (long) c.epochs() * roundsPerEpoch);
-          RoundTask task = new RoundTask(c.model(), classes, trainData, c.stepsPerRound(), c.seed(), lr, c.momentum(),
-              c.weightDecay(), epoch, r, backend, threads, frozen);
+          RoundTask task = new RoundTask(modelSpec.description(), classes, trainData, c.stepsPerRound(), c.seed(), lr,
+              c.momentum(), c.weightDecay(), epoch, r, backend, threads, frozen);
           RoundMetrics sum = engine.round(workers, task, faultWorker(c, round + 1));
           long dt = System.nanoTime() - t0;
           double loss = sum.lossSum() / sum.samples();
@@ -242,7 +243,8 @@ public final class TrainingRun {
               trainImages / (trainNanos / 1e9), roundsLeft * secondsPerRound);
           if (epochEnd) {
             TrainState now = engine.state();
-            eval = evaluate(jsc, workers, testData, c.model(), classes, backend, threads, now.params, now.buffers);
+            eval = evaluate(jsc, workers, testData, modelSpec.description(), classes, backend, threads, now.params,
+                now.buffers);
             lastAccuracy = eval.accuracy();
             double trainLoss = epochSamples == 0 ? Double.NaN : epochLoss / epochSamples;
             ObjectNode e = JSON.createObjectNode();
@@ -277,14 +279,14 @@ public final class TrainingRun {
       throw new IllegalStateException(c.out() + ": cannot write history: " + e.getMessage(), e);
     }
     if (eval == null) {
-      eval = evaluate(jsc, workers, testData, c.model(), classes, backend, threads, engine.state().params,
+      eval = evaluate(jsc, workers, testData, modelSpec.description(), classes, backend, threads, engine.state().params,
           engine.state().buffers);
     }
     state = engine.state();
     engine.close();
 
     double wall = (System.nanoTime() - wallStart) / 1e9;
-    ModelFile.Model model = out.writeModel(c, train, input, backend, eval.accuracy(), round, state);
+    ModelFile.Model model = out.writeModel(c, net, modelSpec.zoo(), train, backend, eval.accuracy(), round, state);
     Result result = new Result(eval.accuracy(), eval.meanLoss(), c.epochs(), c.workers(), backend,
         trainNanos == 0 ? 0 : trainImages / (trainNanos / 1e9), wall, round, state.params, new ArrayList<>(executors),
         eval, train.classes(), history.toString(), model);
@@ -391,8 +393,8 @@ public final class TrainingRun {
       }
     }
 
-    ModelFile.Model writeModel(TrainConfig c, Manifest train, Shape input, String backend, double testAccuracy,
-        long rounds, TrainState s) {
+    ModelFile.Model writeModel(TrainConfig c, Network net, String zoo, Manifest train, String backend,
+        double testAccuracy, long rounds, TrainState s) {
       Map<String, String> prov = new LinkedHashMap<>();
       prov.put("config", c.toString());
       prov.put("data_manifest_sha256", train.sha256());
@@ -403,8 +405,7 @@ public final class TrainingRun {
       // the input normalisation the weights were trained with; predict and evaluate apply it
       prov.put("normalization_mean", join(train.mean()));
       prov.put("normalization_std", join(train.std()));
-      ModelFile.Model m = new ModelFile.Model(Zoo.build(c.model(), input, train.classes().size()), c.model(),
-          train.classes(), s.params, s.buffers, new ModelFile.OptimizerState("sgd momentum=" + c.momentum()
+      ModelFile.Model m = new ModelFile.Model(net, zoo, train.classes(), s.params, s.buffers, new ModelFile.OptimizerState("sgd momentum=" + c.momentum()
               + ("local".equals(c.optimizerState()) ? " (velocity: the mean of the workers' own)" : " (velocity)"),
               rounds, s.velocity), prov);
       java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
@@ -441,7 +442,7 @@ public final class TrainingRun {
       s.put("train_images_per_second", r.trainImagesPerSecond());
       s.put("wall_seconds", r.wallSeconds());
       s.put("rounds", r.rounds());
-      s.put("model", c.model());
+      s.put("model", ModelSpec.labelOf(c.model()));
       s.put("batch", c.batch());
       s.put("steps_per_round", c.stepsPerRound());
       s.put("seed", c.seed());

@@ -72,7 +72,8 @@ public final class Fovea implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR", description = "output folder (default: ${DEFAULT-VALUE})")
     String out = D.out();
 
-    @Option(names = "--model", description = "zoo model (default: ${DEFAULT-VALUE})")
+    @Option(names = "--model", paramLabel = "NAME|FILE", description = "a zoo model, or a network file (the "
+        + "graph API's JSON or YAML: .json, .yaml, .yml; see docs/networks.md) (default: ${DEFAULT-VALUE})")
     String model = D.model();
 
     @Option(names = "--workers", description = "parallel workers N (default: ${DEFAULT-VALUE})")
@@ -186,10 +187,8 @@ public final class Fovea implements Callable<Integer> {
         case "lines" -> false;
         default -> throw new IllegalArgumentException("--progress: '" + progress + "' must be auto, bar or lines");
       };
-      if (!dev.fovea.nn.Zoo.names().contains(model)) { // fail before starting Spark
-        throw new IllegalArgumentException("unknown model '" + model + "'; known: "
-            + String.join(", ", dev.fovea.nn.Zoo.names()));
-      }
+      // a zoo name, or a network file read and parsed: fail before starting Spark
+      dev.fovea.driver.ModelSpec.resolve(model, new org.apache.hadoop.conf.Configuration());
       Dashboard.Options dashboard = new Dashboard.Options(!noDashboard, dashboardHost, dashboardPort);
       SparkSession spark = SparkSessions.create("fovea train", master, workers);
       try {

@@ -19,7 +19,7 @@ final class SummaryCommand implements Callable<Integer> {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--model", required = true, paramLabel = "NAME|FILE", description = "a zoo name or a model.fovea file")
+  @Option(names = "--model", required = true, paramLabel = "NAME|FILE", description = "a zoo name, a model.fovea file or a network file (.json, .yaml, .yml)")
   String model;
 
   @Option(names = "--input", paramLabel = "C,H,W", split = ",", description = "input shape for a zoo model "
@@ -33,7 +33,13 @@ final class SummaryCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     var out = spec.commandLine().getOut();
     Network net;
-    if (Files.isRegularFile(Path.of(model))) {
+    String lower = model.toLowerCase(java.util.Locale.ROOT);
+    if (lower.endsWith(".json") || lower.endsWith(".yaml") || lower.endsWith(".yml")) {
+      // a network file: its own input shape and outputs
+      net = dev.fovea.driver.ModelSpec.resolve(model, new org.apache.hadoop.conf.Configuration())
+          .build(null, 0, true);
+      out.println("network file " + model + ": input " + net.inputShape() + ", " + net.numClasses() + " outputs");
+    } else if (Files.isRegularFile(Path.of(model))) {
       ModelFile.Model m = PredictCommand.load(model);
       net = m.network();
       out.println("model file " + model + ": " + m.zoo() + ", classes " + m.classNames());

@@ -14,7 +14,7 @@ import dev.fovea.optim.Sgd;
  * set ({@link ShardInput#open}); which samples those are and how each is augmented follow from the
  * stream plan's seed alone, so a retried task recomputes the same result.
  *
- * @param model zoo architecture
+ * @param model what {@link WorkerRuntime#network} builds: a zoo name or a network's JSON description
  * @param classes number of classes
  * @param data the training shard set, its plan and its transform
  * @param stepsPerRound k
