@@ -180,7 +180,8 @@ public final class ShardReader {
       throw new IllegalArgumentException("range [" + from + ", " + to + ") outside the " + m.count() + " samples");
     }
     int sampleSize = m.shape().size();
-    int n = Math.toIntExact(to - from);
+    int n = Sizes.count(dir, "samples [" + from + ", " + to + ")", to - from, 0, 0, Sizes.MAX_ARRAY,
+        DataException::new);
     byte[] pixels = new byte[Sizes.arrayLength(dir, "samples [" + from + ", " + to + ") x sample size",
         Sizes.MAX_ARRAY, DataException::new, n, sampleSize)];
     int[] labels = new int[n];
