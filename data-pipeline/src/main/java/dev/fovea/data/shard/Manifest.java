@@ -221,15 +221,13 @@ public record Manifest(int version, String name, String created, String source, 
       if (n == null || n < 0) {
         throw new DataException(where + ": " + field + "[" + k + "] " + n + " is not a count");
       }
-      sum += n;
-      if (sum < 0 || sum > total) {
-        sum = total + 1;
-        break;
+      if (sum > Long.MAX_VALUE - n) {
+        throw new DataException(where + ": " + field + " add up to more than " + Long.MAX_VALUE + ", not " + total);
       }
+      sum += n;
     }
     if (sum != total) {
-      throw new DataException(where + ": " + field + " add up to " + (sum > total ? "more than " + total : sum)
-          + ", not " + total);
+      throw new DataException(where + ": " + field + " add up to " + sum + ", not " + total);
     }
   }
 

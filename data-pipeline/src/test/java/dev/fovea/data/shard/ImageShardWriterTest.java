@@ -47,6 +47,15 @@ class ImageShardWriterTest {
   }
 
   @Test
+  void anImageOverThePixelBudgetIsOneBadImage() {
+    byte[] huge = Images.declaring(Images.file(Images.rgb(1, 8, 8, 0), "png"), 20000, 20000);
+    ImageShardWriter.Encoded e = ImageShardWriter.encodeOne(
+        new ImageShardWriter.Candidate("x/huge.png", 0, null, huge), CONF, Codecs.best(),
+        ImageShardWriter.Options.jpeg(3, 256, 1));
+    assertEquals("declares 20000 x 20000 pixels, over the budget of 100000000", e.bad);
+  }
+
+  @Test
   void aBadImageIsMarkedNotThrown() {
     byte[] png = Images.file(Images.grey(1), "png");
     ImageShardWriter.Encoded e = ImageShardWriter.encodeOne(
