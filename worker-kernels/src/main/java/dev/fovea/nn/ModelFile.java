@@ -239,6 +239,18 @@ public final class ModelFile {
    *     names an unknown layer type, or describes a layout that does not match its architecture
    */
   public static Model read(InputStream in, String name) throws IOException {
+    return read(in, -1, name);
+  }
+
+  /**
+   * {@link #read(InputStream, String)} of a file whose size is known ({@code length} bytes; -1 when
+   * not): a file larger than a model file can be is refused before it is read.
+   */
+  public static Model read(InputStream in, long length, String name) throws IOException {
+    if (length > MAX_FILE_BYTES) {
+      throw new ModelFileException(name + ": " + length + " bytes, larger than the limit of " + MAX_FILE_BYTES
+          + " bytes for a model file");
+    }
     // The magic number first: a large file of another kind is rejected before it is read.
     BufferedInputStream bin = new BufferedInputStream(in, MAGIC.length);
     bin.mark(MAGIC.length);

@@ -228,6 +228,10 @@ class ModelFileTest {
         () -> ModelFile.read(threeGigabytes, "big.tar"));
     assertEquals("big.tar: not a Fovea model file (wrong magic number)", e.getMessage());
     assertTrue(read[0] <= 8, read[0] + " bytes read");
+    // A file that says it is 3 GB long is refused before a byte of it is read.
+    assertEquals("big.fovea: 3000000000 bytes, larger than the limit of 2147483638 bytes for a model file",
+        assertThrows(ModelFile.ModelFileException.class, () -> ModelFile.read(threeGigabytes, 3_000_000_000L,
+            "big.fovea")).getMessage());
   }
 
   @Test
