@@ -84,7 +84,7 @@ class SizesTest {
   @Test
   void shapeSizeAndConvolutionArithmeticAreExact() {
     assertEquals(24, Shape.of(2, 3, 4).size());
-    // Three dimensions of 2^21 wrapped a long product check no more, but 2^63 wraps to a negative long.
+    // (2^31 - 1)^3 x 4 is past 2^63: the old long product wrapped before its one check at the end.
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> Shape.of(Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE, 4).size());
     assertTrue(e.getMessage().startsWith("shape (2147483647, 2147483647, 2147483647, 4) has more elements than a "
