@@ -25,7 +25,7 @@ final class FineTuning {
     Path p = new Path(c.initModel());
     ModelFile.Model m;
     try (InputStream in = p.getFileSystem(conf).open(p)) {
-      m = ModelFile.read(in, c.initModel());
+      m = ModelFile.read(in, p.getFileSystem(conf).getFileStatus(p).getLen(), c.initModel());
     } catch (ModelFile.ModelFileException e) {
       throw new IllegalArgumentException(e.getMessage(), e);
     } catch (IOException e) {

@@ -93,8 +93,9 @@ public record ConvParams(int[] stride, int[] padBegin, int[] padEnd, int[] dilat
       check(stride[i] >= 1, "stride", stride);
       check(kernel[i] >= 1, "kernel", kernel);
       check(dilation[i] >= 1, "dilation", dilation);
-      int out = (inputSize[i] + stride[i] - 1) / stride[i];
-      int total = Math.max((out - 1) * stride[i] + dilation[i] * (kernel[i] - 1) + 1 - inputSize[i], 0);
+      long out = ((long) inputSize[i] + stride[i] - 1) / stride[i];
+      int total = Sizes.toInt(Math.max((out - 1) * stride[i] + (long) dilation[i] * (kernel[i] - 1) + 1
+          - inputSize[i], 0), "convolution: 'same' padding on spatial axis " + i);
       begin[i] = total / 2;
       end[i] = total - begin[i];
     }
@@ -133,13 +134,13 @@ public record ConvParams(int[] stride, int[] padBegin, int[] padEnd, int[] dilat
     out[0] = src.dim(0);
     out[1] = oc;
     for (int i = 0; i < r; i++) {
-      int in = src.dim(2 + i) + padBegin[i] + padEnd[i];
-      int span = dilation[i] * (weights.dim(2 + i) - 1) + 1;
+      long in = (long) src.dim(2 + i) + padBegin[i] + padEnd[i];
+      long span = (long) dilation[i] * (weights.dim(2 + i) - 1) + 1;
       if (span > in) {
         throw new IllegalArgumentException("convolution: kernel extent " + span + " on spatial axis " + i
             + " is larger than the padded input " + in + " (source " + src + ")");
       }
-      out[2 + i] = (in - span) / stride[i] + 1;
+      out[2 + i] = Sizes.toInt((in - span) / stride[i] + 1, "convolution: output size on spatial axis " + i);
     }
     return Shape.of(out);
   }

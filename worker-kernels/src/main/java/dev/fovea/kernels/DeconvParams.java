@@ -64,15 +64,15 @@ public record DeconvParams(ConvParams conv, int[] outputPadding) {
     }
     int[] out = new int[r + 2];
     out[0] = src.dim(0);
-    out[1] = weights.dim(1) * g;
+    out[1] = Sizes.multiply(weights.dim(1), g, "deconvolution: output channels");
     for (int i = 0; i < r; i++) {
-      int o = (src.dim(2 + i) - 1) * conv.stride()[i] - conv.padBegin()[i] - conv.padEnd()[i]
-          + conv.dilation()[i] * (weights.dim(2 + i) - 1) + outputPadding[i] + 1;
+      long o = ((long) src.dim(2 + i) - 1) * conv.stride()[i] - conv.padBegin()[i] - conv.padEnd()[i]
+          + (long) conv.dilation()[i] * (weights.dim(2 + i) - 1) + outputPadding[i] + 1;
       if (o < 1) {
         throw new IllegalArgumentException("deconvolution: padding " + Arrays.toString(conv.padBegin()) + "/"
             + Arrays.toString(conv.padEnd()) + " leaves no output on spatial axis " + i + " (source " + src + ")");
       }
-      out[2 + i] = o;
+      out[2 + i] = Sizes.toInt(o, "deconvolution: output size on spatial axis " + i);
     }
     return Shape.of(out);
   }

@@ -85,8 +85,9 @@ public record PoolParams(Kind kind, int[] kernel, int[] stride, int[] padBegin, 
       if (stride[i] < 1) {
         throw new IllegalArgumentException("pooling: invalid stride " + Arrays.toString(stride));
       }
-      int out = (inputSize[i] + stride[i] - 1) / stride[i];
-      int total = Math.max((out - 1) * stride[i] + kernel[i] - inputSize[i], 0);
+      long out = ((long) inputSize[i] + stride[i] - 1) / stride[i];
+      int total = Sizes.toInt(Math.max((out - 1) * stride[i] + kernel[i] - inputSize[i], 0),
+          "pooling: 'same' padding on spatial axis " + i);
       begin[i] = total / 2;
       end[i] = total - begin[i];
     }
@@ -104,7 +105,8 @@ public record PoolParams(Kind kind, int[] kernel, int[] stride, int[] padBegin, 
     }
     int[] d = pooled.dims();
     for (int i = 0; i < r; i++) {
-      d[2 + i] = (pooled.dim(2 + i) - 1) * stride[i] - padBegin[i] - padEnd[i] + kernel[i];
+      d[2 + i] = Sizes.toInt(((long) pooled.dim(2 + i) - 1) * stride[i] - padBegin[i] - padEnd[i] + kernel[i],
+          "max unpooling: output size on spatial axis " + i);
     }
     return Shape.of(d);
   }
@@ -121,12 +123,12 @@ public record PoolParams(Kind kind, int[] kernel, int[] stride, int[] padBegin, 
     }
     int[] out = src.dims();
     for (int i = 0; i < r; i++) {
-      int in = src.dim(2 + i) + padBegin[i] + padEnd[i];
+      long in = (long) src.dim(2 + i) + padBegin[i] + padEnd[i];
       if (kernel[i] > in) {
         throw new IllegalArgumentException("pooling: kernel " + kernel[i] + " on spatial axis " + i
             + " is larger than the padded input " + in + " (source " + src + ")");
       }
-      out[2 + i] = (in - kernel[i]) / stride[i] + 1;
+      out[2 + i] = Sizes.toInt((in - kernel[i]) / stride[i] + 1, "pooling: output size on spatial axis " + i);
     }
     return Shape.of(out);
   }

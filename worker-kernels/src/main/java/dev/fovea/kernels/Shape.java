@@ -37,25 +37,31 @@ public final class Shape {
     return dims.clone();
   }
 
-  /** The number of elements; throws if it does not fit in an int (a Java array's limit). */
+  /**
+   * The number of elements, exactly; an {@code IllegalArgumentException} naming the shape when it
+   * does not fit in an int (a Java array's limit).
+   */
   public int size() {
-    long n = 1;
-    for (int d : dims) {
-      n *= d;
-    }
-    if (n > Integer.MAX_VALUE) {
-      throw new ArithmeticException("shape " + this + " has " + n + " elements, more than a Java array holds");
-    }
-    return (int) n;
+    return count(0);
   }
 
   /** The number of elements of one sample: the size without the leading batch dimension. */
   public int sampleSize() {
+    return count(1);
+  }
+
+  private int count(int from) {
     long n = 1;
-    for (int i = 1; i < dims.length; i++) {
+    for (int i = from; i < dims.length; i++) {
       n *= dims[i];
+      // Dimensions are ints, so a running product below 2^31 times one of them never overflows a long.
+      if (n > Integer.MAX_VALUE) {
+        throw new IllegalArgumentException("shape " + this + " has more elements than a Java array holds ("
+            + "the product of " + (from == 0 ? "its dimensions" : "its dimensions after the first")
+            + " exceeds " + Integer.MAX_VALUE + ")");
+      }
     }
-    return Math.toIntExact(n);
+    return (int) n;
   }
 
   /** This shape with dimension 0 (the batch) replaced. */

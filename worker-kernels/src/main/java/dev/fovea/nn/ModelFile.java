@@ -6,7 +6,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.fovea.kernels.Backend;
 import dev.fovea.kernels.Shape;
+import dev.fovea.kernels.Sizes;
 import dev.fovea.kernels.Tensor;
+import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -55,6 +57,10 @@ public final class ModelFile {
   /** The format version this build writes. */
   public static final int VERSION = 2;
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** The largest model file read: a Java array's limit (ResNet-50 with Adam state is about 300 MB). */
+  static final int MAX_FILE_BYTES = Sizes.MAX_ARRAY - 1;
+  /** The largest JSON header read (ResNet-50's is about 60 KB). */
+  static final int MAX_HEADER_BYTES = 64 << 20;
 
   private ModelFile() {}
 
@@ -233,11 +239,31 @@ public final class ModelFile {
    *     names an unknown layer type, or describes a layout that does not match its architecture
    */
   public static Model read(InputStream in, String name) throws IOException {
-    byte[] all = in.readAllBytes();
-    int minimum = MAGIC.length + 4 + 4 + 4 + 8;
-    if (all.length < MAGIC.length || !Arrays.equals(Arrays.copyOf(all, MAGIC.length), MAGIC)) {
+    return read(in, -1, name);
+  }
+
+  /**
+   * {@link #read(InputStream, String)} of a file whose size is known ({@code length} bytes; -1 when
+   * not): a file larger than a model file can be is refused before it is read.
+   */
+  public static Model read(InputStream in, long length, String name) throws IOException {
+    if (length > MAX_FILE_BYTES) {
+      throw new ModelFileException(name + ": " + length + " bytes, larger than the limit of " + MAX_FILE_BYTES
+          + " bytes for a model file");
+    }
+    // The magic number first: a large file of another kind is rejected before it is read.
+    BufferedInputStream bin = new BufferedInputStream(in, MAGIC.length);
+    bin.mark(MAGIC.length);
+    byte[] magic = bin.readNBytes(MAGIC.length);
+    if (!Arrays.equals(magic, MAGIC)) {
       throw new ModelFileException(name + ": not a Fovea model file (wrong magic number)");
     }
+    bin.reset();
+    byte[] all = Sizes.readAtMost(bin, MAX_FILE_BYTES);
+    if (all.length > MAX_FILE_BYTES) {
+      throw new ModelFileException(name + ": larger than the limit of " + MAX_FILE_BYTES + " bytes for a model file");
+    }
+    int minimum = MAGIC.length + 4 + 4 + 4 + 8;
     if (all.length < minimum) {
       throw new ModelFileException(name + ": truncated (" + all.length + " bytes)");
     }
@@ -251,10 +277,8 @@ public final class ModelFile {
       throw new ModelFileException(name + ": format version " + version + " is not supported (this build reads 1 and "
           + VERSION + ")");
     }
-    int headerLength = b.getInt();
-    if (headerLength < 0 || headerLength > all.length - minimum) {
-      throw new ModelFileException(name + ": truncated or corrupt (header length " + headerLength + ")");
-    }
+    int headerLength = Sizes.count(name + ": offset " + (MAGIC.length + 4), "header length", b.getInt(), 1,
+        all.length - minimum, MAX_HEADER_BYTES, ModelFileException::new);
     if (stored != crc.getValue()) {
       throw new ModelFileException(name + ": checksum mismatch: the file is corrupt or truncated");
     }
@@ -262,7 +286,10 @@ public final class ModelFile {
     try {
       h = JSON.readTree(Arrays.copyOfRange(all, b.position(), b.position() + headerLength));
     } catch (IOException e) {
-      throw new ModelFileException(name + ": header is not valid JSON: " + e.getMessage());
+      throw new ModelFileException(name + ": header is not valid JSON: " + firstLine(e.getMessage()));
+    }
+    if (!h.isObject()) {
+      throw new ModelFileException(name + ": header is not a JSON object");
     }
     b.position(b.position() + headerLength);
     float[] params = floats(b, all.length - 8, name, "parameter");
@@ -284,9 +311,9 @@ public final class ModelFile {
       if (zoo == null || !Zoo.names().contains(zoo)) {
         throw new ModelFileException(name + ": unknown architecture '" + zoo + "'");
       }
-      int[] input = ints(arch.path("input_shape"));
+      Shape input = shape(arch.path("input_shape"), name + ": architecture: input_shape");
       try {
-        net = Zoo.build(zoo, Shape.of(input), classNames.size());
+        net = Zoo.build(zoo, input, classNames.size());
       } catch (IllegalArgumentException e) {
         throw new ModelFileException(name + ": architecture does not build: " + e.getMessage());
       }
@@ -308,33 +335,51 @@ public final class ModelFile {
     OptimizerState opt = null;
     if (version == 2 && h.path("optimizer").isObject()) {
       JsonNode o = h.path("optimizer");
-      if (o.path("state_size").asLong(-1) != state.length) {
+      if (Sizes.jsonLong(o.path("state_size"), name + ": optimizer: state_size", ModelFileException::new)
+          != state.length) {
         throw new ModelFileException(name + ": optimizer state has " + state.length + " values, the header says "
             + o.path("state_size"));
       }
-      opt = new OptimizerState(o.path("description").asText(""), o.path("step").asLong(), state);
+      opt = new OptimizerState(o.path("description").asText(""),
+          Sizes.jsonLong(o.path("step"), name + ": optimizer: step", ModelFileException::new), state);
     } else if (state != null && state.length != 0) {
       throw new ModelFileException(name + ": optimizer state values without an optimizer description");
     }
     return new Model(net, zoo, classNames, params, buffers, opt, prov);
   }
 
-  private static int[] ints(JsonNode a) {
+  /** A shape stored as a JSON array of exact, non-negative ints. */
+  private static Shape shape(JsonNode a, String where) throws ModelFileException {
+    if (!a.isArray()) {
+      throw new ModelFileException(where + ": missing (an array of dimensions is required)");
+    }
     int[] v = new int[a.size()];
     for (int i = 0; i < v.length; i++) {
-      v[i] = a.get(i).asInt();
+      v[i] = Sizes.jsonInt(a.get(i), where + "[" + i + "]", ModelFileException::new);
+      if (v[i] < 0) {
+        throw new ModelFileException(where + "[" + i + "]: negative dimension " + v[i]);
+      }
     }
-    return v;
+    Shape s = Shape.of(v);
+    try {
+      s.size();
+    } catch (IllegalArgumentException e) {
+      throw new ModelFileException(where + ": " + e.getMessage());
+    }
+    return s;
+  }
+
+  private static String firstLine(String message) {
+    return message == null ? "" : message.lines().findFirst().orElse("");
   }
 
   private static float[] floats(ByteBuffer b, int end, String name, String what) throws ModelFileException {
     if (end - b.position() < 4) {
       throw new ModelFileException(name + ": truncated before the " + what + " values");
     }
-    int count = b.getInt();
-    if (count < 0 || (long) count * 4 > end - b.position()) {
-      throw new ModelFileException(name + ": " + what + " count " + count + " does not match the file size");
-    }
+    int at = b.position();
+    int count = Sizes.count(name + ": offset " + at, what + " count", b.getInt(), 4, end - at - 4, Sizes.MAX_ARRAY,
+        ModelFileException::new);
     float[] v = new float[count];
     b.asFloatBuffer().get(v);
     b.position(b.position() + 4 * count);
@@ -348,11 +393,18 @@ public final class ModelFile {
       throw new ModelFileException(name + ": the " + what + " layout is missing");
     }
     long next = 0;
+    Shape[] shapes = new Shape[stored.size()];
+    long[] offsets = new long[stored.size()];
+    for (int i = 0; i < stored.size(); i++) {
+      String where = name + ": " + what + " layout[" + i + "]";
+      shapes[i] = shape(stored.get(i).path("shape"), where + ": shape");
+      offsets[i] = Sizes.jsonLong(stored.get(i).path("offset"), where + ": offset", ModelFileException::new);
+    }
     for (int i = 0; i < stored.size(); i++) {
       JsonNode o = stored.get(i);
-      Shape shape = Shape.of(ints(o.path("shape")));
-      long offset = o.path("offset").asLong(-1);
-      long end = i + 1 < stored.size() ? stored.get(i + 1).path("offset").asLong(-1) : count;
+      Shape shape = shapes[i];
+      long offset = offsets[i];
+      long end = i + 1 < stored.size() ? offsets[i + 1] : count;
       if (offset != next || end - offset != shape.size()) {
         throw new ModelFileException(name + ": " + what + " slice '" + o.path("name").asText() + "' has shape "
             + shape + " (" + shape.size() + " values) but occupies " + (end - offset) + " values at offset " + offset);
@@ -367,11 +419,10 @@ public final class ModelFile {
     for (int i = 0; i < slices.size(); i++) {
       ParamLayout.Slice s = slices.get(i);
       JsonNode o = stored.get(i);
-      Shape shape = Shape.of(ints(o.path("shape")));
-      if (!s.name().equals(o.path("name").asText()) || !s.shape().equals(shape) || s.offset() != o.path("offset")
-          .asInt()) {
+      Shape shape = shapes[i];
+      if (!s.name().equals(o.path("name").asText()) || !s.shape().equals(shape) || s.offset() != offsets[i]) {
         throw new ModelFileException(name + ": " + what + " slice '" + o.path("name").asText() + "' " + shape + " at "
-            + o.path("offset").asInt() + " does not match the architecture's " + s.name() + " " + s.shape() + " at "
+            + offsets[i] + " does not match the architecture's " + s.name() + " " + s.shape() + " at "
             + s.offset());
       }
     }

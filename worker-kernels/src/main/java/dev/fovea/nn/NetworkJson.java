@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.fovea.kernels.Activation;
 import dev.fovea.kernels.Shape;
+import dev.fovea.kernels.Sizes;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.RecordComponent;
@@ -176,7 +177,10 @@ public final class NetworkJson {
     }
     int[] shape = new int[in.size()];
     for (int i = 0; i < shape.length; i++) {
-      shape[i] = in.get(i).asInt();
+      shape[i] = Sizes.jsonInt(in.get(i), source + ": input_shape[" + i + "]", NetworkJson::error);
+      if (shape[i] < 1) {
+        throw error(source + ": input_shape[" + i + "]: dimension " + shape[i] + " must be at least 1");
+      }
     }
     JsonNode layers = root.path("layers");
     if (!layers.isArray() || layers.isEmpty()) {
@@ -323,8 +327,7 @@ public final class NetworkJson {
     if (type == String.class) {
       return v.asText();
     } else if (type == int.class) {
-      requireNumber(v, where);
-      return v.asInt();
+      return Sizes.jsonInt(v, where, NetworkJson::error);
     } else if (type == double.class) {
       requireNumber(v, where);
       return v.asDouble();
@@ -336,16 +339,21 @@ public final class NetworkJson {
     } else if (type == int[].class) {
       if (v.isNumber()) {
         int[] a = new int[rank];
-        Arrays.fill(a, v.asInt());
+        Arrays.fill(a, Sizes.jsonInt(v, where, NetworkJson::error));
         return a;
+      }
+      if (!v.isArray()) {
+        throw error(where + ": expects an integer or an array of integers, got " + v.getNodeType());
       }
       int[] a = new int[v.size()];
       for (int i = 0; i < a.length; i++) {
-        requireNumber(v.get(i), where);
-        a[i] = v.get(i).asInt();
+        a[i] = Sizes.jsonInt(v.get(i), where + "[" + i + "]", NetworkJson::error);
       }
       return a;
     } else if (type == double[].class) {
+      if (!v.isArray()) {
+        throw error(where + ": expects an array of numbers, got " + v.getNodeType());
+      }
       double[] a = new double[v.size()];
       for (int i = 0; i < a.length; i++) {
         requireNumber(v.get(i), where);
@@ -400,6 +408,10 @@ public final class NetworkJson {
     } catch (IllegalArgumentException e) {
       throw new NetworkJsonException(where + ": " + e.getMessage(), e);
     }
+  }
+
+  private static NetworkJsonException error(String message) {
+    return new NetworkJsonException(message, null);
   }
 
   private static void requireNumber(JsonNode v, String where) {

@@ -1,6 +1,7 @@
 package dev.fovea.nn;
 
 import dev.fovea.kernels.Shape;
+import dev.fovea.kernels.Sizes;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -72,7 +73,8 @@ public final class ParamLayout {
         }
       }
       Slice s = new Slice(name, shape, size, init, fanIn, fanOut);
-      size = Math.addExact(size, shape.size());
+      size = Sizes.add(size, shape.size(), "parameters up to and including '" + name + "' " + shape
+          + " (more than a Java array holds)");
       slices.add(s);
       return s;
     }

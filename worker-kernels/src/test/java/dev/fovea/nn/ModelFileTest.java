@@ -11,6 +11,8 @@ import dev.fovea.kernels.backend.reference.ReferenceBackend;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -195,5 +197,76 @@ class ModelFileTest {
 
     String names = readError(withHeader(all, h -> h.replace("\"class_names\":[\"w\",", "\"class_names\":[")));
     assertTrue(names.contains("architecture") || names.contains("class names"), names);
+  }
+
+  /** The one-line {@code ModelFileException} reading {@code bytes} as {@code name} gives. */
+  private static String refusal(byte[] bytes, String name) {
+    String m = assertThrows(ModelFile.ModelFileException.class,
+        () -> ModelFile.read(new ByteArrayInputStream(bytes), name)).getMessage();
+    assertTrue(m.startsWith(name + ": ") && !m.contains("\n"), m);
+    return m;
+  }
+
+  @Test
+  void aLargeFileOfAnotherKindIsRefusedFromItsFirstEightBytes() {
+    long[] read = {0};
+    InputStream threeGigabytes = new InputStream() {
+      @Override
+      public int read() {
+        read[0]++;
+        return read[0] <= 3_000_000_000L ? 'x' : -1;
+      }
+
+      @Override
+      public int read(byte[] b, int off, int len) {
+        int n = (int) Math.min(len, 3_000_000_000L - read[0]);
+        read[0] += Math.max(n, 0);
+        return n <= 0 ? -1 : n;
+      }
+    };
+    ModelFile.ModelFileException e = assertThrows(ModelFile.ModelFileException.class,
+        () -> ModelFile.read(threeGigabytes, "big.tar"));
+    assertEquals("big.tar: not a Fovea model file (wrong magic number)", e.getMessage());
+    assertTrue(read[0] <= 8, read[0] + " bytes read");
+    // A file that says it is 3 GB long is refused before a byte of it is read.
+    assertEquals("big.fovea: 3000000000 bytes, larger than the limit of 2147483638 bytes for a model file",
+        assertThrows(ModelFile.ModelFileException.class, () -> ModelFile.read(threeGigabytes, 3_000_000_000L,
+            "big.fovea")).getMessage());
+  }
+
+  @Test
+  void craftedSizesAreRefusedBeforeAllocating() throws IOException {
+    byte[] all = bytes(model());
+    byte[] header = all.clone();
+    ByteBuffer.wrap(header).putInt(12, Integer.MAX_VALUE);
+    assertEquals("h.fovea: offset 12: header length 2147483647 exceeds the limit of 67108864",
+        refusal(ModelFileFuzzTest.withCrc(header), "h.fovea"));
+    ByteBuffer.wrap(header).putInt(12, -7);
+    assertEquals("h.fovea: offset 12: header length -7 is negative", refusal(ModelFileFuzzTest.withCrc(header),
+        "h.fovea"));
+    byte[] count = all.clone();
+    int at = 16 + ByteBuffer.wrap(all).getInt(12);
+    ByteBuffer.wrap(count).putInt(at, 750_000_000); // 3 GB of parameters declared
+    String m = refusal(ModelFileFuzzTest.withCrc(count), "p.fovea");
+    assertTrue(m.startsWith("p.fovea: offset " + at + ": parameter count 750000000 needs 3000000000 bytes but the "
+        + "file holds only "), m);
+  }
+
+  @Test
+  void layoutIntegersAreExact() throws IOException {
+    byte[] all = bytes(model());
+    int length = ByteBuffer.wrap(all).getInt(12);
+    String header = new String(all, 16, length, java.nio.charset.StandardCharsets.UTF_8);
+    java.util.regex.Matcher first = java.util.regex.Pattern.compile("\"layout\":\\[\\{\"name\":\"[^\"]*\","
+        + "\"shape\":\\[([0-9]+)").matcher(header);
+    assertTrue(first.find(), header);
+    // The first slice's first dimension plus 2^32: read with asInt() it was the same number again.
+    long wrapped = Long.parseLong(first.group(1)) + (1L << 32);
+    byte[] h = (header.substring(0, first.start(1)) + wrapped + header.substring(first.end(1)))
+        .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    ByteBuffer b = ByteBuffer.allocate(all.length - length + h.length);
+    b.put(all, 0, 12).putInt(h.length).put(h).put(all, 16 + length, all.length - 16 - length);
+    assertEquals("l.fovea: parameter layout[0]: shape[0]: " + wrapped + " is outside the range of a 32-bit integer",
+        refusal(ModelFileFuzzTest.withCrc(b.array()), "l.fovea"));
   }
 }

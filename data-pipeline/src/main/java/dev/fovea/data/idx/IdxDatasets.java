@@ -77,11 +77,11 @@ public final class IdxDatasets {
       Path labels = find(fs, d, split.prefix + "-labels-idx1-ubyte");
       IdxReader.Images img;
       try (InputStream in = fs.open(images)) {
-        img = IdxReader.readImages(in, images.toString());
+        img = IdxReader.readImages(in, fs.getFileStatus(images).getLen(), images.toString());
       }
       byte[] lab;
       try (InputStream in = fs.open(labels)) {
-        lab = IdxReader.readLabels(in, labels.toString());
+        lab = IdxReader.readLabels(in, fs.getFileStatus(labels).getLen(), labels.toString());
       }
       if (lab.length != img.count()) {
         throw new DataException(labels + ": holds " + lab.length + " labels but " + images + " holds "

@@ -53,6 +53,12 @@ public final class OpenCvCodec implements ImageCodec {
       }
       // Left in BGR order: the sampler reads channels through Image.channelOffset.
       return toImage(m, 3, true);
+    } catch (BadImageException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      // OpenCV's own errors (cv::Exception, e.g. a size it refuses) are one bad image, not a failed job.
+      String m = String.valueOf(e.getMessage()).lines().filter(l -> !l.isBlank()).findFirst().orElse("");
+      throw new BadImageException("OpenCV cannot decode it: " + m, e);
     }
   }
 

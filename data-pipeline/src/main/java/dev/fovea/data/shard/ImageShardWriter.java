@@ -491,16 +491,14 @@ public final class ImageShardWriter {
       LOG.warn("skipping bad image {}: {}", c.key, ex.getMessage());
       return e;
     }
-    if (Manifest.JPEG.equals(o.encoding()) && o.shorterSide() > 0) {
-      double k = (double) o.shorterSide() / Math.min(img.width(), img.height());
-      int w = Math.max(1, (int) Math.round(img.width() * k));
-      int h = Math.max(1, (int) Math.round(img.height() * k));
-      if (w != img.width() || h != img.height()) {
-        img = codec.resize(img, w, h);
-      }
-    } else if (Manifest.RAW.equals(o.encoding()) && o.rawHeight() > 0
-        && (img.height() != o.rawHeight() || img.width() != o.rawWidth())) {
-      img = codec.resize(img, o.rawWidth(), o.rawHeight());
+    try {
+      img = resizeForStorage(img, codec, o);
+    } catch (ImageCodec.BadImageException ex) {
+      // An elongated image's resize target beyond the pixel budget, or the codec's own refusal
+      // (OpenCV's cv::Exception): this one image is bad, the job goes on.
+      e.bad = ex.getMessage();
+      LOG.warn("skipping bad image {}: {}", c.key, ex.getMessage());
+      return e;
     }
     e.width = img.width();
     e.height = img.height();
@@ -515,6 +513,38 @@ public final class ImageShardWriter {
     }
     e.data = Manifest.JPEG.equals(o.encoding()) ? codec.encodeJpeg(img, o.quality()) : img.toPlanar().pixels();
     return e;
+  }
+
+  /** The decoded image resized as the options store it, within the pixel budget. */
+  private static Image resizeForStorage(Image img, ImageCodec codec, Options o) {
+    int w = img.width();
+    int h = img.height();
+    if (Manifest.JPEG.equals(o.encoding()) && o.shorterSide() > 0) {
+      double k = (double) o.shorterSide() / Math.min(img.width(), img.height());
+      double tw = Math.max(1, Math.round(img.width() * k));
+      double th = Math.max(1, Math.round(img.height() * k));
+      if (tw * th > Codecs.MAX_PIXELS) {
+        throw new ImageCodec.BadImageException(img.width() + " x " + img.height() + " resized to a shorter side of "
+            + o.shorterSide() + " is " + (long) tw + " x " + (long) th + " pixels, over the budget of "
+            + Codecs.MAX_PIXELS);
+      }
+      w = (int) tw;
+      h = (int) th;
+    } else if (Manifest.RAW.equals(o.encoding()) && o.rawHeight() > 0) {
+      w = o.rawWidth();
+      h = o.rawHeight();
+    }
+    if (w == img.width() && h == img.height()) {
+      return img;
+    }
+    try {
+      return codec.resize(img, w, h);
+    } catch (ImageCodec.BadImageException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw new ImageCodec.BadImageException("cannot resize " + img.width() + " x " + img.height() + " to " + w
+          + " x " + h + ": " + String.valueOf(e.getMessage()).lines().findFirst().orElse(""), e);
+    }
   }
 
   private static ShardWriter.ShardResult writeShard(HadoopConf hc, String stagingDir, int shard,

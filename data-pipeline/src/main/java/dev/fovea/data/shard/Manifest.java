@@ -1,11 +1,13 @@
 package dev.fovea.data.shard;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.fovea.data.DataException;
 import dev.fovea.kernels.Shape;
+import dev.fovea.kernels.Sizes;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -94,9 +96,11 @@ public record Manifest(int version, String name, String created, String source, 
         mean, std, slim, options, null);
   }
 
+  // Integers exactly: 500.9 where an integer belongs is an error, not 500 (out-of-range values already are).
   private static final ObjectMapper JSON = new ObjectMapper()
       .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-      .enable(SerializationFeature.INDENT_OUTPUT);
+      .enable(SerializationFeature.INDENT_OUTPUT)
+      .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
 
   public Shape shape() {
     return Shape.of(sampleShape.stream().mapToInt(Integer::intValue).toArray());
@@ -110,22 +114,141 @@ public record Manifest(int version, String name, String created, String source, 
     }
   }
 
-  /** Parses a manifest; {@code where} names the file in errors. */
+  /**
+   * Parses and checks a manifest; {@code where} names the file in errors. Everything a reader relies
+   * on is checked here, on the driver, before any task starts: the sample shape's rank and size, the
+   * signs of every count, the counts against each other (class counts against the count, shard rows
+   * against the count and their own class counts), per-channel statistics against the channels, and
+   * every shard path confined to the shard set (relative, without {@code ..}).
+   *
+   * @throws DataException one line naming {@code where}, the field and the problem
+   */
   public static Manifest parse(byte[] json, String where) {
+    Manifest m;
     try {
-      Manifest m = JSON.readValue(json, Manifest.class);
-      if (m.version != 1 && m.version != VERSION) {
-        throw new DataException(where + ": unsupported manifest version " + m.version);
-      }
-      if (m.shards == null || m.classes == null || m.sampleShape == null || m.encoding == null) {
-        throw new DataException(where + ": manifest lacks shards, classes or sample_shape");
-      }
-      if (!RAW.equals(m.encoding) && !JPEG.equals(m.encoding)) {
-        throw new DataException(where + ": unknown encoding " + m.encoding);
-      }
-      return m;
+      m = JSON.readValue(json, Manifest.class);
     } catch (IOException e) {
       throw new DataException(where + ": not a valid manifest: " + e.getMessage().lines().findFirst().orElse(""), e);
+    }
+    if (m == null) {
+      throw new DataException(where + ": not a valid manifest: empty");
+    }
+    m.check(where);
+    return m;
+  }
+
+  private void check(String where) {
+    if (version != 1 && version != VERSION) {
+      throw new DataException(where + ": unsupported manifest version " + version);
+    }
+    if (shards == null || classes == null || sampleShape == null || encoding == null) {
+      throw new DataException(where + ": manifest lacks shards, classes or sample_shape");
+    }
+    if (!RAW.equals(encoding) && !JPEG.equals(encoding)) {
+      throw new DataException(where + ": unknown encoding " + encoding);
+    }
+    if (sampleShape.size() != 3 || sampleShape.contains(null)) {
+      throw new DataException(where + ": sample_shape " + sampleShape + " must be (C, H, W): three integers");
+    }
+    int c = sampleShape.get(0);
+    if (c < 1 || sampleShape.get(1) < 0 || sampleShape.get(2) < 0) {
+      throw new DataException(where + ": sample_shape " + sampleShape + " has a negative or zero channel count");
+    }
+    if (RAW.equals(encoding)) {
+      if (sampleShape.get(1) < 1 || sampleShape.get(2) < 1) {
+        throw new DataException(where + ": sample_shape " + sampleShape + " of a raw-uint8 set needs H and W >= 1");
+      }
+      Sizes.arrayLength(where, "sample_shape", Sizes.MAX_ARRAY, DataException::new, c, sampleShape.get(1),
+          sampleShape.get(2));
+    }
+    if (classes.isEmpty() || classes.contains(null)) {
+      throw new DataException(where + ": classes must be a non-empty list of names");
+    }
+    if (count < 0) {
+      throw new DataException(where + ": count " + count + " is negative");
+    }
+    checkClassCounts(where, "class_counts", classCounts, count);
+    if (mean != null && (mean.size() != c || mean.contains(null))) {
+      throw new DataException(where + ": mean has " + mean.size() + " values for " + c + " channels");
+    }
+    if (std != null && (std.size() != c || std.contains(null))) {
+      throw new DataException(where + ": std has " + std.size() + " values for " + c + " channels");
+    }
+    long rows = 0;
+    java.util.Set<String> files = new java.util.HashSet<>();
+    for (int i = 0; i < shards.size(); i++) {
+      ShardEntry e = shards.get(i);
+      String field = "shards[" + i + "]";
+      if (e == null || e.file() == null || e.crc32() == null) {
+        throw new DataException(where + ": " + field + " lacks file or crc32");
+      }
+      checkConfined(where, field + ".file", e.file());
+      if (!files.add(e.file())) {
+        throw new DataException(where + ": " + field + ".file '" + e.file() + "' is listed twice");
+      }
+      if (e.rows() < 0) {
+        throw new DataException(where + ": " + field + ".rows " + e.rows() + " is negative");
+      }
+      // A shard is read whole into one array.
+      Sizes.count(where, field + ".bytes", e.bytes(), 1, Long.MAX_VALUE, Sizes.MAX_ARRAY, DataException::new);
+      if (!e.crc32().matches("[0-9a-f]{8}")) {
+        throw new DataException(where + ": " + field + ".crc32 '" + e.crc32() + "' is not 8 hex digits");
+      }
+      if (e.classCounts() != null && !e.classCounts().isEmpty()) {
+        checkClassCounts(where, field + ".class_counts", e.classCounts(), e.rows());
+      }
+      rows += e.rows(); // both non-negative: a sum past Long.MAX_VALUE turns negative
+      if (rows < 0 || rows > count) {
+        throw new DataException(where + ": shards[0.." + i + "].rows add up to more than count " + count);
+      }
+    }
+    if (rows != count) {
+      throw new DataException(where + ": shards[].rows add up to " + rows + ", count says " + count);
+    }
+  }
+
+  private void checkClassCounts(String where, String field, List<Long> counts, long total) {
+    if (counts == null) {
+      return;
+    }
+    if (counts.size() != classes.size()) {
+      throw new DataException(where + ": " + field + " has " + counts.size() + " entries for " + classes.size()
+          + " classes");
+    }
+    long sum = 0;
+    for (int k = 0; k < counts.size(); k++) {
+      Long n = counts.get(k);
+      if (n == null || n < 0) {
+        throw new DataException(where + ": " + field + "[" + k + "] " + n + " is not a count");
+      }
+      if (sum > Long.MAX_VALUE - n) {
+        throw new DataException(where + ": " + field + " add up to more than " + Long.MAX_VALUE + ", not " + total);
+      }
+      sum += n;
+    }
+    if (sum != total) {
+      throw new DataException(where + ": " + field + " add up to " + sum + ", not " + total);
+    }
+  }
+
+  /**
+   * A shard path must name a file inside the shard set: relative, in plain segments (no {@code ..},
+   * {@code .}, empty segments, backslashes, URI schemes or control characters). Checked before any
+   * file is opened, so neither data nor size nor CRC of a file elsewhere reaches a message.
+   */
+  private static void checkConfined(String where, String field, String file) {
+    boolean ok = !file.isEmpty() && !file.startsWith("/") && file.indexOf('\\') < 0 && file.indexOf(':') < 0
+        && file.chars().noneMatch(ch -> ch < 0x20 || ch == 0x7f);
+    if (ok) {
+      for (String seg : file.split("/", -1)) {
+        if (seg.isEmpty() || seg.equals(".") || seg.equals("..")) {
+          ok = false;
+        }
+      }
+    }
+    if (!ok) {
+      throw new DataException(where + ": " + field + " '" + file + "' is not a path inside the shard set "
+          + "(relative, without '..', '.', '//', ':' or '\\')");
     }
   }
 

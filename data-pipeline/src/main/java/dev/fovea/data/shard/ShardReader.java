@@ -1,6 +1,7 @@
 package dev.fovea.data.shard;
 
 import dev.fovea.data.DataException;
+import dev.fovea.kernels.Sizes;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.zip.CRC32;
@@ -67,7 +68,8 @@ public final class ShardReader {
     }
     Rows rows = readRows(conf, dir, m, e);
     int sampleSize = m.shape().size();
-    byte[] pixels = new byte[rows.count() * sampleSize];
+    byte[] pixels = new byte[Sizes.arrayLength("shard " + new Path(dir, e.file()), "rows x sample size", Sizes.MAX_ARRAY,
+        DataException::new, rows.count(), sampleSize)];
     for (int i = 0; i < rows.count(); i++) {
       if (rows.images()[i].length != sampleSize) {
         throw new DataException("shard " + new Path(dir, e.file()) + ": row " + i + " has an image of "
@@ -101,11 +103,22 @@ public final class ShardReader {
   public static Rows readRows(Configuration conf, String dir, Manifest m, Manifest.ShardEntry e) {
     Path p = new Path(dir, e.file());
     byte[] bytes;
-    try (InputStream in = p.getFileSystem(conf).open(p)) {
-      bytes = in.readAllBytes();
+    try {
+      FileSystem fs = p.getFileSystem(conf);
+      // The size first: a shard that is not the manifest's is refused before it is read.
+      long length = fs.getFileStatus(p).getLen();
+      if (length != e.bytes()) {
+        throw new DataException("shard " + p + ": size " + length + " bytes, the manifest says " + e.bytes());
+      }
+      try (InputStream in = fs.open(p)) {
+        bytes = Sizes.readAtMost(in, Sizes.count("shard " + p, "bytes", e.bytes(), 1, Long.MAX_VALUE,
+            Sizes.MAX_ARRAY - 1, DataException::new));
+      }
     } catch (org.apache.hadoop.fs.ChecksumException ex) {
       throw new DataException("shard " + p + ": checksum mismatch reported by the file system at byte "
           + ex.getPos(), ex);
+    } catch (java.io.FileNotFoundException ex) {
+      throw new DataException("shard " + p + ": missing", ex);
     } catch (IOException ex) {
       throw new DataException("shard " + p + ": cannot read: " + ex.getMessage(), ex);
     }
@@ -116,9 +129,10 @@ public final class ShardReader {
     if (!crc.equals(e.crc32())) {
       throw new DataException("shard " + p + ": checksum mismatch (CRC-32 " + crc + ", manifest " + e.crc32() + ")");
     }
-    int rows = Math.toIntExact(e.rows());
-    byte[][] images = new byte[rows][];
-    int[] labels = new int[rows];
+    int rows = Sizes.count("shard " + p, "rows", e.rows(), 0, 0, Sizes.MAX_ARRAY, DataException::new);
+    // Sized as rows arrive, not from the manifest's word (dictionary-encoded rows can be tiny).
+    byte[][] images = new byte[Math.min(rows, 1 << 12)][];
+    int[] labels = new int[images.length];
     int row = 0;
     try (ParquetFileReader r = ParquetFileReader.open(new ByteArrayInputFile(bytes))) {
       MessageType schema = r.getFooter().getFileMetaData().getSchema();
@@ -130,6 +144,11 @@ public final class ShardReader {
           Group g = rr.read();
           if (row >= rows) {
             throw new DataException("shard " + p + ": more rows than the " + rows + " the manifest says");
+          }
+          if (row == labels.length) {
+            int grown = (int) Math.min(rows, 2L * row);
+            images = java.util.Arrays.copyOf(images, grown);
+            labels = java.util.Arrays.copyOf(labels, grown);
           }
           int label = g.getInteger(ShardFormat.LABEL, 0);
           if (label < 0 || label >= m.classes().size()) {
@@ -161,8 +180,10 @@ public final class ShardReader {
       throw new IllegalArgumentException("range [" + from + ", " + to + ") outside the " + m.count() + " samples");
     }
     int sampleSize = m.shape().size();
-    int n = Math.toIntExact(to - from);
-    byte[] pixels = new byte[n * sampleSize];
+    int n = Sizes.count(dir, "samples [" + from + ", " + to + ")", to - from, 0, 0, Sizes.MAX_ARRAY,
+        DataException::new);
+    byte[] pixels = new byte[Sizes.arrayLength(dir, "samples [" + from + ", " + to + ") x sample size",
+        Sizes.MAX_ARRAY, DataException::new, n, sampleSize)];
     int[] labels = new int[n];
     long start = 0;
     for (Manifest.ShardEntry e : m.shards()) {

@@ -3,6 +3,7 @@ package dev.fovea.data.source;
 import dev.fovea.data.DataException;
 import dev.fovea.data.ImageDataset;
 import dev.fovea.kernels.Shape;
+import dev.fovea.kernels.Sizes;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -55,15 +56,32 @@ public final class CifarDatasets {
       ByteArrayOutputStream px = new ByteArrayOutputStream();
       List<Integer> labels = new ArrayList<>();
       List<String> used = new ArrayList<>();
+      long total = 0;
+      for (String f : files) {
+        Path p = new Path(d, f);
+        if (fs.exists(p)) {
+          // Every file's size against the record size and the limits before any is read.
+          long len = fs.getFileStatus(p).getLen();
+          if (len == 0 || len % record != 0) {
+            throw new DataException(p + ": " + len + " bytes is not a whole number of " + record + "-byte records");
+          }
+          total += Sizes.count(p.toString(), "record count", len / record, record, len,
+              Sizes.MAX_ARRAY / record - total, DataException::new);
+        }
+      }
       for (String f : files) {
         Path p = new Path(d, f);
         if (!fs.exists(p)) {
           throw new DataException(p + ": missing; expected CIFAR-10 (data_batch_N.bin, test_batch.bin) or "
               + "CIFAR-100 (train.bin, test.bin) in " + dir);
         }
+        long len = fs.getFileStatus(p).getLen();
         byte[] b;
         try (InputStream in = fs.open(p)) {
-          b = in.readAllBytes();
+          b = Sizes.readAtMost(in, (int) len);
+        }
+        if (b.length != len) {
+          throw new DataException(p + ": changed while read (" + len + " bytes listed, " + b.length + " read)");
         }
         if (b.length == 0 || b.length % record != 0) {
           throw new DataException(p + ": " + b.length + " bytes is not a whole number of " + record + "-byte records");

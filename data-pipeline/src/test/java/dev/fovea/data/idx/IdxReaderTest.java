@@ -114,4 +114,42 @@ class IdxReaderTest {
         () -> IdxDatasets.load(missing, IdxDatasets.Split.TRAIN, new Configuration()));
     assertEquals(missing + ": data directory does not exist", e.getMessage());
   }
+
+  private static String refusal(org.junit.jupiter.api.function.Executable read, String name) {
+    String m = assertThrows(DataException.class, read).getMessage();
+    assertTrue(m.startsWith(name + ": ") && !m.contains("\n"), m);
+    return m;
+  }
+
+  @Test
+  void craftedCountsAreRefusedBeforeAllocating(@TempDir Path tmp) throws IOException {
+    // Two million 28x28 images (1.5 GB) declared in 16 bytes: refused from the file's length when it is
+    // known, and read as an IDX stream of unknown length (inside gzip) without allocating more than the
+    // bytes that arrive; a billion is over the limit of one array whatever the file holds.
+    byte[] millions = IdxFuzzSeeds.idx(IdxReader.IMAGES_MAGIC, new int[] {2_000_000, 28, 28}, new byte[0]);
+    assertEquals("m: offset 4: image count 2000000 needs 1568000000 bytes but the file holds only 0 more",
+        refusal(() -> IdxReader.readImages(new ByteArrayInputStream(millions), millions.length, "m"), "m"));
+    assertEquals("m.gz: truncated: the header promises 2000000 images of 28x28 (1568000000 bytes of data) but "
+        + "the file holds 0", refusal(() -> IdxReader.readImages(new ByteArrayInputStream(IdxFuzzSeeds.gzip(
+        millions)), -1, "m.gz"), "m.gz"));
+    byte[] billion = IdxFuzzSeeds.idx(IdxReader.IMAGES_MAGIC, new int[] {1_000_000_000, 28, 28}, new byte[0]);
+    assertEquals("b.gz: offset 4: image count 1000000000 exceeds the limit of 2739137",
+        refusal(() -> IdxReader.readImages(new ByteArrayInputStream(IdxFuzzSeeds.gzip(billion)), -1, "b.gz"), "b.gz"));
+    // 2^31 - 1 labels in 8 bytes, and a negative count.
+    byte[] labels = IdxFuzzSeeds.idx(IdxReader.LABELS_MAGIC, new int[] {Integer.MAX_VALUE}, new byte[0]);
+    assertEquals("l: offset 4: label count 2147483647 exceeds the limit of 2147483639",
+        refusal(() -> IdxReader.readLabels(new ByteArrayInputStream(labels), labels.length, "l"), "l"));
+    byte[] negative = IdxFuzzSeeds.idx(IdxReader.LABELS_MAGIC, new int[] {-5}, new byte[0]);
+    assertEquals("n: offset 4: label count -5 is negative",
+        refusal(() -> IdxReader.readLabels(new ByteArrayInputStream(negative), negative.length, "n"), "n"));
+    byte[] rows = IdxFuzzSeeds.idx(IdxReader.IMAGES_MAGIC, new int[] {1, Integer.MAX_VALUE, 1}, new byte[4]);
+    assertEquals("r: offset 8: row count 2147483647 exceeds the limit of 65536",
+        refusal(() -> IdxReader.readImages(new ByteArrayInputStream(rows), rows.length, "r"), "r"));
+    // Through IdxDatasets, which passes the file's length.
+    Files.write(tmp.resolve("train-images-idx3-ubyte"), millions);
+    Files.write(tmp.resolve("train-labels-idx1-ubyte"), labels);
+    String m = refusal(() -> IdxDatasets.load(tmp.toString(), IdxDatasets.Split.TRAIN, new Configuration()),
+        tmp.resolve("train-images-idx3-ubyte").toString());
+    assertTrue(m.endsWith(": offset 4: image count 2000000 needs 1568000000 bytes but the file holds only 0 more"), m);
+  }
 }

@@ -108,6 +108,44 @@ class ImageCodecTest {
     }
   }
 
+  @Test
+  void imagesDeclaringMoreThanThePixelBudgetAreRefusedBeforeDecoding() {
+    Image small = Images.rgb(1, 8, 8, 0);
+    byte[][] files = {
+      Images.declaring(Images.file(small, "png"), 20000, 20000),
+      Images.declaring(NATIVE.encodeJpeg(small, 90), 20000, 20000),
+      Images.declaring(Images.file(small, "bmp"), 20000, 20000)
+    };
+    for (byte[] f : files) {
+      assertTrue(f.length < 1000, f.length + " bytes");
+      for (ImageCodec codec : new ImageCodec[] {NATIVE, JAVA}) {
+        ImageCodec.BadImageException e = assertThrows(ImageCodec.BadImageException.class, () -> codec.decode(f, 3));
+        assertEquals("declares 20000 x 20000 pixels, over the budget of 100000000", e.getMessage());
+      }
+    }
+    // Within the budget the same header change is what the decoder then sees (and refuses as corrupt).
+    assertThrows(ImageCodec.BadImageException.class,
+        () -> NATIVE.decode(Images.declaring(Images.file(small, "png"), 9, 8), 3));
+  }
+
+  @Test
+  void aTruncatedJpegIsAnErrorNotAGreyImage() {
+    byte[] jpg = NATIVE.encodeJpeg(Images.rgb(2, 64, 64, 8), 90);
+    for (ImageCodec codec : new ImageCodec[] {NATIVE, JAVA}) {
+      ImageCodec.BadImageException e = assertThrows(ImageCodec.BadImageException.class,
+          () -> codec.decode(Arrays.copyOf(jpg, jpg.length * 2 / 3), 3));
+      assertEquals("truncated JPEG (no end-of-image marker)", e.getMessage());
+    }
+  }
+
+  @Test
+  void otherFormatsAreNotHandedToTheDecoder() {
+    // OpenCV would decode TIFF, WebP, PNM and more, each with its own header: only JPEG, PNG and BMP pass.
+    byte[] pnm = "P5\n20000 20000\n255\n\0\0\0\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    assertEquals("not a JPEG, PNG or BMP image",
+        assertThrows(ImageCodec.BadImageException.class, () -> NATIVE.decode(pnm, 1)).getMessage());
+  }
+
   /**
    * Four-component JPEGs: plain CMYK as ImageIO writes a 4-band raster (no Adobe marker), the same
    * with an Adobe APP14 marker (transform 0, as Photoshop writes inverted CMYK), and YCCK (transform

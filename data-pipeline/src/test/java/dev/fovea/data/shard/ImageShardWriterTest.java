@@ -47,6 +47,24 @@ class ImageShardWriterTest {
   }
 
   @Test
+  void anImageOverThePixelBudgetIsOneBadImage() {
+    byte[] huge = Images.declaring(Images.file(Images.rgb(1, 8, 8, 0), "png"), 20000, 20000);
+    ImageShardWriter.Encoded e = ImageShardWriter.encodeOne(
+        new ImageShardWriter.Candidate("x/huge.png", 0, null, huge), CONF, Codecs.best(),
+        ImageShardWriter.Options.jpeg(3, 256, 1));
+    assertEquals("declares 20000 x 20000 pixels, over the budget of 100000000", e.bad);
+    // A real 40000 x 1 image (within the budget) whose resize to a shorter side of 256 would be
+    // 10,240,000 x 256: once an OpenCV size error that aborted the sharding job, now one bad image.
+    java.awt.image.BufferedImage line = new java.awt.image.BufferedImage(40000, 1,
+        java.awt.image.BufferedImage.TYPE_BYTE_GRAY);
+    ImageShardWriter.Encoded wide = ImageShardWriter.encodeOne(
+        new ImageShardWriter.Candidate("x/line.png", 0, null, Images.file(line, "png")), CONF, Codecs.best(),
+        ImageShardWriter.Options.jpeg(3, 256, 1));
+    assertEquals("40000 x 1 resized to a shorter side of 256 is 10240000 x 256 pixels, over the budget of 100000000",
+        wide.bad);
+  }
+
+  @Test
   void aBadImageIsMarkedNotThrown() {
     byte[] png = Images.file(Images.grey(1), "png");
     ImageShardWriter.Encoded e = ImageShardWriter.encodeOne(

@@ -65,4 +65,17 @@ class CifarDatasetsTest {
         () -> CifarDatasets.load(d.toString(), false, new Configuration()));
     assertTrue(e.getMessage().contains("whole number of 3073-byte records"), e.getMessage());
   }
+
+  @Test
+  void aFileTooLargeToHoldIsRefusedFromItsSizeBeforeAnyIsRead(@TempDir Path d) throws IOException {
+    // 1,000,000 records (3 GB) in a sparse file: more than one array holds; nothing is read.
+    Files.write(d.resolve("test_batch.bin"), records(0, 1, false));
+    try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(d.resolve("test_batch.bin").toFile(), "rw")) {
+      f.setLength(3073L * 1_000_000);
+    }
+    DataException e = assertThrows(DataException.class, () -> CifarDatasets.load(d.toString(), false,
+        new Configuration()));
+    assertTrue(e.getMessage().endsWith("test_batch.bin: record count 1000000 exceeds the limit of 698823"),
+        e.getMessage());
+  }
 }

@@ -3,6 +3,8 @@ package dev.fovea.driver.checkpoint;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.fovea.kernels.Sizes;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -98,46 +100,75 @@ public record Checkpoint(long round, int epoch, int roundInEpoch, String config,
     }
   }
 
-  /** Decodes a checkpoint; {@code name} is named in errors. Nothing is returned unless it is whole. */
+  /** The most workers whose own velocities a checkpoint may hold. */
+  static final int MAX_WORKERS = 1 << 16;
+  /** The largest JSON header read (the history of a long run is a few MB). */
+  static final int MAX_HEADER_BYTES = 256 << 20;
+
+  /**
+   * Decodes a checkpoint; {@code name} is named in errors. Nothing is returned unless it is whole:
+   * every count is checked against the bytes left in the file and against its limit before anything
+   * is allocated for it.
+   *
+   * @throws DamagedCheckpointException naming the file, the field (and its offset) and the problem
+   */
   public static Checkpoint decode(byte[] all, String name) throws IOException {
     if (all.length < MAGIC.length + 24 || !Arrays.equals(Arrays.copyOf(all, MAGIC.length), MAGIC)) {
-      throw new IOException(name + ": not a Fovea checkpoint (wrong magic number or truncated)");
+      throw new DamagedCheckpointException(name + ": not a Fovea checkpoint (wrong magic number or truncated)");
     }
     CRC32 crc = new CRC32();
     crc.update(all, 0, all.length - 8);
     ByteBuffer b = ByteBuffer.wrap(all);
     if (b.getLong(all.length - 8) != crc.getValue()) {
-      throw new IOException(name + ": checksum mismatch: the checkpoint is corrupt or truncated");
+      throw new DamagedCheckpointException(name + ": checksum mismatch: the checkpoint is corrupt or truncated");
     }
+    int end = all.length - 8;
     b.position(MAGIC.length);
     int version = b.getInt();
     if (version != 1 && version != 2) {
-      throw new IOException(name + ": checkpoint version " + version + " is not supported");
+      throw new DamagedCheckpointException(name + ": checkpoint version " + version + " is not supported");
     }
+    String headerAt = at(name, b);
     int headerLength = b.getInt();
-    JsonNode h = JSON.readTree(Arrays.copyOfRange(all, b.position(), b.position() + headerLength));
-    b.position(b.position() + headerLength);
-    int n = b.getInt();
-    if (n < 0 || (long) n * 8 + 4 > all.length - 8 - b.position()) {
-      throw new IOException(name + ": parameter count " + n + " does not match the file size");
+    headerLength = Sizes.count(headerAt, "header length", headerLength, 1, end - b.position() - 8, MAX_HEADER_BYTES,
+        DamagedCheckpointException::new);
+    JsonNode h;
+    try {
+      h = JSON.readTree(new ByteArrayInputStream(all, b.position(), headerLength));
+    } catch (IOException e) {
+      throw new DamagedCheckpointException(at(name, b) + ": header is not valid JSON: "
+          + String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
     }
+    if (h == null || !h.isObject()) {
+      throw new DamagedCheckpointException(at(name, b) + ": header is not a JSON object");
+    }
+    b.position(b.position() + headerLength);
+    // P parameters and P velocity values, then the int32 B (and in version 2 the int32 W).
+    String paramsAt = at(name, b);
+    int n = b.getInt();
+    n = Sizes.count(paramsAt, "parameter count", n, 8, end - b.position() - (version == 2 ? 8 : 4), Sizes.MAX_ARRAY,
+        DamagedCheckpointException::new);
     float[] p = new float[n];
     float[] v = new float[n];
     b.asFloatBuffer().get(p).get(v);
     b.position(b.position() + 8 * n);
+    String bufferAt = at(name, b);
     int m = b.getInt();
-    long rest = all.length - 8 - b.position();
-    if (version == 1 ? (long) m * 4 != rest : m < 0 || (long) m * 4 + 4 > rest) {
-      throw new IOException(name + ": buffer count " + m + " does not match the file size");
+    m = Sizes.count(bufferAt, "buffer count", m, 4, end - b.position() - (version == 2 ? 4 : 0),
+        Sizes.MAX_ARRAY, DamagedCheckpointException::new);
+    if (version == 1 && (long) m * 4 != end - b.position()) {
+      throw new DamagedCheckpointException(bufferAt + ": buffer count " + m + " does not match the file size");
     }
     float[] buf = new float[m];
     b.asFloatBuffer().get(buf);
     b.position(b.position() + 4 * m);
     float[][] workers = null;
     if (version == 2) {
+      String workersAt = at(name, b);
       int w = b.getInt();
-      if (w < 1 || (long) w * n * 4 != all.length - 8 - b.position()) {
-        throw new IOException(name + ": worker velocity count " + w + " does not match the file size");
+      if (w < 1 || w > MAX_WORKERS || (long) w * n * 4 != end - b.position()) {
+        throw new DamagedCheckpointException(workersAt + ": worker velocity count " + w + " does not match the file "
+            + "size (" + (end - b.position()) + " bytes for " + n + " values each; at most " + MAX_WORKERS + ")");
       }
       workers = new float[w][n];
       for (float[] x : workers) {
@@ -145,7 +176,23 @@ public record Checkpoint(long round, int epoch, int roundInEpoch, String config,
         b.position(b.position() + 4 * n);
       }
     }
-    return new Checkpoint(h.path("round").asLong(), h.path("epoch").asInt(), h.path("round_in_epoch").asInt(),
+    return new Checkpoint(
+        Sizes.jsonLong(h.path("round"), name + ": header: round", DamagedCheckpointException::new),
+        Sizes.jsonInt(h.path("epoch"), name + ": header: epoch", DamagedCheckpointException::new),
+        Sizes.jsonInt(h.path("round_in_epoch"), name + ": header: round_in_epoch", DamagedCheckpointException::new),
         h.path("config").asText(), h.path("history").asText(), h.path("epochs").asText(), p, v, buf, workers);
+  }
+
+  private static String at(String name, ByteBuffer b) {
+    return name + ": offset " + b.position();
+  }
+
+  /** A checkpoint that does not decode; the message is one line naming the file, the field and the problem. */
+  public static final class DamagedCheckpointException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    public DamagedCheckpointException(String message) {
+      super(message);
+    }
   }
 }

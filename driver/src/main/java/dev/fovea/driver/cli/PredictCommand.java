@@ -55,7 +55,7 @@ final class PredictCommand implements Callable<Integer> {
       throw new IllegalArgumentException(file + ": no such model file");
     }
     try (InputStream in = Files.newInputStream(p)) {
-      return ModelFile.read(in, file);
+      return ModelFile.read(in, Files.size(p), file);
     } catch (ModelFile.ModelFileException e) {
       throw new IllegalArgumentException(e.getMessage(), e);
     }
