@@ -93,17 +93,7 @@ public final class TrainingRun {
 
     /** The history, one JSON object per round, parsed. */
     public List<com.fasterxml.jackson.databind.JsonNode> historyRecords() {
-      List<com.fasterxml.jackson.databind.JsonNode> out = new ArrayList<>();
-      for (String line : history.split("\n")) {
-        if (!line.isBlank()) {
-          try {
-            out.add(JSON.readTree(line));
-          } catch (IOException e) {
-            throw new IllegalStateException(e);
-          }
-        }
-      }
-      return out;
+      return dev.fovea.driver.report.RunMonitor.lines(history);
     }
   }
 

@@ -190,7 +190,8 @@ public final class RunMonitor implements AutoCloseable {
     return (int) Math.max(0, Math.min(255, Math.round(255 * (v * (sd > 1e-12 ? sd : 1) + mu))));
   }
 
-  private static List<JsonNode> lines(String text) {
+  /** The JSON objects of a JSON-lines text (one per non-blank line), as history.jsonl holds them. */
+  public static List<JsonNode> lines(String text) {
     List<JsonNode> out = new java.util.ArrayList<>();
     for (String line : text.split("\n")) {
       if (!line.isBlank()) {
