@@ -8,10 +8,10 @@ public class DataException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
   public DataException(String message) {
-    super(message);
+    super(dev.fovea.kernels.OneLine.of(message));
   }
 
   public DataException(String message, Throwable cause) {
-    super(message, cause);
+    super(dev.fovea.kernels.OneLine.of(message), cause);
   }
 }

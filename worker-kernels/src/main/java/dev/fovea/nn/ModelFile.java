@@ -437,7 +437,7 @@ public final class ModelFile {
     private static final long serialVersionUID = 1L;
 
     public ModelFileException(String message) {
-      super(message);
+      super(dev.fovea.kernels.OneLine.of(message));
     }
   }
 }

@@ -101,7 +101,7 @@ public final class NetworkJson {
     private static final long serialVersionUID = 1L;
 
     public NetworkJsonException(String message, Throwable cause) {
-      super(message, cause);
+      super(dev.fovea.kernels.OneLine.of(message), cause);
     }
   }
 

@@ -192,7 +192,7 @@ public record Checkpoint(long round, int epoch, int roundInEpoch, String config,
     private static final long serialVersionUID = 1L;
 
     public DamagedCheckpointException(String message) {
-      super(message);
+      super(dev.fovea.kernels.OneLine.of(message));
     }
   }
 }

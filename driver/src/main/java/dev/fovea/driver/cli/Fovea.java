@@ -271,7 +271,7 @@ public final class Fovea implements Callable<Integer> {
         t = t.getCause();
       }
       if (t instanceof DataException || t instanceof IllegalArgumentException || t instanceof IllegalStateException) {
-        cmd.getErr().println("fovea: error: " + t.getMessage());
+        cmd.getErr().println("fovea: error: " + dev.fovea.kernels.OneLine.of(t.getMessage()));
         return 2;
       }
       throw e;
