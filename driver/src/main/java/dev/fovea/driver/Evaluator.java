@@ -8,6 +8,7 @@ import dev.fovea.driver.worker.ShardInput;
 import dev.fovea.kernels.Backends;
 import dev.fovea.kernels.Shape;
 import dev.fovea.nn.ModelFile;
+import dev.fovea.nn.Network;
 import dev.fovea.nn.NetworkJson;
 import java.util.List;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -35,7 +36,10 @@ public final class Evaluator {
       String backend, Shape size) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Manifest m = ShardReader.readManifest(jsc.hadoopConfiguration(), shardDir);
-    Shape input = size == null ? model.inputShape() : model.network().withInputShape(size).inputShape();
+    // the network the file describes (not one rebuilt from its zoo name, which may be absent or name another
+    // architecture), at the size asked for: the same parameters through global or adaptive pooling
+    Network net = size == null ? model.network() : model.network().withInputShape(size);
+    Shape input = net.inputShape();
     if (m.sampleShape().get(0) != input.dim(0)) {
       throw new IllegalArgumentException("the model expects inputs " + input + ", the shards in " + shardDir
           + " hold " + m.shape());
@@ -48,8 +52,7 @@ public final class Evaluator {
     List<List<Double>> norm = TrainingRun.normalization(model);
     ShardInput test = TrainingRun.evaluationInput(new HadoopConf(jsc.hadoopConfiguration()), shardDir, m, workers,
         InputTransforms.validation(m, input, norm.get(0), norm.get(1)), 1);
-    // the network the file describes, not one rebuilt from its zoo name (absent, or naming another architecture)
-    String architecture = NetworkJson.toJsonString(model.network());
+    String architecture = NetworkJson.toJsonString(net);
     return TrainingRun.evaluate(jsc, TrainingRun.workers(jsc, workers), test, architecture,
         model.classNames().size(), chosen, 1, model.params(), model.buffers());
   }
