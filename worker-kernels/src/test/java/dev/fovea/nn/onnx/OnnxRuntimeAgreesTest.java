@@ -43,8 +43,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -57,17 +55,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class OnnxRuntimeAgreesTest {
   static final double TOLERANCE = 1e-4;
-  static OrtEnvironment env;
-
-  @BeforeAll
-  static void start() {
-    env = OrtEnvironment.getEnvironment();
-  }
-
-  @AfterAll
-  static void stop() {
-    // the environment is a process-wide singleton; sessions are closed per test
-  }
 
   /** Every zoo name, so networks added to the zoo are covered without touching this test. */
   static Stream<String> zoo() {
@@ -134,6 +121,7 @@ class OnnxRuntimeAgreesTest {
 
   /** The first output of the model for input {@code x} of shape {@code (n, sample...)}. */
   static float[] runOrt(byte[] model, float[] x, Shape batch) throws OrtException {
+    OrtEnvironment env = OrtEnvironment.getEnvironment();
     try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
       o.setIntraOpNumThreads(1);
       try (OrtSession s = env.createSession(model, o)) {
@@ -142,7 +130,7 @@ class OnnxRuntimeAgreesTest {
           dims[i] = batch.dim(i);
         }
         try (OnnxTensor t = OnnxTensor.createTensor(env, FloatBuffer.wrap(x), dims);
-            OrtSession.Result res = s.run(Map.of("input", t))) {
+            OrtSession.Result res = s.run(Map.of(s.getInputNames().iterator().next(), t))) {
           OnnxTensor out = (OnnxTensor) res.get(0);
           FloatBuffer fb = out.getFloatBuffer();
           float[] y = new float[fb.remaining()];
