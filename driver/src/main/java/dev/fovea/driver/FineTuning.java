@@ -25,7 +25,8 @@ final class FineTuning {
     Path p = new Path(c.initModel());
     ModelFile.Model m;
     try (InputStream in = p.getFileSystem(conf).open(p)) {
-      m = ModelFile.read(in, c.initModel());
+      m = c.initModel().toLowerCase(java.util.Locale.ROOT).endsWith(".onnx")
+          ? dev.fovea.nn.onnx.OnnxImport.read(in.readAllBytes(), c.initModel()) : ModelFile.read(in, c.initModel());
     } catch (ModelFile.ModelFileException e) {
       throw new IllegalArgumentException(e.getMessage(), e);
     } catch (IOException e) {

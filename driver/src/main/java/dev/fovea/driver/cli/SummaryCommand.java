@@ -19,7 +19,7 @@ final class SummaryCommand implements Callable<Integer> {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--model", required = true, paramLabel = "NAME|FILE", description = "a zoo name or a model.fovea file")
+  @Option(names = "--model", required = true, paramLabel = "NAME|FILE", description = "a zoo name, a model.fovea or a model.onnx file")
   String model;
 
   @Option(names = "--input", paramLabel = "C,H,W", split = ",", description = "input shape for a zoo model "
