@@ -1,0 +1,58 @@
+package dev.fovea.nn.onnx;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.fovea.kernels.Shape;
+import dev.fovea.kernels.Tensor;
+import dev.fovea.kernels.backend.reference.ReferenceBackend;
+import dev.fovea.nn.ModelFile;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import org.junit.jupiter.api.Test;
+
+/**
+ * ONNX files made by PyTorch's own exporter ({@code src/test/resources/onnx/pytorch/make_onnx.py},
+ * committed with PyTorch's outputs beside them) imported into Fovea give PyTorch's outputs within
+ * 1e-4 of the output scale.
+ */
+class OnnxPytorchTest {
+
+  static byte[] resource(String name) throws IOException {
+    try (InputStream in = OnnxPytorchTest.class.getResourceAsStream("/onnx/pytorch/" + name)) {
+      assertNotNull(in, name);
+      return in.readAllBytes();
+    }
+  }
+
+  static float[] floats(String name) throws IOException {
+    byte[] b = resource(name);
+    float[] f = new float[b.length / 4];
+    ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(f);
+    return f;
+  }
+
+  @Test
+  void tinyNetWithGroupedConvolutionTransposedConvolutionAndUpsamplingGivesPytorchsOutputs() throws IOException {
+    JsonNode meta = new ObjectMapper().readTree(resource("tiny.json"));
+    int[] in = new int[meta.get("input").size()];
+    for (int i = 0; i < in.length; i++) {
+      in[i] = meta.get("input").get(i).asInt();
+    }
+    ModelFile.Model m = OnnxImport.read(resource("tiny.onnx"), "tiny.onnx");
+    Shape batch = Shape.of(in);
+    assertEquals(batch.dropFirst(), m.inputShape());
+    float[] y = m.network().forward(new ReferenceBackend(), m.params(), m.buffers(),
+        Tensor.wrap(floats("tiny.input.bin"), batch)).toFloatArray();
+    float[] torch = floats("tiny.output.bin");
+    double err = OnnxRuntimeAgreesTest.relativeError(y, torch);
+    System.out.printf("PyTorch %s vs Fovea, tiny: %.3g%n", meta.get("torch").asText(), err);
+    assertTrue(err < OnnxRuntimeAgreesTest.TOLERANCE, "relative error " + err);
+    System.out.println(m.network().summary());
+  }
+}
