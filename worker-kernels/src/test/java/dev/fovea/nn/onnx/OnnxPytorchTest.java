@@ -14,7 +14,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * ONNX files made by PyTorch's own exporter ({@code src/test/resources/onnx/pytorch/make_onnx.py},
@@ -37,21 +38,26 @@ class OnnxPytorchTest {
     return f;
   }
 
-  @Test
-  void tinyNetWithGroupedConvolutionTransposedConvolutionAndUpsamplingGivesPytorchsOutputs() throws IOException {
-    JsonNode meta = new ObjectMapper().readTree(resource("tiny.json"));
+  /**
+   * {@code tiny}: grouped and depthwise convolution, batch norm, a transposed convolution and
+   * nearest upsampling; {@code resnet18_narrow}: torchvision's ResNet-18 layout at 1/8 width.
+   */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"tiny", "resnet18_narrow"})
+  void importedPytorchExportsGivePytorchsOutputs(String name) throws IOException {
+    JsonNode meta = new ObjectMapper().readTree(resource(name + ".json"));
     int[] in = new int[meta.get("input").size()];
     for (int i = 0; i < in.length; i++) {
       in[i] = meta.get("input").get(i).asInt();
     }
-    ModelFile.Model m = OnnxImport.read(resource("tiny.onnx"), "tiny.onnx");
+    ModelFile.Model m = OnnxImport.read(resource(name + ".onnx"), name + ".onnx");
     Shape batch = Shape.of(in);
     assertEquals(batch.dropFirst(), m.inputShape());
     float[] y = m.network().forward(new ReferenceBackend(), m.params(), m.buffers(),
-        Tensor.wrap(floats("tiny.input.bin"), batch)).toFloatArray();
-    float[] torch = floats("tiny.output.bin");
+        Tensor.wrap(floats(name + ".input.bin"), batch)).toFloatArray();
+    float[] torch = floats(name + ".output.bin");
     double err = OnnxRuntimeAgreesTest.relativeError(y, torch);
-    System.out.printf("PyTorch %s vs Fovea, tiny: %.3g%n", meta.get("torch").asText(), err);
+    System.out.printf("PyTorch %s vs Fovea, %s: %.3g%n", meta.get("torch").asText(), name, err);
     assertTrue(err < OnnxRuntimeAgreesTest.TOLERANCE, "relative error " + err);
     System.out.println(m.network().summary());
   }
