@@ -218,7 +218,15 @@ public final class Fovea implements Callable<Integer> {
    * is one line on stderr.
    */
   public static int run(String... args) {
-    return run(new java.io.PrintWriter(System.out, true), new java.io.PrintWriter(System.err, true), true, args);
+    java.io.PrintWriter out = new java.io.PrintWriter(System.out, true);
+    java.io.PrintWriter err = new java.io.PrintWriter(System.err, true);
+    try {
+      return run(out, err, true, args);
+    } finally {
+      // print() (summary's table) does not auto-flush, and main exits right after
+      out.flush();
+      err.flush();
+    }
   }
 
   /**
