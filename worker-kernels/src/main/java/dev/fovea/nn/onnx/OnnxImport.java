@@ -259,6 +259,8 @@ public final class OnnxImport {
     final Map<String, List<NodeProto>> consumers = new HashMap<>();
     final Set<String> graphOutputs = new HashSet<>();
     final Set<NodeProto> done = new HashSet<>();
+    /** Outputs of a Mul by a scalar that feeds only sums: the value scaled, and the scale (a weighted add). */
+    final Map<String, Object[]> scaled = new HashMap<>();
 
     Translation(GraphProto g, Map<String, TensorProto> inits, String file) throws ModelFileException {
       this.g = g;
@@ -511,6 +513,7 @@ public final class OnnxImport {
           alias(n);
         }
         case "Add", "Sum" -> sum(n);
+        case "Mul" -> scale(n);
         case "Concat" -> {
           if (i(n, "axis", 1) != 1) {
             throw unsupported(n, "concatenation along axis " + i(n, "axis", 1) + "; Fovea concatenates channels (1)");
@@ -780,27 +783,67 @@ public final class OnnxImport {
     }
 
     void batchNorm(NodeProto n) throws ModelFileException {
+      // Fovea writes a batch norm without scale or shift with constants named '<layer>/ones', '<layer>/zeros'
+      float[] gamma = floats(constant(n, 1), file);
+      float[] beta = floats(constant(n, 2), file);
+      boolean scale = !(n.getInput(1).endsWith("/ones") && allEqual(gamma, 1));
+      boolean center = !(n.getInput(2).endsWith("/zeros") && allEqual(beta, 0));
       BatchNorm b = new BatchNorm(layerName(n), f(n, "epsilon", 1e-5),
-          java.math.BigDecimal.ONE.subtract(java.math.BigDecimal.valueOf(f(n, "momentum", 0.9))).doubleValue(), true, true);
-      param(b.name() + ".gamma", floats(constant(n, 1), file));
-      param(b.name() + ".beta", floats(constant(n, 2), file));
+          java.math.BigDecimal.ONE.subtract(java.math.BigDecimal.valueOf(f(n, "momentum", 0.9))).doubleValue(), scale,
+          center);
+      if (scale) {
+        param(b.name() + ".gamma", gamma);
+      }
+      if (center) {
+        param(b.name() + ".beta", beta);
+      }
       param(b.name() + ".mean", floats(constant(n, 3), file));
       param(b.name() + ".variance", floats(constant(n, 4), file));
       add(n, b, in(n, 0));
     }
 
+    /** x · c for a scalar constant c, read only as a term of a weighted sum (Fovea's weighted add). */
+    void scale(NodeProto n) throws ModelFileException {
+      int k = n.getInputCount() == 2 && consts.containsKey(n.getInput(1)) ? 1
+          : n.getInputCount() == 2 && consts.containsKey(n.getInput(0)) ? 0 : -1;
+      List<NodeProto> next = consumers.getOrDefault(n.getOutput(0), List.of());
+      boolean toSums = !next.isEmpty() && next.stream().allMatch(c -> c.getOpType().equals("Sum")
+          || c.getOpType().equals("Add"));
+      if (k < 0 || count(consts.get(n.getInput(k))) != 1 || !toSums || graphOutputs.contains(n.getOutput(0))) {
+        throw unsupported(n, "only a scalar weight of a term of a sum (a weighted add) is supported");
+      }
+      NodeProto.Builder value = n.toBuilder().clearInput().addInput(n.getInput(1 - k));
+      scaled.put(n.getOutput(0), new Object[] {in(value.build(), 0), (double) floats(consts.get(n.getInput(k)), file)[0]});
+    }
+
+    static boolean allEqual(float[] v, float x) {
+      for (float f : v) {
+        if (f != x) {
+          return false;
+        }
+      }
+      return true;
+    }
+
     void sum(NodeProto n) throws ModelFileException {
       String[] xs = new String[n.getInputCount()];
+      double[] w = new double[xs.length];
+      boolean weighted = false;
       for (int k = 0; k < xs.length; k++) {
         if (consts.containsKey(n.getInput(k))) {
           throw unsupported(n, "adding a constant (only a MatMul's bias is supported)");
         }
-        xs[k] = in(n, k);
+        Object[] t = scaled.get(n.getInput(k));
+        xs[k] = t == null ? in(n, k) : (String) t[0];
+        w[k] = t == null ? 1 : Double.parseDouble(Float.toString((float) (double) (Double) t[1]));
+        weighted |= w[k] != 1;
       }
-      if (xs.length == 1) {
+      if (xs.length == 1 && !weighted) {
         alias(n);
+      } else if (xs.length == 1) {
+        throw unsupported(n, "a sum of one scaled term");
       } else {
-        add(n, Add.of(layerName(n)), xs);
+        add(n, weighted ? new Add(layerName(n), w) : Add.of(layerName(n)), xs);
       }
     }
 

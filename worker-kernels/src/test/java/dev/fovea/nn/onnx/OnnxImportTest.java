@@ -64,9 +64,10 @@ class OnnxImportTest {
   }
 
   /**
-   * Without Fovea's metadata the graph is translated node by node: for these zoo networks (every
-   * one whose residual sums are unweighted) the layers, parameter names and values come back the
-   * same, and the imported network's outputs are ONNX Runtime's on the same file.
+   * Without Fovea's metadata the graph is translated node by node: for these zoo networks (weighted
+   * residual sums included, written as Mul by a scalar then Sum) the layers, parameter names and
+   * values come back the same, and the imported network's outputs are ONNX Runtime's on the same
+   * file.
    */
   @ParameterizedTest(name = "{0}")
   @MethodSource("translatable")
@@ -91,7 +92,8 @@ class OnnxImportTest {
   }
 
   static Stream<String> translatable() {
-    return Stream.of("lenet", "lenet_bn", "alexnet", "vgg11_bn", "resnet18", "resnet50", "resnet20", "googlenet");
+    return Stream.of("lenet", "lenet_bn", "alexnet", "vgg11_bn", "resnet18", "resnet50", "resnet20", "googlenet",
+        "inception_resnet_v2");
   }
 
   static TensorProto floats(String name, float[] v, int... dims) {
