@@ -85,6 +85,24 @@ class ResNet18(nn.Module):
         return self.fc(torch.flatten(self.avgpool(x), 1))
 
 
+class LeNet(nn.Module):
+    """Caffe's MNIST LeNet with the module names of Fovea's zoo 'lenet' (conv1, conv2, fc1, fc2),
+    so that `fovea train --model lenet --init-model lenet.onnx` finds its parameters by name."""
+
+    def __init__(self, classes=10):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 20, 5)
+        self.pool1 = nn.MaxPool2d(2)
+        self.conv2 = nn.Conv2d(20, 50, 5)
+        self.pool2 = nn.MaxPool2d(2)
+        self.fc1 = nn.Linear(800, 500)
+        self.fc2 = nn.Linear(500, classes)
+
+    def forward(self, x):
+        x = self.pool2(self.conv2(self.pool1(self.conv1(x))))
+        return self.fc2(torch.relu(self.fc1(torch.flatten(x, 1))))
+
+
 def save(name, model, shape):
     torch.manual_seed(0)
     model.eval()
@@ -111,3 +129,5 @@ if __name__ == "__main__":
     save("tiny", Tiny(), (3, 16, 16))
     torch.manual_seed(2)
     save("resnet18_narrow", ResNet18(), (3, 64, 64))
+    torch.manual_seed(3)
+    save("lenet", LeNet(), (1, 28, 28))

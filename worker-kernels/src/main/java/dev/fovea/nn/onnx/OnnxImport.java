@@ -318,8 +318,28 @@ public final class OnnxImport {
           + why);
     }
 
+    /**
+     * PyTorch names a node {@code /<scope>/.../<OpType>[_k]} with the modules it sits in, e.g.
+     * {@code /layer1/layer1.0/conv1/Conv}: that is module {@code layer1.0.conv1}, the name PyTorch
+     * gives its parameters, and the layer's name here. Null for other names.
+     */
+    static String pytorchModule(NodeProto n) {
+      String name = n.getName();
+      if (!name.startsWith("/") || !name.matches("/.+/" + java.util.regex.Pattern.quote(n.getOpType()) + "(_\\d+)?")) {
+        return null;
+      }
+      String[] segs = name.substring(1, name.lastIndexOf('/')).split("/");
+      String q = "";
+      for (String seg : segs) {
+        q = q.isEmpty() || seg.startsWith(q + ".") ? seg : q + "." + seg;
+      }
+      return q.matches("[A-Za-z0-9_.]+") ? q : null;
+    }
+
     String layerName(NodeProto n) {
-      String base = n.getName().replaceAll("[^A-Za-z0-9_.]+", "_").replaceAll("^[_.]+|[_.]+$", "");
+      String module = pytorchModule(n);
+      String base = module != null && !names.contains(module) ? module
+          : n.getName().replaceAll("[^A-Za-z0-9_.]+", "_").replaceAll("^[_.]+|[_.]+$", "");
       if (base.isEmpty()) {
         base = n.getOpType().toLowerCase(Locale.ROOT);
       }

@@ -40,10 +40,11 @@ class OnnxPytorchTest {
 
   /**
    * {@code tiny}: grouped and depthwise convolution, batch norm, a transposed convolution and
-   * nearest upsampling; {@code resnet18_narrow}: torchvision's ResNet-18 layout at 1/8 width.
+   * nearest upsampling; {@code resnet18_narrow}: torchvision's ResNet-18 layout at 1/8 width;
+   * {@code lenet}: LeNet whose PyTorch module names become the layer names of Fovea's zoo LeNet.
    */
   @ParameterizedTest(name = "{0}")
-  @ValueSource(strings = {"tiny", "resnet18_narrow"})
+  @ValueSource(strings = {"tiny", "resnet18_narrow", "lenet"})
   void importedPytorchExportsGivePytorchsOutputs(String name) throws IOException {
     JsonNode meta = new ObjectMapper().readTree(resource(name + ".json"));
     int[] in = new int[meta.get("input").size()];
@@ -59,6 +60,10 @@ class OnnxPytorchTest {
     double err = OnnxRuntimeAgreesTest.relativeError(y, torch);
     System.out.printf("PyTorch %s vs Fovea, %s: %.3g%n", meta.get("torch").asText(), name, err);
     assertTrue(err < OnnxRuntimeAgreesTest.TOLERANCE, "relative error " + err);
-    System.out.println(m.network().summary());
+    if (name.equals("lenet")) {
+      assertEquals(dev.fovea.nn.Zoo.lenet(Shape.of(1, 28, 28), 10).layout().slices().stream()
+          .map(sl -> sl.name() + " " + sl.shape()).toList(),
+          m.network().layout().slices().stream().map(sl -> sl.name() + " " + sl.shape()).toList());
+    }
   }
 }
