@@ -57,4 +57,31 @@ class OnnxFineTuneIT {
     assertFalse(Arrays.equals(FineTuneIT.slice(before, "fc2.weights"), FineTuneIT.slice(after, "fc2.weights")),
         "fc2 is a new head");
   }
+
+  /**
+   * The same from a LeNet PyTorch exported (worker-kernels/src/test/resources/onnx/pytorch, made by
+   * make_onnx.py there): its module names are the zoo LeNet's, so its weights are found by name.
+   */
+  @Test
+  void fineTunesAPytorchExport(@TempDir Path tmp) throws Exception {
+    Path b = FineTuneIT.task(tmp, "task-b", 5, 3000);
+    Path onnx = Path.of("..", "worker-kernels", "src", "test", "resources", "onnx", "pytorch", "lenet.onnx");
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    assertEquals(0, Fovea.run(new PrintWriter(out, true), new PrintWriter(err, true), "train", "--data", b.toString(),
+        "--out", tmp.resolve("b").toString(), "--epochs", "1", "--init-model", onnx.toString(),
+        "--freeze", "conv1,conv2", "--replace-head", "fc2"), err.toString());
+    assertTrue(out.toString().contains("copied [conv1.weights, conv1.bias, conv2.weights, conv2.bias, fc1.weights,"
+        + " fc1.bias]"), out.toString());
+    ModelFile.Model before = OnnxImport.read(onnx);
+    ModelFile.Model after = FineTuneIT.model(tmp.resolve("b/model.fovea"));
+    for (String frozen : new String[] {"conv1.weights", "conv1.bias", "conv2.weights", "conv2.bias"}) {
+      assertArrayEquals(FineTuneIT.slice(before, frozen), FineTuneIT.slice(after, frozen), frozen + " is bitwise unchanged");
+    }
+    assertFalse(Arrays.equals(FineTuneIT.slice(before, "fc1.weights"), FineTuneIT.slice(after, "fc1.weights")));
+    double accuracy = new com.fasterxml.jackson.databind.ObjectMapper()
+        .readTree(tmp.resolve("b/summary.json").toFile()).get("test_accuracy").asDouble();
+    System.out.println("fine-tuned from PyTorch's LeNet (random weights, frozen convolutions), 1 epoch: " + accuracy);
+    assertTrue(accuracy > 0.5, "accuracy " + accuracy);
+  }
 }
