@@ -103,7 +103,7 @@ class LeNet(nn.Module):
         return self.fc2(torch.relu(self.fc1(torch.flatten(x, 1))))
 
 
-def save(name, model, shape):
+def save(name, model, shape, keep_batch_norm=False):
     torch.manual_seed(0)
     model.eval()
     with torch.no_grad():
@@ -115,8 +115,11 @@ def save(name, model, shape):
                 m.bias.uniform_(-0.3, 0.3)
         x = torch.randn(2, *shape)
         y = model(x)
+    # in evaluation mode the exporter folds batch norm into the convolution before it; PRESERVE
+    # (the model is in evaluation mode all the same) keeps BatchNormalization nodes
+    mode = torch.onnx.TrainingMode.PRESERVE if keep_batch_norm else torch.onnx.TrainingMode.EVAL
     torch.onnx.export(model, x, name + ".onnx", opset_version=17, input_names=["input"], output_names=["logits"],
-                      dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}})
+                      dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}}, training=mode)
     x.numpy().astype("<f4").tofile(name + ".input.bin")
     y.numpy().astype("<f4").tofile(name + ".output.bin")
     with open(name + ".json", "w") as f:
@@ -129,5 +132,7 @@ if __name__ == "__main__":
     save("tiny", Tiny(), (3, 16, 16))
     torch.manual_seed(2)
     save("resnet18_narrow", ResNet18(), (3, 64, 64))
+    torch.manual_seed(2)
+    save("resnet18_narrow_bn", ResNet18(), (3, 64, 64), keep_batch_norm=True)
     torch.manual_seed(3)
     save("lenet", LeNet(), (1, 28, 28))

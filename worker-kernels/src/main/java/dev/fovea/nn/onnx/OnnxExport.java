@@ -193,7 +193,8 @@ public final class OnnxExport {
   }
 
   static AttributeProto real(String name, double v) {
-    return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.FLOAT).setF((float) v).build();
+    return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.FLOAT).setF((float) v)
+        .build();
   }
 
   static AttributeProto string(String name, String v) {

@@ -2,10 +2,13 @@ package dev.fovea.nn.onnx;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.onnxruntime.OrtException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fovea.kernels.Shape;
 import dev.fovea.kernels.Tensor;
 import dev.fovea.kernels.backend.reference.ReferenceBackend;
@@ -18,6 +21,10 @@ import dev.fovea.nn.onnx.proto.Onnx.GraphProto;
 import dev.fovea.nn.onnx.proto.Onnx.ModelProto;
 import dev.fovea.nn.onnx.proto.Onnx.NodeProto;
 import dev.fovea.nn.onnx.proto.Onnx.TensorProto;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -25,12 +32,15 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Reading ONNX back: Fovea's own exports give the same model bitwise (through the metadata, and
  * node by node without it), graphs in the layouts other exporters write (MatMul + Add, Reshape,
- * a final Softmax, Clip, asymmetric padding) give ONNX Runtime's outputs, and damaged files or
- * unknown operators are refused in one line naming the file.
+ * a final Softmax, Clip, asymmetric padding) give ONNX Runtime's outputs, files PyTorch's own exporter
+ * made ({@code src/test/resources/onnx/pytorch/make_onnx.py}, committed with PyTorch's outputs beside
+ * them) give PyTorch's outputs, and damaged files or unknown operators are refused in one line naming
+ * the file.
  */
 class OnnxImportTest {
 
@@ -40,7 +50,7 @@ class OnnxImportTest {
 
   static ModelFile.Model model(String zoo, Shape input) {
     Network net = Zoo.build(zoo, input, 5);
-    float[][] v = OnnxRuntimeAgreesTest.values(net, 17);
+    float[][] v = OnnxExportTest.values(net, 17);
     return new ModelFile.Model(net, zoo, List.of("t-shirt", "trouser", "pullover", "dress", "coat"), v[0], v[1], null,
         Map.of("configuration", "test"));
   }
@@ -48,7 +58,7 @@ class OnnxImportTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("zoo")
   void foveaToOnnxToFoveaIsBitwiseTheSame(String name) throws Exception {
-    ModelFile.Model m = model(name, OnnxRuntimeAgreesTest.smallInput(name));
+    ModelFile.Model m = model(name, OnnxExportTest.smallInput(name));
     byte[] onnx = OnnxExport.toProto(m).toByteArray();
     ModelFile.Model back = OnnxImport.read(onnx, name + ".onnx");
     assertEquals(NetworkJson.toJsonString(m.network()), NetworkJson.toJsonString(back.network()));
@@ -72,7 +82,7 @@ class OnnxImportTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("translatable")
   void nodeByNodeTranslationGivesTheSameNetwork(String name) throws Exception {
-    ModelFile.Model m = model(name, OnnxRuntimeAgreesTest.smallInput(name));
+    ModelFile.Model m = model(name, OnnxExportTest.smallInput(name));
     byte[] onnx = withoutMetadata(OnnxExport.toProto(m)).toByteArray();
     ModelFile.Model back = OnnxImport.read(onnx, name + ".onnx");
     List<String> names = m.network().layout().slices().stream().map(ParamLayout.Slice::name).toList();
@@ -81,14 +91,14 @@ class OnnxImportTest {
     assertArrayEquals(m.buffers(), back.buffers());
     assertEquals(List.of("0", "1", "2", "3", "4"), back.classNames());
     Shape batch = back.inputShape().prepend(2);
-    float[] x = OnnxRuntimeAgreesTest.gaussian(batch.size(), 9);
+    float[] x = OnnxExportTest.gaussian(batch.size(), 9);
     float[] original = m.network().forward(new ReferenceBackend(), m.params(), m.buffers(), Tensor.wrap(x, batch))
         .toFloatArray();
     float[] imported = back.network().forward(new ReferenceBackend(), back.params(), back.buffers(),
         Tensor.wrap(x, batch)).toFloatArray();
     assertArrayEquals(original, imported);
-    double err = OnnxRuntimeAgreesTest.relativeError(imported, OnnxRuntimeAgreesTest.runOrt(onnx, x, batch));
-    assertTrue(err < OnnxRuntimeAgreesTest.TOLERANCE, name + ": relative error " + err);
+    double err = OnnxExportTest.relativeError(imported, OnnxExportTest.runOrt(onnx, x, batch));
+    assertTrue(err < OnnxExportTest.TOLERANCE, name + ": relative error " + err);
   }
 
   static Stream<String> translatable() {
@@ -101,7 +111,7 @@ class OnnxImportTest {
   }
 
   static float[] random(int n, long seed) {
-    float[] x = OnnxRuntimeAgreesTest.gaussian(n, seed);
+    float[] x = OnnxExportTest.gaussian(n, seed);
     for (int i = 0; i < n; i++) {
       x[i] *= 0.3f;
     }
@@ -170,13 +180,13 @@ class OnnxImportTest {
     assertEquals(Shape.of(3, 16, 16), m.inputShape());
     assertEquals(4, m.network().numClasses());
     Shape batch = Shape.of(2, 3, 16, 16);
-    float[] x = OnnxRuntimeAgreesTest.gaussian(batch.size(), 3);
+    float[] x = OnnxExportTest.gaussian(batch.size(), 3);
     Tensor logits = m.network().forward(new ReferenceBackend(), m.params(), m.buffers(), Tensor.wrap(x, batch));
     Tensor probs = Tensor.zeros(logits.shape());
     new ReferenceBackend().softmaxForward(false, logits, probs);
-    float[] ort = OnnxRuntimeAgreesTest.runOrt(onnx, x, batch);
-    double err = OnnxRuntimeAgreesTest.relativeError(probs.toFloatArray(), ort);
-    assertTrue(err < OnnxRuntimeAgreesTest.TOLERANCE, "relative error " + err);
+    float[] ort = OnnxExportTest.runOrt(onnx, x, batch);
+    double err = OnnxExportTest.relativeError(probs.toFloatArray(), ort);
+    assertTrue(err < OnnxExportTest.TOLERANCE, "relative error " + err);
     assertTrue(m.network().summary().contains("features.dw "), m.network().summary());
   }
 
@@ -200,5 +210,49 @@ class OnnxImportTest {
         () -> OnnxImport.read(bad.toByteArray(), "bad.onnx"));
     assertEquals("bad.onnx: node '/features/dw/Conv' (Einsum) is not supported: Fovea has no layer for this operator",
         e.getMessage());
+  }
+
+  static byte[] resource(String name) throws IOException {
+    try (InputStream in = OnnxImportTest.class.getResourceAsStream("/onnx/pytorch/" + name)) {
+      assertNotNull(in, name);
+      return in.readAllBytes();
+    }
+  }
+
+  static float[] floats(String name) throws IOException {
+    byte[] b = resource(name);
+    float[] f = new float[b.length / 4];
+    ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(f);
+    return f;
+  }
+
+  /**
+   * {@code tiny}: grouped and depthwise convolution, batch norm, a transposed convolution and
+   * nearest upsampling; {@code resnet18_narrow}: torchvision's ResNet-18 layout at 1/8 width;
+   * {@code resnet18_narrow_bn}: the same with its BatchNormalization nodes kept; {@code lenet}:
+   * LeNet whose PyTorch module names become the layer names of Fovea's zoo LeNet.
+   */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"tiny", "resnet18_narrow", "resnet18_narrow_bn", "lenet"})
+  void importedPytorchExportsGivePytorchsOutputs(String name) throws IOException {
+    JsonNode meta = new ObjectMapper().readTree(resource(name + ".json"));
+    int[] in = new int[meta.get("input").size()];
+    for (int i = 0; i < in.length; i++) {
+      in[i] = meta.get("input").get(i).asInt();
+    }
+    ModelFile.Model m = OnnxImport.read(resource(name + ".onnx"), name + ".onnx");
+    Shape batch = Shape.of(in);
+    assertEquals(batch.dropFirst(), m.inputShape());
+    float[] y = m.network().forward(new ReferenceBackend(), m.params(), m.buffers(),
+        Tensor.wrap(floats(name + ".input.bin"), batch)).toFloatArray();
+    float[] torch = floats(name + ".output.bin");
+    double err = OnnxExportTest.relativeError(y, torch);
+    System.out.printf("PyTorch %s vs Fovea, %s: %.3g%n", meta.get("torch").asText(), name, err);
+    assertTrue(err < OnnxExportTest.TOLERANCE, "relative error " + err);
+    if (name.equals("lenet")) {
+      assertEquals(dev.fovea.nn.Zoo.lenet(Shape.of(1, 28, 28), 10).layout().slices().stream()
+          .map(sl -> sl.name() + " " + sl.shape()).toList(),
+          m.network().layout().slices().stream().map(sl -> sl.name() + " " + sl.shape()).toList());
+    }
   }
 }

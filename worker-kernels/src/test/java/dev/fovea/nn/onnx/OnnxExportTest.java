@@ -53,7 +53,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * a graph-API network made of every other exportable layer, and batches 1, 2 and 3 through one
  * file (the batch axis is dynamic).
  */
-class OnnxRuntimeAgreesTest {
+class OnnxExportTest {
   static final double TOLERANCE = 1e-4;
 
   /** Every zoo name, so networks added to the zoo are covered without touching this test. */
