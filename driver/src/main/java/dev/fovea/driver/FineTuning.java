@@ -25,7 +25,9 @@ final class FineTuning {
     Path p = new Path(c.initModel());
     ModelFile.Model m;
     try (InputStream in = p.getFileSystem(conf).open(p)) {
-      m = ModelFile.read(in, p.getFileSystem(conf).getFileStatus(p).getLen(), c.initModel());
+      long length = p.getFileSystem(conf).getFileStatus(p).getLen();
+      m = c.initModel().toLowerCase(java.util.Locale.ROOT).endsWith(".onnx")
+          ? dev.fovea.nn.onnx.OnnxImport.read(in, length, c.initModel()) : ModelFile.read(in, length, c.initModel());
     } catch (ModelFile.ModelFileException e) {
       throw new IllegalArgumentException(e.getMessage(), e);
     } catch (IOException e) {

@@ -17,7 +17,7 @@ final class EvaluateCommand implements Callable<Integer> {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--model", paramLabel = "FILE", required = true, description = "a model.fovea file")
+  @Option(names = "--model", paramLabel = "FILE", required = true, description = "a model.fovea or model.onnx file")
   String model;
 
   @Option(names = "--shards", paramLabel = "DIR", required = true,

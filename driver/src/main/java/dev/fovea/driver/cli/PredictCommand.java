@@ -33,7 +33,7 @@ final class PredictCommand implements Callable<Integer> {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--model", paramLabel = "FILE", required = true, description = "a model.fovea file")
+  @Option(names = "--model", paramLabel = "FILE", required = true, description = "a model.fovea or model.onnx file")
   String model;
 
   @Option(names = "--top", description = "classes to show per image (default: ${DEFAULT-VALUE})")
@@ -55,6 +55,9 @@ final class PredictCommand implements Callable<Integer> {
       throw new IllegalArgumentException(file + ": no such model file");
     }
     try (InputStream in = Files.newInputStream(p)) {
+      if (file.toLowerCase(java.util.Locale.ROOT).endsWith(".onnx")) {
+        return dev.fovea.nn.onnx.OnnxImport.read(in, Files.size(p), file);
+      }
       return ModelFile.read(in, Files.size(p), file);
     } catch (ModelFile.ModelFileException e) {
       throw new IllegalArgumentException(e.getMessage(), e);

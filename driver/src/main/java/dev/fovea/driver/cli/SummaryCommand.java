@@ -19,7 +19,8 @@ final class SummaryCommand implements Callable<Integer> {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--model", required = true, paramLabel = "NAME|FILE", description = "a zoo name, a model.fovea file or a network file (.json, .yaml, .yml)")
+  @Option(names = "--model", required = true, paramLabel = "NAME|FILE", description = "a zoo name, a model.fovea "
+      + "or model.onnx file, or a network file (.json, .yaml, .yml)")
   String model;
 
   @Option(names = "--input", paramLabel = "C,H,W", split = ",", description = "input shape for a zoo model "
