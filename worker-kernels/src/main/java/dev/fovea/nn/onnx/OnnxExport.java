@@ -8,6 +8,7 @@ import dev.fovea.kernels.PoolParams;
 import dev.fovea.kernels.ResamplingParams;
 import dev.fovea.kernels.Shape;
 import dev.fovea.nn.ActivationLayer;
+import dev.fovea.nn.AdaptivePooling;
 import dev.fovea.nn.Add;
 import dev.fovea.nn.BatchNorm;
 import dev.fovea.nn.Concat;
@@ -305,6 +306,25 @@ public final class OnnxExport {
       } else if (l instanceof MaxPool2d p) {
         emit(node("MaxPool", name, List.of(x), name)
             .addAttribute(ints("kernel_shape", p.size(), p.size())).addAttribute(ints("strides", p.size(), p.size())));
+      } else if (l instanceof AdaptivePooling p) {
+        // For a known input size adaptive windows are fixed: where the input is a multiple of the
+        // output they are a plain pool with kernel = stride = input / output; uneven windows have no
+        // ONNX operator.
+        int r = p.size().length;
+        int[] k = new int[r];
+        for (int i = 0; i < r; i++) {
+          int in = s.dim(1 + i);
+          int out = p.size()[i];
+          if (in % out != 0) {
+            throw refuse(l, "its input size " + in + " is not a multiple of its output size " + out
+                + " (uneven adaptive windows have no ONNX operator)");
+          }
+          k[i] = in / out;
+        }
+        NodeProto.Builder n = node(p.kind() == PoolParams.Kind.MAX ? "MaxPool" : "AveragePool", name, List.of(x),
+            name).addAttribute(ints("kernel_shape", k)).addAttribute(ints("strides", k))
+            .addAttribute(ints("pads", new int[2 * r])).addAttribute(integer("ceil_mode", 0));
+        emit(n);
       } else if (l instanceof GlobalPooling p) {
         emit(node(p.kind() == PoolParams.Kind.MAX ? "GlobalMaxPool" : "GlobalAveragePool", name, List.of(x),
             name + "/pooled"));
