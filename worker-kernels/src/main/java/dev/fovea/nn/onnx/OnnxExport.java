@@ -260,6 +260,66 @@ public final class OnnxExport {
       return name;
     }
 
+    /**
+     * Adaptive pooling for the known input size {@code s} (C, spatial...): output cell i of an axis
+     * pools input [floor(i·In/Out), ceil((i+1)·In/Out)), PyTorch's windows. Where the input is a
+     * multiple of the output every window has the same size and step: a plain pool with kernel =
+     * stride = In / Out. Otherwise each output cell is a Slice of its window reduced by ReduceMean or
+     * ReduceMax, and the cells are concatenated axis by axis (1D and 2D; 3D is refused).
+     */
+    void adaptivePooling(AdaptivePooling p, String x, Shape s) {
+      String name = p.name();
+      int r = p.size().length;
+      boolean uniform = true;
+      int[] k = new int[r];
+      for (int i = 0; i < r; i++) {
+        uniform &= s.dim(1 + i) % p.size()[i] == 0;
+        k[i] = s.dim(1 + i) / Math.max(1, p.size()[i]);
+      }
+      boolean max = p.kind() == PoolParams.Kind.MAX;
+      if (uniform) {
+        emit(node(max ? "MaxPool" : "AveragePool", name, List.of(x), name).addAttribute(ints("kernel_shape", k))
+            .addAttribute(ints("strides", k)).addAttribute(ints("pads", new int[2 * r]))
+            .addAttribute(integer("ceil_mode", 0)));
+        return;
+      }
+      if (r > 2) {
+        throw refuse(p, "3D adaptive pooling with uneven windows has no ONNX form here");
+      }
+      int oh = p.size()[0];
+      int ow = r == 2 ? p.size()[1] : 1;
+      int inH = s.dim(1);
+      int inW = r == 2 ? s.dim(2) : 1;
+      int[] axes = r == 2 ? new int[] {2, 3} : new int[] {2};
+      initializers.put(name + "/axes", longs(name + "/axes", r == 2 ? new long[] {2, 3} : new long[] {2}));
+      List<String> rows = new ArrayList<>();
+      for (int i = 0; i < oh; i++) {
+        List<String> cells = new ArrayList<>();
+        for (int j = 0; j < ow; j++) {
+          String cell = name + "/cell_" + i + "_" + j;
+          long h0 = (long) i * inH / oh;
+          long h1 = ((long) (i + 1) * inH + oh - 1) / oh;
+          long w0 = (long) j * inW / ow;
+          long w1 = ((long) (j + 1) * inW + ow - 1) / ow;
+          initializers.put(cell + "/starts", longs(cell + "/starts", r == 2 ? new long[] {h0, w0} : new long[] {h0}));
+          initializers.put(cell + "/ends", longs(cell + "/ends", r == 2 ? new long[] {h1, w1} : new long[] {h1}));
+          emit(node("Slice", cell + "/slice", List.of(x, cell + "/starts", cell + "/ends", name + "/axes"),
+              cell + "/window"));
+          emit(node(max ? "ReduceMax" : "ReduceMean", cell, List.of(cell + "/window"), cell)
+              .addAttribute(ints("axes", axes)).addAttribute(integer("keepdims", 1)));
+          cells.add(cell);
+        }
+        String row = name + "/row_" + i;
+        if (r == 1) {
+          rows.add(cells.get(0));
+        } else {
+          emit(node("Concat", row, cells, row).addAttribute(integer("axis", 3)));
+          rows.add(row);
+        }
+      }
+      emit(node("Concat", name, rows, name).addAttribute(integer("axis", 2)));
+    }
+
     UnsupportedException refuse(Layer l, String why) {
       return new UnsupportedException("layer '" + l.name() + "' (" + l.type() + ") cannot be exported to ONNX: " + why);
     }
@@ -307,24 +367,7 @@ public final class OnnxExport {
         emit(node("MaxPool", name, List.of(x), name)
             .addAttribute(ints("kernel_shape", p.size(), p.size())).addAttribute(ints("strides", p.size(), p.size())));
       } else if (l instanceof AdaptivePooling p) {
-        // For a known input size adaptive windows are fixed: where the input is a multiple of the
-        // output they are a plain pool with kernel = stride = input / output; uneven windows have no
-        // ONNX operator.
-        int r = p.size().length;
-        int[] k = new int[r];
-        for (int i = 0; i < r; i++) {
-          int in = s.dim(1 + i);
-          int out = p.size()[i];
-          if (in % out != 0) {
-            throw refuse(l, "its input size " + in + " is not a multiple of its output size " + out
-                + " (uneven adaptive windows have no ONNX operator)");
-          }
-          k[i] = in / out;
-        }
-        NodeProto.Builder n = node(p.kind() == PoolParams.Kind.MAX ? "MaxPool" : "AveragePool", name, List.of(x),
-            name).addAttribute(ints("kernel_shape", k)).addAttribute(ints("strides", k))
-            .addAttribute(ints("pads", new int[2 * r])).addAttribute(integer("ceil_mode", 0));
-        emit(n);
+        adaptivePooling(p, x, s);
       } else if (l instanceof GlobalPooling p) {
         emit(node(p.kind() == PoolParams.Kind.MAX ? "GlobalMaxPool" : "GlobalAveragePool", name, List.of(x),
             name + "/pooled"));

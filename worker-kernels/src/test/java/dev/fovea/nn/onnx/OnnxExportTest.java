@@ -240,6 +240,29 @@ class OnnxExportTest {
     assertTrue(err < TOLERANCE, "relative error " + err);
   }
 
+  /**
+   * Adaptive pooling exports as a plain pool where the windows are even and as per-cell Slice +
+   * ReduceMean/ReduceMax where they are not (7 to 3 and 5 to 2 overlap; 1D and 2D).
+   */
+  @Test
+  void adaptivePoolingWithEvenAndUnevenWindowsAgrees() throws OrtException {
+    for (dev.fovea.kernels.PoolParams.Kind kind : dev.fovea.kernels.PoolParams.Kind.values()) {
+      Network uneven = Network.sequential(Shape.of(3, 7, 5), List.of(
+          dev.fovea.nn.AdaptivePooling.of2d("pool", kind, 3, 2), new Flatten("flat"),
+          new Dense("logits", 4, Initializer.GLOROT_UNIFORM)));
+      Network even = Network.sequential(Shape.of(3, 8, 6), List.of(
+          dev.fovea.nn.AdaptivePooling.of2d("pool", kind, 4, 2), new Flatten("flat"),
+          new Dense("logits", 4, Initializer.GLOROT_UNIFORM)));
+      Network oneD = Network.sequential(Shape.of(2, 9), List.of(
+          new dev.fovea.nn.AdaptivePooling("pool", kind, new int[] {4}), new Flatten("flat"),
+          new Dense("logits", 3, Initializer.GLOROT_UNIFORM)));
+      for (Network net : List.of(uneven, even, oneD)) {
+        double err = agree(net, 2, 17);
+        assertTrue(err < TOLERANCE, kind + " " + net.inputShape() + ": relative error " + err);
+      }
+    }
+  }
+
   @Test
   void oneFileServesEveryBatchSize() throws OrtException {
     Network net = Zoo.build("resnet20", Shape.of(3, 32, 32), 10);
