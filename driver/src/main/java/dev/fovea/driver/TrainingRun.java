@@ -104,6 +104,7 @@ public final class TrainingRun {
   }
 
   private Result run(RunMonitor monitor) {
+    SparkSessions.adopt(spark, log); // a session Fovea did not create: can it carry a round?
     long wallStart = System.nanoTime();
     TrainConfig c = config;
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
