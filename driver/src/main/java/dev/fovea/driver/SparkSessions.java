@@ -1,5 +1,6 @@
 package dev.fovea.driver;
 
+import dev.fovea.driver.report.FoveaMetrics;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 
@@ -71,6 +72,12 @@ public final class SparkSessions {
         // LeNet's tree round in local mode, 2 workers, 263 -> 111 ms inside its job (fovea benchmark
         // rounds, loaded machine). Larger results still take the block manager.
         .setIfMissing("spark.task.maxDirectResultSize", "128m");
+    // the run's figures in Spark's metrics system (FoveaMetrics), beside any plugin the user lists
+    String plugins = conf.get("spark.plugins", "");
+    if (!java.util.Arrays.asList(plugins.split(",")).contains(FoveaMetrics.class.getName())) {
+      conf.set("spark.plugins", plugins.isBlank() ? FoveaMetrics.class.getName()
+          : plugins + "," + FoveaMetrics.class.getName());
+    }
     if (master != null) {
       conf.setMaster(master);
     } else if (!conf.contains("spark.master")) {

@@ -90,11 +90,13 @@ public final class RunMonitor implements AutoCloseable {
   public void round(long round, int epoch, double loss, long images, double seconds, double computeSeconds,
       double lr) {
     record.round(round, epoch, loss, images, seconds, computeSeconds, lr);
+    FoveaMetrics.round(round, epoch, loss, images, seconds, computeSeconds, lr);
   }
 
   /** An epoch's metrics and its evaluation's confusion matrix, per-class accuracy and worst mistakes. */
   public void epoch(int epoch, double trainLoss, Evaluation e) {
     record.epoch(epoch, trainLoss, e.accuracy(), e.top5Accuracy(), e.meanLoss());
+    FoveaMetrics.evaluation(e.accuracy(), e.meanLoss());
     record.evaluation(details(epoch, e));
   }
 
