@@ -187,10 +187,28 @@ public final class Dl4jImport {
   }
 
   /**
+   * Whether the zip's end-of-central-directory record (signature {@code PK\5\6}, 22 bytes plus a
+   * comment of at most 65,535) is where a whole zip has it: entries are read front to back, and a
+   * zip cut anywhere, even after its last entry, lacks this record.
+   */
+  static boolean hasEndRecord(byte[] b) {
+    for (int i = b.length - 22; i >= 0 && i >= b.length - 22 - 65_535; i--) {
+      if (b[i] == 'P' && b[i + 1] == 'K' && b[i + 2] == 5 && b[i + 3] == 6
+          && i + 22 + ((b[i + 20] & 0xff) | (b[i + 21] & 0xff) << 8) == b.length) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
    * The entries Fovea reads (configuration.json, coefficients.bin, fovea.json), bounded as the class
    * documentation says; other entries are read through and dropped.
    */
   static Map<String, byte[]> entries(byte[] bytes, String name) throws ModelFileException {
+    if (!hasEndRecord(bytes)) {
+      throw new ModelFileException(name + ": not a zip file (no end-of-central-directory record; truncated?)");
+    }
     Map<String, byte[]> out = new HashMap<>();
     long budget = (64L << 20) + 100L * bytes.length;
     int count = 0;
