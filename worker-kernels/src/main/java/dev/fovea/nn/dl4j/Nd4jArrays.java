@@ -75,6 +75,8 @@ final class Nd4jArrays {
         v[i] = each == 4 ? in.readFloat() : (float) in.readDouble();
       }
       return new Array(shape, order, v);
+    } catch (ModelFileException e) {
+      throw e;
     } catch (EOFException | UTFDataFormatException e) {
       throw new ModelFileException(where + ": truncated or corrupt ND4J array (" + e.getClass().getSimpleName()
           + ")");
