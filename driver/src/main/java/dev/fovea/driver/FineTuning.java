@@ -27,7 +27,9 @@ final class FineTuning {
     try (InputStream in = p.getFileSystem(conf).open(p)) {
       long length = p.getFileSystem(conf).getFileStatus(p).getLen();
       m = c.initModel().toLowerCase(java.util.Locale.ROOT).endsWith(".onnx")
-          ? dev.fovea.nn.onnx.OnnxImport.read(in, length, c.initModel()) : ModelFile.read(in, length, c.initModel());
+          ? dev.fovea.nn.onnx.OnnxImport.read(in, length, c.initModel())
+          : dev.fovea.nn.dl4j.Dl4jImport.isDl4jFile(c.initModel())
+          ? dev.fovea.nn.dl4j.Dl4jImport.read(in, length, c.initModel()) : ModelFile.read(in, length, c.initModel());
     } catch (ModelFile.ModelFileException e) {
       throw new IllegalArgumentException(e.getMessage(), e);
     } catch (IOException e) {

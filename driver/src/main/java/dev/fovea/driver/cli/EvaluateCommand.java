@@ -17,7 +17,7 @@ final class EvaluateCommand implements Callable<Integer> {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--model", paramLabel = "FILE", required = true, description = "a model.fovea or model.onnx file")
+  @Option(names = "--model", paramLabel = "FILE", required = true, description = "a model.fovea, model.onnx or DL4J model.zip file")
   String model;
 
   @Option(names = "--shards", paramLabel = "DIR", required = true,

@@ -1,6 +1,7 @@
 package dev.fovea.driver.cli;
 
 import dev.fovea.nn.ModelFile;
+import dev.fovea.nn.dl4j.Dl4jExport;
 import dev.fovea.nn.onnx.OnnxExport;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -18,16 +19,17 @@ import picocli.CommandLine.Option;
  * been translated.
  */
 @Command(name = "export", mixinStandardHelpOptions = true,
-    description = "Write a saved model (.fovea or .onnx) as ONNX (opset " + OnnxExport.OPSET + ", for ONNX Runtime and"
-        + " other runtimes) or as a .fovea file. See docs/interop.md.")
+    description = "Write a saved model (.fovea, .onnx or a DL4J .zip) as ONNX (opset " + OnnxExport.OPSET + ", for ONNX"
+        + " Runtime and other runtimes), as a Deeplearning4j model zip (for ModelSerializer) or as a .fovea file."
+        + " See docs/interop.md and docs/dl4j.md.")
 final class ExportCommand implements Callable<Integer> {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--model", paramLabel = "FILE", required = true, description = "a model.fovea or model.onnx file")
+  @Option(names = "--model", paramLabel = "FILE", required = true, description = "a model.fovea, model.onnx or DL4J model.zip file")
   String model;
 
-  @Option(names = "--format", description = "onnx or fovea (default: ${DEFAULT-VALUE})")
+  @Option(names = "--format", description = "onnx, dl4j or fovea (default: ${DEFAULT-VALUE})")
   String format = "onnx";
 
   @Option(names = "--out", paramLabel = "FILE", required = true, description = "the file to write")
@@ -36,8 +38,8 @@ final class ExportCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     String f = format.toLowerCase(Locale.ROOT);
-    if (!f.equals("onnx") && !f.equals("fovea")) {
-      throw new IllegalArgumentException("--format: '" + format + "' must be onnx or fovea");
+    if (!f.equals("onnx") && !f.equals("dl4j") && !f.equals("fovea")) {
+      throw new IllegalArgumentException("--format: '" + format + "' must be onnx, dl4j or fovea");
     }
     ModelFile.Model m = PredictCommand.load(model);
     Path dir = out.toAbsolutePath().getParent();
@@ -47,6 +49,8 @@ final class ExportCommand implements Callable<Integer> {
     byte[] bytes;
     if (f.equals("onnx")) {
       bytes = OnnxExport.toProto(m).toByteArray(); // refuses an untranslatable layer before anything is written
+    } else if (f.equals("dl4j")) {
+      bytes = Dl4jExport.toZip(m); // likewise
     } else {
       java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
       ModelFile.write(m, b);

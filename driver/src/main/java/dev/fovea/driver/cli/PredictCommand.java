@@ -33,7 +33,7 @@ final class PredictCommand implements Callable<Integer> {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--model", paramLabel = "FILE", required = true, description = "a model.fovea or model.onnx file")
+  @Option(names = "--model", paramLabel = "FILE", required = true, description = "a model.fovea, model.onnx or DL4J model.zip file")
   String model;
 
   @Option(names = "--top", description = "classes to show per image (default: ${DEFAULT-VALUE})")
@@ -57,6 +57,9 @@ final class PredictCommand implements Callable<Integer> {
     try (InputStream in = Files.newInputStream(p)) {
       if (file.toLowerCase(java.util.Locale.ROOT).endsWith(".onnx")) {
         return dev.fovea.nn.onnx.OnnxImport.read(in, Files.size(p), file);
+      }
+      if (dev.fovea.nn.dl4j.Dl4jImport.isDl4jFile(file)) {
+        return dev.fovea.nn.dl4j.Dl4jImport.read(in, Files.size(p), file);
       }
       return ModelFile.read(in, Files.size(p), file);
     } catch (ModelFile.ModelFileException e) {

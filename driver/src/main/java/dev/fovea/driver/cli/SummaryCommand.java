@@ -20,7 +20,7 @@ final class SummaryCommand implements Callable<Integer> {
   CommandLine.Model.CommandSpec spec;
 
   @Option(names = "--model", required = true, paramLabel = "NAME|FILE", description = "a zoo name, a model.fovea "
-      + "or model.onnx file, or a network file (.json, .yaml, .yml)")
+      + "model.onnx or DL4J model.zip file, or a network file (.json, .yaml, .yml)")
   String model;
 
   @Option(names = "--input", paramLabel = "C,H,W", split = ",", description = "input shape for a zoo model "
