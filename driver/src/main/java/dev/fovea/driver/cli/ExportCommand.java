@@ -1,5 +1,6 @@
 package dev.fovea.driver.cli;
 
+import dev.fovea.driver.Choices;
 import dev.fovea.nn.ModelFile;
 import dev.fovea.nn.onnx.OnnxExport;
 import java.io.OutputStream;
@@ -35,17 +36,14 @@ final class ExportCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    String f = format.toLowerCase(Locale.ROOT);
-    if (!f.equals("onnx") && !f.equals("fovea")) {
-      throw new IllegalArgumentException("--format: '" + format + "' must be onnx or fovea");
-    }
+    Choices.ExportFormat f = Choices.parse(Choices.ExportFormat.class, "--format", format.toLowerCase(Locale.ROOT));
     ModelFile.Model m = PredictCommand.load(model);
     Path dir = out.toAbsolutePath().getParent();
     if (dir == null || !Files.isDirectory(dir)) {
       throw new IllegalArgumentException("--out " + out + ": no such directory " + dir);
     }
     byte[] bytes;
-    if (f.equals("onnx")) {
+    if (f == Choices.ExportFormat.ONNX) {
       bytes = OnnxExport.toProto(m).toByteArray(); // refuses an untranslatable layer before anything is written
     } else {
       java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
@@ -61,7 +59,7 @@ final class ExportCommand implements Callable<Integer> {
     } finally {
       Files.deleteIfExists(tmp);
     }
-    spec.commandLine().getOut().printf("fovea: wrote %s (%s, %,d bytes, %,d parameters, %d classes)%n", out, f,
+    spec.commandLine().getOut().printf("fovea: wrote %s (%s, %,d bytes, %,d parameters, %d classes)%n", out, f.label(),
         bytes.length, m.params().length, m.classNames().size());
     return 0;
   }

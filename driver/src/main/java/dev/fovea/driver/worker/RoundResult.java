@@ -4,6 +4,7 @@ package dev.fovea.driver.worker;
 public final class RoundResult {
   public int worker;
   public float[] params;
+  /** The optimizer's state after the round (S blocks of the parameter count). */
   public float[] velocity;
   public float[] buffers;
   /** Summed loss over every sample trained this round. */
