@@ -1,5 +1,12 @@
 package dev.fovea.driver;
 
+import dev.fovea.driver.Choices.Augment;
+import dev.fovea.driver.Choices.Averaging;
+import dev.fovea.driver.Choices.LrScaling;
+import dev.fovea.driver.Choices.LrSchedule;
+import dev.fovea.driver.Choices.OptimizerName;
+import dev.fovea.driver.Choices.OptimizerState;
+
 /**
  * Everything that determines a training run. Immutable, with exactly one default per setting
  * ({@link #defaults()}); the whole record is saved as the run's provenance.
@@ -15,10 +22,10 @@ package dev.fovea.driver;
  * @param batch samples per minibatch per worker
  * @param stepsPerRound k, minibatches each worker trains between two averagings
  * @param epochs passes over the training set
- * @param learningRate SGD step size
- * @param momentum SGD momentum; the velocity is averaged like the parameters, or kept per worker
- *     (see {@code optimizerState})
- * @param weightDecay L2 coefficient
+ * @param learningRate the optimizer's base learning rate (the schedule and scaling apply to it)
+ * @param momentum momentum of {@code sgd}, {@code nesterov} and {@code rmsprop}, in [0, 1)
+ *     ({@code nesterov}: in (0, 1))
+ * @param weightDecay L2 coefficient added to the gradient; {@code adamw}: the decoupled decay
  * @param seed seed of the parameters, the shard shuffle and every epoch's order
  * @param backend {@code auto}, {@code reference} or {@code onednn}
  * @param master Spark master URL; null to take it from spark-submit, or {@code local[N]} when
@@ -34,7 +41,8 @@ package dev.fovea.driver;
  *     learningRate} for N workers (Goyal et al. 2017), reached linearly over {@code warmupRounds}
  * @param warmupRounds rounds of the linear warm-up from {@code learningRate} to the scaled rate
  * @param lrSchedule {@code constant}, or {@code cosine}: the (scaled) rate decays to 0 over the
- *     run's rounds along a half cosine (Keras's {@code CosineDecay})
+ *     run's rounds along a half cosine (Keras's {@code CosineDecay}); the rate of a round is constant
+ *     within it
  * @param initModel a model file to start from (fine-tuning): every parameter slice whose name and
  *     shape match is copied, the rest start from the seed; null to start from the seed
  * @param freeze layers whose parameters stay bitwise unchanged (fine-tuning); empty for none
@@ -56,20 +64,28 @@ package dev.fovea.driver;
  *     that round (and its checkpoint, if one is due); {@code evict:ROUND} drops every cached block
  *     of the run's RDDs right after that round, as if every executor had died, so the next round
  *     recomputes them from lineage; null for none
- * @param optimizerState {@code averaged}: the SGD velocity is averaged across workers each round
- *     like the parameters; {@code local}: each worker keeps its own velocity between rounds (never
- *     averaged, never shipped through the driver by a round; checkpoints hold every worker's). See
- *     docs/averaging.md for the trade-off
+ * @param optimizerState {@code averaged}: the optimizer's state (SGD's velocity, Adam's moments) is
+ *     averaged across workers each round like the parameters; {@code local}: each worker keeps its
+ *     own between rounds (never averaged, never shipped through the driver by a round; checkpoints
+ *     hold every worker's). See docs/averaging.md for the trade-off
+ * @param optimizer the update rule ({@code dev.fovea.optim}; docs/optimizers.md)
+ * @param beta1 {@code adam}, {@code adamw}: decay of the first moment, in [0, 1)
+ * @param beta2 {@code adam}, {@code adamw}: decay of the second moment, in [0, 1)
+ * @param epsilon {@code adam}, {@code adamw}, {@code rmsprop}, {@code adagrad}: added to the
+ *     denominator, &gt; 0
+ * @param rho {@code rmsprop}: smoothing constant of the squared gradient (PyTorch's alpha), in [0, 1)
+ * @param clipNorm scale the gradient down to this L2 norm (over all parameters) when above it; 0 for
+ *     none
+ * @param clipValue clamp each gradient element to [-clipValue, clipValue]; 0 for none (at most one
+ *     of the two clippings)
  */
 public record TrainConfig(String data, String shards, String out, String model, int workers, int batch,
     int stepsPerRound, int epochs, double learningRate, double momentum, double weightDecay, long seed,
     String backend, String master, int threadsPerWorker, int shardCount, int checkpointEvery, boolean resume,
-    String averaging, String lrScaling, int warmupRounds, String lrSchedule, String initModel, java.util.List<String> freeze, java.util.List<String> replaceHead,
-    String augment, int imageSize, int pad, int shuffleBuffer, String injectFault, String optimizerState) implements java.io.Serializable {
-
-  /** The values of {@code --augment}. */
-  public static final java.util.List<String> AUGMENTATIONS = java.util.List.of("none", "flip", "crop-flip",
-      "rrc-flip");
+    Averaging averaging, LrScaling lrScaling, int warmupRounds, LrSchedule lrSchedule, String initModel,
+    java.util.List<String> freeze, java.util.List<String> replaceHead, Augment augment, int imageSize, int pad,
+    int shuffleBuffer, String injectFault, OptimizerState optimizerState, OptimizerName optimizer, double beta1,
+    double beta2, double epsilon, double rho, double clipNorm, double clipValue) implements java.io.Serializable {
 
   /** Where Debian's {@code dataset-fashion-mnist} package installs the data. */
   public static final String DEFAULT_DATA = "/usr/share/datasets/fashion-mnist";
@@ -81,6 +97,15 @@ public record TrainConfig(String data, String shards, String out, String model, 
     require(epochs >= 1, "--epochs", epochs, "must be >= 1");
     require(learningRate > 0, "--lr", learningRate, "must be > 0");
     require(momentum >= 0 && momentum < 1, "--momentum", momentum, "must be in [0, 1)");
+    require(optimizer != OptimizerName.NESTEROV || momentum > 0, "--momentum", momentum, "must be > 0 for nesterov");
+    require(beta1 >= 0 && beta1 < 1, "--beta1", beta1, "must be in [0, 1)");
+    require(beta2 >= 0 && beta2 < 1, "--beta2", beta2, "must be in [0, 1)");
+    require(epsilon > 0, "--epsilon", epsilon, "must be > 0");
+    require(rho >= 0 && rho < 1, "--rho", rho, "must be in [0, 1)");
+    require(clipNorm >= 0, "--clip-norm", clipNorm, "must be >= 0 (0: no clipping)");
+    require(clipValue >= 0, "--clip-value", clipValue, "must be >= 0 (0: no clipping)");
+    require(clipNorm == 0 || clipValue == 0, "--clip-norm/--clip-value", clipNorm + "/" + clipValue,
+        "choose one of the two");
     require(weightDecay >= 0, "--weight-decay", weightDecay, "must be >= 0");
     require(threadsPerWorker >= 0, "--threads", threadsPerWorker, "must be >= 0");
     require(shardCount >= 0, "--shard-count", shardCount, "must be >= 0");
@@ -90,22 +115,19 @@ public record TrainConfig(String data, String shards, String out, String model, 
     replaceHead = replaceHead == null ? java.util.List.of() : java.util.List.copyOf(replaceHead);
     require(initModel != null || freeze.isEmpty() && replaceHead.isEmpty(), "--freeze/--replace-head",
         freeze + "/" + replaceHead, "need --init-model");
-    require("none".equals(lrScaling) || "linear".equals(lrScaling), "--lr-scaling", lrScaling,
-        "must be none or linear");
+    require(lrScaling != null, "--lr-scaling", null, "must be one of " + Choices.labels(LrScaling.class));
     require(warmupRounds >= 0, "--warmup-rounds", warmupRounds, "must be >= 0");
-    require("constant".equals(lrSchedule) || "cosine".equals(lrSchedule), "--lr-schedule", lrSchedule,
-        "must be constant or cosine");
-    require("tree".equals(averaging) || "sharded".equals(averaging), "--averaging", averaging,
-        "must be tree or sharded");
-    require(AUGMENTATIONS.contains(augment), "--augment", augment, "must be one of " + String.join(", ",
-        AUGMENTATIONS));
+    require(lrSchedule != null, "--lr-schedule", null, "must be one of " + Choices.labels(LrSchedule.class));
+    require(averaging != null, "--averaging", null, "must be one of " + Choices.labels(Averaging.class));
+    require(augment != null, "--augment", null, "must be one of " + Choices.labels(Augment.class));
+    require(optimizer != null, "--optimizer", null, "must be one of " + Choices.labels(OptimizerName.class));
     require(imageSize >= 0, "--image-size", imageSize, "must be >= 0 (0 keeps a raw set's stored size)");
     require(pad >= 0, "--pad", pad, "must be >= 0");
     require(shuffleBuffer >= 1, "--shuffle-buffer", shuffleBuffer, "must be >= 1");
     require(injectFault == null || injectFault.matches("(\\d+|driver|evict):\\d+"), "--inject-fault",
         injectFault, "must be ROUND:WORKER, driver:ROUND or evict:ROUND");
-    require("averaged".equals(optimizerState) || "local".equals(optimizerState), "--optimizer-state",
-        optimizerState, "must be averaged or local");
+    require(optimizerState != null, "--optimizer-state", null, "must be one of "
+        + Choices.labels(OptimizerState.class));
   }
 
   private static void require(boolean ok, String flag, Object value, String rule) {
@@ -139,7 +161,7 @@ public record TrainConfig(String data, String shards, String out, String model, 
    * scaling N × {@code learningRate}, approached linearly over the warm-up rounds.
    */
   public double learningRateAt(long round) {
-    if (!"linear".equals(lrScaling)) {
+    if (lrScaling != LrScaling.LINEAR) {
       return learningRate;
     }
     double target = learningRate * workers;
@@ -155,11 +177,49 @@ public record TrainConfig(String data, String shards, String out, String model, 
    */
   public double learningRateAt(long round, long totalRounds) {
     double base = learningRateAt(round);
-    if ("cosine".equals(lrSchedule)) {
+    if (lrSchedule == LrSchedule.COSINE) {
       return new dev.fovea.optim.LearningRateSchedule.CosineDecay(Math.max(1, totalRounds), 0)
           .rate(base, round - 1);
     }
     return base;
+  }
+
+  /**
+   * The optimizer at base learning rate {@code rate} (a round's, after scaling and schedule) with
+   * this configuration's hyperparameters.
+   */
+  public dev.fovea.optim.Optimizer optimizerAt(double rate) {
+    return switch (optimizer) {
+      case SGD -> new dev.fovea.optim.Sgd(rate, momentum, weightDecay);
+      case NESTEROV -> new dev.fovea.optim.Nesterov(rate, momentum, weightDecay);
+      case ADAM -> new dev.fovea.optim.Adam(rate, beta1, beta2, epsilon, weightDecay);
+      case ADAMW -> new dev.fovea.optim.AdamW(rate, beta1, beta2, epsilon, weightDecay);
+      case RMSPROP -> new dev.fovea.optim.RmsProp(rate, rho, epsilon, momentum, weightDecay);
+      case ADAGRAD -> new dev.fovea.optim.AdaGrad(rate, 0, epsilon, weightDecay);
+    };
+  }
+
+  /** The gradient clipping of {@code clipNorm} and {@code clipValue}. */
+  public dev.fovea.optim.GradientClipping clipping() {
+    return clipNorm > 0 ? dev.fovea.optim.GradientClipping.byNorm(clipNorm)
+        : clipValue > 0 ? dev.fovea.optim.GradientClipping.byValue(clipValue) : dev.fovea.optim.GradientClipping.NONE;
+  }
+
+  /** The update of a round at learning rate {@code rate}: the optimizer and the clipping, the rate constant within the round. */
+  public dev.fovea.optim.UpdateRule updateRuleAt(double rate) {
+    return dev.fovea.optim.UpdateRule.of(optimizerAt(rate), clipping());
+  }
+
+  /** The optimizer and its hyperparameters, as the identity and a model file name them. */
+  public String optimizerDescription() {
+    String hyper = switch (optimizer) {
+      case SGD, NESTEROV -> " momentum=" + momentum;
+      case ADAM, ADAMW -> " beta1=" + beta1 + " beta2=" + beta2 + " epsilon=" + epsilon;
+      case RMSPROP -> " rho=" + rho + " momentum=" + momentum + " epsilon=" + epsilon;
+      case ADAGRAD -> " epsilon=" + epsilon;
+    };
+    return optimizer.label() + hyper + " weight_decay=" + weightDecay
+        + (clipNorm > 0 ? " clip_norm=" + clipNorm : "") + (clipValue > 0 ? " clip_value=" + clipValue : "");
   }
 
   /** Where checkpoints go: {@code <out>/checkpoints}. */
@@ -173,13 +233,16 @@ public record TrainConfig(String data, String shards, String out, String model, 
    */
   public String identity() {
     return "model=" + ModelSpec.labelOf(model) + " workers=" + workers + " batch=" + batch + " steps_per_round=" + stepsPerRound
-        + " lr=" + learningRate + " lr_scaling=" + lrScaling + "/" + warmupRounds + " lr_schedule=" + lrSchedule
-        + " momentum=" + momentum
-        + " weight_decay=" + weightDecay + " seed=" + seed + " augment=" + augment + " image_size=" + imageSize
+        + " lr=" + learningRate + " lr_scaling=" + lrScaling.label() + "/" + warmupRounds + " lr_schedule="
+        + lrSchedule.label()
+        // SGD unclipped is named as before the optimizer was a setting, so its old checkpoints still resume
+        + (optimizer == OptimizerName.SGD && clipNorm == 0 && clipValue == 0 ? " momentum=" + momentum
+            + " weight_decay=" + weightDecay : " optimizer=" + optimizerDescription())
+        + " seed=" + seed + " augment=" + augment.label() + " image_size=" + imageSize
         + " pad=" + pad + " shuffle_buffer=" + shuffleBuffer
         + (initModel == null ? "" : " init=" + initModel + " freeze=" + freeze + " replace=" + replaceHead)
         // named only when not the default, so checkpoints written before the setting existed still resume
-        + ("averaged".equals(optimizerState) ? "" : " optimizer_state=" + optimizerState);
+        + (optimizerState == OptimizerState.AVERAGED ? "" : " optimizer_state=" + optimizerState.label());
   }
 
   public TrainConfig withData(String v) {
@@ -250,19 +313,26 @@ public record TrainConfig(String data, String shards, String out, String model, 
     private int shardCount;
     private int checkpointEvery = 50;
     private boolean resume;
-    private String averaging = "tree";
-    private String lrScaling = "none";
+    private Averaging averaging = Averaging.TREE;
+    private LrScaling lrScaling = LrScaling.NONE;
     private int warmupRounds;
-    private String lrSchedule = "constant";
+    private LrSchedule lrSchedule = LrSchedule.CONSTANT;
     private String initModel;
     private java.util.List<String> freeze = java.util.List.of();
     private java.util.List<String> replaceHead = java.util.List.of();
-    private String augment = "none";
+    private Augment augment = Augment.NONE;
     private int imageSize;
     private int pad = 4;
     private int shuffleBuffer = 10_000;
     private String injectFault;
-    private String optimizerState = "averaged";
+    private OptimizerState optimizerState = OptimizerState.AVERAGED;
+    private OptimizerName optimizer = OptimizerName.SGD;
+    private double beta1 = 0.9;
+    private double beta2 = 0.999;
+    private double epsilon = 1e-8;
+    private double rho = 0.99;
+    private double clipNorm;
+    private double clipValue;
 
     Builder() {}
 
@@ -298,6 +368,13 @@ public record TrainConfig(String data, String shards, String out, String model, 
       shuffleBuffer = c.shuffleBuffer;
       injectFault = c.injectFault;
       optimizerState = c.optimizerState;
+      optimizer = c.optimizer;
+      beta1 = c.beta1;
+      beta2 = c.beta2;
+      epsilon = c.epsilon;
+      rho = c.rho;
+      clipNorm = c.clipNorm;
+      clipValue = c.clipValue;
     }
 
     public Builder data(String v) {
@@ -400,14 +477,24 @@ public record TrainConfig(String data, String shards, String out, String model, 
       return this;
     }
 
-    public Builder averaging(String v) {
+    public Builder averaging(Averaging v) {
       averaging = v;
       return this;
     }
 
-    public Builder lrScaling(String v) {
+    /** {@code tree} or {@code sharded}; anything else is refused here, naming the valid values. */
+    public Builder averaging(String v) {
+      return averaging(Choices.parse(Averaging.class, "--averaging", v));
+    }
+
+    public Builder lrScaling(LrScaling v) {
       lrScaling = v;
       return this;
+    }
+
+    /** {@code none} or {@code linear}. */
+    public Builder lrScaling(String v) {
+      return lrScaling(Choices.parse(LrScaling.class, "--lr-scaling", v));
     }
 
     public Builder warmupRounds(int v) {
@@ -415,9 +502,14 @@ public record TrainConfig(String data, String shards, String out, String model, 
       return this;
     }
 
-    public Builder lrSchedule(String v) {
+    public Builder lrSchedule(LrSchedule v) {
       lrSchedule = v;
       return this;
+    }
+
+    /** {@code constant} or {@code cosine}. */
+    public Builder lrSchedule(String v) {
+      return lrSchedule(Choices.parse(LrSchedule.class, "--lr-schedule", v));
     }
 
     public Builder initModel(String v) {
@@ -435,9 +527,14 @@ public record TrainConfig(String data, String shards, String out, String model, 
       return this;
     }
 
-    public Builder augment(String v) {
+    public Builder augment(Augment v) {
       augment = v;
       return this;
+    }
+
+    /** {@code none}, {@code flip}, {@code crop-flip} or {@code rrc-flip}. */
+    public Builder augment(String v) {
+      return augment(Choices.parse(Augment.class, "--augment", v));
     }
 
     public Builder imageSize(int v) {
@@ -460,14 +557,61 @@ public record TrainConfig(String data, String shards, String out, String model, 
       return this;
     }
 
-    public Builder optimizerState(String v) {
+    public Builder optimizerState(OptimizerState v) {
       optimizerState = v;
+      return this;
+    }
+
+    /** {@code averaged} or {@code local}. */
+    public Builder optimizerState(String v) {
+      return optimizerState(Choices.parse(OptimizerState.class, "--optimizer-state", v));
+    }
+
+    public Builder optimizer(OptimizerName v) {
+      optimizer = v;
+      return this;
+    }
+
+    /** {@code sgd}, {@code nesterov}, {@code adam}, {@code adamw}, {@code rmsprop} or {@code adagrad}. */
+    public Builder optimizer(String v) {
+      return optimizer(Choices.parse(OptimizerName.class, "--optimizer", v));
+    }
+
+    public Builder beta1(double v) {
+      beta1 = v;
+      return this;
+    }
+
+    public Builder beta2(double v) {
+      beta2 = v;
+      return this;
+    }
+
+    public Builder epsilon(double v) {
+      epsilon = v;
+      return this;
+    }
+
+    public Builder rho(double v) {
+      rho = v;
+      return this;
+    }
+
+    public Builder clipNorm(double v) {
+      clipNorm = v;
+      return this;
+    }
+
+    public Builder clipValue(double v) {
+      clipValue = v;
       return this;
     }
 
     public TrainConfig build() {
       return new TrainConfig(data, shards, out, model, workers, batch, stepsPerRound, epochs, learningRate, momentum,
-          weightDecay, seed, backend, master, threadsPerWorker, shardCount, checkpointEvery, resume, averaging, lrScaling, warmupRounds, lrSchedule, initModel, freeze, replaceHead, augment, imageSize, pad, shuffleBuffer, injectFault, optimizerState);
+          weightDecay, seed, backend, master, threadsPerWorker, shardCount, checkpointEvery, resume, averaging,
+          lrScaling, warmupRounds, lrSchedule, initModel, freeze, replaceHead, augment, imageSize, pad, shuffleBuffer,
+          injectFault, optimizerState, optimizer, beta1, beta2, epsilon, rho, clipNorm, clipValue);
     }
   }
 }

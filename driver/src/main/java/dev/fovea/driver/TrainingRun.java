@@ -43,8 +43,8 @@ import org.apache.spark.sql.SparkSession;
 /**
  * A training run on Spark: rounds of parameter-averaged data-parallel SGD.
  *
- * <p>Each of N partitions is one worker. Each round ships (parameters, velocity) to every
- * partition (parameters only where each worker keeps its own velocity, {@code --optimizer-state
+ * <p>Each of N partitions is one worker. Each round ships (parameters, optimizer state) to every
+ * partition (parameters only where each worker keeps its own optimizer state, {@code --optimizer-state
  * local}), lets it stream k minibatches of its part of the epoch from the training shards,
  * decoded and augmented on background threads ({@link RoundTask}, {@link ShardInput}), and
  * averages the results, by the strategy the configuration names ({@link RoundEngine}): tree
@@ -152,6 +152,11 @@ public final class TrainingRun {
         throw new IllegalArgumentException("--resume: the checkpoint in " + c.checkpointDir() + " belongs to another "
             + "configuration (" + cp.config() + "), not " + c.identity());
       }
+      int stateSize = c.optimizerAt(c.learningRate()).stateSize(cp.params().length);
+      if (cp.velocity().length != stateSize) {
+        throw new IllegalArgumentException("--resume: the checkpoint in " + c.checkpointDir() + " holds "
+            + cp.velocity().length + " optimizer state values; " + c.optimizer().label() + " needs " + stateSize);
+      }
       state = new TrainState(cp.params(), cp.velocity(), cp.buffers());
       workerVelocities = cp.workerVelocities();
       round = cp.round();
@@ -167,17 +172,21 @@ public final class TrainingRun {
       if (c.initModel() != null) {
         FineTuning.copyFrom(hadoop, c, net, params, buffers, log);
       }
-      state = new TrainState(params, new float[params.length], buffers);
+      dev.fovea.optim.Optimizer o = c.optimizerAt(c.learningRate());
+      float[] optimizerState = new float[o.stateSize(params.length)];
+      o.initState(optimizerState);
+      state = new TrainState(params, optimizerState, buffers);
     }
     java.util.BitSet frozen = c.freeze().isEmpty() ? new java.util.BitSet()
         : dev.fovea.nn.Transfer.frozenMask(net, c.freeze());
     log.accept(String.format("model %s: %,d parameters; %d workers x batch %d, %d steps per round, %d rounds per epoch;"
         + " backend %s; input %s, augment %s", modelSpec.label(), state.params.length, c.workers(), c.batch(),
-        c.stepsPerRound(), roundsPerEpoch, backend, input, c.augment()));
+        c.stepsPerRound(), roundsPerEpoch, backend, input, c.augment().label()) + "; optimizer "
+        + c.optimizerDescription());
     monitor.begin("Fovea run: " + modelSpec.label() + " on " + train.name(), train.classes(), RunMonitor.settings(
         "model", modelSpec.label(), "workers", c.workers(), "batch", c.batch(), "steps_per_round", c.stepsPerRound(), "epochs",
-        c.epochs(), "lr", c.learningRate(), "lr_schedule", c.lrSchedule(), "averaging", c.averaging(), "backend",
-        backend, "augment", c.augment(), "seed", c.seed()), (long) c.epochs() * roundsPerEpoch, roundsPerEpoch,
+        c.epochs(), "lr", c.learningRate(), "lr_schedule", c.lrSchedule().label(), "optimizer", c.optimizer().label(),
+        "averaging", c.averaging().label(), "backend", backend, "augment", c.augment().label(), "seed", c.seed()), (long) c.epochs() * roundsPerEpoch, roundsPerEpoch,
         train.mean(), train.std());
     monitor.restore(history.toString(), epochs.toString());
 
@@ -201,8 +210,8 @@ public final class TrainingRun {
           jsc.setJobGroup(RunMonitor.jobGroup(round + 1), monitor.describe("epoch " + (epoch + 1) + " · round "
               + (r + 1)), false);
           double lr = c.learningRateAt(round + 1, (long) c.epochs() * roundsPerEpoch);
-          RoundTask task = new RoundTask(modelSpec.description(), classes, trainData, c.stepsPerRound(), c.seed(), lr,
-              c.momentum(), c.weightDecay(), epoch, r, backend, threads, frozen);
+          RoundTask task = new RoundTask(modelSpec.description(), classes, trainData, c.stepsPerRound(), c.seed(),
+              c.updateRuleAt(lr), epoch, r, backend, threads, frozen);
           RoundMetrics sum = engine.round(workers, task, faultWorker(c, round + 1));
           long dt = System.nanoTime() - t0;
           double loss = sum.lossSum() / sum.samples();
@@ -396,8 +405,8 @@ public final class TrainingRun {
       // the input normalisation the weights were trained with; predict and evaluate apply it
       prov.put("normalization_mean", join(train.mean()));
       prov.put("normalization_std", join(train.std()));
-      ModelFile.Model m = new ModelFile.Model(net, zoo, train.classes(), s.params, s.buffers, new ModelFile.OptimizerState("sgd momentum=" + c.momentum()
-              + ("local".equals(c.optimizerState()) ? " (velocity: the mean of the workers' own)" : " (velocity)"),
+      ModelFile.Model m = new ModelFile.Model(net, zoo, train.classes(), s.params, s.buffers, new ModelFile.OptimizerState(c.optimizerDescription()
+              + (c.optimizerState() == Choices.OptimizerState.LOCAL ? " (state: the mean of the workers' own)" : ""),
               rounds, s.velocity), prov);
       java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
       try {

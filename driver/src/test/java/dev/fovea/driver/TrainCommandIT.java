@@ -245,6 +245,6 @@ class TrainCommandIT {
         r.err());
     r = fovea("train", "--progress", "spinner", "--out", tmp.toString());
     assertEquals(2, r.code());
-    assertTrue(r.err().contains("--progress: 'spinner' must be auto, bar or lines"), r.err());
+    assertTrue(r.err().contains("invalid value spinner for --progress: must be one of auto, bar, lines"), r.err());
   }
 }

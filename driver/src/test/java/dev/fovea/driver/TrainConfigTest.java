@@ -47,12 +47,53 @@ class TrainConfigTest {
     assertTrue(e.getMessage().contains("--shuffle-buffer"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.builder().optimizerState("shared").build());
     assertTrue(e.getMessage().contains("--optimizer-state"), e.getMessage());
-    assertEquals("averaged", TrainConfig.defaults().optimizerState());
+    assertEquals(Choices.OptimizerState.AVERAGED, TrainConfig.defaults().optimizerState());
+    e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.builder().optimizer("lbfgs"));
+    assertEquals("invalid value lbfgs for --optimizer: must be one of sgd, nesterov, adam, adamw, rmsprop, adagrad",
+        e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.builder().optimizer("adam").beta1(1).build());
+    assertEquals("invalid value 1.0 for --beta1: must be in [0, 1)", e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.builder().clipNorm(1).clipValue(1).build());
+    assertTrue(e.getMessage().contains("--clip-norm/--clip-value"), e.getMessage());
+  }
+
+  @Test
+  void everyChoiceParsesItsLabelsAndNothingElse() {
+    for (Class<? extends Enum<?>> type : java.util.List.<Class<? extends Enum<?>>>of(Choices.Averaging.class,
+        Choices.OptimizerState.class, Choices.Augment.class, Choices.LrSchedule.class, Choices.LrScaling.class,
+        Choices.OptimizerName.class, Choices.ExportFormat.class, Choices.ProgressMode.class)) {
+      for (Enum<?> e : type.getEnumConstants()) {
+        Choices.Choice c = (Choices.Choice) e;
+        assertEquals(e, parse(type, c.label()));
+        assertThrows(IllegalArgumentException.class, () -> parse(type, e.name()), "the enum name is not a label");
+      }
+    }
+    assertEquals(Choices.Augment.CROP_FLIP, TrainConfig.builder().augment("crop-flip").build().augment());
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private static Object parse(Class type, String value) {
+    return Choices.parse(type, "--x", value);
+  }
+
+  @Test
+  void theOptimizerIsBuiltFromItsSettingsAndSgdKeepsItsOldIdentity() {
+    TrainConfig sgd = TrainConfig.defaults();
+    assertEquals(new dev.fovea.optim.Sgd(0.5, 0.9, 0), sgd.optimizerAt(0.5));
+    assertTrue(sgd.identity().contains(" lr_schedule=constant momentum=0.9 weight_decay=0.0 seed=42 augment=none "),
+        sgd.identity());
+    TrainConfig adam = TrainConfig.builder().optimizer("adam").beta1(0.8).clipNorm(2).build();
+    assertEquals(new dev.fovea.optim.Adam(0.5, 0.8, 0.999, 1e-8, 0), adam.optimizerAt(0.5));
+    assertEquals(dev.fovea.optim.GradientClipping.byNorm(2), adam.updateRuleAt(0.5).clipping());
+    assertTrue(adam.identity().contains(" optimizer=adam beta1=0.8 beta2=0.999 epsilon=1.0E-8 weight_decay=0.0 "
+        + "clip_norm=2.0 "), adam.identity());
+    assertEquals(new dev.fovea.optim.RmsProp(0.1, 0.9, 1e-8, 0.5, 0),
+        TrainConfig.builder().optimizer("rmsprop").rho(0.9).momentum(0.5).build().optimizerAt(0.1));
   }
 
   @Test
   void augmentationDefaultsToNoneAndBuildsTheNamedTransforms() {
-    assertEquals("none", TrainConfig.defaults().augment());
+    assertEquals(Choices.Augment.NONE, TrainConfig.defaults().augment());
     dev.fovea.data.shard.Manifest m = new dev.fovea.data.shard.Manifest(2, "t", "now", "src", 1,
         dev.fovea.data.shard.Manifest.RAW, java.util.List.of(1, 28, 28), java.util.List.of("a", "b"), 2,
         java.util.List.of(1L, 1L), java.util.List.of(0.5), java.util.List.of(0.25), java.util.List.of(), null, null);

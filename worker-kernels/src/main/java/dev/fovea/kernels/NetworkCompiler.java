@@ -29,11 +29,12 @@ public interface NetworkCompiler {
 
   /**
    * The resident training step ({@link ResidentNetwork}) for {@code owner} and {@code batch}
-   * samples, compiled from {@code graph} on first use and cached like {@link #compile}; null when
-   * this backend cannot keep this network's parameters resident (the caller then trains with
-   * {@link #compile}'s step and updates on the heap).
+   * samples, holding {@code stateBlocks} blocks of optimizer state per parameter, compiled from
+   * {@code graph} on first use and cached like {@link #compile}; null when this backend cannot keep
+   * this network's parameters resident (the caller then trains with {@link #compile}'s step and
+   * updates on the heap).
    */
-  default ResidentNetwork compileResident(Object owner, int batch, Supplier<NetworkGraph> graph) {
+  default ResidentNetwork compileResident(Object owner, int batch, int stateBlocks, Supplier<NetworkGraph> graph) {
     return null;
   }
 }

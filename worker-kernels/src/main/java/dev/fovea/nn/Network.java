@@ -498,17 +498,27 @@ public final class Network {
   }
 
   /**
-   * A training session of SGD steps over copies of {@code params}, {@code buffers} and {@code
-   * velocity} (see {@link Trainer}): resident in native memory between steps on a backend that can
+   * A training session over copies of {@code params}, {@code buffers} and the optimizer {@code
+   * state} (see {@link Trainer}): resident in native memory between steps on a backend that can
    * (oneDNN), else the heap loop of {@link #lossAndGradient(Backend, float[], float[], float[],
-   * Tensor, int[], long, BitSet)} and {@code sgd.step} (with {@code frozen} held fixed by {@link
+   * Tensor, int[], long, BitSet)} and {@code rule.apply} (with {@code frozen} held fixed by {@link
    * dev.fovea.optim.Frozen} when not empty).
+   *
+   * @param state the optimizer's state, {@code rule.stateSize(P)} floats
+   * @param firstStep steps completed before the session's first one, in the whole run (the
+   *     schedule's and Adam's step count)
    */
-  public Trainer trainer(Backend backend, float[] params, float[] buffers, float[] velocity, dev.fovea.optim.Sgd sgd,
-      BitSet frozen) {
+  public Trainer trainer(Backend backend, float[] params, float[] buffers, float[] state,
+      dev.fovea.optim.UpdateRule rule, long firstStep, BitSet frozen) {
     check("parameter", params.length, layout);
     check("buffer", buffers.length, bufferLayout);
-    return new Trainer(this, backend, params, buffers, velocity, sgd, frozen);
+    return new Trainer(this, backend, params, buffers, state, rule, firstStep, frozen);
+  }
+
+  /** {@link #trainer(Backend, float[], float[], float[], dev.fovea.optim.UpdateRule, long, BitSet)} of {@code optimizer} at its base rate, unclipped, from step 0. */
+  public Trainer trainer(Backend backend, float[] params, float[] buffers, float[] state,
+      dev.fovea.optim.Optimizer optimizer, BitSet frozen) {
+    return trainer(backend, params, buffers, state, dev.fovea.optim.UpdateRule.of(optimizer), 0, frozen);
   }
 
   /**

@@ -6,23 +6,26 @@ import dev.fovea.kernels.NetworkCompiler;
 import dev.fovea.kernels.ResidentNetwork;
 import dev.fovea.kernels.Tensor;
 import dev.fovea.optim.Frozen;
-import dev.fovea.optim.Sgd;
+import dev.fovea.optim.UpdateRule;
 import java.util.BitSet;
 
 /**
- * Training steps with SGD over one state (parameters, buffers, velocity), for as many steps as a
- * round has: {@link #step} runs forward, loss, backward and the update; {@link #copyOut} hands the
- * state back. Made by {@link Network#trainer}; used by one thread; the caller's arrays are copied in
- * and never written until {@code copyOut}.
+ * Training steps with an {@link UpdateRule} (any optimizer, its schedule, gradient clipping) over
+ * one state (parameters, buffers, optimizer state), for as many steps as a round has: {@link #step}
+ * runs forward, loss, backward and the update; {@link #copyOut} hands the state back. Made by
+ * {@link Network#trainer}; used by one thread; the caller's arrays are copied in and never written
+ * until {@code copyOut}. The step count starts at the session's first step in the whole run and
+ * grows by one per step, so the schedule's rate and Adam's bias correction are those of the global
+ * step however the run is cut into rounds.
  *
  * <p>On a backend that compiles steps resident ({@link NetworkCompiler#compileResident}, oneDNN),
- * with FLOAT32 batches and no frozen parameters, the parameters, gradients and velocity stay in
- * native memory in the layouts the primitives want between steps: the weights are reordered in
- * once (at the first step of a batch size) and out once (at {@code copyOut}), and the update runs
- * in place with exactly {@link Sgd#step}'s arithmetic. Everything else (the reference backend,
+ * with FLOAT32 batches and no frozen parameters, the parameters, gradients and optimizer state stay
+ * in native memory in the layouts the primitives want between steps: the weights are reordered in
+ * once (at the first step of a batch size) and out once (at {@code copyOut}), and the backend runs
+ * the rule's update there ({@link ResidentNetwork#step}). Everything else (the reference backend,
  * FLOAT64 batches, frozen parameters, a network the backend cannot keep resident) runs the heap
  * loop: {@link Network#lossAndGradient(Backend, float[], float[], float[], Tensor, int[], long,
- * BitSet)} then {@link Sgd#step} (or {@link Frozen}'s), exactly as before.
+ * BitSet)} then {@link UpdateRule#apply(float[], float[], float[], long)} (with {@link Frozen}).
  *
  * <p>The native state belongs to the backend's compiled step (freed when the backend closes); a
  * backend serves one trainer at a time, and a second trainer's first step makes the first one's
@@ -31,35 +34,42 @@ import java.util.BitSet;
 public final class Trainer implements AutoCloseable {
   private final Network net;
   private final Backend backend;
-  private final Sgd sgd;
+  private final UpdateRule rule;
   private final BitSet frozen;
   private final float[] params;
   private final float[] buffers;
-  private final float[] velocity;
+  private final float[] state;
   private float[] grads;
+  /** Steps completed in the whole run before the next one. */
+  private long step;
   /** The resident step holding the state now (the heap arrays are stale then), or null. */
   private ResidentNetwork resident;
   private long token;
   private boolean closed;
 
-  Trainer(Network net, Backend backend, float[] params, float[] buffers, float[] velocity, Sgd sgd, BitSet frozen) {
-    if (params.length != velocity.length) {
-      throw new IllegalArgumentException("trainer: " + params.length + " parameters but " + velocity.length
-          + " velocities");
+  Trainer(Network net, Backend backend, float[] params, float[] buffers, float[] state, UpdateRule rule, long firstStep,
+      BitSet frozen) {
+    if (state.length != rule.stateSize(params.length)) {
+      throw new IllegalArgumentException("trainer: " + params.length + " parameters need " + rule.stateSize(
+          params.length) + " optimizer state values for " + rule.optimizer() + ", got " + state.length);
+    }
+    if (firstStep < 0) {
+      throw new IllegalArgumentException("trainer: first step must be >= 0, got " + firstStep);
     }
     this.net = net;
     this.backend = backend;
-    this.sgd = sgd;
     this.frozen = (BitSet) frozen.clone();
+    this.rule = this.frozen.isEmpty() ? rule : rule.withOptimizer(new Frozen(rule.optimizer(), this.frozen));
     this.params = params.clone();
     this.buffers = buffers.clone();
-    this.velocity = velocity.clone();
+    this.state = state.clone();
+    this.step = firstStep;
   }
 
   /**
    * One step on a batch {@code images (N, C, H, W)} with {@code labels} (N class indices) and the
-   * step seed (dropout): gradients, then the SGD update of the parameters and velocity; the running
-   * statistics are updated too. Returns the summed loss of the main output.
+   * step seed (dropout): gradients, then the rule's update of the parameters and optimizer state;
+   * the running statistics are updated too. Returns the summed loss of the main output.
    */
   public double step(Tensor images, int[] labels, long seed) {
     if (closed) {
@@ -70,24 +80,19 @@ public final class Trainer implements AutoCloseable {
       // another batch size (or the heap loop) from now on: bring the state back to the heap first
       unload();
       if (r != null) {
-        token = r.load(params, velocity);
+        token = r.load(params, state);
         resident = r;
       }
     }
     if (resident != null) {
       net.checkInput(images);
-      return resident.step(token, buffers, images, labels, i -> Network.nodeSeed(seed, i), (float) sgd.learningRate(),
-          (float) sgd.momentum(), (float) sgd.weightDecay());
+      return resident.step(token, buffers, images, labels, i -> Network.nodeSeed(seed, i), rule, step++);
     }
     if (grads == null) {
       grads = new float[params.length];
     }
     double loss = net.lossAndGradient(backend, params, buffers, grads, images, labels, seed, frozen);
-    if (frozen.isEmpty()) {
-      sgd.step(params, grads, velocity);
-    } else {
-      new Frozen(sgd, frozen).step(params, grads, velocity, 0, sgd.learningRate());
-    }
+    rule.apply(params, grads, state, step++);
     return loss;
   }
 
@@ -99,12 +104,12 @@ public final class Trainer implements AutoCloseable {
     if (resident != null && resident.batch() == batch) {
       return resident;
     }
-    return c.compileResident(net, batch, () -> net.graph(true, new BitSet()));
+    return c.compileResident(net, batch, rule.optimizer().stateBlocks(), () -> net.graph(true, new BitSet()));
   }
 
   private void unload() {
     if (resident != null) {
-      resident.store(token, params, velocity);
+      resident.store(token, params, state);
       resident = null;
     }
   }
@@ -114,20 +119,25 @@ public final class Trainer implements AutoCloseable {
     return resident != null;
   }
 
+  /** Steps completed in the whole run before the next one. */
+  public long steps() {
+    return step;
+  }
+
   /**
-   * Copies the current parameters, buffers and velocity into the given arrays (of the lengths the
-   * trainer was made with); training may go on afterwards.
+   * Copies the current parameters, buffers and optimizer state into the given arrays (of the
+   * lengths the trainer was made with); training may go on afterwards.
    */
-  public void copyOut(float[] params, float[] buffers, float[] velocity) {
+  public void copyOut(float[] params, float[] buffers, float[] state) {
     if (closed) {
       throw new IllegalStateException("trainer is closed");
     }
     if (resident != null) {
-      resident.store(token, this.params, this.velocity);
+      resident.store(token, this.params, this.state);
     }
     System.arraycopy(this.params, 0, params, 0, this.params.length);
     System.arraycopy(this.buffers, 0, buffers, 0, this.buffers.length);
-    System.arraycopy(this.velocity, 0, velocity, 0, this.velocity.length);
+    System.arraycopy(this.state, 0, state, 0, this.state.length);
   }
 
   /** Ends the session; state not copied out is dropped. */

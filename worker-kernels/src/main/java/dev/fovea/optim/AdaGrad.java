@@ -1,5 +1,7 @@
 package dev.fovea.optim;
 
+import java.nio.FloatBuffer;
+
 /**
  * AdaGrad (Duchi et al. 2011) in PyTorch's form (no learning-rate decay):
  *
@@ -29,13 +31,14 @@ public record AdaGrad(double learningRate, double initialAccumulator, double eps
     Checks.nonNegative("adagrad", "weight decay", weightDecay);
   }
 
+  @Override
   public AdaGrad withLearningRate(double rate) {
     return new AdaGrad(rate, initialAccumulator, epsilon, weightDecay);
   }
 
   @Override
-  public int stateSize(int paramCount) {
-    return paramCount;
+  public int stateBlocks() {
+    return 1;
   }
 
   @Override
@@ -44,13 +47,15 @@ public record AdaGrad(double learningRate, double initialAccumulator, double eps
   }
 
   @Override
-  public void step(float[] params, float[] grads, float[] state, long step, double rate) {
-    Optimizer.checkLengths("adagrad", params, grads, state, stateSize(params.length));
-    for (int i = 0; i < params.length; i++) {
-      double g = grads[i] + weightDecay * params[i];
-      double s = state[i] + g * g;
-      state[i] = (float) s;
-      params[i] = (float) (params[i] - rate * g / (Math.sqrt(s) + epsilon));
+  public void update(Segment seg, long step, double rate) {
+    FloatBuffer w = seg.params();
+    FloatBuffer gr = seg.grads();
+    FloatBuffer acc = seg.state()[0];
+    for (int i = 0, n = seg.length(); i < n; i++) {
+      double g = gr.get(i) + weightDecay * w.get(i);
+      double s = acc.get(i) + g * g;
+      acc.put(i, (float) s);
+      w.put(i, (float) (w.get(i) - rate * g / (Math.sqrt(s) + epsilon)));
     }
   }
 }

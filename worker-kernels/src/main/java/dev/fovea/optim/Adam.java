@@ -1,5 +1,7 @@
 package dev.fovea.optim;
 
+import java.nio.FloatBuffer;
+
 /**
  * Adam (Kingma and Ba 2015) in PyTorch's form, with L2 weight decay added to the gradient:
  *
@@ -36,37 +38,40 @@ public record Adam(double learningRate, double beta1, double beta2, double epsil
     Checks.nonNegative(name, "weight decay", weightDecay);
   }
 
+  @Override
   public Adam withLearningRate(double rate) {
     return new Adam(rate, beta1, beta2, epsilon, weightDecay);
   }
 
   @Override
-  public int stateSize(int paramCount) {
-    return 2 * paramCount;
+  public int stateBlocks() {
+    return 2;
   }
 
   @Override
-  public void step(float[] params, float[] grads, float[] state, long step, double rate) {
-    Optimizer.checkLengths("adam", params, grads, state, stateSize(params.length));
-    update("adam", params, grads, state, step, rate, beta1, beta2, epsilon, weightDecay);
+  public void update(Segment s, long step, double rate) {
+    update("adam", s, step, rate, beta1, beta2, epsilon, weightDecay);
   }
 
   /** The Adam update with coupled L2 decay {@code l2}; shared with {@link AdamW} (which passes 0). */
-  static void update(String name, float[] params, float[] grads, float[] state, long step, double rate, double beta1,
-      double beta2, double epsilon, double l2) {
+  static void update(String name, Segment s, long step, double rate, double beta1, double beta2, double epsilon,
+      double l2) {
     if (step < 1) {
       throw new IllegalArgumentException(name + ": step must be >= 1, got " + step);
     }
-    int n = params.length;
     double bc1 = 1 - Math.pow(beta1, step);
     double bc2 = 1 - Math.pow(beta2, step);
-    for (int i = 0; i < n; i++) {
-      double g = grads[i] + l2 * params[i];
-      double m = beta1 * state[i] + (1 - beta1) * g;
-      double v = beta2 * state[n + i] + (1 - beta2) * g * g;
-      state[i] = (float) m;
-      state[n + i] = (float) v;
-      params[i] = (float) (params[i] - rate * (m / bc1) / (Math.sqrt(v / bc2) + epsilon));
+    FloatBuffer w = s.params();
+    FloatBuffer gr = s.grads();
+    FloatBuffer m1 = s.state()[0];
+    FloatBuffer m2 = s.state()[1];
+    for (int i = 0, n = s.length(); i < n; i++) {
+      double g = gr.get(i) + l2 * w.get(i);
+      double m = beta1 * m1.get(i) + (1 - beta1) * g;
+      double v = beta2 * m2.get(i) + (1 - beta2) * g * g;
+      m1.put(i, (float) m);
+      m2.put(i, (float) v);
+      w.put(i, (float) (w.get(i) - rate * (m / bc1) / (Math.sqrt(v / bc2) + epsilon)));
     }
   }
 }

@@ -25,21 +25,22 @@ public record AdamW(double learningRate, double beta1, double beta2, double epsi
     Adam.check("adamw", learningRate, beta1, beta2, epsilon, weightDecay);
   }
 
+  @Override
   public AdamW withLearningRate(double rate) {
     return new AdamW(rate, beta1, beta2, epsilon, weightDecay);
   }
 
   @Override
-  public int stateSize(int paramCount) {
-    return 2 * paramCount;
+  public int stateBlocks() {
+    return 2;
   }
 
   @Override
-  public void step(float[] params, float[] grads, float[] state, long step, double rate) {
-    Optimizer.checkLengths("adamw", params, grads, state, stateSize(params.length));
-    for (int i = 0; i < params.length; i++) {
-      params[i] = (float) (params[i] * (1 - rate * weightDecay));
+  public void update(Segment s, long step, double rate) {
+    java.nio.FloatBuffer w = s.params();
+    for (int i = 0, n = s.length(); i < n; i++) {
+      w.put(i, (float) (w.get(i) * (1 - rate * weightDecay)));
     }
-    Adam.update("adamw", params, grads, state, step, rate, beta1, beta2, epsilon, 0);
+    Adam.update("adamw", s, step, rate, beta1, beta2, epsilon, 0);
   }
 }

@@ -31,8 +31,22 @@ public record Frozen(Optimizer optimizer, BitSet frozen) implements Optimizer {
   }
 
   @Override
-  public int stateSize(int paramCount) {
-    return optimizer.stateSize(paramCount);
+  public Frozen withLearningRate(double rate) {
+    return new Frozen(optimizer.withLearningRate(rate), frozen);
+  }
+
+  @Override
+  public int stateBlocks() {
+    return optimizer.stateBlocks();
+  }
+
+  /**
+   * Not element-wise: the mask is over positions of the flat vector, which a segment does not
+   * know. Frozen parameters train on the heap through {@link #step}.
+   */
+  @Override
+  public void update(Segment s, long step, double learningRate) {
+    throw new UnsupportedOperationException("frozen: the mask is over the flat vector; update it with step");
   }
 
   @Override

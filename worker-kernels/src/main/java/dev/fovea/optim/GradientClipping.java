@@ -1,5 +1,8 @@
 package dev.fovea.optim;
 
+import java.nio.FloatBuffer;
+import java.util.List;
+
 /**
  * Gradient clipping applied to the flat gradient vector before an update.
  *
@@ -11,10 +14,13 @@ package dev.fovea.optim;
  *   <li>{@link Mode#NONE}: leave the gradient alone.
  * </ul>
  *
+ * The norm is over all parameters (every segment) before any is clipped: the sum of squares in
+ * double, segment by segment in the order given.
+ *
  * @param mode how to clip
  * @param threshold the largest norm or absolute value, &gt; 0 (ignored by NONE)
  */
-public record GradientClipping(Mode mode, double threshold) {
+public record GradientClipping(Mode mode, double threshold) implements java.io.Serializable {
 
   /** What is bounded. */
   public enum Mode {
@@ -45,23 +51,38 @@ public record GradientClipping(Mode mode, double threshold) {
 
   /** Clips {@code grads} in place and returns its L2 norm before clipping. */
   public double apply(float[] grads) {
+    return apply(List.of(FloatBuffer.wrap(grads)));
+  }
+
+  /**
+   * Clips the gradient made of {@code grads} (every part of one vector) in place and returns its L2
+   * norm before clipping.
+   */
+  public double apply(List<FloatBuffer> grads) {
     double sq = 0;
-    for (float g : grads) {
-      sq += (double) g * g;
+    for (FloatBuffer g : grads) {
+      for (int i = 0, n = g.capacity(); i < n; i++) {
+        double x = g.get(i);
+        sq += x * x;
+      }
     }
     double norm = Math.sqrt(sq);
     switch (mode) {
       case NORM -> {
         double coef = threshold / (norm + 1e-6);
         if (coef < 1) {
-          for (int i = 0; i < grads.length; i++) {
-            grads[i] = (float) (grads[i] * coef);
+          for (FloatBuffer g : grads) {
+            for (int i = 0, n = g.capacity(); i < n; i++) {
+              g.put(i, (float) (g.get(i) * coef));
+            }
           }
         }
       }
       case VALUE -> {
-        for (int i = 0; i < grads.length; i++) {
-          grads[i] = (float) Math.max(-threshold, Math.min(threshold, grads[i]));
+        for (FloatBuffer g : grads) {
+          for (int i = 0, n = g.capacity(); i < n; i++) {
+            g.put(i, (float) Math.max(-threshold, Math.min(threshold, g.get(i))));
+          }
         }
       }
       case NONE -> { }

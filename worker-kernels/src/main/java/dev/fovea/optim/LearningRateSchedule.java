@@ -4,7 +4,7 @@ package dev.fovea.optim;
  * The learning rate as a function of the base rate and the number of steps already taken ({@code
  * step = 0} for the first update). Schedules compose: {@link LinearWarmup} wraps any other.
  */
-public sealed interface LearningRateSchedule {
+public sealed interface LearningRateSchedule extends java.io.Serializable {
 
   /** The learning rate for the update after {@code step} completed steps. */
   double rate(double base, long step);

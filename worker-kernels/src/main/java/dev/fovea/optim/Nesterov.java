@@ -26,23 +26,26 @@ public record Nesterov(double learningRate, double momentum, double weightDecay)
     Checks.nonNegative("nesterov", "weight decay", weightDecay);
   }
 
+  @Override
   public Nesterov withLearningRate(double rate) {
     return new Nesterov(rate, momentum, weightDecay);
   }
 
   @Override
-  public int stateSize(int paramCount) {
-    return paramCount;
+  public int stateBlocks() {
+    return 1;
   }
 
   @Override
-  public void step(float[] params, float[] grads, float[] state, long step, double rate) {
-    Optimizer.checkLengths("nesterov", params, grads, state, stateSize(params.length));
-    for (int i = 0; i < params.length; i++) {
-      double g = grads[i] + weightDecay * params[i];
-      double v = momentum * state[i] + g;
-      state[i] = (float) v;
-      params[i] = (float) (params[i] - rate * (g + momentum * v));
+  public void update(Segment s, long step, double rate) {
+    java.nio.FloatBuffer w = s.params();
+    java.nio.FloatBuffer gr = s.grads();
+    java.nio.FloatBuffer vel = s.state()[0];
+    for (int i = 0, n = s.length(); i < n; i++) {
+      double g = gr.get(i) + weightDecay * w.get(i);
+      double v = momentum * vel.get(i) + g;
+      vel.put(i, (float) v);
+      w.put(i, (float) (w.get(i) - rate * (g + momentum * v)));
     }
   }
 }

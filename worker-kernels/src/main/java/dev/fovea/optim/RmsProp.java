@@ -32,29 +32,32 @@ public record RmsProp(double learningRate, double alpha, double epsilon, double 
     Checks.nonNegative("rmsprop", "weight decay", weightDecay);
   }
 
+  @Override
   public RmsProp withLearningRate(double rate) {
     return new RmsProp(rate, alpha, epsilon, momentum, weightDecay);
   }
 
   @Override
-  public int stateSize(int paramCount) {
-    return 2 * paramCount;
+  public int stateBlocks() {
+    return 2;
   }
 
   @Override
-  public void step(float[] params, float[] grads, float[] state, long step, double rate) {
-    Optimizer.checkLengths("rmsprop", params, grads, state, stateSize(params.length));
-    int n = params.length;
-    for (int i = 0; i < n; i++) {
-      double g = grads[i] + weightDecay * params[i];
-      double s = alpha * state[i] + (1 - alpha) * g * g;
-      state[i] = (float) s;
+  public void update(Segment seg, long step, double rate) {
+    java.nio.FloatBuffer w = seg.params();
+    java.nio.FloatBuffer gr = seg.grads();
+    java.nio.FloatBuffer sq = seg.state()[0];
+    java.nio.FloatBuffer buf = seg.state()[1];
+    for (int i = 0, n = seg.length(); i < n; i++) {
+      double g = gr.get(i) + weightDecay * w.get(i);
+      double s = alpha * sq.get(i) + (1 - alpha) * g * g;
+      sq.put(i, (float) s);
       double d = g / (Math.sqrt(s) + epsilon);
       if (momentum > 0) {
-        d = momentum * state[n + i] + d;
-        state[n + i] = (float) d;
+        d = momentum * buf.get(i) + d;
+        buf.put(i, (float) d);
       }
-      params[i] = (float) (params[i] - rate * d);
+      w.put(i, (float) (w.get(i) - rate * d));
     }
   }
 }

@@ -34,6 +34,7 @@ public record Sgd(double learningRate, double momentum, double weightDecay) impl
     }
   }
 
+  @Override
   public Sgd withLearningRate(double rate) {
     return new Sgd(rate, momentum, weightDecay);
   }
@@ -44,30 +45,32 @@ public record Sgd(double learningRate, double momentum, double weightDecay) impl
   }
 
   @Override
-  public int stateSize(int paramCount) {
-    return paramCount;
+  public int stateBlocks() {
+    return 1;
   }
 
-  /** One update at {@code rate}; the step number is unused. */
+  /** One update at {@code rate}, in float arithmetic; the step number is unused. */
   @Override
-  public void step(float[] params, float[] grads, float[] velocity, long step, double rate) {
-    if (params.length != grads.length || params.length != velocity.length) {
-      throw new IllegalArgumentException("sgd: params, grads and velocity differ in length: "
-          + params.length + ", " + grads.length + ", " + velocity.length);
-    }
+  public void update(Segment s, long step, double rate) {
     float lr = (float) rate;
     float mu = (float) momentum;
     float wd = (float) weightDecay;
+    java.nio.FloatBuffer p = s.params();
+    java.nio.FloatBuffer g = s.grads();
+    java.nio.FloatBuffer v = s.state()[0];
+    int n = s.length();
     if (mu == 0f) {
-      for (int i = 0; i < params.length; i++) {
-        params[i] -= lr * (grads[i] + wd * params[i]);
+      for (int i = 0; i < n; i++) {
+        float w = p.get(i);
+        p.put(i, w - lr * (g.get(i) + wd * w));
       }
       return;
     }
-    for (int i = 0; i < params.length; i++) {
-      float v = mu * velocity[i] + grads[i] + wd * params[i];
-      velocity[i] = v;
-      params[i] -= lr * v;
+    for (int i = 0; i < n; i++) {
+      float w = p.get(i);
+      float x = mu * v.get(i) + g.get(i) + wd * w;
+      v.put(i, x);
+      p.put(i, w - lr * x);
     }
   }
 }

@@ -1,5 +1,6 @@
 package dev.fovea.driver.averaging;
 
+import dev.fovea.driver.Choices;
 import dev.fovea.driver.worker.TrainState;
 import dev.fovea.driver.worker.WorkerStep;
 import org.apache.spark.api.java.JavaRDD;
@@ -38,24 +39,22 @@ public interface RoundEngine {
   void close();
 
   /**
-   * The strategy by name: {@code tree} or {@code sharded}.
+   * The strategy {@code averaging}.
    *
-   * @param optimizerState {@code averaged} or {@code local}
-   * @param velocities with {@code local}, every worker's velocity to start from (a checkpoint's),
-   *     or null for zeros; ignored with {@code averaged}
+   * @param initial the starting state; its optimizer state ({@code velocity}) sets the length of
+   *     every worker's with {@code local} (zeros unless {@code velocities} is given)
+   * @param velocities with {@code local}, every worker's optimizer state to start from (a
+   *     checkpoint's), or null for zeros; ignored with {@code averaged}
    */
-  static RoundEngine create(String name, String optimizerState, JavaSparkContext jsc, TrainState initial,
-      float[][] velocities, int workers) {
+  static RoundEngine create(Choices.Averaging averaging, Choices.OptimizerState optimizerState, JavaSparkContext jsc,
+      TrainState initial, float[][] velocities, int workers) {
     WorkerVelocities local = switch (optimizerState) {
-      case "averaged" -> null;
-      case "local" -> new WorkerVelocities(jsc, workers, initial.params.length, velocities);
-      default -> throw new IllegalArgumentException("unknown optimizer state '" + optimizerState
-          + "'; known: averaged, local");
+      case AVERAGED -> null;
+      case LOCAL -> new WorkerVelocities(jsc, workers, initial.velocity.length, velocities);
     };
-    return switch (name) {
-      case "tree" -> new TreeAggregation(jsc, initial, local);
-      case "sharded" -> new ShardedReduce(jsc, initial, workers, local);
-      default -> throw new IllegalArgumentException("unknown averaging strategy '" + name + "'; known: tree, sharded");
+    return switch (averaging) {
+      case TREE -> new TreeAggregation(jsc, initial, local);
+      case SHARDED -> new ShardedReduce(jsc, initial, workers, local);
     };
   }
 }

@@ -45,6 +45,8 @@ public final class ShardedReduce implements RoundEngine {
   private final int workers;
   private final int slices;
   private final int params;
+  /** The optimizer state's length (S blocks of the parameter count), averaged with the parameters unless local. */
+  private final int stateLength;
   private final int buffers;
   private final WorkerVelocities local;
   private JavaPairRDD<Integer, float[]> state;
@@ -57,6 +59,7 @@ public final class ShardedReduce implements RoundEngine {
     this.workers = workers;
     this.slices = workers;
     this.params = initial.params.length;
+    this.stateLength = initial.velocity.length;
     this.buffers = initial.buffers.length;
     this.local = local;
     restart(local == null ? initial : new TrainState(initial.params, null, initial.buffers));
@@ -66,24 +69,23 @@ public final class ShardedReduce implements RoundEngine {
     return (int) ((long) slice * length / slices);
   }
 
-  /** The state as one vector: parameters, velocity (unless null), buffers. */
+  /** The state as one vector: parameters, optimizer state (unless null), buffers. */
   static float[] flatten(TrainState s) {
     int p = s.params.length;
-    int v = s.velocity == null ? 0 : p;
+    int v = s.velocity == null ? 0 : s.velocity.length;
     float[] all = new float[p + v + s.buffers.length];
     System.arraycopy(s.params, 0, all, 0, p);
     if (s.velocity != null) {
-      System.arraycopy(s.velocity, 0, all, p, p);
+      System.arraycopy(s.velocity, 0, all, p, v);
     }
     System.arraycopy(s.buffers, 0, all, p + v, s.buffers.length);
     return all;
   }
 
-  /** The inverse of {@link #flatten}; {@code velocity} says whether the vector holds one. */
-  static TrainState unflatten(float[] all, int p, boolean velocity) {
-    int v = velocity ? p : 0;
+  /** The inverse of {@link #flatten}: {@code v} optimizer state values after the {@code p} parameters (0: none). */
+  static TrainState unflatten(float[] all, int p, int v) {
     return new TrainState(java.util.Arrays.copyOfRange(all, 0, p),
-        velocity ? java.util.Arrays.copyOfRange(all, p, 2 * p) : null,
+        v > 0 ? java.util.Arrays.copyOfRange(all, p, p + v) : null,
         java.util.Arrays.copyOfRange(all, p + v, all.length));
   }
 
@@ -195,7 +197,8 @@ public final class ShardedReduce implements RoundEngine {
     int s = slices;
     int p = params;
     boolean averageVelocity = local == null;
-    int total = (averageVelocity ? 2 * params : params) + buffers;
+    int sv = averageVelocity ? stateLength : 0;
+    int total = params + sv + buffers;
     JavaPairRDD<Integer, SliceCopy> toWorkers = state.flatMapToPair(t -> {
       List<Tuple2<Integer, SliceCopy>> out = new ArrayList<>(n);
       for (int w = 0; w < n; w++) {
@@ -226,7 +229,7 @@ public final class ShardedReduce implements RoundEngine {
             throw new IllegalStateException("worker " + w + " received " + seen + " of " + s + " slices");
           }
           Tuple2<Integer, float[]> mine = in.next();
-          TrainState start = unflatten(all, p, averageVelocity);
+          TrainState start = unflatten(all, p, sv);
           if (!averageVelocity) {
             start.velocity = mine._2;
           }
@@ -286,12 +289,13 @@ public final class ShardedReduce implements RoundEngine {
       local.gather();
     }
     if (gathered == null) {
-      float[] all = new float[(local == null ? 2 * params : params) + buffers];
+      int v = local == null ? stateLength : 0;
+      float[] all = new float[params + v + buffers];
       for (Tuple2<Integer, float[]> t : state.collect()) {
         System.arraycopy(t._2, 0, all, from(t._1, slices, all.length), t._2.length);
       }
       // restart from the gathered vector: the lineage a lost executor would recompute stays short
-      restart(unflatten(all, params, local == null));
+      restart(unflatten(all, params, v));
     }
     return local == null ? gathered : new TrainState(gathered.params, local.mean(), gathered.buffers);
   }

@@ -33,7 +33,10 @@ final class WorkerVelocities {
   private final List<Broadcast<?>> kept = new ArrayList<>();
   private float[][] gathered;
 
-  /** @param initial every worker's velocity (from a checkpoint), or null for zeros */
+  /**
+   * @param params the length of one worker's optimizer state (S blocks of the parameter count)
+   * @param initial every worker's optimizer state (from a checkpoint), or null for zeros
+   */
   WorkerVelocities(JavaSparkContext jsc, int workers, int params, float[][] initial) {
     this.jsc = jsc;
     this.workers = workers;

@@ -19,15 +19,19 @@ import java.util.zip.CRC32;
  * is the whole random state), the history so far and the configuration it belongs to.
  *
  * <pre>
- *   8 bytes "FOVEACKP" · int32 version (1 or 2) · int32 L · L bytes JSON header
- *   int32 P · P float32 parameters · P float32 velocity · int32 B · B float32 buffers
- *   version 2 only: int32 W · W × P float32, every worker's own velocity (worker 0 first)
+ *   8 bytes "FOVEACKP" · int32 version (1, 2 or 3) · int32 L · L bytes JSON header
+ *   int32 P · P float32 parameters · S × P float32 optimizer state · int32 B · B float32 buffers
+ *   versions 2 and 3: int32 W · W × S × P float32, every worker's own optimizer state (worker 0 first)
  *   int64 CRC-32 of everything before
  * </pre>
  *
- * Version 1 is written when the velocity is averaged (W would be 0), so such checkpoints read the
- * same with older code; version 2 when each worker keeps its own ({@code --optimizer-state local}),
- * where {@code velocity} holds their mean.
+ * S is the optimizer's number of state blocks ({@code Optimizer.stateBlocks()}: 1 for SGD's
+ * velocity, 2 for Adam's moments): 1 in versions 1 and 2, the header's {@code state_blocks} (1 to
+ * {@value #MAX_STATE_BLOCKS}) in version 3. Optimizers with one state block write versions 1 and 2
+ * as before, so such checkpoints read the same with older code (which refuses a version 3 file by
+ * its version): version 1 when the state is averaged (W would be 0), version 2 when each worker
+ * keeps its own ({@code --optimizer-state local}), where {@code velocity} holds their mean. Version
+ * 3 has W = 0 when the state is averaged.
  *
  * @param round rounds completed so far in the whole run
  * @param epoch the epoch to continue in (from 0)
@@ -37,10 +41,10 @@ import java.util.zip.CRC32;
  * @param history the history lines written so far
  * @param epochs the per-epoch lines written so far
  * @param params the flat parameter vector
- * @param velocity the optimizer state, laid out like the parameters
+ * @param velocity the optimizer state, S blocks laid out like the parameters
  * @param buffers the network's buffers (batch-norm running statistics)
- * @param workerVelocities every worker's own velocity (W arrays of P floats), or null where the
- *     velocity is averaged
+ * @param workerVelocities every worker's own optimizer state (W arrays of S × P floats), or null
+ *     where the state is averaged
  */
 public record Checkpoint(long round, int epoch, int roundInEpoch, String config, String history, String epochs,
     float[] params, float[] velocity, float[] buffers, float[][] workerVelocities) {
@@ -53,7 +57,19 @@ public record Checkpoint(long round, int epoch, int roundInEpoch, String config,
     this(round, epoch, roundInEpoch, config, history, epochs, params, velocity, buffers, null);
   }
 
+  /** The optimizer's state blocks S. */
+  public int stateBlocks() {
+    return params.length == 0 ? 1 : velocity.length / params.length;
+  }
+
   public byte[] encode() {
+    if (params.length == 0 ? velocity.length != 0 : velocity.length % params.length != 0
+        || stateBlocks() < 1 || stateBlocks() > MAX_STATE_BLOCKS) {
+      throw new IllegalArgumentException("checkpoint: " + velocity.length + " optimizer state values are not 1 to "
+          + MAX_STATE_BLOCKS + " blocks of " + params.length + " parameters");
+    }
+    int blocks = stateBlocks();
+    int version = blocks != 1 ? 3 : workerVelocities == null ? 1 : 2;
     try {
       ObjectNode h = JSON.createObjectNode();
       h.put("round", round);
@@ -62,27 +78,31 @@ public record Checkpoint(long round, int epoch, int roundInEpoch, String config,
       h.put("config", config);
       h.put("history", history);
       h.put("epochs", epochs);
+      if (version == 3) {
+        h.put("state_blocks", blocks);
+      }
       byte[] header = JSON.writeValueAsBytes(h);
       ByteArrayOutputStream buf = new ByteArrayOutputStream(header.length + 8 * params.length + 64);
       DataOutputStream d = new DataOutputStream(buf);
       d.write(MAGIC);
-      d.writeInt(workerVelocities == null ? 1 : 2);
+      d.writeInt(version);
       d.writeInt(header.length);
       d.write(header);
       d.writeInt(params.length);
-      ByteBuffer f = ByteBuffer.allocate(8 * params.length);
+      ByteBuffer f = ByteBuffer.allocate(4 * (params.length + velocity.length));
       f.asFloatBuffer().put(params).put(velocity);
       d.write(f.array());
       d.writeInt(buffers.length);
       ByteBuffer bb = ByteBuffer.allocate(4 * buffers.length);
       bb.asFloatBuffer().put(buffers);
       d.write(bb.array());
-      if (workerVelocities != null) {
-        d.writeInt(workerVelocities.length);
-        ByteBuffer wb = ByteBuffer.allocate(4 * params.length);
-        for (float[] v : workerVelocities) {
-          if (v.length != params.length) {
-            throw new IllegalArgumentException("a worker's velocity has " + v.length + " values, not " + params.length);
+      if (workerVelocities != null || version == 3) {
+        d.writeInt(workerVelocities == null ? 0 : workerVelocities.length);
+        ByteBuffer wb = ByteBuffer.allocate(4 * velocity.length);
+        for (float[] v : workerVelocities == null ? new float[0][] : workerVelocities) {
+          if (v.length != velocity.length) {
+            throw new IllegalArgumentException("a worker's optimizer state has " + v.length + " values, not "
+                + velocity.length);
           }
           wb.clear();
           wb.asFloatBuffer().put(v);
@@ -100,6 +120,8 @@ public record Checkpoint(long round, int epoch, int roundInEpoch, String config,
     }
   }
 
+  /** The most optimizer state blocks a checkpoint may hold. */
+  static final int MAX_STATE_BLOCKS = 8;
   /** The most workers whose own velocities a checkpoint may hold. */
   static final int MAX_WORKERS = 1 << 16;
   /** The largest JSON header read (the history of a long run is a few MB). */
@@ -125,7 +147,7 @@ public record Checkpoint(long round, int epoch, int roundInEpoch, String config,
     int end = all.length - 8;
     b.position(MAGIC.length);
     int version = b.getInt();
-    if (version != 1 && version != 2) {
+    if (version < 1 || version > 3) {
       throw new DamagedCheckpointException(name + ": checkpoint version " + version + " is not supported");
     }
     String headerAt = at(name, b);
@@ -142,19 +164,29 @@ public record Checkpoint(long round, int epoch, int roundInEpoch, String config,
     if (h == null || !h.isObject()) {
       throw new DamagedCheckpointException(at(name, b) + ": header is not a JSON object");
     }
+    int blocks = 1;
+    if (version == 3) {
+      blocks = Sizes.jsonInt(h.path("state_blocks"), at(name, b) + ": header: state_blocks",
+          DamagedCheckpointException::new);
+      if (blocks < 1 || blocks > MAX_STATE_BLOCKS) {
+        throw new DamagedCheckpointException(at(name, b) + ": header: state_blocks " + blocks + " is not in [1, "
+            + MAX_STATE_BLOCKS + "]");
+      }
+    }
+    boolean hasWorkers = version >= 2;
     b.position(b.position() + headerLength);
-    // P parameters and P velocity values, then the int32 B (and in version 2 the int32 W).
+    // P parameters and S × P state values, then the int32 B (and in versions 2 and 3 the int32 W).
     String paramsAt = at(name, b);
     int n = b.getInt();
-    n = Sizes.count(paramsAt, "parameter count", n, 8, end - b.position() - (version == 2 ? 8 : 4), Sizes.MAX_ARRAY,
-        DamagedCheckpointException::new);
+    n = Sizes.count(paramsAt, "parameter count", n, 4L * (1 + blocks), end - b.position() - (hasWorkers ? 8 : 4),
+        Sizes.MAX_ARRAY / blocks, DamagedCheckpointException::new);
     float[] p = new float[n];
-    float[] v = new float[n];
+    float[] v = new float[blocks * n];
     b.asFloatBuffer().get(p).get(v);
-    b.position(b.position() + 8 * n);
+    b.position(b.position() + 4 * (n + v.length));
     String bufferAt = at(name, b);
     int m = b.getInt();
-    m = Sizes.count(bufferAt, "buffer count", m, 4, end - b.position() - (version == 2 ? 4 : 0),
+    m = Sizes.count(bufferAt, "buffer count", m, 4, end - b.position() - (hasWorkers ? 4 : 0),
         Sizes.MAX_ARRAY, DamagedCheckpointException::new);
     if (version == 1 && (long) m * 4 != end - b.position()) {
       throw new DamagedCheckpointException(bufferAt + ": buffer count " + m + " does not match the file size");
@@ -163,17 +195,20 @@ public record Checkpoint(long round, int epoch, int roundInEpoch, String config,
     b.asFloatBuffer().get(buf);
     b.position(b.position() + 4 * m);
     float[][] workers = null;
-    if (version == 2) {
+    if (hasWorkers) {
       String workersAt = at(name, b);
       int w = b.getInt();
-      if (w < 1 || w > MAX_WORKERS || (long) w * n * 4 != end - b.position()) {
+      if (w < (version == 2 ? 1 : 0) || w > MAX_WORKERS || (long) w * v.length * 4 != end - b.position()) {
         throw new DamagedCheckpointException(workersAt + ": worker velocity count " + w + " does not match the file "
-            + "size (" + (end - b.position()) + " bytes for " + n + " values each; at most " + MAX_WORKERS + ")");
+            + "size (" + (end - b.position()) + " bytes for " + v.length + " values each; at most " + MAX_WORKERS
+            + ")");
       }
-      workers = new float[w][n];
-      for (float[] x : workers) {
-        b.asFloatBuffer().get(x);
-        b.position(b.position() + 4 * n);
+      if (w > 0) {
+        workers = new float[w][v.length];
+        for (float[] x : workers) {
+          b.asFloatBuffer().get(x);
+          b.position(b.position() + 4 * x.length);
+        }
       }
     }
     return new Checkpoint(

@@ -1,5 +1,6 @@
 package dev.fovea.driver.cli;
 
+import dev.fovea.driver.Choices;
 import dev.fovea.nn.ModelFile;
 import dev.fovea.nn.dl4j.Dl4jExport;
 import dev.fovea.nn.onnx.OnnxExport;
@@ -37,19 +38,16 @@ final class ExportCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    String f = format.toLowerCase(Locale.ROOT);
-    if (!f.equals("onnx") && !f.equals("dl4j") && !f.equals("fovea")) {
-      throw new IllegalArgumentException("--format: '" + format + "' must be onnx, dl4j or fovea");
-    }
+    Choices.ExportFormat f = Choices.parse(Choices.ExportFormat.class, "--format", format.toLowerCase(Locale.ROOT));
     ModelFile.Model m = PredictCommand.load(model);
     Path dir = out.toAbsolutePath().getParent();
     if (dir == null || !Files.isDirectory(dir)) {
       throw new IllegalArgumentException("--out " + out + ": no such directory " + dir);
     }
     byte[] bytes;
-    if (f.equals("onnx")) {
+    if (f == Choices.ExportFormat.ONNX) {
       bytes = OnnxExport.toProto(m).toByteArray(); // refuses an untranslatable layer before anything is written
-    } else if (f.equals("dl4j")) {
+    } else if (f == Choices.ExportFormat.DL4J) {
       bytes = Dl4jExport.toZip(m); // likewise
     } else {
       java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
@@ -65,7 +63,7 @@ final class ExportCommand implements Callable<Integer> {
     } finally {
       Files.deleteIfExists(tmp);
     }
-    spec.commandLine().getOut().printf("fovea: wrote %s (%s, %,d bytes, %,d parameters, %d classes)%n", out, f,
+    spec.commandLine().getOut().printf("fovea: wrote %s (%s, %,d bytes, %,d parameters, %d classes)%n", out, f.label(),
         bytes.length, m.params().length, m.classNames().size());
     return 0;
   }

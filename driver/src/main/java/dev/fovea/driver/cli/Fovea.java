@@ -1,6 +1,7 @@
 package dev.fovea.driver.cli;
 
 import dev.fovea.data.DataException;
+import dev.fovea.driver.Choices;
 import dev.fovea.driver.SparkSessions;
 import dev.fovea.driver.TrainConfig;
 import dev.fovea.driver.TrainingRun;
@@ -92,11 +93,38 @@ public final class Fovea implements Callable<Integer> {
     @Option(names = "--lr", description = "learning rate (default: ${DEFAULT-VALUE})")
     double lr = D.learningRate();
 
-    @Option(names = "--momentum", description = "(default: ${DEFAULT-VALUE})")
+    @Option(names = "--optimizer", description = "sgd, nesterov, adam, adamw, rmsprop or adagrad "
+        + "(default: ${DEFAULT-VALUE}; docs/optimizers.md)")
+    String optimizer = D.optimizer().label();
+
+    @Option(names = "--momentum", description = "momentum of sgd, nesterov and rmsprop (default: ${DEFAULT-VALUE})")
     double momentum = D.momentum();
 
-    @Option(names = "--weight-decay", description = "(default: ${DEFAULT-VALUE})")
+    @Option(names = "--weight-decay", description = "L2 added to the gradient; adamw: decoupled decay "
+        + "(default: ${DEFAULT-VALUE})")
     double weightDecay = D.weightDecay();
+
+    @Option(names = "--beta1", description = "adam, adamw: first-moment decay (default: ${DEFAULT-VALUE})")
+    double beta1 = D.beta1();
+
+    @Option(names = "--beta2", description = "adam, adamw: second-moment decay (default: ${DEFAULT-VALUE})")
+    double beta2 = D.beta2();
+
+    @Option(names = "--epsilon", description = "adam, adamw, rmsprop, adagrad: added to the denominator "
+        + "(default: ${DEFAULT-VALUE})")
+    double epsilon = D.epsilon();
+
+    @Option(names = {"--rho", "--alpha"}, description = "rmsprop: smoothing of the squared gradient "
+        + "(default: ${DEFAULT-VALUE})")
+    double rho = D.rho();
+
+    @Option(names = "--clip-norm", paramLabel = "N", description = "scale the gradient (all parameters) down to "
+        + "this L2 norm when above it; 0 = off (default: ${DEFAULT-VALUE})")
+    double clipNorm = D.clipNorm();
+
+    @Option(names = "--clip-value", paramLabel = "V", description = "clamp each gradient element to [-V, V]; "
+        + "0 = off (default: ${DEFAULT-VALUE})")
+    double clipValue = D.clipValue();
 
     @Option(names = "--seed", description = "(default: ${DEFAULT-VALUE})")
     long seed = D.seed();
@@ -122,16 +150,16 @@ public final class Fovea implements Callable<Integer> {
 
     @Option(names = "--averaging", description = "tree (through the driver) or sharded (reduce-scatter and "
         + "all-gather through Spark's shuffle) (default: ${DEFAULT-VALUE})")
-    String averaging = D.averaging();
+    String averaging = D.averaging().label();
 
-    @Option(names = "--optimizer-state", description = "averaged (the SGD velocity is averaged like the "
-        + "parameters) or local (each worker keeps its own velocity between rounds; only parameters and "
-        + "buffers are averaged) (default: ${DEFAULT-VALUE})")
-    String optimizerState = D.optimizerState();
+    @Option(names = "--optimizer-state", description = "averaged (the optimizer's state, e.g. SGD's velocity "
+        + "or Adam's moments, is averaged like the parameters) or local (each worker keeps its own between "
+        + "rounds; only parameters and buffers are averaged) (default: ${DEFAULT-VALUE})")
+    String optimizerState = D.optimizerState().label();
 
     @Option(names = "--lr-scaling", description = "none, or linear: the rate grows to N x --lr for N workers "
         + "(default: ${DEFAULT-VALUE})")
-    String lrScaling = D.lrScaling();
+    String lrScaling = D.lrScaling().label();
 
     @Option(names = "--warmup-rounds", description = "rounds of linear warm-up to the scaled rate "
         + "(default: ${DEFAULT-VALUE})")
@@ -139,7 +167,7 @@ public final class Fovea implements Callable<Integer> {
 
     @Option(names = "--lr-schedule", description = "constant, or cosine: decay to 0 over the run's rounds "
         + "(default: ${DEFAULT-VALUE})")
-    String lrSchedule = D.lrSchedule();
+    String lrSchedule = D.lrSchedule().label();
 
     @Option(names = "--init-model", paramLabel = "FILE", description = "start from this model file (fine-tuning): "
         + "slices of matching name and shape are copied")
@@ -156,7 +184,7 @@ public final class Fovea implements Callable<Integer> {
     @Option(names = "--augment", description = "training augmentation: none, flip, crop-flip (pad --pad, random "
         + "crop, flip; raw sets) or rrc-flip (random resized crop, flip); evaluation never augments "
         + "(default: ${DEFAULT-VALUE})")
-    String augment = D.augment();
+    String augment = D.augment().label();
 
     @Option(names = "--image-size", paramLabel = "PX", description = "network input height and width; 0 keeps a "
         + "raw set's size; JPEG sets need it, e.g. 224; evaluation resizes to PX/0.875 and centre-crops "
@@ -177,15 +205,20 @@ public final class Fovea implements Callable<Integer> {
 
     @Override
     public Integer call() {
-      TrainConfig c = new TrainConfig("none".equals(data) ? null : data, shards, out, model, workers, batch, steps,
-          epochs, lr, momentum, weightDecay, seed, backend, master, threads, shardCount, checkpointEvery, resume,
-          averaging, lrScaling, warmupRounds, lrSchedule, initModel, freeze, replaceHead, augment, imageSize, pad,
-          shuffleBuffer, injectFault, optimizerState);
-      boolean bar = switch (progress) {
-        case "auto" -> parent.processStdout && System.console() != null;
-        case "bar" -> true;
-        case "lines" -> false;
-        default -> throw new IllegalArgumentException("--progress: '" + progress + "' must be auto, bar or lines");
+      // the string choices are parsed here, once, by the builder (Choices.parse): a bad one is one line
+      TrainConfig c = TrainConfig.builder().data("none".equals(data) ? null : data).shards(shards).out(out)
+          .model(model).workers(workers).batch(batch).stepsPerRound(steps).epochs(epochs).learningRate(lr)
+          .momentum(momentum).weightDecay(weightDecay).seed(seed).backend(backend).master(master)
+          .threadsPerWorker(threads).shardCount(shardCount).checkpointEvery(checkpointEvery).resume(resume)
+          .averaging(averaging).lrScaling(lrScaling).warmupRounds(warmupRounds).lrSchedule(lrSchedule)
+          .initModel(initModel).freeze(freeze).replaceHead(replaceHead).augment(augment).imageSize(imageSize)
+          .pad(pad).shuffleBuffer(shuffleBuffer).injectFault(injectFault).optimizerState(optimizerState)
+          .optimizer(optimizer).beta1(beta1).beta2(beta2).epsilon(epsilon).rho(rho).clipNorm(clipNorm)
+          .clipValue(clipValue).build();
+      boolean bar = switch (Choices.parse(Choices.ProgressMode.class, "--progress", progress)) {
+        case AUTO -> parent.processStdout && System.console() != null;
+        case BAR -> true;
+        case LINES -> false;
       };
       // a zoo name, or a network file read and parsed: fail before starting Spark
       dev.fovea.driver.ModelSpec.resolve(model, new org.apache.hadoop.conf.Configuration());

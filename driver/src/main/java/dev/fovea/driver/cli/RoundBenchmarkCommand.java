@@ -305,7 +305,10 @@ final class RoundBenchmarkCommand implements Callable<Integer> {
                   "local".equals(state) ? null : velocity, buffers), scala.reflect.ClassTag$.MODULE$.apply(
                       TrainState.class)).remaining()
               : 0;
-          RoundEngine engine = RoundEngine.create(strategy, state, jsc, initial, local, workers);
+          RoundEngine engine = RoundEngine.create(
+              dev.fovea.driver.Choices.parse(dev.fovea.driver.Choices.Averaging.class, "--strategies", strategy),
+              dev.fovea.driver.Choices.parse(dev.fovea.driver.Choices.OptimizerState.class, "--optimizer-states", state),
+              jsc, initial, local, workers);
           double[] ms = new double[rounds];
           long results = 0;
           long shuffle = 0;

@@ -8,6 +8,7 @@ public final class RoundResult implements java.io.Serializable {
   private static final long serialVersionUID = 1L;
   public int worker;
   public float[] params;
+  /** The optimizer's state after the round (S blocks of the parameter count). */
   public float[] velocity;
   public float[] buffers;
   /** Summed loss over every sample trained this round. */

@@ -5,11 +5,14 @@ import dev.fovea.data.stream.ShardStream;
 import dev.fovea.kernels.Backend;
 import dev.fovea.nn.Network;
 import dev.fovea.nn.Trainer;
-import dev.fovea.optim.Sgd;
+import dev.fovea.optim.UpdateRule;
 
 /**
  * The work of one worker in one round, a pure function of (parameters, optimizer state, data,
- * seed, round index): k minibatches of forward, backward and SGD update. Worker w in round r of
+ * seed, round index): k minibatches of forward, backward and the update rule's update. The step
+ * count the rule sees (its schedule, Adam's bias correction) is the global step, {@code epoch ·
+ * batchesPerEpoch + roundInEpoch · k + s}: the same whoever runs the round, after averaging and
+ * after a resume. Worker w in round r of
  * epoch e streams positions {@code [r·k·batch, (r·k + steps)·batch)} of its epoch from the shard
  * set ({@link ShardInput#open}); which samples those are and how each is augmented follow from the
  * stream plan's seed alone, so a retried task recomputes the same result.
@@ -19,9 +22,8 @@ import dev.fovea.optim.Sgd;
  * @param data the training shard set, its plan and its transform
  * @param stepsPerRound k
  * @param seed the run's seed (dropout masks of each step)
- * @param learningRate SGD step size
- * @param momentum SGD momentum
- * @param weightDecay SGD L2 coefficient
+ * @param rule the update (optimizer at this round's learning rate, clipping); its optimizer's state
+ *     is what {@link TrainState#velocity} carries
  * @param epoch epoch index, from 0
  * @param roundInEpoch round index within the epoch, from 0
  * @param backend backend name
@@ -29,7 +31,7 @@ import dev.fovea.optim.Sgd;
  * @param frozen parameters that must not change (fine-tuning); empty for none
  */
 public record RoundTask(String model, int classes, ShardInput data, int stepsPerRound, long seed,
-    double learningRate, double momentum, double weightDecay, int epoch, int roundInEpoch, String backend,
+    UpdateRule rule, int epoch, int roundInEpoch, String backend,
     int threads, java.util.BitSet frozen) implements WorkerStep {
 
   /** The seed of one training step (dropout masks): a pure function of the run seed and the step. */
@@ -66,12 +68,16 @@ public record RoundTask(String model, int classes, ShardInput data, int stepsPer
     int steps = steps();
     int first = roundInEpoch * stepsPerRound;
     long batch = data.plan().batch();
-    Sgd sgd = new Sgd(learningRate, momentum, weightDecay);
+    if (state.velocity.length != rule.stateSize(state.params.length)) {
+      throw new IllegalArgumentException("round: " + state.velocity.length + " optimizer state values for "
+          + state.params.length + " parameters; " + rule.optimizer() + " needs " + rule.stateSize(state.params.length));
+    }
+    long firstStep = (long) epoch * batchesPerEpoch(data) + first;
     double loss = 0;
     Backend b = WorkerRuntime.borrow(backend, threads);
-    // the trainer keeps parameters and velocity native for the round where the backend can (weights
-    // reordered in and out once per round), else runs lossAndGradient and Sgd (Frozen) on the heap
-    try (Trainer trainer = net.trainer(b, state.params, state.buffers, state.velocity, sgd, frozen);
+    // the trainer keeps parameters and optimizer state native for the round where the backend can
+    // (weights reordered in and out once per round), else runs lossAndGradient and the rule on the heap
+    try (Trainer trainer = net.trainer(b, state.params, state.buffers, state.velocity, rule, firstStep, frozen);
         ShardStream stream = data.open(epoch, worker, first * batch, (first + steps) * batch)) {
       for (int s = 0; s < steps; s++) {
         Batch x = stream.next();

@@ -68,4 +68,72 @@ class CheckpointDecodeTest {
     assertEquals("r.ckpt: header: epoch: 4294967297 is outside the range of a 32-bit integer",
         refusal(CheckpointFuzzTest.withCrc(out.array())));
   }
+
+  @Test
+  void versionThreeHoldsEveryStateBlockOfEveryWorker() throws IOException {
+    float[] p = {1, 2, 3};
+    float[] adam = {0.1f, 0.2f, 0.3f, 1e-3f, 2e-3f, 3e-3f}; // first moments, then second moments
+    for (float[][] workers : new float[][][] {null, {adam, adam.clone()}}) {
+      byte[] b = new Checkpoint(5, 0, 5, "c", "", "", p, adam, new float[] {7}, workers).encode();
+      assertEquals(3, java.nio.ByteBuffer.wrap(b).getInt(8), "two state blocks are version 3");
+      Checkpoint back = Checkpoint.decode(b, "r.ckpt");
+      assertEquals(2, back.stateBlocks());
+      assertArrayEquals(adam, back.velocity());
+      assertArrayEquals(p, back.params());
+      assertArrayEquals(new float[] {7}, back.buffers());
+      assertEquals(workers == null ? 0 : 2, back.workerVelocities() == null ? 0 : back.workerVelocities().length);
+      if (workers != null) {
+        assertArrayEquals(adam, back.workerVelocities()[1]);
+      }
+    }
+    assertEquals(1, java.nio.ByteBuffer.wrap(CheckpointFuzzSeeds.small(false).encode()).getInt(8),
+        "one state block stays version 1, readable by earlier code");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> new Checkpoint(5, 0, 5, "c", "", "", p, new float[4], new float[0]).encode());
+    assertTrue(e.getMessage().contains("4 optimizer state values are not 1 to 8 blocks of 3 parameters"),
+        e.getMessage());
+  }
+
+  @Test
+  void aCraftedStateBlockCountIsRefused() throws IOException {
+    byte[] b = new Checkpoint(5, 0, 5, "c", "", "", new float[] {1}, new float[] {1, 2}, new float[0]).encode();
+    String json = new String(b, 16, java.nio.ByteBuffer.wrap(b).getInt(12), java.nio.charset.StandardCharsets.UTF_8);
+    byte[] h = json.replace("\"state_blocks\":2", "\"state_blocks\":9")
+        .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(b.length - json.length() + h.length);
+    out.put(b, 0, 12).putInt(h.length).put(h).put(b, 16 + json.length(), b.length - 16 - json.length());
+    assertTrue(refusal(CheckpointFuzzTest.withCrc(out.array())).endsWith(": header: state_blocks 9 is not in [1, 8]"));
+  }
+
+  /**
+   * A version 1 file laid out by hand as the code before optimizer state blocks wrote it (header,
+   * P, P parameters, P velocity, B, B buffers, CRC), independent of today's encoder: it still loads,
+   * as one block of SGD velocity.
+   */
+  @Test
+  void aVersionOneFileOfEarlierCodeStillLoads() throws IOException {
+    java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+    java.io.DataOutputStream d = new java.io.DataOutputStream(buf);
+    byte[] header = ("{\"round\":4,\"epoch\":0,\"round_in_epoch\":4,\"config\":\"c\",\"history\":\"\","
+        + "\"epochs\":\"\"}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    d.write("FOVEACKP".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    d.writeInt(1);
+    d.writeInt(header.length);
+    d.write(header);
+    d.writeInt(2);
+    for (float f : new float[] {1, 2, 0.5f, -0.5f}) {
+      d.writeFloat(f);
+    }
+    d.writeInt(1);
+    d.writeFloat(9);
+    d.flush();
+    java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+    crc.update(buf.toByteArray());
+    d.writeLong(crc.getValue());
+    Checkpoint c = Checkpoint.decode(buf.toByteArray(), "old.ckpt");
+    assertArrayEquals(new float[] {1, 2}, c.params());
+    assertArrayEquals(new float[] {0.5f, -0.5f}, c.velocity());
+    assertEquals(1, c.stateBlocks());
+    assertEquals(4, c.round());
+  }
 }

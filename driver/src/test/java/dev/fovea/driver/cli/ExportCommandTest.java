@@ -126,6 +126,6 @@ class ExportCommandTest {
     assertFalse(Files.exists(tmp.resolve("x.onnx")));
     Run f = fovea("export", "--model", good.toString(), "--format", "tflite", "--out", tmp.resolve("y").toString());
     assertEquals(2, f.code());
-    assertEquals("fovea: error: --format: 'tflite' must be onnx, dl4j or fovea\n", f.err());
+    assertEquals("fovea: error: invalid value tflite for --format: must be one of onnx, dl4j, fovea\n", f.err());
   }
 }

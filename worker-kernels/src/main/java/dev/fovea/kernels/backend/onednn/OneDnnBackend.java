@@ -1034,26 +1034,31 @@ public final class OneDnnBackend extends ForwardingBackend implements NetworkCom
    */
   @Override
   public CompiledNetwork compile(Object owner, int batch, boolean training, Supplier<NetworkGraph> graph) {
-    return step(owner, batch, training, false, graph);
+    return step(owner, batch, training, -1, graph);
   }
 
   /**
    * The resident training step of {@code owner} for this batch size (see {@link
-   * OneDnnCompiledNetwork}: parameters, gradients and velocity stay native between steps, weights
-   * in the primitives' layouts), compiled on first use and cached with the other steps; null when
-   * this backend was made without compiled steps or cannot compile this network resident (e.g. a
-   * host layer with parameters).
+   * OneDnnCompiledNetwork}: parameters, gradients and {@code stateBlocks} optimizer state blocks
+   * stay native between steps, weights in the primitives' layouts), compiled on first use and cached
+   * with the other steps; null when this backend was made without compiled steps or cannot compile
+   * this network resident (e.g. a host layer with parameters).
    */
   @Override
-  public ResidentNetwork compileResident(Object owner, int batch, Supplier<NetworkGraph> graph) {
-    return step(new Resident(owner), batch, true, true, graph);
+  public ResidentNetwork compileResident(Object owner, int batch, int stateBlocks, Supplier<NetworkGraph> graph) {
+    if (stateBlocks < 0) {
+      throw new IllegalArgumentException("state blocks must be >= 0, got " + stateBlocks);
+    }
+    return step(new Resident(owner, stateBlocks), batch, true, stateBlocks, graph);
   }
 
-  /** What a resident step is cached by: its network's owner, kept apart from the ordinary step's. */
-  private record Resident(Object owner) {}
+  /** What a resident step is cached by: its network's owner and state blocks, kept apart from the ordinary step's. */
+  private record Resident(Object owner, int stateBlocks) {}
 
-  private OneDnnCompiledNetwork step(Object owner, int batch, boolean training, boolean resident,
+  /** @param stateBlocks the optimizer state blocks of a resident step, or -1 for an ordinary step */
+  private OneDnnCompiledNetwork step(Object owner, int batch, boolean training, int stateBlocks,
       Supplier<NetworkGraph> graph) {
+    boolean resident = stateBlocks >= 0;
     if (closed) {
       throw new IllegalStateException("backend onednn is closed");
     }
@@ -1069,7 +1074,7 @@ public final class OneDnnBackend extends ForwardingBackend implements NetworkCom
     denormals.enter();
     try {
       step = OneDnnCompiledNetwork.compile(this, ctx, denormals, threads, graph.get(), batch, training, fuseRelu,
-          resident);
+          stateBlocks);
     } catch (OneDnn.Unimplemented e) {
       System.getLogger(OneDnnBackend.class.getName()).log(System.Logger.Level.INFO, "backend onednn runs this network"
           + (resident ? " with its parameters on the heap: " : " layer by layer: ") + e.getMessage());
@@ -1110,7 +1115,7 @@ public final class OneDnnBackend extends ForwardingBackend implements NetworkCom
    * {@code node/part}, e.g. {@code conv1/fwd} (the primitive), {@code conv1/fwd.weights} (the
    * reorder of the weights into the primitive's layout), {@code conv1/bwd_data.out} (delivering the
    * source gradient into the producer's layout); for resident steps also {@code conv1/load} and
-   * {@code conv1/store} (the once-per-round reorders of the weights and velocity in and out).
+   * {@code conv1/store} (the once-per-round reorders of the weights and optimizer state in and out).
    */
   public Map<String, Double> compiledStepProfile() {
     Map<String, Double> out = new LinkedHashMap<>();

@@ -17,6 +17,8 @@ import dev.fovea.kernels.PoolParams;
 import dev.fovea.kernels.ResidentNetwork;
 import dev.fovea.kernels.Shape;
 import dev.fovea.kernels.Tensor;
+import dev.fovea.optim.Segment;
+import dev.fovea.optim.UpdateRule;
 import java.nio.FloatBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -69,8 +71,8 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, ResidentNetwork, A
     }
   }
 
-  /** A weight slice held natively in a primitive's layout, with its gradient and velocity in the same layout. */
-  private record Master(NetworkGraph.Slice slice, Mem plain, Mem weights, Mem grad, Mem velocity) {}
+  /** A weight slice held natively in a primitive's layout, with its gradient and optimizer state blocks in the same layout. */
+  private record Master(NetworkGraph.Slice slice, Mem plain, Mem weights, Mem grad, Mem[] state) {}
 
   /** A dnnl memory object over native bytes at {@code address}, in layout {@code md}. */
   private final class Mem {
@@ -115,11 +117,13 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, ResidentNetwork, A
   /** Whether a ReLU is fused into the convolution or batch norm before it when it is their only consumer. */
   private final boolean fuse;
   /**
-   * Whether parameters, gradients and velocity stay native between steps ({@link ResidentNetwork}):
+   * Whether parameters, gradients and optimizer state stay native between steps ({@link ResidentNetwork}):
    * weights a primitive wants in another layout than row-major are then held in that layout (their
    * master copy), reordered in by {@link #load} and out by {@link #store} only.
    */
   private final boolean resident;
+  /** Resident steps: the optimizer's state blocks held per parameter ({@link ResidentNetwork#stateBlocks}). */
+  private final int stateBlocks;
 
   private final List<Runnable> releases = new ArrayList<>();
   private final List<Pointer> blocks = new ArrayList<>();
@@ -141,8 +145,11 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, ResidentNetwork, A
   private long paramBlock;
   private long gradBlock;
   private long bufferBlock;
-  /** Resident steps: the velocity of every row-major parameter, at the parameter vector's offsets. */
-  private long velocityBlock;
+  /**
+   * Resident steps: the optimizer state of every row-major parameter, {@code stateBlocks} blocks of
+   * the parameter count, each at the parameter vector's offsets.
+   */
+  private long stateBlock;
   /** Resident steps: the weights held in a primitive's layout, by slice offset. */
   private final Map<Integer, Master> masters = new HashMap<>();
   /** Resident steps: the offsets of every weight slice a primitive reads (each must be read by one node). */
@@ -157,8 +164,8 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, ResidentNetwork, A
   /** Where {@link #action} puts what is planned now (and its tags): the step's program when null. */
   private List<Runnable> redirect;
   private List<String> redirectTags;
-  /** Resident steps: the (params, grads, velocity) views the update runs over, equal lengths. */
-  private final List<FloatBuffer[]> updates = new ArrayList<>();
+  /** Resident steps: the segments (params, grads, state blocks) the update runs over; together the whole vector. */
+  private final List<Segment> updates = new ArrayList<>();
   private long token;
   private boolean closed;
   private int paramCount;
@@ -189,9 +196,9 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, ResidentNetwork, A
 
   /** Compiles {@code g}; on failure frees what it made so far and rethrows. */
   static OneDnnCompiledNetwork compile(OneDnnBackend backend, OneDnnContext ctx, OneDnnDenormals denormals,
-      int threads, NetworkGraph g, int batch, boolean training, boolean fuse, boolean resident) {
+      int threads, NetworkGraph g, int batch, boolean training, boolean fuse, int stateBlocks) {
     OneDnnCompiledNetwork c = new OneDnnCompiledNetwork(backend, ctx, denormals, threads, g, batch, training, fuse,
-        resident);
+        stateBlocks);
     try {
       c.build();
       return c;
@@ -202,13 +209,15 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, ResidentNetwork, A
   }
 
   private OneDnnCompiledNetwork(OneDnnBackend backend, OneDnnContext ctx, OneDnnDenormals denormals, int threads,
-      NetworkGraph g, int batch, boolean training, boolean fuse, boolean resident) {
+      NetworkGraph g, int batch, boolean training, boolean fuse, int stateBlocks) {
+    boolean resident = stateBlocks >= 0;
     if (resident && !training) {
       throw new IllegalArgumentException("only a training step is resident");
     }
     this.backend = backend;
     this.fuse = fuse;
     this.resident = resident;
+    this.stateBlocks = Math.max(stateBlocks, 0);
     this.denormals = denormals;
     this.threads = threads;
     this.engine = ctx.engine();
@@ -364,7 +373,7 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, ResidentNetwork, A
    * The weights of slice {@code s} (row-major, {@code plainView}) as a primitive reads them, in
    * layout {@code wanted}. Ordinary steps reorder the row-major parameters into it every step
    * (shared by every reader of the step). A resident step whose primitive wants another layout
-   * holds the weights in it (with their gradient and velocity), reordered in at {@link #load} and
+   * holds the weights in it (with their gradient and optimizer state), reordered in at {@link #load} and
    * out at {@link #store} only.
    */
   private Mem weightsIn(NetworkGraph.Slice s, Mem plainView, dnnl_memory_desc wanted) {
@@ -381,21 +390,29 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, ResidentNetwork, A
     long size = rounded(dnnl_memory_desc_get_size(wanted));
     Mem w = new Mem(wanted, malloc(size));
     Mem gw = new Mem(wanted, malloc(size));
-    Mem vw = new Mem(wanted, malloc(size));
-    Mem vPlain = new Mem(plainView.md, velocityBlock + (long) s.offset() * Float.BYTES);
+    Mem[] held = new Mem[stateBlocks];
+    Mem[] plainState = new Mem[stateBlocks];
+    for (int j = 0; j < stateBlocks; j++) {
+      held[j] = new Mem(wanted, malloc(size));
+      plainState[j] = new Mem(plainView.md, stateBlock + ((long) j * paramCount + s.offset()) * Float.BYTES);
+    }
     String t = tag;
     tag = t.substring(0, t.indexOf('/') + 1) + "load";
     planInto(loadProgram, loadTags, () -> {
       reorder(plainView, w);
-      reorder(vPlain, vw);
+      for (int j = 0; j < stateBlocks; j++) {
+        reorder(plainState[j], held[j]);
+      }
     });
     tag = t.substring(0, t.indexOf('/') + 1) + "store";
     planInto(storeProgram, storeTags, () -> {
       reorder(w, plainView);
-      reorder(vw, vPlain);
+      for (int j = 0; j < stateBlocks; j++) {
+        reorder(held[j], plainState[j]);
+      }
     });
     tag = t;
-    masters.put(s.offset(), new Master(s, plainView, w, gw, vw));
+    masters.put(s.offset(), new Master(s, plainView, w, gw, held));
     return w;
   }
 
@@ -617,7 +634,7 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, ResidentNetwork, A
     gradBlock = malloc((long) Math.max(paramCount, 1) * Float.BYTES);
     bufferBlock = malloc((long) Math.max(bufferCount, 1) * Float.BYTES);
     if (resident) {
-      velocityBlock = malloc((long) Math.max(paramCount, 1) * Float.BYTES);
+      stateBlock = malloc((long) Math.max(stateBlocks * paramCount, 1) * Float.BYTES);
     }
     input = acquire(plainOf(g.inputShape()));
     for (int i = 0; i < nodes.size(); i++) {
@@ -696,28 +713,38 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, ResidentNetwork, A
    * The regions the resident update runs over: every row-major part of the parameter vector not
    * held by a master (gradients there stay zero where no node writes them, as in the heap loop),
    * then each master whole. A master's padding (blocked layouts round channels up) starts at zero
-   * in weights, gradient and velocity, and stays zero: oneDNN writes zeros to the padding of its
-   * outputs, and the update of zeros is zero.
+   * in weights, gradient and state, and stays zero: oneDNN writes zeros to the padding of its
+   * outputs, and every optimizer's update of a zero weight with a zero gradient and zero state is
+   * zero (no clipping or decay moves it, and it adds nothing to the gradient's norm).
    */
   private void planUpdates() {
     List<Master> ms = new ArrayList<>(masters.values());
     ms.sort((a, b) -> Integer.compare(a.slice.offset(), b.slice.offset()));
     int at = 0;
     for (Master m : ms) {
-      addUpdate(paramBlock, gradBlock, velocityBlock, at, m.slice.offset() - at);
+      addUpdate(at, m.slice.offset() - at);
       at = m.slice.offset() + m.slice.shape().size();
     }
-    addUpdate(paramBlock, gradBlock, velocityBlock, at, paramCount - at);
+    addUpdate(at, paramCount - at);
     for (Master m : ms) {
-      updates.add(new FloatBuffer[] {floats(m.weights.address, m.weights.bytes / Float.BYTES),
-          floats(m.grad.address, m.grad.bytes / Float.BYTES), floats(m.velocity.address, m.velocity.bytes / Float.BYTES)});
+      long count = m.weights.bytes / Float.BYTES;
+      FloatBuffer[] state = new FloatBuffer[stateBlocks];
+      for (int j = 0; j < stateBlocks; j++) {
+        state[j] = floats(m.state[j].address, count);
+      }
+      updates.add(new Segment(floats(m.weights.address, count), floats(m.grad.address, count), state));
     }
   }
 
-  private void addUpdate(long params, long grads, long velocity, int offset, int count) {
+  /** The row-major parameters {@code [offset, offset + count)} as a segment of the update. */
+  private void addUpdate(int offset, int count) {
     if (count > 0) {
       long o = (long) offset * Float.BYTES;
-      updates.add(new FloatBuffer[] {floats(params + o, count), floats(grads + o, count), floats(velocity + o, count)});
+      FloatBuffer[] state = new FloatBuffer[stateBlocks];
+      for (int j = 0; j < stateBlocks; j++) {
+        state[j] = floats(stateBlock + (long) j * paramCount * Float.BYTES + o, count);
+      }
+      updates.add(new Segment(floats(paramBlock + o, count), floats(gradBlock + o, count), state));
     }
   }
 
@@ -1635,7 +1662,7 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, ResidentNetwork, A
   }
 
   /**
-   * For tests: how many padding elements of the held weights, gradients and velocities are not
+   * For tests: how many padding elements of the held weights, gradients and state blocks are not
    * zero (blocked layouts round channels up; those elements must stay zero). Padding is found by
    * reordering a row-major slice of ones into the held layout: what stays zero is padding.
    */
@@ -1646,30 +1673,18 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, ResidentNetwork, A
       long count = m.weights.bytes / Float.BYTES;
       Pointer onesBlock = Pointer.malloc((long) n * Float.BYTES);
       Pointer markBlock = Pointer.malloc(m.weights.bytes);
-      dnnl_memory ones = new dnnl_memory();
-      dnnl_memory mark = new dnnl_memory();
-      dnnl_primitive_desc pd = new dnnl_primitive_desc();
-      dnnl_primitive p = new dnnl_primitive();
       try {
         float[] a = new float[n];
         Arrays.fill(a, 1f);
         new FloatPointer(onesBlock).put(a, 0, n);
         Pointer.memset(markBlock, 0, m.weights.bytes);
-        check(dnnl_memory_create(ones, m.plain.md, engine, onesBlock), "memory_create");
-        check(dnnl_memory_create(mark, m.weights.md, engine, markBlock), "memory_create");
-        check(dnnl_reorder_primitive_desc_create(pd, m.plain.md, engine, m.weights.md, engine, null),
-            "reorder_primitive_desc_create");
-        check(dnnl_primitive_create(p, pd), "primitive_create");
-        try (dnnl_exec_arg_t args = new dnnl_exec_arg_t(2)) {
-          args.position(0).arg(DNNL_ARG_FROM).memory(ones);
-          args.position(1).arg(DNNL_ARG_TO).memory(mark);
-          args.position(0);
-          check(dnnl_primitive_execute(p, stream, 2, args), "primitive_execute");
-        }
-        check(dnnl_stream_wait(stream), "stream_wait");
+        reorderNow(m.plain.md, onesBlock, m.weights.md, markBlock);
         FloatBuffer marks = floats(markBlock.address(), count);
-        FloatBuffer[] held = {floats(m.weights.address, count), floats(m.grad.address, count),
-            floats(m.velocity.address, count)};
+        List<FloatBuffer> held = new ArrayList<>(List.of(floats(m.weights.address, count),
+            floats(m.grad.address, count)));
+        for (Mem st : m.state) {
+          held.add(floats(st.address, count));
+        }
         for (int i = 0; i < count; i++) {
           if (marks.get(i) == 0f) {
             for (FloatBuffer h : held) {
@@ -1678,15 +1693,57 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, ResidentNetwork, A
           }
         }
       } finally {
-        dnnl_primitive_destroy(p);
-        dnnl_primitive_desc_destroy(pd);
-        dnnl_memory_destroy(ones);
-        dnnl_memory_destroy(mark);
         Pointer.free(onesBlock);
         Pointer.free(markBlock);
       }
     }
     return bad;
+  }
+
+  /** One reorder of native bytes between layouts, outside the step's program (for tests). */
+  private void reorderNow(dnnl_memory_desc fromMd, Pointer from, dnnl_memory_desc toMd, Pointer to) {
+    dnnl_memory src = new dnnl_memory();
+    dnnl_memory dst = new dnnl_memory();
+    dnnl_primitive_desc pd = new dnnl_primitive_desc();
+    dnnl_primitive p = new dnnl_primitive();
+    try {
+      check(dnnl_memory_create(src, fromMd, engine, from), "memory_create");
+      check(dnnl_memory_create(dst, toMd, engine, to), "memory_create");
+      check(dnnl_reorder_primitive_desc_create(pd, fromMd, engine, toMd, engine, null),
+          "reorder_primitive_desc_create");
+      check(dnnl_primitive_create(p, pd), "primitive_create");
+      try (dnnl_exec_arg_t args = new dnnl_exec_arg_t(2)) {
+        args.position(0).arg(DNNL_ARG_FROM).memory(src);
+        args.position(1).arg(DNNL_ARG_TO).memory(dst);
+        args.position(0);
+        check(dnnl_primitive_execute(p, stream, 2, args), "primitive_execute");
+      }
+      check(dnnl_stream_wait(stream), "stream_wait");
+    } finally {
+      dnnl_primitive_destroy(p);
+      dnnl_primitive_desc_destroy(pd);
+      dnnl_memory_destroy(src);
+      dnnl_memory_destroy(dst);
+    }
+  }
+
+  /**
+   * For tests of the update kernel alone: sets the loaded step's gradient to {@code grads} (the
+   * flat vector, reordered into each master's layout), then runs the update {@link #step} runs
+   * after its backward pass. Returns the gradient norm before clipping.
+   */
+  double updateWith(long token, float[] grads, UpdateRule rule, long step) {
+    checkResident(token);
+    if (grads.length != paramCount) {
+      throw new IllegalArgumentException(grads.length + " gradients for " + paramCount + " parameters");
+    }
+    new FloatPointer(new Address(gradBlock)).put(grads, 0, paramCount);
+    for (Master m : masters.values()) {
+      Pointer.memset(new Address(m.grad.address), 0, m.grad.bytes);
+      reorderNow(m.plain.md, new Address(gradBlock + (long) m.slice.offset() * Float.BYTES), m.weights.md,
+          new Address(m.grad.address));
+    }
+    return rule.apply(updates, step);
   }
 
   /** How many padding elements the held layouts have in all (for tests: whether padding was tested at all). */
@@ -1709,14 +1766,19 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, ResidentNetwork, A
   }
 
   @Override
-  public long load(float[] params, float[] velocity) {
+  public int stateBlocks() {
+    return stateBlocks;
+  }
+
+  @Override
+  public long load(float[] params, float[] state) {
     checkResident(token);
-    if (params.length != paramCount || velocity.length != paramCount) {
-      throw new IllegalArgumentException("resident step of " + paramCount + " parameters loaded with " + params.length
-          + " parameters and " + velocity.length + " velocities");
+    if (params.length != paramCount || state.length != (long) stateBlocks * paramCount) {
+      throw new IllegalArgumentException("resident step of " + paramCount + " parameters and " + stateBlocks
+          + " state blocks loaded with " + params.length + " parameters and " + state.length + " state values");
     }
     new FloatPointer(new Address(paramBlock)).put(params, 0, paramCount);
-    new FloatPointer(new Address(velocityBlock)).put(velocity, 0, paramCount);
+    new FloatPointer(new Address(stateBlock)).put(state, 0, state.length);
     // gradients no node writes stay zero for the whole round, as the heap loop's zeroed vector
     Pointer.memset(new Address(gradBlock), 0, (long) Math.max(paramCount, 1) * Float.BYTES);
     for (Master m : masters.values()) {
@@ -1728,7 +1790,7 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, ResidentNetwork, A
 
   @Override
   public double step(long token, float[] buffers, Tensor src, int[] labels, IntToLongFunction seeds,
-      float learningRate, float momentum, float weightDecay) {
+      UpdateRule rule, long step) {
     checkResident(token);
     checkBatch(src);
     if (labels.length != batch) {
@@ -1736,6 +1798,10 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, ResidentNetwork, A
     }
     if (buffers.length < bufferCount) {
       throw new IllegalArgumentException("buffer vector too short for the compiled step");
+    }
+    if (rule.optimizer().stateBlocks() != stateBlocks) {
+      throw new IllegalArgumentException("a resident step holding " + stateBlocks + " state blocks cannot run "
+          + rule.optimizer() + " (" + rule.optimizer().stateBlocks() + ")");
     }
     input.write(src);
     new FloatPointer(new Address(bufferBlock)).put(buffers, 0, bufferCount);
@@ -1750,44 +1816,23 @@ final class OneDnnCompiledNetwork implements CompiledNetwork, ResidentNetwork, A
     } finally {
       forgetStepInputs();
     }
-    // outside execute: the update runs in the Java thread's own floating-point mode, as Sgd.step does
-    update(learningRate, momentum, weightDecay);
+    // The update kernel of this backend: the parameters are in host memory, so the rule's own
+    // formula (dev.fovea.optim, the specification) runs over direct views of the native segments.
+    // Outside execute: it runs in the Java thread's own floating-point mode, as on the heap.
+    rule.apply(updates, step);
     return loss;
   }
 
-  /** {@code dev.fovea.optim.Sgd.step}'s loops, term for term, over the native parameters. */
-  private void update(float lr, float mu, float wd) {
-    for (FloatBuffer[] u : updates) {
-      FloatBuffer p = u[0];
-      FloatBuffer g = u[1];
-      FloatBuffer v = u[2];
-      int n = p.capacity();
-      if (mu == 0f) {
-        for (int i = 0; i < n; i++) {
-          float w = p.get(i);
-          p.put(i, w - lr * (g.get(i) + wd * w));
-        }
-      } else {
-        for (int i = 0; i < n; i++) {
-          float w = p.get(i);
-          float x = mu * v.get(i) + g.get(i) + wd * w;
-          v.put(i, x);
-          p.put(i, w - lr * x);
-        }
-      }
-    }
-  }
-
   @Override
-  public void store(long token, float[] params, float[] velocity) {
+  public void store(long token, float[] params, float[] state) {
     checkResident(token);
-    if (params.length != paramCount || velocity.length != paramCount) {
-      throw new IllegalArgumentException("resident step of " + paramCount + " parameters stored into "
-          + params.length + " parameters and " + velocity.length + " velocities");
+    if (params.length != paramCount || state.length != (long) stateBlocks * paramCount) {
+      throw new IllegalArgumentException("resident step of " + paramCount + " parameters and " + stateBlocks
+          + " state blocks stored into " + params.length + " parameters and " + state.length + " state values");
     }
     run(storeProgram, storeTags);
     new FloatPointer(new Address(paramBlock)).get(params, 0, paramCount);
-    new FloatPointer(new Address(velocityBlock)).get(velocity, 0, paramCount);
+    new FloatPointer(new Address(stateBlock)).get(state, 0, state.length);
   }
 
   @Override

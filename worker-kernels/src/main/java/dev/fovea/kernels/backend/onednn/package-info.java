@@ -49,8 +49,9 @@
  * step (previously Java heap tensors) are native there.
  *
  * <p>A step compiled resident ({@code compileResident}, for {@code dev.fovea.nn.Trainer}) also
- * keeps the parameters, gradients and SGD velocity native across the steps of a round, weights in
- * the primitives' blocked layouts, and runs the SGD update there: weights are reordered in and out
+ * keeps the parameters, gradients and optimizer state native across the steps of a round, weights in
+ * the primitives' blocked layouts, and runs the update rule there (the rule's own formula over
+ * direct views of the native segments, this backend's update kernel): weights are reordered in and out
  * once per round instead of every step.
  *
  * <h2>API</h2>

@@ -159,13 +159,82 @@ class OneDnnResidentStepTest {
       State heap = heapLoop(net, b, s, SGD, new BitSet(), STEPS);
       State res = trainer(net, b, s, SGD, new BitSet(), STEPS, true);
       assertEquivalent(name, net, heap, res);
-      OneDnnCompiledNetwork step = (OneDnnCompiledNetwork) b.compileResident(net, BATCH, () -> {
+      OneDnnCompiledNetwork step = (OneDnnCompiledNetwork) b.compileResident(net, BATCH, 1, () -> {
         throw new AssertionError("compiled already");
       });
       System.out.printf("%s: %d weight slices resident in a primitive's layout, %d padding elements%n", name,
           step.masterCount(), step.paddingElements());
       assertTrue(step.masterCount() > 0, "some weights are held in a blocked layout");
       assertEquals(0, step.nonzeroPadding(), "padding of held weights, gradients and velocities stays zero");
+    }
+  }
+
+  /**
+   * Every optimizer, with clipping, through whole resident steps (gradients of the batch, then the
+   * rule's update at the global step) against the heap loop with the same rule: the update is the
+   * formula on both sides ({@code OneDnnResidentUpdateTest} holds it bitwise on equal gradients),
+   * so what differs is the gradient, at the tolerance above. The state's second block (Adam's and
+   * RMSProp's) is compared like the first.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"nesterov", "adam", "adamw", "rmsprop", "adagrad", "sgd-clip-norm", "adam-clip-value"})
+  void everyOptimizerResidentEqualsTheHeapLoop(String name) {
+    assumeOneDnn();
+    dev.fovea.optim.UpdateRule rule = switch (name) {
+      case "nesterov" -> dev.fovea.optim.UpdateRule.of(new dev.fovea.optim.Nesterov(0.05, 0.9, 1e-3));
+      case "adam" -> dev.fovea.optim.UpdateRule.of(new dev.fovea.optim.Adam(1e-3, 0.9, 0.999, 1e-8, 1e-3));
+      case "adamw" -> dev.fovea.optim.UpdateRule.of(new dev.fovea.optim.AdamW(1e-3, 0.9, 0.999, 1e-8, 0.01));
+      case "rmsprop" -> dev.fovea.optim.UpdateRule.of(new dev.fovea.optim.RmsProp(1e-3, 0.9, 1e-8, 0.5, 1e-3));
+      case "adagrad" -> dev.fovea.optim.UpdateRule.of(new dev.fovea.optim.AdaGrad(0.01, 0, 1e-10, 1e-3));
+      case "sgd-clip-norm" -> dev.fovea.optim.UpdateRule.of(SGD, dev.fovea.optim.GradientClipping.byNorm(0.5));
+      case "adam-clip-value" -> dev.fovea.optim.UpdateRule.of(new dev.fovea.optim.Adam(1e-3, 0.9, 0.999, 1e-8, 0),
+          dev.fovea.optim.GradientClipping.byValue(1e-3));
+      default -> throw new IllegalArgumentException(name);
+    };
+    Network net = network("lenet_bn");
+    State s = start(net);
+    float[] state = new float[rule.stateSize(s.params.length)];
+    SplittableRandom rng = new SplittableRandom(4);
+    for (int i = 0; i < state.length; i++) {
+      state[i] = (float) rng.nextDouble(0, 1e-4);
+    }
+    long first = 100; // a run's later steps: Adam's bias correction at steps 101 to 104
+    try (OneDnnBackend b = new OneDnnBackend(1)) {
+      float[] params = s.params.clone();
+      float[] buffers = s.buffers.clone();
+      float[] heapState = state.clone();
+      float[] grads = new float[params.length];
+      double[] losses = new double[STEPS];
+      for (int k = 0; k < STEPS; k++) {
+        losses[k] = net.lossAndGradient(b, params, buffers, grads, batch(net, BATCH, 100 + k), labels(net, BATCH, k),
+            1000 + k, new BitSet());
+        rule.apply(params, grads, heapState, first + k);
+      }
+      float[] rp = new float[params.length];
+      float[] rb = new float[buffers.length];
+      float[] rs = new float[state.length];
+      double[] rl = new double[STEPS];
+      try (Trainer t = net.trainer(b, s.params, s.buffers, state, rule, first, new BitSet())) {
+        for (int k = 0; k < STEPS; k++) {
+          rl[k] = t.step(batch(net, BATCH, 100 + k), labels(net, BATCH, k), 1000 + k);
+          assertTrue(t.resident());
+        }
+        assertEquals(first + STEPS, t.steps());
+        t.copyOut(rp, rb, rs);
+      }
+      int blocks = rule.optimizer().stateBlocks();
+      System.out.printf("%s: %d of %d parameters, %d of %d state values not bitwise equal%n", name,
+          bitwiseDifferences(params, rp), params.length, bitwiseDifferences(heapState, rs), rs.length);
+      for (int k = 0; k < STEPS; k++) {
+        assertEquals(losses[k], rl[k], 1e-5 * Math.abs(losses[k]), name + " loss of step " + k);
+      }
+      assertClose(name + " params", params, rp, net.layout(), 1e-4);
+      assertClose(name + " buffers", buffers, rb, net.bufferLayout(), 1e-4);
+      int n = params.length;
+      for (int j = 0; j < blocks; j++) {
+        assertClose(name + " state block " + j, java.util.Arrays.copyOfRange(heapState, j * n, (j + 1) * n),
+            java.util.Arrays.copyOfRange(rs, j * n, (j + 1) * n), net.layout(), 1e-3);
+      }
     }
   }
 

@@ -1,0 +1,82 @@
+package dev.fovea.deploy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The closed choices of the command line ({@code --optimizer}, {@code --averaging}, {@code
+ * --augment}, ...) through {@code bin/fovea} as a separate process: a value that is not one of them
+ * is one line on standard error naming the flag and every valid value, exit 2, nothing on standard
+ * output and no output folder made.
+ */
+class ChoicesLauncherIT {
+  @TempDir Path tmp;
+
+  record Run(int code, String out, List<String> errLines) {}
+
+  Run fovea(String... args) throws Exception {
+    Path home = Path.of(System.getenv().getOrDefault("FOVEA_HOME", "."));
+    List<String> command = new ArrayList<>(List.of("bash", home.resolve("bin/fovea").toString()));
+    command.addAll(Arrays.asList(args));
+    Path o = Files.createTempFile(tmp, "out", ".txt");
+    Path e = Files.createTempFile(tmp, "err", ".txt");
+    ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(o.toFile()).redirectError(e.toFile())
+        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+    pb.environment().put("FOVEA_DRIVER_MEMORY", "1g");
+    Process p = pb.start();
+    if (!p.waitFor(10, TimeUnit.MINUTES)) {
+      p.destroyForcibly();
+      throw new AssertionError(command + " did not finish in 10 min:\n" + Files.readString(e));
+    }
+    return new Run(p.exitValue(), Files.readString(o), Files.readString(e).lines()
+        .filter(l -> !l.equals(LauncherIT.JVM_INCUBATOR_NOTICE)).toList());
+  }
+
+  /** {@code fovea train OPTION VALUE}: exit 2, exactly {@code line} on stderr, no output folder. */
+  void refused(String line, String... args) throws Exception {
+    Path out = tmp.resolve("out");
+    List<String> all = new ArrayList<>(List.of("train", "--out", out.toString()));
+    all.addAll(Arrays.asList(args));
+    Run r = fovea(all.toArray(new String[0]));
+    assertEquals(2, r.code(), r.out() + r.errLines());
+    assertEquals(List.of(line), r.errLines());
+    assertEquals("", r.out());
+    assertFalse(Files.exists(out), "nothing written");
+  }
+
+  @Test
+  void anUnknownOptimizerIsOneLineListingTheValidOnes() throws Exception {
+    refused("fovea: error: invalid value lbfgs for --optimizer: must be one of sgd, nesterov, adam, adamw, rmsprop, "
+        + "adagrad", "--optimizer", "lbfgs");
+  }
+
+  @Test
+  void everyOtherChoiceIsRefusedTheSameWay() throws Exception {
+    refused("fovea: error: invalid value ADAM for --optimizer: must be one of sgd, nesterov, adam, adamw, rmsprop, "
+        + "adagrad", "--optimizer", "ADAM");
+    refused("fovea: error: invalid value ring for --averaging: must be one of tree, sharded", "--averaging", "ring");
+    refused("fovea: error: invalid value shared for --optimizer-state: must be one of averaged, local",
+        "--optimizer-state", "shared");
+    refused("fovea: error: invalid value step for --lr-schedule: must be one of constant, cosine", "--lr-schedule",
+        "step");
+    refused("fovea: error: invalid value sqrt for --lr-scaling: must be one of none, linear", "--lr-scaling", "sqrt");
+    refused("fovea: error: invalid value crop for --augment: must be one of none, flip, crop-flip, rrc-flip",
+        "--augment", "crop");
+    refused("fovea: error: invalid value 1.0 for --beta1: must be in [0, 1)", "--optimizer", "adam", "--beta1", "1");
+    Run r = fovea("export", "--model", tmp.resolve("none.fovea").toString(), "--format", "tflite", "--out",
+        tmp.resolve("m.tflite").toString());
+    assertEquals(2, r.code());
+    assertEquals(List.of("fovea: error: invalid value tflite for --format: must be one of onnx, fovea"), r.errLines());
+    assertTrue(Files.notExists(tmp.resolve("m.tflite")));
+  }
+}

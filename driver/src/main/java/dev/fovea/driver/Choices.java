@@ -1,0 +1,116 @@
+package dev.fovea.driver;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+/**
+ * The closed choices of a run's configuration, as enums, and the one place a choice given as text
+ * (a flag, a properties file, a Spark ML param, a builder call) is parsed: {@link #parse}. A value
+ * that is not one of them is refused with one line naming the flag and listing the valid values.
+ * Each constant's text is its {@link Choice#label()}: the name in lower case, {@code _} as {@code
+ * -} ({@code CROP_FLIP} is {@code crop-flip}).
+ */
+public final class Choices {
+  private Choices() {}
+
+  /** A constant of a choice: how it is written. */
+  public interface Choice {
+    /** The constant's enum name. */
+    String name();
+
+    /** How the constant is written on the command line and in files. */
+    default String label() {
+      return name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+  }
+
+  /** {@code --averaging}: the path of the state between rounds (docs/averaging.md). */
+  public enum Averaging implements Choice {
+    /** treeAggregate through the driver. */
+    TREE,
+    /** Reduce-scatter and all-gather through Spark's shuffle; the vector never passes through the driver. */
+    SHARDED
+  }
+
+  /** {@code --optimizer-state}: where the optimizer's state lives between rounds. */
+  public enum OptimizerState implements Choice {
+    /** Averaged across the workers each round, like the parameters. */
+    AVERAGED,
+    /** Each worker keeps its own between rounds; checkpoints hold every worker's. */
+    LOCAL
+  }
+
+  /** {@code --augment}: the training augmentation. */
+  public enum Augment implements Choice {
+    NONE,
+    /** Horizontal flip, p = 1/2. */
+    FLIP,
+    /** Pad, random crop back to the input size, flip (raw sets). */
+    CROP_FLIP,
+    /** Random resized crop (scale [0.08, 1], ratio [3/4, 4/3]), flip. */
+    RRC_FLIP
+  }
+
+  /** {@code --lr-schedule}: the learning rate over the run's rounds. */
+  public enum LrSchedule implements Choice {
+    CONSTANT,
+    /** A half cosine down to 0 over the run's rounds (Keras's CosineDecay). */
+    COSINE
+  }
+
+  /** {@code --lr-scaling}: the learning rate against the number of workers. */
+  public enum LrScaling implements Choice {
+    NONE,
+    /** N × the rate for N workers, reached linearly over the warm-up rounds (Goyal et al. 2017). */
+    LINEAR
+  }
+
+  /** {@code --optimizer}: the update rule ({@code dev.fovea.optim}). */
+  public enum OptimizerName implements Choice {
+    SGD,
+    NESTEROV,
+    ADAM,
+    ADAMW,
+    RMSPROP,
+    ADAGRAD
+  }
+
+  /** {@code fovea export --format}. */
+  public enum ExportFormat implements Choice {
+    ONNX,
+    DL4J,
+    FOVEA
+  }
+
+  /** {@code fovea train --progress}: a live bar on a terminal, or plain lines. */
+  public enum ProgressMode implements Choice {
+    /** A bar when standard output is a terminal, else lines. */
+    AUTO,
+    BAR,
+    LINES
+  }
+
+  /**
+   * The constant of {@code type} written {@code value}.
+   *
+   * @param flag what is being set, named in the error (e.g. {@code --optimizer})
+   * @throws IllegalArgumentException one line: the value, the flag and every valid value
+   */
+  public static <E extends Enum<E> & Choice> E parse(Class<E> type, String flag, String value) {
+    if (value != null) {
+      for (E e : type.getEnumConstants()) {
+        if (e.label().equals(value)) {
+          return e;
+        }
+      }
+    }
+    throw new IllegalArgumentException("invalid value " + dev.fovea.kernels.OneLine.of(String.valueOf(value)) + " for "
+        + flag + ": must be one of " + labels(type));
+  }
+
+  /** Every valid value of {@code type}, comma-separated, in declaration order. */
+  public static <E extends Enum<E> & Choice> String labels(Class<E> type) {
+    return Arrays.stream(type.getEnumConstants()).map(Choice::label).collect(Collectors.joining(", "));
+  }
+}
