@@ -48,6 +48,7 @@ public record TargetSpec(String kind, List<Integer> shape) implements java.io.Se
   }
 
   /** Whether this is the label column's integer class. */
+  @com.fasterxml.jackson.annotation.JsonIgnore
   public boolean isClass() {
     return CLASS.equals(kind);
   }
