@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
 @Command(name = "fovea", mixinStandardHelpOptions = true, versionProvider = Fovea.VersionProvider.class,
     description = "Train convolutional neural networks on Apache Spark.",
     subcommands = {ShardCommand.class, Fovea.Train.class, EvaluateCommand.class, PredictCommand.class,
-        SummaryCommand.class, BenchmarkCommand.class, ExportCommand.class})
+        SummaryCommand.class, BenchmarkCommand.class, ExportCommand.class, StudyCommand.class})
 public final class Fovea implements Callable<Integer> {
   /** Whether the command's output is this process's standard output (a live bar may be drawn there). */
   private final boolean processStdout;
