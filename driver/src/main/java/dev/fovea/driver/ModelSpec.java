@@ -115,13 +115,13 @@ public record ModelSpec(String label, String zoo, String json) {
    */
   public Network build(Shape input, int classes, TargetSpec target, String augment) {
     if (target.isClass()) {
-      Network net = build(input, classes);
-      if (!net.loss().readsLabels()) {
-        throw new IllegalArgumentException(label + ": the network's loss " + net.loss().id() + " needs "
-            + String.join(" or ", net.loss().targetKinds()) + " targets; the shard set has class targets ("
+      Network described = zoo != null ? null : NetworkJson.parse(json, label);
+      if (described != null && !described.loss().readsLabels()) {
+        throw new IllegalArgumentException(label + ": the network's loss " + described.loss().id() + " needs "
+            + String.join(" or ", described.loss().targetKinds()) + " targets; the shard set has class targets ("
             + classes + " classes)");
       }
-      return net;
+      return build(input, classes);
     }
     if (zoo != null) {
       throw new IllegalArgumentException(label + ": a zoo network gives class logits (softmax_cross_entropy); the "

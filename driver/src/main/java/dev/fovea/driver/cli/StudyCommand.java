@@ -57,7 +57,7 @@ final class StudyCommand implements Callable<Integer> {
     int batch = 32;
 
     @Option(names = "--lr", description = "SGD learning rate (momentum 0.9) (default: ${DEFAULT-VALUE})")
-    double lr = 0.05;
+    double lr = 0.02;
 
     @Option(names = "--seed", description = "seed of shuffles and initialisation (default: ${DEFAULT-VALUE})")
     long seed = 42;
@@ -81,7 +81,10 @@ final class StudyCommand implements Callable<Integer> {
       SparkSession spark = SparkSessions.create("fovea study superres", master, workers);
       try {
         SuperResolutionStudy.Result r = SuperResolutionStudy.run(spark, new SuperResolutionStudy.Options(data, out,
-            decoders, inputSize, limit, epochs, workers, batch, lr, seed, backend, grid), l -> o.println("fovea: " + l));
+            decoders, inputSize, limit, epochs, workers, batch, lr, seed, backend, grid), l -> {
+              o.println("fovea: " + l);
+              o.flush();
+            });
         for (SuperResolutionStudy.Decoder d : r.decoders()) {
           o.printf("fovea: %-20s PSNR %.2f dB · Nyquist share %.5f · flat-block RMS %.3f grey levels%n", d.name(),
               d.psnr(), d.nyquistShare(), d.flatRms());
