@@ -48,6 +48,13 @@ public final class Evaluator {
       throw new IllegalArgumentException("the model has " + model.classNames().size() + " classes, the shards in "
           + shardDir + " have " + m.classes().size());
     }
+    dev.fovea.data.shard.TargetSpec target = m.targetSpec();
+    if (net.loss().readsLabels() != target.isClass()
+        || !target.isClass() && !net.outputShape().equals(target.tensorShape())) {
+      throw new IllegalArgumentException("the model gives " + (net.loss().readsLabels() ? "class logits"
+          : "outputs of " + net.outputShape()) + " (loss " + net.loss().id() + "), the shards in " + shardDir
+          + " have " + target.describe() + " targets");
+    }
     String chosen = Backends.resolve(backend, w -> System.err.println("fovea: warning: " + w)).name();
     List<List<Double>> norm = TrainingRun.normalization(model);
     ShardInput test = TrainingRun.evaluationInput(new HadoopConf(jsc.hadoopConfiguration()), shardDir, m, workers,

@@ -1,5 +1,6 @@
 package dev.fovea.driver;
 
+import dev.fovea.data.shard.TargetSpec;
 import dev.fovea.kernels.Shape;
 import dev.fovea.nn.Network;
 import dev.fovea.nn.NetworkJson;
@@ -100,6 +101,63 @@ public record ModelSpec(String label, String zoo, String json) {
           + net.numClasses() + " outputs; the data has samples of " + input + " and " + classes + " classes");
     }
     return net;
+  }
+
+  /**
+   * The network for training on a shard set of {@code input} samples, {@code classes} classes and
+   * targets {@code target}, augmented by {@code augment}: {@link #build(Shape, int)} for class
+   * targets; for any other, a described network whose loss reads that kind of target and whose
+   * output has the target's shape, and no augmentation (it would move the input and not the
+   * target).
+   *
+   * @throws IllegalArgumentException one line naming both sides where the network and the data do
+   *     not fit
+   */
+  public Network build(Shape input, int classes, TargetSpec target, String augment) {
+    if (target.isClass()) {
+      Network described = zoo != null ? null : NetworkJson.parse(json, label);
+      if (described != null && !described.loss().readsLabels()) {
+        throw new IllegalArgumentException(label + ": the network's loss " + described.loss().id() + " needs "
+            + String.join(" or ", described.loss().targetKinds()) + " targets; the shard set has class targets ("
+            + classes + " classes)");
+      }
+      return build(input, classes);
+    }
+    if (zoo != null) {
+      throw new IllegalArgumentException(label + ": a zoo network gives class logits (softmax_cross_entropy); the "
+          + "shard set has " + target.describe() + " targets; give a network file whose output fits them");
+    }
+    Network net = NetworkJson.parse(json, label);
+    if (!net.loss().targetKinds().contains(target.kind())) {
+      throw new IllegalArgumentException(label + ": the network's loss " + net.loss().id() + " needs "
+          + String.join(" or ", net.loss().targetKinds()) + " targets; the shard set has " + target.describe()
+          + " targets");
+    }
+    if (!net.inputShape().equals(input) || !net.outputShape().equals(target.tensorShape())) {
+      throw new IllegalArgumentException(label + ": the network takes input " + net.inputShape() + " and gives "
+          + net.outputShape() + "; the data has samples of " + input + " and " + target.describe() + " targets");
+    }
+    if (augment != null && !"none".equals(augment)) {
+      throw new IllegalArgumentException("--augment " + augment + ": the shard set has " + target.describe()
+          + " targets, which augmentation would not move with the input; use --augment none");
+    }
+    return net;
+  }
+
+  /**
+   * Checks, before Spark starts, that this network fits the training shard set {@code c} names when
+   * that set exists already (its manifest is read; nothing else): as {@link #build(Shape, int,
+   * TargetSpec, String)} does when the run starts. A set still to be sharded is checked then.
+   *
+   * @throws IllegalArgumentException one line naming both sides
+   */
+  public void checkExistingShards(TrainConfig c, Configuration hadoop) {
+    String dir = c.shardRoot() + "/train";
+    if (c.data() != null || !dev.fovea.data.shard.ShardReader.hasManifest(hadoop, dir)) {
+      return;
+    }
+    dev.fovea.data.shard.Manifest m = dev.fovea.data.shard.ShardReader.readManifest(hadoop, dir);
+    build(InputTransforms.inputShape(c, m), m.classes().size(), m.targetSpec(), c.augment());
   }
 
   private static String read(String file, Configuration hadoop) {

@@ -38,8 +38,11 @@ public interface Progress {
 
       @Override
       public void epoch(int epoch, int epochs, double trainLoss, double testAccuracy, double testLoss) {
-        sink.accept(String.format("epoch %d/%d done · train loss %.4f · test accuracy %.4f · test loss %.4f", epoch,
-            epochs, trainLoss, testAccuracy, testLoss));
+        // a network trained towards target tensors has no accuracy: its loss is its test metric
+        sink.accept(Double.isNaN(testAccuracy)
+            ? String.format("epoch %d/%d done · train loss %.6f · test loss %.6f", epoch, epochs, trainLoss, testLoss)
+            : String.format("epoch %d/%d done · train loss %.4f · test accuracy %.4f · test loss %.4f", epoch, epochs,
+                trainLoss, testAccuracy, testLoss));
       }
     };
   }

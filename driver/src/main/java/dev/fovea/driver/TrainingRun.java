@@ -125,7 +125,7 @@ public final class TrainingRun {
           + " classes, " + train.sampleShape().get(0) + " channels)");
     }
     Shape input = InputTransforms.inputShape(c, train);
-    Network net = modelSpec.build(input, classes);
+    Network net = modelSpec.build(input, classes, train.targetSpec(), c.augment());
     HadoopConf hc = new HadoopConf(hadoop);
     ShardInput trainData = new ShardInput(hc, data.trainDir(), train, StreamPlan.of(rows(train), c.seed(), c.workers(),
         c.batch(), c.shuffleBuffer(), true), InputTransforms.training(c, train, input), decoders(train, threads));
@@ -250,8 +250,7 @@ public final class TrainingRun {
             ObjectNode e = JSON.createObjectNode();
             e.put("epoch", epoch + 1);
             e.put("train_loss", trainLoss);
-            e.put("test_accuracy", eval.accuracy());
-            e.put("test_top5_accuracy", eval.top5Accuracy());
+            eval.putMetrics(e);
             e.put("test_loss", eval.meanLoss());
             e.put("rounds", round);
             epochs.append(JSON.writeValueAsString(e)).append('\n');
@@ -420,9 +419,8 @@ public final class TrainingRun {
 
     byte[] writeSummary(TrainConfig c, Result r) {
       ObjectNode s = JSON.createObjectNode();
-      s.put("test_accuracy", r.testAccuracy());
+      r.evaluation().putMetrics(s);
       s.put("test_loss", r.testLoss());
-      s.put("test_top5_accuracy", r.evaluation().top5Accuracy());
       ObjectNode perClass = s.putObject("per_class_accuracy");
       double[] pc = r.evaluation().perClassAccuracy();
       for (int i = 0; i < pc.length; i++) {

@@ -307,6 +307,18 @@ public interface Backend extends AutoCloseable {
   void squaredErrorBackward(Tensor src, Tensor target, double scale, Tensor diffSrc);
 
   /**
+   * Absolute error {@code Σ |src - target|} over tensors of one shape, summed (divide by the size
+   * for the mean absolute error, the L1 loss).
+   */
+  double absoluteErrorForward(Tensor src, Tensor target);
+
+  /**
+   * Gradient of the absolute error times {@code scale}: {@code diffSrc = scale · sign(src -
+   * target)} (0 where they are equal), overwritten.
+   */
+  void absoluteErrorBackward(Tensor src, Tensor target, double scale, Tensor diffSrc);
+
+  /**
    * Negative log-likelihood {@code -Σₙ src[n, labels[n]]} of log-probabilities {@code src (N, K)}
    * (the output of log-softmax), summed.
    */

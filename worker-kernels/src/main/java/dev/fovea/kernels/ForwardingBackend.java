@@ -238,6 +238,16 @@ public abstract class ForwardingBackend implements Backend {
   }
 
   @Override
+  public double absoluteErrorForward(Tensor src, Tensor target) {
+    return delegate.absoluteErrorForward(src, target);
+  }
+
+  @Override
+  public void absoluteErrorBackward(Tensor src, Tensor target, double scale, Tensor diffSrc) {
+    delegate.absoluteErrorBackward(src, target, scale, diffSrc);
+  }
+
+  @Override
   public double nllForward(Tensor src, int[] labels) {
     return delegate.nllForward(src, labels);
   }

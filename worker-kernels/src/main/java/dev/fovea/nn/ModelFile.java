@@ -88,7 +88,8 @@ public final class ModelFile {
    *
    * @param network the architecture
    * @param zoo the zoo name it was built from, or null for a network described otherwise
-   * @param classNames name of each output class, {@code network.numClasses()} of them
+   * @param classNames name of each output class, {@code network.numClasses()} of them (for a network
+   *     trained towards target tensors, the classes of the data it was trained on)
    * @param params the flat parameter vector, laid out as {@code network.layout()}
    * @param buffers the flat buffer vector, laid out as {@code network.bufferLayout()}
    * @param optimizer the optimizer state when saved from training, or null
@@ -100,7 +101,8 @@ public final class ModelFile {
     public Model {
       classNames = List.copyOf(classNames);
       provenance = Collections.unmodifiableMap(new LinkedHashMap<>(provenance));
-      if (classNames.size() != network.numClasses()) {
+      // a network trained towards target tensors keeps its data's class names, which are not its outputs
+      if (network.loss().readsLabels() && classNames.size() != network.numClasses()) {
         throw new IllegalArgumentException("model: " + classNames.size() + " class names for a network with "
             + network.numClasses() + " classes");
       }
@@ -328,7 +330,7 @@ public final class ModelFile {
       checkLayout(name, "buffer", h.path("buffer_layout"), net.bufferLayout(), buffers.length);
     }
     checkLayout(name, "parameter", h.path("layout"), net.layout(), params.length);
-    if (classNames.size() != net.numClasses()) {
+    if (net.loss().readsLabels() && classNames.size() != net.numClasses()) {
       throw new ModelFileException(name + ": " + classNames.size() + " class names for " + net.numClasses()
           + " outputs");
     }

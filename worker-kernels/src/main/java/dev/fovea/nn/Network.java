@@ -80,9 +80,11 @@ public final class Network {
   private final List<List<ParamLayout.Slice>> nodeSlices;
   private final List<List<ParamLayout.Slice>> nodeBuffers;
   private final boolean[] evalNeeded;
+  private final Loss loss;
 
-  private Network(Shape inputShape, List<Node> unbound, String outputName, List<AuxHead> auxHeads) {
+  private Network(Shape inputShape, List<Node> unbound, String outputName, List<AuxHead> auxHeads, Loss loss) {
     List<Node> nodes = bindPairs(unbound);
+    this.loss = java.util.Objects.requireNonNull(loss, "loss");
     this.inputShape = inputShape;
     this.nodes = List.copyOf(nodes);
     this.auxHeads = List.copyOf(auxHeads);
@@ -155,14 +157,19 @@ public final class Network {
         throw new IllegalArgumentException("auxiliary output '" + auxHeads.get(i).node() + "' is not a layer");
       }
       auxIndex[i] = a;
-      if (shapes.get(a).rank() != 1) {
+      if (loss.readsLabels() && shapes.get(a).rank() != 1) {
         throw new IllegalArgumentException(auxHeads.get(i).node() + ": an auxiliary head must give flat (classes)"
             + " logits, got " + shapes.get(a));
       }
+      if (!loss.readsLabels() && !shapes.get(a).equals(shapes.get(output))) {
+        throw new IllegalArgumentException(auxHeads.get(i).node() + ": an auxiliary head of a " + loss.id()
+            + " network must give the main output's shape " + shapes.get(output) + ", got " + shapes.get(a));
+      }
     }
-    if (shapes.get(output).rank() != 1) {
-      throw new IllegalArgumentException(main + ": the network must end in a flat (classes) output, got "
-          + shapes.get(output));
+    // softmax cross-entropy reads flat logits; the other losses compare any shape with the targets
+    if (loss.readsLabels() && shapes.get(output).rank() != 1) {
+      throw new IllegalArgumentException(main + ": the network must end in a flat (classes) output for "
+          + loss.id() + ", got " + shapes.get(output));
     }
     this.outputShapes = Collections.unmodifiableList(shapes);
     this.nodeSlices = slices;
@@ -247,6 +254,7 @@ public final class Network {
     private final List<Node> nodes = new ArrayList<>();
     private final List<AuxHead> aux = new ArrayList<>();
     private String output;
+    private Loss loss = Loss.SOFTMAX_CROSS_ENTROPY;
 
     private Builder(Shape inputShape) {
       this.inputShape = inputShape;
@@ -280,9 +288,15 @@ public final class Network {
       return this;
     }
 
+    /** The loss of the main output and the auxiliary heads (default softmax cross-entropy). */
+    public Builder loss(Loss loss) {
+      this.loss = loss;
+      return this;
+    }
+
     /** The network; throws when a shape does not fit, naming the layer and both shapes. */
     public Network build() {
-      return new Network(inputShape, nodes, output, aux);
+      return new Network(inputShape, nodes, output, aux, loss);
     }
   }
 
@@ -296,13 +310,28 @@ public final class Network {
     if (shape.equals(inputShape)) {
       return this;
     }
-    Network n = new Network(shape, nodes, outputName(), auxHeads);
+    Network n = new Network(shape, nodes, outputName(), auxHeads, loss);
     if (!n.layout.slices().stream().map(s -> s.name() + s.shape()).toList()
         .equals(layout.slices().stream().map(s -> s.name() + s.shape()).toList())) {
       throw new IllegalArgumentException("inputs " + shape + " change the parameters of a network built for "
           + inputShape + " (a flatten before a dense layer; end the features in global or adaptive pooling)");
     }
     return n;
+  }
+
+  /** The loss training minimises ({@link Loss#SOFTMAX_CROSS_ENTROPY} unless the builder or file says). */
+  public Loss loss() {
+    return loss;
+  }
+
+  /** This network (the same nodes, parameters and heads) trained with {@code loss}. */
+  public Network withLoss(Loss loss) {
+    return loss == this.loss ? this : new Network(inputShape, nodes, outputName(), auxHeads, loss);
+  }
+
+  /** Shape of the main output for one sample: {@code (K)} for class logits, {@code (C, H, W)} for an image. */
+  public Shape outputShape() {
+    return outputShapes.get(output);
   }
 
   /** Shape of one input sample, {@code (C, H, W)}. */
@@ -481,12 +510,24 @@ public final class Network {
    */
   public double lossAndGradient(Backend backend, float[] params, float[] buffers, float[] grads, Tensor src,
       int[] labels, long seed, BitSet frozen) {
+    return lossAndGradient(backend, params, buffers, grads, src, labels, null, seed, frozen);
+  }
+
+  /**
+   * {@link #lossAndGradient(Backend, float[], float[], float[], Tensor, int[], long, BitSet)} with
+   * this network's {@link #loss()}: {@code labels} for class losses, {@code targets (N, ...)} of
+   * the output's shape for the others (either may be null when the loss does not read it). Only
+   * softmax cross-entropy runs in a backend's compiled step; the other losses run layer by layer
+   * (each op still on the backend).
+   */
+  public double lossAndGradient(Backend backend, float[] params, float[] buffers, float[] grads, Tensor src,
+      int[] labels, Tensor targets, long seed, BitSet frozen) {
     check("parameter", params.length, layout);
     check("gradient", grads.length, layout);
     check("buffer", buffers.length, bufferLayout);
     Arrays.fill(grads, 0f);
     checkInput(src);
-    CompiledNetwork compiled = compiled(backend, src, true, frozen);
+    CompiledNetwork compiled = loss.readsLabels() ? compiled(backend, src, true, frozen) : null;
     if (compiled != null) {
       if (labels.length != src.shape().dim(0)) {
         throw new IllegalArgumentException(labels.length + " labels for a batch of " + src.shape().dim(0));
@@ -494,7 +535,8 @@ public final class Network {
       return compiled.lossAndGradient(params, buffers, grads, src, labels, i -> nodeSeed(seed, i));
     }
     return lossAndGradient(backend, i -> views(nodeSlices.get(i), params), i -> views(nodeSlices.get(i), grads),
-        i -> views(nodeBuffers.get(i), buffers), src, labels, seed, trainableUpstream(frozen), frozenBatchNorms(frozen));
+        i -> views(nodeBuffers.get(i), buffers), src, labels, targets, seed, trainableUpstream(frozen),
+        frozenBatchNorms(frozen));
   }
 
   /**
@@ -569,6 +611,12 @@ public final class Network {
    * value is a double, for gradient checks of whole networks. Buffers start fresh, seed 0.
    */
   public double lossAndGradient(Backend backend, double[] params, double[] grads, Tensor src, int[] labels) {
+    return lossAndGradient(backend, params, grads, src, labels, null);
+  }
+
+  /** The double pass with this network's {@link #loss()} and {@code targets} (see the float one). */
+  public double lossAndGradient(Backend backend, double[] params, double[] grads, Tensor src, int[] labels,
+      Tensor targets) {
     check("parameter", params.length, layout);
     check("gradient", grads.length, layout);
     Arrays.fill(grads, 0d);
@@ -578,14 +626,15 @@ public final class Network {
       buffers[i] = b[i];
     }
     return lossAndGradient(backend, i -> views(nodeSlices.get(i), params), i -> views(nodeSlices.get(i), grads),
-        i -> views(nodeBuffers.get(i), buffers), src, labels, 0, trainableUpstream(new BitSet()),
+        i -> views(nodeBuffers.get(i), buffers), src, labels, targets, 0, trainableUpstream(new BitSet()),
         new boolean[nodes.size()]);
   }
 
   private double lossAndGradient(Backend backend, IntFunction<Tensor[]> params, IntFunction<Tensor[]> grads,
-      IntFunction<Tensor[]> buffers, Tensor src, int[] labels, long seed, boolean[] trainable, boolean[] inference) {
+      IntFunction<Tensor[]> buffers, Tensor src, int[] labels, Tensor targets, long seed, boolean[] trainable,
+      boolean[] inference) {
     checkInput(src);
-    if (labels.length != src.shape().dim(0)) {
+    if (loss.readsLabels() && labels.length != src.shape().dim(0)) {
       throw new IllegalArgumentException(labels.length + " labels for a batch of " + src.shape().dim(0));
     }
     int n = src.shape().dim(0);
@@ -614,13 +663,11 @@ public final class Network {
     for (int h = 0; h < heads.length; h++) {
       Tensor logits = acts[heads[h]];
       double weight = h == 0 ? 1 : auxHeads.get(h - 1).weight();
-      Tensor probs = Tensor.zeros(logits.shape(), logits.dtype());
-      double loss = backend.softmaxCrossEntropyForward(logits, labels, probs);
-      if (h == 0) {
-        mainLoss = loss;
-      }
       Tensor diff = Tensor.zeros(logits.shape(), logits.dtype());
-      backend.softmaxCrossEntropyBackward(probs, labels, weight / n, diff);
+      double headLoss = loss.lossAndGradient(backend, logits, labels, targets, weight, diff);
+      if (h == 0) {
+        mainLoss = headLoss;
+      }
       accumulate(backend, diffs, heads[h], diff);
     }
     for (int i = nodes.size() - 1; i >= 0; i--) {

@@ -34,6 +34,10 @@ import java.util.Map;
  *  "output": "fc", "aux_outputs": [{"node": "...", "weight": 0.3}]}
  * }</pre>
  *
+ * <p>{@code "loss"} names the loss training minimises ({@link Loss#id()}: {@code
+ * softmax_cross_entropy}, the default, {@code sigmoid_bce}, {@code mse} or {@code l1}); it is
+ * written only when it is not the default, so descriptions of class networks are unchanged.
+ *
  * <p>Types: {@code convolution, deconvolution, pooling, global_pooling, batch_norm, dropout, lrn,
  * prelu, rrelu, activation, dense, flatten, concat, add, zero_padding, upsampling, max_unpooling,
  * channel_pooling, adaptive_pooling} and
@@ -131,6 +135,9 @@ public final class NetworkJson {
     for (Network.AuxHead h : net.auxHeads()) {
       aux.addObject().put("node", h.node()).put("weight", h.weight());
     }
+    if (net.loss() != Loss.SOFTMAX_CROSS_ENTROPY) {
+      o.put("loss", net.loss().id());
+    }
     return o;
   }
 
@@ -213,6 +220,13 @@ public final class NetworkJson {
     }
     for (JsonNode a : root.path("aux_outputs")) {
       b.auxOutput(a.path("node").asText(), a.path("weight").asDouble(0.3));
+    }
+    if (root.has("loss")) {
+      try {
+        b.loss(Loss.parse(root.get("loss").isTextual() ? root.get("loss").asText() : root.get("loss").toString()));
+      } catch (IllegalArgumentException e) {
+        throw new NetworkJsonException(source + ": loss: " + e.getMessage(), e);
+      }
     }
     try {
       return b.build();

@@ -72,6 +72,15 @@ public final class Trainer implements AutoCloseable {
    * the running statistics are updated too. Returns the summed loss of the main output.
    */
   public double step(Tensor images, int[] labels, long seed) {
+    return step(images, labels, null, seed);
+  }
+
+  /**
+   * One step with the network's {@link Network#loss()}: {@code labels} for class losses, {@code
+   * targets (N, ...)} of the output's shape for the others. Losses other than softmax
+   * cross-entropy run the heap loop (layer by layer, each op on the backend), not the resident step.
+   */
+  public double step(Tensor images, int[] labels, Tensor targets, long seed) {
     if (closed) {
       throw new IllegalStateException("trainer is closed");
     }
@@ -91,13 +100,14 @@ public final class Trainer implements AutoCloseable {
     if (grads == null) {
       grads = new float[params.length];
     }
-    double loss = net.lossAndGradient(backend, params, buffers, grads, images, labels, seed, frozen);
+    double loss = net.lossAndGradient(backend, params, buffers, grads, images, labels, targets, seed, frozen);
     rule.apply(params, grads, state, step++);
     return loss;
   }
 
   private ResidentNetwork residentFor(Tensor images) {
-    if (!frozen.isEmpty() || images.dtype() != DType.FLOAT32 || !(backend instanceof NetworkCompiler c)) {
+    if (!frozen.isEmpty() || images.dtype() != DType.FLOAT32 || !net.loss().readsLabels()
+        || !(backend instanceof NetworkCompiler c)) {
       return null;
     }
     int batch = images.shape().dim(0);

@@ -41,12 +41,28 @@ import java.util.Map;
  * @param shards the shard files, in order
  * @param options the options the set was written with, by name (version 2)
  * @param report what the job skipped and why (version 2; null when it read an in-memory dataset)
+ * @param target what samples are trained towards besides their class ({@link TargetSpec}); null (and
+ *     not written) for integer class targets, so sets written before targets existed read unchanged
+ *     and keep their {@link #sha256()}
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Manifest(int version, String name, String created, String source, long seed, String encoding,
     List<Integer> sampleShape, List<String> classes, long count, List<Long> classCounts, List<Double> mean,
-    List<Double> std, List<ShardEntry> shards, Map<String, String> options, Report report)
+    List<Double> std, List<ShardEntry> shards, Map<String, String> options, Report report, TargetSpec target)
     implements java.io.Serializable {
+
+  /** A manifest of integer class targets (no {@code target} field). */
+  public Manifest(int version, String name, String created, String source, long seed, String encoding,
+      List<Integer> sampleShape, List<String> classes, long count, List<Long> classCounts, List<Double> mean,
+      List<Double> std, List<ShardEntry> shards, Map<String, String> options, Report report) {
+    this(version, name, created, source, seed, encoding, sampleShape, classes, count, classCounts, mean, std, shards,
+        options, report, null);
+  }
+
+  /** The target kind and shape of this set ({@link TargetSpec#CLASSES} when it has no {@code target}). */
+  public TargetSpec targetSpec() {
+    return TargetSpec.of(this);
+  }
 
   /** The version writers write. */
   public static final int VERSION = 2;
@@ -93,7 +109,7 @@ public record Manifest(int version, String name, String created, String source, 
     List<ShardEntry> slim = shards.stream()
         .map(e -> new ShardEntry(e.file(), e.rows(), e.bytes(), e.crc32(), List.of())).toList();
     return new Manifest(version, name, created, source, seed, encoding, sampleShape, classes, count, classCounts,
-        mean, std, slim, options, null);
+        mean, std, slim, options, null, target);
   }
 
   // Integers exactly: 500.9 where an integer belongs is an error, not 500 (out-of-range values already are).
@@ -146,6 +162,9 @@ public record Manifest(int version, String name, String created, String source, 
     }
     if (!RAW.equals(encoding) && !JPEG.equals(encoding)) {
       throw new DataException(where + ": unknown encoding " + encoding);
+    }
+    if (target != null) {
+      target.check(where);
     }
     if (sampleShape.size() != 3 || sampleShape.contains(null)) {
       throw new DataException(where + ": sample_shape " + sampleShape + " must be (C, H, W): three integers");

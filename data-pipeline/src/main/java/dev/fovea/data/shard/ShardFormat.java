@@ -22,6 +22,14 @@ public final class ShardFormat {
       "message fovea_shard { required int64 " + INDEX + "; required int32 " + LABEL + "; required binary " + IMAGE
           + "; required binary " + KEY + " (UTF8); }");
 
+  /** A set with a {@link TargetSpec} target: each sample's stored target. */
+  public static final String TARGET = "target";
+
+  /** {@link #SCHEMA} with each sample's target ({@link TargetSpec#bytesPerSample()} bytes). */
+  public static final MessageType SCHEMA_TARGET = MessageTypeParser.parseMessageType(
+      "message fovea_shard { required int64 " + INDEX + "; required int32 " + LABEL + "; required binary " + IMAGE
+          + "; required binary " + TARGET + "; }");
+
   public static final MessageType SCHEMA = MessageTypeParser.parseMessageType(
       "message fovea_shard { required int64 " + INDEX + "; required int32 " + LABEL + "; required binary " + IMAGE
           + "; }");

@@ -81,13 +81,19 @@ public final class ShardReader {
   }
 
   /**
-   * The rows of one shard as stored: each image's bytes (a JPEG file, or (C, H, W) raw pixels) and
-   * its class.
+   * The rows of one shard as stored: each image's bytes (a JPEG file, or (C, H, W) raw pixels), its
+   * class and, in a set with a {@link TargetSpec} target, its stored target.
    *
    * @param images one stored image per row
    * @param labels class index per row
+   * @param targets one stored target per row ({@link TargetSpec#bytesPerSample()} bytes each); null
+   *     for a set of class targets
    */
-  public record Rows(byte[][] images, int[] labels) {
+  public record Rows(byte[][] images, int[] labels, byte[][] targets) {
+    public Rows(byte[][] images, int[] labels) {
+      this(images, labels, null);
+    }
+
     public int count() {
       return labels.length;
     }
@@ -133,6 +139,8 @@ public final class ShardReader {
     // Sized as rows arrive, not from the manifest's word (dictionary-encoded rows can be tiny).
     byte[][] images = new byte[Math.min(rows, 1 << 12)][];
     int[] labels = new int[images.length];
+    TargetSpec spec = m.targetSpec();
+    byte[][] targets = spec.isClass() ? null : new byte[images.length][];
     int row = 0;
     try (ParquetFileReader r = ParquetFileReader.open(new ByteArrayInputFile(bytes))) {
       MessageType schema = r.getFooter().getFileMetaData().getSchema();
@@ -149,6 +157,7 @@ public final class ShardReader {
             int grown = (int) Math.min(rows, 2L * row);
             images = java.util.Arrays.copyOf(images, grown);
             labels = java.util.Arrays.copyOf(labels, grown);
+            targets = targets == null ? null : java.util.Arrays.copyOf(targets, grown);
           }
           int label = g.getInteger(ShardFormat.LABEL, 0);
           if (label < 0 || label >= m.classes().size()) {
@@ -157,6 +166,17 @@ public final class ShardReader {
           }
           labels[row] = label;
           images[row] = g.getBinary(ShardFormat.IMAGE, 0).getBytes();
+          if (targets != null) {
+            if (g.getFieldRepetitionCount(ShardFormat.TARGET) != 1) {
+              throw new DataException("shard " + p + ": row " + row + " has no target, the manifest says "
+                  + spec.describe());
+            }
+            targets[row] = g.getBinary(ShardFormat.TARGET, 0).getBytes();
+            if (targets[row].length != spec.bytesPerSample()) {
+              throw new DataException("shard " + p + ": row " + row + " has a target of " + targets[row].length
+                  + " bytes, " + spec.describe() + " needs " + spec.bytesPerSample());
+            }
+          }
         }
       }
     } catch (IOException | RuntimeException ex) {
@@ -168,7 +188,7 @@ public final class ShardReader {
     if (row != rows) {
       throw new DataException("shard " + p + ": " + row + " rows, the manifest says " + rows);
     }
-    return new Rows(images, labels);
+    return new Rows(images, labels, targets);
   }
 
   /**

@@ -83,6 +83,33 @@ public final class ShardWriter {
    * @throws DataException when {@code data} has no images, or the folder cannot be written
    */
   public static Manifest write(SparkSession spark, ImageDataset data, String dir, Options options) {
+    return write(spark, data, null, dir, options);
+  }
+
+  /**
+   * Each sample's target beside its image and class: {@code values} holds sample i's target at
+   * {@code [i·b, (i+1)·b)}, b = {@code spec.bytesPerSample()}, encoded as {@link TargetSpec} says.
+   */
+  public record Targets(TargetSpec spec, byte[] values) {
+    public Targets {
+      if (spec.isClass()) {
+        throw new IllegalArgumentException("class targets are the label column, not a target column");
+      }
+    }
+  }
+
+  /**
+   * Shards {@code data} with a target per sample ({@code targets}; null for class targets only) into
+   * {@code dir}; the manifest records the target's kind and shape.
+   *
+   * @throws DataException when {@code data} has no images, {@code targets} does not hold one target
+   *     per image, or the folder cannot be written
+   */
+  public static Manifest write(SparkSession spark, ImageDataset data, Targets targets, String dir, Options options) {
+    if (targets != null && (long) targets.spec().bytesPerSample() * data.count() != targets.values().length) {
+      throw new DataException(data.source() + ": " + targets.values().length + " target bytes for " + data.count()
+          + " samples of " + targets.spec().describe());
+    }
     if (data.count() == 0) { // a manifest's mean and std over no pixels would be NaN
       throw new DataException(data.source() + ": no images to shard");
     }
@@ -99,6 +126,8 @@ public final class ShardWriter {
       Broadcast<byte[]> pixels = jsc.broadcast(data.pixels());
       Broadcast<int[]> labels = jsc.broadcast(data.labels());
       Broadcast<int[]> perm = jsc.broadcast(order);
+      Broadcast<byte[]> target = jsc.broadcast(targets == null ? new byte[0] : targets.values());
+      int targetBytes = targets == null ? 0 : targets.spec().bytesPerSample();
       HadoopConf hc = new HadoopConf(conf);
       int shards = options.shards();
       int sampleSize = data.sampleShape().size();
@@ -113,21 +142,23 @@ public final class ShardWriter {
       jsc.setJobGroup("fovea-shard", "shard " + data.name() + " into " + shards + " files", false);
       List<ShardResult> results = jsc.parallelize(ids, shards)
           .map(s -> writeShard(hc, stagingDir, s, shards, pixels.value(), labels.value(), perm.value(), sampleSize,
-              channels, classes, rowGroup))
+              channels, classes, rowGroup, target.value(), targetBytes))
           .collect();
       pixels.destroy();
+      target.destroy();
       labels.destroy();
       perm.destroy();
 
       return ShardSetCommit.commit(fs, conf, base, staging, run,
-          folder -> manifest(data, options, results, folder, n, sampleSize, channels, classes));
+          folder -> manifest(data, options, results, folder, n, sampleSize, channels, classes,
+              targets == null ? null : targets.spec()));
     } catch (IOException e) {
       throw new DataException(dir + ": cannot write shards: " + e.getMessage(), e);
     }
   }
 
   private static Manifest manifest(ImageDataset data, Options options, List<ShardResult> results, String folder,
-      int n, int sampleSize, int channels, int classes) {
+      int n, int sampleSize, int channels, int classes, TargetSpec target) {
     long[] classCounts = new long[classes];
     double[] sum = new double[channels];
     double[] sumSq = new double[channels];
@@ -159,7 +190,7 @@ public final class ShardWriter {
     opts.put("row_group_bytes", Integer.toString(options.rowGroupBytes()));
     return new Manifest(Manifest.VERSION, data.name(), Instant.now().toString(), data.source(), options.seed(),
         Manifest.RAW, Arrays.stream(data.sampleShape().dims()).boxed().toList(), data.classNames(), n,
-        Arrays.stream(classCounts).boxed().toList(), mean, std, entries, opts, null);
+        Arrays.stream(classCounts).boxed().toList(), mean, std, entries, opts, null, target);
   }
 
   /** Samples {@code [s·n/S, (s+1)·n/S)} of the shuffled order go to shard s. */
@@ -168,7 +199,8 @@ public final class ShardWriter {
   }
 
   private static ShardResult writeShard(HadoopConf hc, String stagingDir, int shard, int shards, byte[] pixels,
-      int[] labels, int[] perm, int sampleSize, int channels, int classes, int rowGroup) throws IOException {
+      int[] labels, int[] perm, int sampleSize, int channels, int classes, int rowGroup, byte[] targets,
+      int targetBytes) throws IOException {
     Configuration conf = hc.get();
     long[] r = range(shard, shards, perm.length);
     String file = String.format("part-%05d.parquet", shard);
@@ -181,10 +213,11 @@ public final class ShardWriter {
     res.channelSum = new double[channels];
     res.channelSumSquares = new double[channels];
     int plane = sampleSize / channels;
-    GroupFactory groups = new SimpleGroupFactory(ShardFormat.SCHEMA);
+    org.apache.parquet.schema.MessageType schema = targetBytes > 0 ? ShardFormat.SCHEMA_TARGET : ShardFormat.SCHEMA;
+    GroupFactory groups = new SimpleGroupFactory(schema);
     try (ParquetWriter<org.apache.parquet.example.data.Group> w =
         ExampleParquetWriter.builder(HadoopOutputFile.fromPath(path, conf))
-            .withType(ShardFormat.SCHEMA)
+            .withType(schema)
             .withConf(conf)
             .withCompressionCodec(CompressionCodecName.UNCOMPRESSED)
             .withRowGroupSize((long) rowGroup)
@@ -205,10 +238,15 @@ public final class ShardWriter {
           res.channelSumSquares[c] += sq;
         }
         res.classCounts[labels[src]]++;
-        w.write(groups.newGroup()
+        org.apache.parquet.example.data.Group g = groups.newGroup()
             .append(ShardFormat.INDEX, (long) src)
             .append(ShardFormat.LABEL, labels[src])
-            .append(ShardFormat.IMAGE, Binary.fromConstantByteArray(img)));
+            .append(ShardFormat.IMAGE, Binary.fromConstantByteArray(img));
+        if (targetBytes > 0) {
+          g.append(ShardFormat.TARGET, Binary.fromConstantByteArray(
+              Arrays.copyOfRange(targets, src * targetBytes, (src + 1) * targetBytes)));
+        }
+        w.write(g);
       }
     }
     path = ImageShardWriter.commitAttempt(path, new Path(stagingDir, file), conf);

@@ -246,17 +246,23 @@ public final class ShardStream implements Iterator<Batch>, AutoCloseable {
       x = new float[n * per];
     }
     int[] labels = new int[n];
+    dev.fovea.data.shard.TargetSpec spec = manifest.targetSpec();
+    float[] targets = spec.isClass() ? null : new float[n * spec.size()];
     for (int i = 0; i < n; i++) {
       long p = from + i;
       long[] at = loc.locate(p);
       ShardReader.Rows rows = shard((int) at[0]);
       int row = (int) at[1];
       labels[i] = rows.labels()[row];
+      if (targets != null) {
+        spec.decode(rows.targets()[row], targets, i * spec.size());
+      }
       Image img = image(rows.images()[row], (int) at[0], row);
       transform.apply(img, new SplittableRandom(plan.sampleSeed(epoch, worker, p)), x, i * per);
     }
     Shape shape = Shape.of(n, transform.mean().size(), transform.outHeight(), transform.outWidth());
-    return new Batch(Tensor.wrap(x, shape), labels);
+    return new Batch(Tensor.wrap(x, shape), labels,
+        targets == null ? null : Tensor.wrap(targets, spec.tensorShape().prepend(n)));
   }
 
   private Image image(byte[] stored, int shard, int row) {

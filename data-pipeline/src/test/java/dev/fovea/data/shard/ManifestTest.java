@@ -1,5 +1,6 @@
 package dev.fovea.data.shard;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -126,5 +127,49 @@ class ManifestTest {
     assertTrue(refusal(json.replace("\"version\":1", "\"version\":1.9")).contains("not a valid manifest"));
     String m = refusal(json.replace("\"sample_shape\":[1,28,28]", "\"sample_shape\":[4294967797,28,28]"));
     assertTrue(m.contains("not a valid manifest") && m.contains("4294967797"), m);
+  }
+
+  @Test
+  void aSetWithoutTargetHasClassTargetsAndItsHashIsUnchanged() throws IOException {
+    byte[] json = JSON.writeValueAsBytes(fixture());
+    Manifest m = Manifest.parse(json, "set/manifest.json");
+    assertTrue(m.targetSpec().isClass());
+    assertTrue(m.target() == null);
+    assertTrue(!new String(m.toJson(), StandardCharsets.UTF_8).contains("\"target\""));
+  }
+
+  @Test
+  void imageTargetsRoundTripAndAreChecked() throws IOException {
+    ObjectNode f = fixture();
+    f.putObject("target").put("kind", "image").putArray("shape").add(1).add(28).add(28);
+    Manifest m = Manifest.parse(JSON.writeValueAsBytes(f), "set/manifest.json");
+    assertEquals(TargetSpec.image(1, 28, 28), m.targetSpec());
+    assertEquals(784, m.targetSpec().bytesPerSample());
+    assertEquals("image (1, 28, 28)", m.targetSpec().describe());
+    assertEquals(m.targetSpec(), Manifest.parse(m.toJson(), "again").targetSpec());
+    assertEquals(m.sha256(), Manifest.parse(m.toJson(), "again").sha256());
+
+    assertEquals("set/manifest.json: target.kind picture is not one of [class, multi_hot, float_vector, image, mask]",
+        refusal(x -> x.putObject("target").put("kind", "picture").putArray("shape").add(1)));
+    assertEquals("set/manifest.json: target.shape [28, 28] of a image target needs 3 dimensions",
+        refusal(x -> x.putObject("target").put("kind", "image").putArray("shape").add(28).add(28)));
+    assertEquals("set/manifest.json: target.shape [0] has a dimension below 1",
+        refusal(x -> x.putObject("target").put("kind", "float_vector").putArray("shape").add(0)));
+    assertTrue(refusal(x -> x.putObject("target").put("kind", "mask").putArray("shape").add(1 << 20).add(1 << 20))
+        .startsWith("set/manifest.json: target.shape"));
+  }
+
+  @Test
+  void targetsDecodeAsTheirKindSays() {
+    float[] out = new float[3];
+    TargetSpec.image(1, 1, 3).decode(new byte[] {0, (byte) 255, 51}, out, 0);
+    assertArrayEquals(new float[] {0, 1, 0.2f}, out, 0);
+    new TargetSpec(TargetSpec.MASK, java.util.List.of(1, 3)).decode(new byte[] {0, 2, (byte) 200}, out, 0);
+    assertArrayEquals(new float[] {0, 2, 200}, out, 0);
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(12).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    b.putFloat(-1.5f).putFloat(3e7f).putFloat(0.25f);
+    new TargetSpec(TargetSpec.FLOAT_VECTOR, java.util.List.of(3)).decode(b.array(), out, 0);
+    assertArrayEquals(new float[] {-1.5f, 3e7f, 0.25f}, out, 0);
+    assertEquals(12, new TargetSpec(TargetSpec.FLOAT_VECTOR, java.util.List.of(3)).bytesPerSample());
   }
 }

@@ -119,4 +119,46 @@ class ShardWriterIT {
         () -> ShardReader.readManifest(new Configuration(), tmp.toString()));
     assertTrue(e.getMessage().contains("no manifest.json"), e.getMessage());
   }
+
+  /**
+   * A set with image targets ("the input itself, resized"): the manifest records them, every row's
+   * target is its own original image, and a stream hands out each batch's targets in [0, 1] beside
+   * the reduced inputs.
+   */
+  @Test
+  void selfTargetsTravelWithTheirSamples(@TempDir Path tmp) {
+    String dir = tmp.resolve("sr").toString();
+    ImageDataset small = data.subset(0, 600);
+    SelfTargets.Made made = SelfTargets.resized(small, 14, 14);
+    Manifest m = ShardWriter.write(spark, made.inputs(), made.targets(), dir, new ShardWriter.Options(3, 5, 1 << 20));
+    assertEquals(TargetSpec.image(1, 28, 28), m.targetSpec());
+    assertEquals(java.util.List.of(1, 14, 14), m.sampleShape());
+    Configuration conf = spark.sparkContext().hadoopConfiguration();
+    Manifest read = ShardReader.readManifest(conf, dir);
+    assertEquals(m.targetSpec(), read.targetSpec());
+    int[] perm = ShardWriter.permutation(600, 5);
+    ShardReader.Rows rows = ShardReader.readRows(conf, dir, read, read.shards().get(0));
+    for (int i = 0; i < rows.count(); i += 37) {
+      assertArrayEquals(Arrays.copyOfRange(small.pixels(), perm[i] * 784, (perm[i] + 1) * 784), rows.targets()[i]);
+      assertArrayEquals(Arrays.copyOfRange(made.inputs().pixels(), perm[i] * 196, (perm[i] + 1) * 196),
+          rows.images()[i]);
+    }
+    dev.fovea.data.stream.StreamPlan plan = dev.fovea.data.stream.StreamPlan.of(
+        read.shards().stream().map(Manifest.ShardEntry::rows).toList(), 0, 1, 50, 1, false);
+    try (dev.fovea.data.stream.ShardStream st = dev.fovea.data.stream.ShardStream.open(conf, dir, read, plan,
+        dev.fovea.data.image.Transform.resize(14, 14, read.mean(), read.std()), 0, 0, 0,
+        dev.fovea.data.stream.ShardStream.Options.DEFAULT)) {
+      dev.fovea.data.batch.Batch b = st.next();
+      assertEquals(dev.fovea.kernels.Shape.of(50, 1, 28, 28), b.targets().shape());
+      assertEquals(dev.fovea.kernels.Shape.of(50, 1, 14, 14), b.images().shape());
+      for (int k = 0; k < 784; k++) { // sample 0 of an unshuffled plan is row 0 of shard 0
+        assertEquals((rows.targets()[0][k] & 0xff) / 255f, b.targets().get(k), 0);
+      }
+    }
+    // an old set (no target) streams batches without targets
+    String old = tmp.resolve("old").toString();
+    Manifest o = ShardWriter.write(spark, small, old, new ShardWriter.Options(2, 5, 1 << 20));
+    assertTrue(o.targetSpec().isClass());
+    assertEquals(null, ShardReader.readRows(conf, old, o, o.shards().get(0)).targets());
+  }
 }

@@ -12,7 +12,8 @@ import picocli.CommandLine.Option;
 
 /** {@code fovea evaluate}: a saved model on a shard set, distributed. */
 @Command(name = "evaluate", mixinStandardHelpOptions = true,
-    description = "Evaluate a saved model on a shard set: accuracy, top-5, loss, per-class accuracy.")
+    description = "Evaluate a saved model on a shard set: accuracy, top-5, loss, per-class accuracy (MSE, MAE, "
+        + "PSNR for image targets).")
 final class EvaluateCommand implements Callable<Integer> {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
@@ -46,9 +47,8 @@ final class EvaluateCommand implements Callable<Integer> {
     try {
       Evaluation e = Evaluator.evaluate(spark, m, shards, workers, backend, at);
       var out = spec.commandLine().getOut();
-      out.printf("fovea: %d samples · accuracy %.4f · top-5 %.4f · loss %.4f%n", e.count, e.accuracy(),
-          e.top5Accuracy(), e.meanLoss());
-      double[] pc = e.perClassAccuracy();
+      out.printf("fovea: %d samples · %s · loss %.4f%n", e.count, e.metricsLine(), e.meanLoss());
+      double[] pc = e.classTargets() ? e.perClassAccuracy() : new double[0];
       for (int i = 0; i < pc.length; i++) {
         out.printf("fovea:   %-14s %.4f%n", m.classNames().get(i), pc[i]);
       }

@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
 @Command(name = "fovea", mixinStandardHelpOptions = true, versionProvider = Fovea.VersionProvider.class,
     description = "Train convolutional neural networks on Apache Spark.",
     subcommands = {ShardCommand.class, Fovea.Train.class, EvaluateCommand.class, PredictCommand.class,
-        SummaryCommand.class, BenchmarkCommand.class, ExportCommand.class})
+        SummaryCommand.class, BenchmarkCommand.class, ExportCommand.class, StudyCommand.class})
 public final class Fovea implements Callable<Integer> {
   /** Whether the command's output is this process's standard output (a live bar may be drawn there). */
   private final boolean processStdout;
@@ -221,12 +221,20 @@ public final class Fovea implements Callable<Integer> {
         case LINES -> false;
       };
       // a zoo name, or a network file read and parsed: fail before starting Spark
-      dev.fovea.driver.ModelSpec.resolve(model, new org.apache.hadoop.conf.Configuration());
+      org.apache.hadoop.conf.Configuration hadoop = new org.apache.hadoop.conf.Configuration();
+      // and, for a shard set that exists, fits its samples and targets
+      dev.fovea.driver.ModelSpec.resolve(model, hadoop).checkExistingShards(c, hadoop);
       Dashboard.Options dashboard = new Dashboard.Options(!noDashboard, dashboardHost, dashboardPort);
       SparkSession spark = SparkSessions.create("fovea train", master, workers);
       try {
         java.io.PrintWriter o = spec.commandLine().getOut();
         TrainingRun.Result r = new TrainingRun(spark, c, dev.fovea.driver.Progress.console(o, bar), dashboard).run();
+        if (!r.evaluation().classTargets()) {
+          o.printf("fovea: test %s (loss %.6f) after %d epochs with %d workers on %s; %.0f training images/s; "
+              + "%.1f s in all; outputs in %s%n", r.evaluation().metricsLine(), r.testLoss(), r.epochs(), r.workers(),
+              r.backend(), r.trainImagesPerSecond(), r.wallSeconds(), out);
+          return 0;
+        }
         o.printf("fovea: test accuracy %.4f (loss %.4f) after %d epochs with %d workers on %s; "
             + "%.0f training images/s; %.1f s in all; outputs in %s%n", r.testAccuracy(), r.testLoss(), r.epochs(),
             r.workers(), r.backend(), r.trainImagesPerSecond(), r.wallSeconds(), out);

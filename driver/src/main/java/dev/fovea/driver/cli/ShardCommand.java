@@ -63,8 +63,36 @@ final class ShardCommand implements Callable<Integer> {
   @Option(names = "--master", description = "Spark master URL (default: from spark-submit, else local[2])")
   String master;
 
+  @Option(names = "--target", description = "idx, cifar: class (the label) or self (the image itself, with the "
+      + "input area-resized to --input-size: super-resolution, autoencoders) (default: ${DEFAULT-VALUE})")
+  String target = "class";
+
+  @Option(names = "--input-size", paramLabel = "PX", description = "--target self: the inputs' height and width, "
+      + "e.g. 14 for 28x28 images")
+  int inputSize;
+
+  @Option(names = "--limit", paramLabel = "N", description = "idx, cifar: shard only the first N samples of each "
+      + "split (0 = all; for quick runs) (default: 0)")
+  int limit;
+
   @Override
   public Integer call() {
+    if (!target.equals("class") && !target.equals("self")) {
+      throw new IllegalArgumentException("invalid value " + target + " for --target: must be class or self");
+    }
+    if (target.equals("self") != (inputSize > 0)) {
+      throw new IllegalArgumentException(target.equals("self") ? "--target self needs --input-size PX (e.g. 14)"
+          : "--input-size " + inputSize + " needs --target self");
+    }
+    if (limit < 0) {
+      throw new IllegalArgumentException("invalid value " + limit + " for --limit: must be 0 (all) or more");
+    }
+    if ((target.equals("self") || limit > 0) && (source.equals("idx") || source.equals("cifar"))) {
+      return inMemory();
+    }
+    if (target.equals("self") || limit > 0) {
+      throw new IllegalArgumentException("--target self and --limit work with --source idx and cifar");
+    }
     if (!java.util.Set.of("idx", "cifar", "folder", "imagenet").contains(source)) {
       throw new IllegalArgumentException("invalid value " + source + " for --source: must be idx, cifar, folder or "
           + "imagenet");
@@ -80,6 +108,48 @@ final class ShardCommand implements Callable<Integer> {
       spec.commandLine().getOut().printf("fovea: %s: %d samples in %d shards; %s: %d samples in %d shards%n",
           p.trainDir(), p.train().count(), p.train().shards().size(), p.testDir(), p.test().count(),
           p.test().shards().size());
+      return 0;
+    } finally {
+      spark.stop();
+    }
+  }
+
+  /**
+   * IDX or CIFAR train and test splits read whole, cut to {@code --limit}, with {@code --target
+   * self}'s targets: every sample read and checked before anything is written.
+   */
+  private int inMemory() {
+    var out = spec.commandLine().getOut();
+    SparkSession spark = SparkSessions.create("fovea shard", master, 2);
+    try {
+      org.apache.hadoop.conf.Configuration conf = spark.sparkContext().hadoopConfiguration();
+      dev.fovea.data.ImageDataset[] splits = new dev.fovea.data.ImageDataset[2];
+      for (int i = 0; i < 2; i++) {
+        boolean train = i == 0;
+        dev.fovea.data.ImageDataset d = source.equals("idx")
+            ? dev.fovea.data.idx.IdxDatasets.load(data, train ? dev.fovea.data.idx.IdxDatasets.Split.TRAIN
+                : dev.fovea.data.idx.IdxDatasets.Split.TEST, conf)
+            : dev.fovea.data.source.CifarDatasets.load(data, train, conf);
+        splits[i] = limit > 0 && limit < d.count() ? d.subset(0, limit) : d;
+      }
+      for (int i = 0; i < 2; i++) {
+        dev.fovea.data.ImageDataset d = splits[i];
+        dev.fovea.data.shard.ShardWriter.Targets targets = null;
+        if (target.equals("self")) {
+          dev.fovea.data.shard.SelfTargets.Made made = dev.fovea.data.shard.SelfTargets.resized(d, inputSize,
+              inputSize);
+          d = made.inputs();
+          targets = made.targets();
+        }
+        long bytes = d.pixels().length + (targets == null ? 0 : targets.values().length);
+        int n = shardCount > 0 ? (i == 0 ? shardCount : Math.max(1, shardCount / 4))
+            : Math.max(i == 0 ? 8 : 2, (int) (bytes / (64L << 20)) + 1);
+        String dir = out(i == 0 ? "train" : "test");
+        dev.fovea.data.shard.Manifest m = dev.fovea.data.shard.ShardWriter.write(spark, d, targets, dir,
+            new dev.fovea.data.shard.ShardWriter.Options(n, seed, 4 << 20));
+        out.printf("fovea: %s: %d samples of %s in %d shards; targets: %s%n", dir, m.count(), m.shape(),
+            m.shards().size(), m.targetSpec().describe());
+      }
       return 0;
     } finally {
       spark.stop();

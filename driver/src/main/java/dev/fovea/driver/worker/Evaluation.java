@@ -4,6 +4,7 @@ import dev.fovea.data.batch.Batch;
 import dev.fovea.data.stream.ShardStream;
 import dev.fovea.kernels.Backend;
 import dev.fovea.kernels.Tensor;
+import dev.fovea.nn.Loss;
 import dev.fovea.nn.Network;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -16,6 +17,11 @@ import java.util.List;
  * counted exactly once. Results add up across workers: loss, top-1 and top-5 hits, and the confusion matrix
  * ({@code confusion[truth · classes + predicted]}), from which per-class accuracy follows; and the
  * {@link #MISTAKES} most confidently misclassified samples, with their pixels, for the report.
+ *
+ * <p>A network trained towards target tensors (a loss other than softmax cross-entropy: images,
+ * float vectors) is measured instead by the errors of its outputs against the targets: {@link
+ * #mse()}, {@link #mae()} and {@link #psnr()}; {@link #loss} names the loss, {@link #accuracy()}
+ * is NaN.
  */
 public final class Evaluation implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -27,6 +33,14 @@ public final class Evaluation implements Serializable {
   public long[] confusion;
   /** The most confident mistakes, most confident first; at most {@link #MISTAKES}. */
   public Mistake[] mistakes = new Mistake[0];
+  /** The network's loss ({@code Loss.id()}): which metrics fit. */
+  public String loss = Loss.SOFTMAX_CROSS_ENTROPY.id();
+  /** Target networks: Σ (output - target)² over every value of every sample. */
+  public double squaredErrorSum;
+  /** Target networks: Σ |output - target|. */
+  public double absoluteErrorSum;
+  /** Target networks: the number of values those sums run over (samples × values per sample). */
+  public long values;
 
   /** Mistakes kept per evaluation: a report's grid; a few kilobytes each at most. */
   public static final int MISTAKES = 16;
@@ -75,6 +89,10 @@ public final class Evaluation implements Serializable {
     e.correct = correct + o.correct;
     e.top5 = top5 + o.top5;
     e.count = count + o.count;
+    e.loss = loss;
+    e.squaredErrorSum = squaredErrorSum + o.squaredErrorSum;
+    e.absoluteErrorSum = absoluteErrorSum + o.absoluteErrorSum;
+    e.values = values + o.values;
     for (int i = 0; i < confusion.length; i++) {
       e.confusion[i] = confusion[i] + o.confusion[i];
     }
@@ -108,7 +126,53 @@ public final class Evaluation implements Serializable {
   }
 
   public double accuracy() {
-    return count == 0 ? Double.NaN : (double) correct / count;
+    return count == 0 || !classTargets() ? Double.NaN : (double) correct / count;
+  }
+
+  /** Whether this evaluates class predictions (accuracy), not outputs against target tensors. */
+  public boolean classTargets() {
+    return Loss.parse(loss).readsLabels();
+  }
+
+  /** Mean squared error over every output value (target networks; NaN for class networks). */
+  public double mse() {
+    return values == 0 ? Double.NaN : squaredErrorSum / values;
+  }
+
+  /** Mean absolute error over every output value (target networks; NaN for class networks). */
+  public double mae() {
+    return values == 0 ? Double.NaN : absoluteErrorSum / values;
+  }
+
+  /**
+   * Peak signal-to-noise ratio in dB of outputs against targets whose values span [0, 1] (image
+   * targets): {@code 10 · log10(1 / mse())}, the MSE taken over the whole set.
+   */
+  public double psnr() {
+    return 10 * Math.log10(1 / mse());
+  }
+
+  /**
+   * The metrics that fit the loss, as JSON fields: {@code test_accuracy} and {@code
+   * test_top5_accuracy} for classes; {@code test_mse}, {@code test_mae} and {@code test_psnr} for
+   * target tensors.
+   */
+  public void putMetrics(com.fasterxml.jackson.databind.node.ObjectNode o) {
+    if (classTargets()) {
+      o.put("test_accuracy", accuracy());
+      o.put("test_top5_accuracy", top5Accuracy());
+    } else {
+      o.put("test_mse", mse());
+      o.put("test_mae", mae());
+      o.put("test_psnr", psnr());
+    }
+  }
+
+  /** One line of the metrics that fit: {@code accuracy 0.9012 · top-5 0.9981} or {@code MSE ... · PSNR ... dB}. */
+  public String metricsLine() {
+    return classTargets()
+        ? String.format("accuracy %.4f · top-5 %.4f", accuracy(), top5Accuracy())
+        : String.format("MSE %.6f · MAE %.6f · PSNR %.2f dB", mse(), mae(), psnr());
   }
 
   public double meanLoss() {
@@ -126,6 +190,10 @@ public final class Evaluation implements Serializable {
     }
     Network net = WorkerRuntime.network(model, data.sampleShape(), classes);
     Evaluation e = new Evaluation(classes);
+    e.loss = net.loss().id();
+    if (!net.loss().readsLabels()) {
+      return e.errors(net, data, backend, threads, params, buffers, worker);
+    }
     List<Mistake> mistakes = new ArrayList<>();
     Backend b = WorkerRuntime.borrow(backend, threads);
     try (ShardStream stream = data.open(0, worker, 0, Long.MAX_VALUE)) {
@@ -176,6 +244,32 @@ public final class Evaluation implements Serializable {
     }
     e.mistakes = mistakes.toArray(new Mistake[0]);
     return e;
+  }
+
+  /** Outputs against targets: the loss, squared and absolute errors over the worker's slice. */
+  private Evaluation errors(Network net, ShardInput data, String backend, int threads, float[] params,
+      float[] buffers, int worker) {
+    Backend b = WorkerRuntime.borrow(backend, threads);
+    try (ShardStream stream = data.open(0, worker, 0, Long.MAX_VALUE)) {
+      while (stream.hasNext()) {
+        Batch x = stream.next();
+        Tensor out = net.forward(b, params, buffers, x.images());
+        Tensor t = x.targets();
+        if (t == null || !t.shape().equals(out.shape())) {
+          throw new IllegalArgumentException("the network gives outputs of " + out.shape() + ", the test set's "
+              + "targets are " + (t == null ? "classes" : "of " + t.shape()));
+        }
+        lossSum += net.loss().lossAndGradient(b, out, x.labels(), t, 1, Tensor.zeros(out.shape()));
+        squaredErrorSum += b.squaredErrorForward(out, t);
+        absoluteErrorSum += b.absoluteErrorForward(out, t);
+        values += out.size();
+        count += x.size();
+        stream.recycle(x);
+      }
+    } finally {
+      WorkerRuntime.release(backend, threads, b);
+    }
+    return this;
   }
 
   /** Sample {@code i} of {@code images (N, C, H, W)}, every s-th pixel so that no side exceeds the limit. */

@@ -81,7 +81,7 @@ public record RoundTask(String model, int classes, ShardInput data, int stepsPer
         ShardStream stream = data.open(epoch, worker, first * batch, (first + steps) * batch)) {
       for (int s = 0; s < steps; s++) {
         Batch x = stream.next();
-        loss += trainer.step(x.images(), x.labels(), stepSeed(seed, epoch, first + s, worker));
+        loss += trainer.step(x.images(), x.labels(), x.targets(), stepSeed(seed, epoch, first + s, worker));
         stream.recycle(x);
       }
       trainer.copyOut(params, buffers, velocity);

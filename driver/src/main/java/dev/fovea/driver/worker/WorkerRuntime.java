@@ -56,7 +56,8 @@ public final class WorkerRuntime {
         return Zoo.build(model, input, classes);
       }
       Network net = NetworkJson.parse(model, "the model's architecture");
-      if (!net.inputShape().equals(input) || net.numClasses() != classes) {
+      // a network trained towards target tensors was checked against them on the driver (ModelSpec.build)
+      if (!net.inputShape().equals(input) || net.loss().readsLabels() && net.numClasses() != classes) {
         throw new IllegalArgumentException("the model's architecture takes " + net.inputShape() + " to "
             + net.numClasses() + " classes, the data is " + input + " with " + classes + " classes");
       }

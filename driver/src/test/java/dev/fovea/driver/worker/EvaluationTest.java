@@ -2,6 +2,7 @@ package dev.fovea.driver.worker;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -64,5 +65,39 @@ class EvaluationTest {
     assertEquals(0, forward.mistakes[0].worker, "ties: the lower worker first");
     assertEquals(3, forward.mistakes[11].worker);
     assertEquals(8, forward.mistakes[11].position, "then the earlier position");
+  }
+
+  /** Target networks: errors add up across workers, and PSNR follows from the whole set's MSE. */
+  @Test
+  void errorsMergeAndGiveMsePsnrAndNoAccuracy() {
+    Evaluation a = new Evaluation(10);
+    a.loss = "mse";
+    a.squaredErrorSum = 3;
+    a.absoluteErrorSum = 20;
+    a.values = 200;
+    a.count = 2;
+    Evaluation b = new Evaluation(10);
+    b.loss = "mse";
+    b.squaredErrorSum = 1;
+    b.absoluteErrorSum = 20;
+    b.values = 200;
+    b.count = 2;
+    Evaluation e = a.merge(b);
+    assertEquals(0.01, e.mse(), 1e-15);
+    assertEquals(0.1, e.mae(), 1e-15);
+    assertEquals(20, e.psnr(), 1e-12); // 10 log10(1 / 0.01)
+    assertTrue(Double.isNaN(e.accuracy()));
+    assertEquals("MSE 0.010000 · MAE 0.100000 · PSNR 20.00 dB", e.metricsLine());
+    com.fasterxml.jackson.databind.node.ObjectNode o = new com.fasterxml.jackson.databind.ObjectMapper()
+        .createObjectNode();
+    e.putMetrics(o);
+    assertEquals("{\"test_mse\":0.01,\"test_mae\":0.1,\"test_psnr\":20.0}", o.toString());
+    Evaluation classes = new Evaluation(10);
+    classes.count = 4;
+    classes.correct = 3;
+    classes.top5 = 4;
+    o = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
+    classes.putMetrics(o);
+    assertEquals("{\"test_accuracy\":0.75,\"test_top5_accuracy\":1.0}", o.toString());
   }
 }

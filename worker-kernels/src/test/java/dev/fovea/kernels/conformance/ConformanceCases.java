@@ -389,6 +389,17 @@ public final class ConformanceCases {
     });
   }
 
+  static OpCase absoluteError(String name, Shape shape) {
+    return new OpCase("absolute error", name, 1e-5, b -> {
+      Tensor x = input(shape, 71);
+      Tensor t = input(shape, 72);
+      double loss = b.absoluteErrorForward(x, t);
+      Tensor dx = Tensor.zeros(shape);
+      b.absoluteErrorBackward(x, t, 1.0 / shape.size(), dx);
+      return List.of(scalar(loss / shape.size()), dx);
+    });
+  }
+
   static OpCase nll(String name, int n, int classes) {
     return new OpCase("nll", name, 1e-5, b -> {
       Tensor logp = scaled(input(Shape.of(n, classes), 70), 5f);
@@ -512,6 +523,8 @@ public final class ConformanceCases {
     c.add(sigmoidCrossEntropy("logits of 1e4", Shape.of(2, 5), 1e4f));
     c.add(squaredError("8x10", Shape.of(8, 10)));
     c.add(squaredError("dense map 2x3x4x4", Shape.of(2, 3, 4, 4)));
+    c.add(absoluteError("8x10", Shape.of(8, 10)));
+    c.add(absoluteError("image 2x1x28x28", Shape.of(2, 1, 28, 28)));
     c.add(nll("10 classes", 8, 10));
     return c;
   }

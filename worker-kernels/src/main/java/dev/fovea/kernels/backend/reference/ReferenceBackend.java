@@ -243,6 +243,16 @@ public final class ReferenceBackend implements Backend {
   }
 
   @Override
+  public double absoluteErrorForward(Tensor src, Tensor target) {
+    return ReferenceAbsoluteError.forward(src, target);
+  }
+
+  @Override
+  public void absoluteErrorBackward(Tensor src, Tensor target, double scale, Tensor diffSrc) {
+    ReferenceAbsoluteError.backward(src, target, scale, diffSrc);
+  }
+
+  @Override
   public double nllForward(Tensor src, int[] labels) {
     return ReferenceNll.forward(src, labels);
   }
