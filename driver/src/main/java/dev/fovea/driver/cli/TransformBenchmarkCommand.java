@@ -26,6 +26,8 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 import javax.imageio.ImageIO;
+import org.apache.spark.ml.linalg.SQLDataTypes;
+import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -105,6 +107,19 @@ final class TransformBenchmarkCommand implements Callable<Integer> {
       Dataset<Row> table = table(spark, d).repartition(workers).cache();
       table.count();
       FoveaClassificationModel t = new FoveaClassificationModel(bytes).setBackend(backend).setInferenceBatch(batch);
+      // the floor of any row-by-row stage: the rows out of Spark and back, with the three columns, no inference
+      double passThrough = median(() -> {
+        long t0 = System.nanoTime();
+        StructType schema = table.select("png").schema().add("rawPrediction", SQLDataTypes.VectorType())
+            .add("probability", SQLDataTypes.VectorType()).add("prediction", DataTypes.DoubleType);
+        org.apache.spark.api.java.JavaRDD<Row> same = table.select("png").javaRDD().map(r -> RowFactory.create(
+            r.get(0), Vectors.dense(new double[10]), Vectors.dense(new double[10]), 0.0));
+        long n = spark.createDataFrame(same, schema).agg(functions.count(functions.col("prediction"))).first()
+            .getLong(0);
+        return n / ((System.nanoTime() - t0) / 1e9);
+      });
+      out.printf("fovea: rows through Spark only: %,10.0f rows/s (PNG rows out and back with three columns, no "
+          + "inference)%n", passThrough);
       for (String column : List.of("png", "pixels")) {
         t.setFeaturesCol(column);
         Dataset<Row> input = table.select(column);
