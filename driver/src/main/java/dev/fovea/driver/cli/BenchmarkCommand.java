@@ -22,9 +22,10 @@ import picocli.CommandLine.Option;
  * backend in this JVM, in images/s, median of several repetitions. Its subcommand {@code rounds}
  * ({@link RoundBenchmarkCommand}) times the synchronisation of a round on Spark.
  */
-@Command(name = "benchmark", mixinStandardHelpOptions = true, subcommands = RoundBenchmarkCommand.class,
+@Command(name = "benchmark", mixinStandardHelpOptions = true, subcommands = {RoundBenchmarkCommand.class, TransformBenchmarkCommand.class},
     description = "Time training steps of a zoo model on a backend (images/s, median of repetitions); "
-        + "'benchmark rounds' times the averaging strategies' rounds on Spark.")
+        + "'benchmark rounds' times the averaging strategies' rounds on Spark; 'benchmark transform' the Spark ML "
+        + "model's transform next to evaluate.")
 final class BenchmarkCommand implements Callable<Integer> {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;

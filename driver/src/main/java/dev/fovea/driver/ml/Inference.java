@@ -1,0 +1,259 @@
+package dev.fovea.driver.ml;
+
+import dev.fovea.driver.TrainingRun;
+import dev.fovea.driver.worker.WorkerRuntime;
+import dev.fovea.kernels.Backend;
+import dev.fovea.kernels.Shape;
+import dev.fovea.kernels.Tensor;
+import dev.fovea.nn.ModelFile;
+import dev.fovea.nn.Network;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.Serializable;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import org.apache.spark.TaskContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.ml.linalg.Vectors;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.util.LongAccumulator;
+
+/**
+ * Prediction on an executor: rows are read in batches of {@code batch}, each row's features turned
+ * into a network input, the batch forwarded once on a backend kept by {@link WorkerRuntime}, and
+ * the rows given back with the raw outputs, probabilities and predicted class appended. Rows
+ * stream through: at most one batch is held. The model file travels once per executor (a
+ * broadcast); it is parsed once per executor JVM and kept, keyed by its SHA-256, for every later
+ * task and call.
+ *
+ * <p>A row whose features are null or cannot be used gets null outputs and adds one to {@code
+ * errors}; in strict mode it fails the task with one line naming the column, the row and the
+ * problem.
+ */
+final class Inference implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  /** Parsed models kept per executor JVM, most recently used last. */
+  private static final int CACHED_MODELS = 4;
+
+  private static final Map<String, Loaded> MODELS = new LinkedHashMap<>(8, 0.75f, true);
+
+  private final String stage;
+  private final String hash;
+  private final Broadcast<byte[]> file;
+  private final Features features;
+  private final int featuresIndex;
+  private final int idIndex;
+  private final int batch;
+  private final boolean strict;
+  private final String backend;
+  private final LongAccumulator errors;
+
+  /**
+   * @param featuresIndex the features column's position in the rows
+   * @param idIndex the position of a column that names a row (binaryFile's {@code path}), or -1
+   */
+  Inference(String stage, String hash, Broadcast<byte[]> file, Features features, int featuresIndex, int idIndex,
+      int batch, boolean strict, String backend, LongAccumulator errors) {
+    this.stage = stage;
+    this.hash = hash;
+    this.file = file;
+    this.features = features;
+    this.featuresIndex = featuresIndex;
+    this.idIndex = idIndex;
+    this.batch = batch;
+    this.strict = strict;
+    this.backend = backend;
+    this.errors = errors;
+  }
+
+  /** A parsed model: the network, its values and the input normalisation it was trained with. */
+  record Loaded(Network network, float[] params, float[] buffers, int classes, List<Double> mean, List<Double> std) {
+    Shape input() {
+      return network.inputShape();
+    }
+
+    static Loaded of(ModelFile.Model m) {
+      List<List<Double>> n = TrainingRun.normalization(m);
+      return new Loaded(m.network(), m.params(), m.buffers(), m.classNames().size(), n.get(0), n.get(1));
+    }
+  }
+
+  /** The model of {@code hash}, parsed from {@code file} the first time this JVM needs it. */
+  static Loaded model(String hash, Broadcast<byte[]> file) {
+    synchronized (MODELS) {
+      Loaded m = MODELS.get(hash);
+      if (m == null) {
+        byte[] bytes = file.value();
+        try {
+          m = Loaded.of(ModelFile.read(new ByteArrayInputStream(bytes), bytes.length, "model " + hash));
+        } catch (IOException e) {
+          throw new IllegalStateException("model " + hash + ": " + e.getMessage(), e);
+        }
+        MODELS.put(hash, m);
+        while (MODELS.size() > CACHED_MODELS) {
+          MODELS.remove(MODELS.keySet().iterator().next());
+        }
+      }
+      return m;
+    }
+  }
+
+  /** How many models this JVM has parsed and keeps (for tests). */
+  static int cachedModels() {
+    synchronized (MODELS) {
+      return MODELS.size();
+    }
+  }
+
+  /** The rows of one partition with the three outputs appended, computed a batch at a time. */
+  Iterator<Row> apply(Iterator<Row> rows) {
+    TaskContext tc = TaskContext.get();
+    int partition = tc == null ? 0 : tc.partitionId();
+    int threads = tc == null ? 1 : Math.max(1, tc.cpus());
+    Loaded m = model(hash, file);
+    return new Iterator<>() {
+      private final ArrayDeque<Row> ready = new ArrayDeque<>();
+      private long position;
+
+      @Override
+      public boolean hasNext() {
+        if (ready.isEmpty() && rows.hasNext()) {
+          fill();
+        }
+        return !ready.isEmpty();
+      }
+
+      @Override
+      public Row next() {
+        if (!hasNext()) {
+          throw new NoSuchElementException();
+        }
+        return ready.poll();
+      }
+
+      private void fill() {
+        List<Row> in = new ArrayList<>(batch);
+        while (in.size() < batch && rows.hasNext()) {
+          in.add(rows.next());
+        }
+        int size = m.input().size();
+        float[] x = new float[in.size() * size];
+        int[] slot = new int[in.size()];
+        int good = 0;
+        for (int i = 0; i < in.size(); i++) {
+          Row r = in.get(i);
+          try {
+            features.sample(r.get(featuresIndex), m.input(), m.mean(), m.std(), x, good * size);
+            slot[i] = good++;
+          } catch (Features.BadValue e) {
+            slot[i] = -1;
+            fail(e, "row " + (position + i) + " of partition " + partition
+                + (idIndex >= 0 ? " (" + r.get(idIndex) + ")" : ""));
+          }
+        }
+        double[][] logits = forward(m, x, good, threads);
+        for (int i = 0; i < in.size(); i++) {
+          ready.add(withOutputs(in.get(i), slot[i] < 0 ? null : logits[slot[i]]));
+        }
+        position += in.size();
+      }
+    };
+  }
+
+  /** One value's raw outputs, or null for a value that cannot be used (strict: an exception). */
+  double[] predictOne(Object value) {
+    Loaded m = model(hash, file);
+    float[] x = new float[m.input().size()];
+    try {
+      features.sample(value, m.input(), m.mean(), m.std(), x, 0);
+    } catch (Features.BadValue e) {
+      fail(e, "a value");
+      return null;
+    }
+    TaskContext tc = TaskContext.get();
+    return forward(m, x, 1, tc == null ? 1 : Math.max(1, tc.cpus()))[0];
+  }
+
+  private void fail(Features.BadValue e, String where) {
+    if (strict) {
+      throw new IllegalArgumentException(stage + ": column '" + features.column() + "', " + where + ": "
+          + e.getMessage());
+    }
+    if (errors != null) {
+      errors.add(1);
+    }
+  }
+
+  /** Logits of the first {@code n} samples of {@code x}, one row each. */
+  private double[][] forward(Loaded m, float[] x, int n, int threads) {
+    double[][] out = new double[n][];
+    if (n == 0) {
+      return out;
+    }
+    Tensor input = Tensor.wrap(n * m.input().size() == x.length ? x : java.util.Arrays.copyOf(x,
+        n * m.input().size()), m.input().prepend(n));
+    Backend b = WorkerRuntime.borrow(backend, threads);
+    try {
+      Tensor logits = m.network().forward(b, m.params(), m.buffers(), input);
+      int k = m.classes();
+      for (int i = 0; i < n; i++) {
+        out[i] = new double[k];
+        for (int j = 0; j < k; j++) {
+          out[i][j] = logits.get(i * k + j);
+        }
+      }
+    } finally {
+      WorkerRuntime.release(backend, threads, b);
+    }
+    return out;
+  }
+
+  /** {@code r} with rawPrediction, probability and prediction appended (nulls for no logits). */
+  static Row withOutputs(Row r, double[] logits) {
+    Object[] v = new Object[r.size() + 3];
+    for (int i = 0; i < r.size(); i++) {
+      v[i] = r.get(i);
+    }
+    if (logits != null) {
+      v[r.size()] = Vectors.dense(logits);
+      v[r.size() + 1] = Vectors.dense(softmax(logits));
+      v[r.size() + 2] = (double) argmax(logits);
+    }
+    return RowFactory.create(v);
+  }
+
+  static double[] softmax(double[] z) {
+    double max = Double.NEGATIVE_INFINITY;
+    for (double v : z) {
+      max = Math.max(max, v);
+    }
+    double[] p = new double[z.length];
+    double sum = 0;
+    for (int i = 0; i < z.length; i++) {
+      p[i] = Math.exp(z[i] - max);
+      sum += p[i];
+    }
+    for (int i = 0; i < z.length; i++) {
+      p[i] /= sum;
+    }
+    return p;
+  }
+
+  /** The index of the largest value, the first of equal ones. */
+  static int argmax(double[] z) {
+    int best = 0;
+    for (int i = 1; i < z.length; i++) {
+      if (z[i] > z[best]) {
+        best = i;
+      }
+    }
+    return best;
+  }
+}
