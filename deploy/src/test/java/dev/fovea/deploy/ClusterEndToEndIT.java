@@ -107,7 +107,8 @@ class ClusterEndToEndIT {
 
   @BeforeAll
   static void start() throws Exception {
-    tc = new TestCluster(tmp, 2);
+    // two cores per executor, spark.task.cpus left at 1: Fovea requests both cores per worker task itself
+    tc = new TestCluster(tmp, 2, 2);
     hdfs = tc.hdfs;
     tc.start();
 
@@ -144,6 +145,7 @@ class ClusterEndToEndIT {
     String out = hdfs + "/runs/plain";
     String log = run(submit(out), 15, 0, Map.of());
     assertTrue(log.contains("fovea: test accuracy"), log);
+    assertTrue(log.contains("each worker's task takes 2 CPUs of its executor"), "stage-level task resources:\n" + log);
     JsonNode s = summary(out);
     assertTrue(s.get("spark_master").asText().startsWith("spark://127.0.0.1:"), s.toString());
     Set<String> executors = new HashSet<>();

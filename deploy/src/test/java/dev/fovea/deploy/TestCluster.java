@@ -28,6 +28,11 @@ final class TestCluster {
   final int restPort;
 
   TestCluster(Path dir, int workers) throws IOException {
+    this(dir, workers, 1);
+  }
+
+  /** @param cores each worker's (and so each executor's) cores */
+  TestCluster(Path dir, int workers, int cores) throws IOException {
     this.dir = dir;
     masterPort = freePort();
     masterUiPort = freePort();
@@ -38,7 +43,7 @@ final class TestCluster {
     env.put("FOVEA_MASTER_REST_PORT", Integer.toString(restPort));
     env.put("FOVEA_WORKER_UI_PORT", Integer.toString(freePort()));
     env.put("FOVEA_WORKERS", Integer.toString(workers));
-    env.put("FOVEA_WORKER_CORES", "1");
+    env.put("FOVEA_WORKER_CORES", Integer.toString(cores));
     env.put("FOVEA_HDFS_DIR", dir.resolve("hdfs").toString());
     int nn = freePort();
     env.put("FOVEA_HDFS_PORT", Integer.toString(nn));

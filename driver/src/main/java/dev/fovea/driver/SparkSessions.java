@@ -17,6 +17,40 @@ import org.apache.spark.sql.SparkSession;
 public final class SparkSessions {
   private SparkSessions() {}
 
+  /** The contexts {@link #adopt} has already reported on (by application id), so it says so once. */
+  private static final java.util.Set<String> ADOPTED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  /**
+   * Checks that Fovea can train in {@code spark}, a session it may not have created (a notebook's,
+   * an application's). Its serializer cannot change once the context runs, so: Kryo with Fovea's
+   * registrator, or Kryo without registration required, or Java serialization all work (the last
+   * two are slower; {@code log} is told once per application); Kryo with registration required but
+   * without Fovea's registrator would fail in the first round, so it is refused here.
+   *
+   * @throws IllegalArgumentException naming the setting to add when the session cannot carry a round
+   */
+  public static void adopt(SparkSession spark, java.util.function.Consumer<String> log) {
+    SparkConf conf = spark.sparkContext().getConf();
+    String serializer = conf.get("spark.serializer", "org.apache.spark.serializer.JavaSerializer");
+    boolean kryo = serializer.equals("org.apache.spark.serializer.KryoSerializer");
+    boolean registered = java.util.Arrays.stream(conf.get("spark.kryo.registrator", "").split(","))
+        .map(String::trim).anyMatch(FoveaKryoRegistrator.class.getName()::equals);
+    if (kryo && !registered && conf.getBoolean("spark.kryo.registrationRequired", false)) {
+      throw new IllegalArgumentException("this Spark session uses Kryo with spark.kryo.registrationRequired=true "
+          + "but without Fovea's classes: add " + FoveaKryoRegistrator.class.getName()
+          + " to spark.kryo.registrator when the session is created (the list is comma-separated)");
+    }
+    if (kryo && registered || !ADOPTED.add(spark.sparkContext().applicationId())) {
+      return;
+    }
+    log.accept(kryo
+        ? "note: this Spark session's Kryo does not register Fovea's classes; rounds work but write class names; "
+            + "spark.kryo.registrator=" + FoveaKryoRegistrator.class.getName() + " makes them smaller"
+        : "note: this Spark session uses " + serializer + ", not Kryo; rounds work, more slowly; "
+            + "spark.serializer=org.apache.spark.serializer.KryoSerializer with spark.kryo.registrator="
+            + FoveaKryoRegistrator.class.getName() + " is faster");
+  }
+
   public static SparkSession create(String appName, String master, int workers) {
     SparkConf conf = new SparkConf(true)
         .setAppName(appName)

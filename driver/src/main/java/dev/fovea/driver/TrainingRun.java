@@ -104,14 +104,15 @@ public final class TrainingRun {
   }
 
   private Result run(RunMonitor monitor) {
+    SparkSessions.adopt(spark, log); // a session Fovea did not create: can it carry a round?
     long wallStart = System.nanoTime();
     TrainConfig c = config;
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Configuration hadoop = jsc.hadoopConfiguration();
     BackendProvider provider = Backends.resolve(c.backend(), w -> log.accept("warning: " + w));
     String backend = provider.name();
-    int threads = c.threadsPerWorker() > 0 ? c.threadsPerWorker()
-        : Integer.parseInt(spark.conf().get("spark.task.cpus", "1"));
+    WorkerCpus cpus = WorkerCpus.of(spark.sparkContext().getConf(), c.threadsPerWorker());
+    int threads = cpus.threads();
 
     ModelSpec modelSpec = ModelSpec.resolve(c.model(), hadoop); // a bad network file fails before any job
     DatasetPreparer.Prepared data = DatasetPreparer.prepare(spark, c, log);
@@ -131,7 +132,7 @@ public final class TrainingRun {
     ShardInput testData = evaluationInput(hc, data.testDir(), data.test(), c.workers(),
         InputTransforms.validation(data.test(), input, train.mean(), train.std()), threads);
     int roundsPerEpoch = RoundTask.roundsPerEpoch(trainData, c.stepsPerRound());
-    JavaRDD<Integer> workers = workers(jsc, c.workers());
+    JavaRDD<Integer> workers = cpus.apply(workers(jsc, c.workers()), log);
 
     CheckpointStore checkpoints = new CheckpointStore(hadoop, c.checkpointDir());
     TrainState state;

@@ -2,9 +2,11 @@ package dev.fovea.nn;
 
 import dev.fovea.kernels.Activation;
 import dev.fovea.kernels.Backend;
+import dev.fovea.kernels.NetworkGraph;
 import dev.fovea.kernels.Shape;
 import dev.fovea.kernels.Tensor;
 import java.util.List;
+import java.util.Optional;
 
 /** An element-wise activation; the output shape is the input shape. */
 public record ActivationLayer(String name, Activation function) implements UnaryLayer {
@@ -40,5 +42,10 @@ public record ActivationLayer(String name, Activation function) implements Unary
     Tensor diffSrc = Tensor.zeros(src.shape(), src.dtype());
     backend.eltwiseBackward(function, src, diffDst, diffSrc);
     return diffSrc;
+  }
+
+  @Override
+  public Optional<NetworkGraph.Op> lower(List<Shape> inputs, boolean inference) {
+    return Optional.of(new NetworkGraph.Eltwise(function()));
   }
 }

@@ -1,10 +1,13 @@
 package dev.fovea.nn;
 
 import dev.fovea.kernels.Backend;
+import dev.fovea.kernels.NetworkGraph;
 import dev.fovea.kernels.PoolParams;
 import dev.fovea.kernels.Shape;
 import dev.fovea.kernels.Tensor;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
 
 /**
  * Adaptive max or average pooling to a fixed output size, {@code (C, in...) -> (C, size...)} for any
@@ -85,5 +88,11 @@ public record AdaptivePooling(String name, PoolParams.Kind kind, int[] size) imp
   @Override
   public String toString() {
     return "AdaptivePooling[" + name + ", " + kind + ", size " + Arrays.toString(size) + "]";
+  }
+
+  /** Lowers to a plain pooling where the input is a multiple of the output; else the host runs it. */
+  @Override
+  public Optional<NetworkGraph.Op> lower(List<Shape> inputs, boolean inference) {
+    return Optional.ofNullable(uniform(inputs.get(0))).map(NetworkGraph.Pooling::new);
   }
 }

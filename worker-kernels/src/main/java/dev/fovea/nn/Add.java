@@ -1,10 +1,12 @@
 package dev.fovea.nn;
 
 import dev.fovea.kernels.Backend;
+import dev.fovea.kernels.NetworkGraph;
 import dev.fovea.kernels.Shape;
 import dev.fovea.kernels.Tensor;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Weighted element-wise sum of two or more inputs of one shape, {@code dst = Σᵢ scales[i] ·
@@ -92,5 +94,10 @@ public record Add(String name, double[] scales) implements Layer {
   @Override
   public String toString() {
     return "Add[" + name + ", scales " + Arrays.toString(scales) + "]";
+  }
+
+  @Override
+  public Optional<NetworkGraph.Op> lower(List<Shape> inputs, boolean inference) {
+    return Optional.of(new NetworkGraph.Sum(weights(inputs.size())));
   }
 }

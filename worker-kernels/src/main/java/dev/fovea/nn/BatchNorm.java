@@ -2,10 +2,12 @@ package dev.fovea.nn;
 
 import dev.fovea.kernels.Backend;
 import dev.fovea.kernels.BatchNormParams;
+import dev.fovea.kernels.NetworkGraph;
 import dev.fovea.kernels.Shape;
 import dev.fovea.kernels.Tensor;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Batch normalisation per channel of {@code (C, ...)}. Trainable parameters {@code gamma (C)} (when
@@ -91,5 +93,11 @@ public record BatchNorm(String name, double epsilon, double momentum, boolean sc
     backend.batchNormalizationBackward(new BatchNormParams(epsilon, momentum), ctx.training(), src, gamma(params),
         saved[0], saved[1], diffDst, diffSrc, gamma(diffParams), beta(diffParams));
     return ctx.needDiffSrc() ? diffSrc : null;
+  }
+
+  @Override
+  public Optional<NetworkGraph.Op> lower(List<Shape> inputs, boolean inference) {
+    return Optional.of(new NetworkGraph.BatchNormalization(new BatchNormParams(epsilon(), momentum()), scale(), center(),
+        inference));
   }
 }

@@ -1,9 +1,11 @@
 package dev.fovea.nn;
 
 import dev.fovea.kernels.Backend;
+import dev.fovea.kernels.NetworkGraph;
 import dev.fovea.kernels.Shape;
 import dev.fovea.kernels.Tensor;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Concatenation of two or more inputs along the channel axis: {@code (C₁, X...), (C₂, X...) -> (C₁
@@ -62,5 +64,10 @@ public record Concat(String name) implements Layer {
     }
     backend.concatBackward(1, diffDst, diffSrcs);
     return diffSrcs;
+  }
+
+  @Override
+  public Optional<NetworkGraph.Op> lower(List<Shape> inputs, boolean inference) {
+    return Optional.of(new NetworkGraph.Concat());
   }
 }

@@ -2,9 +2,11 @@ package dev.fovea.nn;
 
 import dev.fovea.kernels.Backend;
 import dev.fovea.kernels.ConvParams;
+import dev.fovea.kernels.NetworkGraph;
 import dev.fovea.kernels.Shape;
 import dev.fovea.kernels.Tensor;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * 2D convolution with bias: input {@code (C, H, W)} per sample, output {@code (filters, H', W')}.
@@ -79,5 +81,10 @@ public record Conv2d(String name, int filters, int kernel, int stride, int paddi
     Tensor diffSrc = Tensor.zeros(src.shape(), src.dtype());
     backend.convolutionBackwardData(conv(), diffDst, params[0], diffSrc);
     return diffSrc;
+  }
+
+  @Override
+  public Optional<NetworkGraph.Op> lower(List<Shape> inputs, boolean inference) {
+    return Optional.of(new NetworkGraph.Convolution(conv(), true));
   }
 }

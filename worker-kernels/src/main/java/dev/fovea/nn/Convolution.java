@@ -2,10 +2,12 @@ package dev.fovea.nn;
 
 import dev.fovea.kernels.Backend;
 import dev.fovea.kernels.ConvParams;
+import dev.fovea.kernels.NetworkGraph;
 import dev.fovea.kernels.Shape;
 import dev.fovea.kernels.Tensor;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Convolution over 1, 2 or 3 spatial axes (the length of {@code kernel}): input {@code (C, in...)}
@@ -153,5 +155,10 @@ public record Convolution(String name, int filters, int[] kernel, int[] stride, 
   public String toString() {
     return "Convolution[" + name + ", " + filters + " filters, kernel " + Arrays.toString(kernel) + ", stride "
         + Arrays.toString(stride) + (same ? ", same" : ", padding " + Arrays.toString(padding)) + "]";
+  }
+
+  @Override
+  public Optional<NetworkGraph.Op> lower(List<Shape> inputs, boolean inference) {
+    return Optional.of(new NetworkGraph.Convolution(conv(inputs.get(0)), bias()));
   }
 }

@@ -1,9 +1,11 @@
 package dev.fovea.nn;
 
 import dev.fovea.kernels.Backend;
+import dev.fovea.kernels.NetworkGraph;
 import dev.fovea.kernels.Shape;
 import dev.fovea.kernels.Tensor;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Fully connected layer with bias: input {@code (K)} per sample, output {@code (units)}. Weights
@@ -61,5 +63,10 @@ public record Dense(String name, int units, ParamInit init) implements UnaryLaye
     Tensor diffSrc = Tensor.zeros(src.shape(), src.dtype());
     backend.innerProductBackwardData(diffDst, params[0], diffSrc);
     return diffSrc;
+  }
+
+  @Override
+  public Optional<NetworkGraph.Op> lower(List<Shape> inputs, boolean inference) {
+    return Optional.of(new NetworkGraph.InnerProduct());
   }
 }

@@ -1,9 +1,12 @@
 package dev.fovea.nn;
 
 import dev.fovea.kernels.Backend;
+import dev.fovea.kernels.NetworkGraph;
 import dev.fovea.kernels.PoolParams;
 import dev.fovea.kernels.Shape;
 import dev.fovea.kernels.Tensor;
+import java.util.List;
+import java.util.Optional;
 
 /**
  * Global max or average pooling over all spatial axes: {@code (C, in...) -> (C)} (Keras's {@code
@@ -49,5 +52,10 @@ public record GlobalPooling(String name, PoolParams.Kind kind) implements UnaryL
     Tensor diffSrc = Tensor.zeros(src.shape(), src.dtype());
     backend.poolingBackward(PoolParams.global(kind, src.shape()), src, diffDst.reshape(pooled(src.shape())), diffSrc);
     return diffSrc;
+  }
+
+  @Override
+  public Optional<NetworkGraph.Op> lower(List<Shape> inputs, boolean inference) {
+    return Optional.of(new NetworkGraph.GlobalPooling(kind()));
   }
 }

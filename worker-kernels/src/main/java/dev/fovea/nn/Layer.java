@@ -67,6 +67,18 @@ public interface Layer {
   Tensor[] backward(Backend backend, Tensor[] srcs, Tensor dst, Tensor diffDst, Tensor[] params, Tensor[] diffParams,
       LayerContext ctx);
 
+  /**
+   * The graph op this layer computes for a compiler ({@link dev.fovea.kernels.NetworkCompiler}) with
+   * inputs of shapes {@code inputs}, or empty when it is none of the graph's ops: the compiled step
+   * then runs the layer's own {@link #forward}/{@link #backward} on the host. A new layer lowers
+   * itself here; {@link Network} never names layer types.
+   *
+   * @param inference whether a batch norm runs in inference mode inside a training step (frozen)
+   */
+  default java.util.Optional<dev.fovea.kernels.NetworkGraph.Op> lower(List<Shape> inputs, boolean inference) {
+    return java.util.Optional.empty();
+  }
+
   /** One parameter or buffer a layer owns: its local name (e.g. {@code weights}), shape and initialiser. */
   record ParamSpec(String name, Shape shape, ParamInit init, int fanIn, int fanOut) {
 

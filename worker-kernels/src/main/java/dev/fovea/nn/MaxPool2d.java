@@ -1,10 +1,12 @@
 package dev.fovea.nn;
 
 import dev.fovea.kernels.Backend;
+import dev.fovea.kernels.NetworkGraph;
 import dev.fovea.kernels.PoolParams;
 import dev.fovea.kernels.Shape;
 import dev.fovea.kernels.Tensor;
 import java.util.List;
+import java.util.Optional;
 
 /** 2D max pooling with a square window and stride equal to the window. */
 public record MaxPool2d(String name, int size) implements UnaryLayer {
@@ -51,5 +53,10 @@ public record MaxPool2d(String name, int size) implements UnaryLayer {
     Tensor diffSrc = Tensor.zeros(src.shape(), src.dtype());
     backend.poolingBackward(pool(), src, diffDst, diffSrc);
     return diffSrc;
+  }
+
+  @Override
+  public Optional<NetworkGraph.Op> lower(List<Shape> inputs, boolean inference) {
+    return Optional.of(new NetworkGraph.Pooling(PoolParams.max2d(size())));
   }
 }

@@ -1,12 +1,10 @@
 package dev.fovea.nn;
 
 import dev.fovea.kernels.Backend;
-import dev.fovea.kernels.BatchNormParams;
 import dev.fovea.kernels.CompiledNetwork;
 import dev.fovea.kernels.HostOp;
 import dev.fovea.kernels.NetworkCompiler;
 import dev.fovea.kernels.NetworkGraph;
-import dev.fovea.kernels.PoolParams;
 import dev.fovea.kernels.Shape;
 import dev.fovea.kernels.Tensor;
 import java.util.ArrayList;
@@ -581,9 +579,7 @@ public final class Network {
       throw new IllegalArgumentException(labels.length + " labels for a batch of " + src.shape().dim(0));
     }
     int n = src.shape().dim(0);
-    int[] heads = new int[1 + auxIndex.length];
-    heads[0] = output;
-    System.arraycopy(auxIndex, 0, heads, 1, auxIndex.length);
+    int[] heads = heads();
     boolean[] need = needed(heads);
     Tensor[] acts = new Tensor[nodes.size()];
     LayerContext[] ctxs = new LayerContext[nodes.size()];
@@ -698,35 +694,10 @@ public final class Network {
     return new NetworkGraph(inputShape, out, heads, weights);
   }
 
+  /** Node {@code i} as the op its layer lowers to, or a host op running the layer's own code. */
   private NetworkGraph.Op op(int i, List<Shape> in, boolean needDiffSrc, boolean inference) {
-    Layer layer = nodes.get(i).layer();
-    if (layer instanceof Convolution c) {
-      return new NetworkGraph.Convolution(c.conv(in.get(0)), c.bias());
-    } else if (layer instanceof Conv2d c) {
-      return new NetworkGraph.Convolution(c.conv(), true);
-    } else if (layer instanceof BatchNorm b) {
-      return new NetworkGraph.BatchNormalization(new BatchNormParams(b.epsilon(), b.momentum()), b.scale(),
-          b.center(), inference);
-    } else if (layer instanceof ActivationLayer a) {
-      return new NetworkGraph.Eltwise(a.function());
-    } else if (layer instanceof Pooling p) {
-      return new NetworkGraph.Pooling(p.pool(in.get(0)));
-    } else if (layer instanceof AdaptivePooling a && a.uniform(in.get(0)) != null) {
-      return new NetworkGraph.Pooling(a.uniform(in.get(0)));
-    } else if (layer instanceof MaxPool2d m) {
-      return new NetworkGraph.Pooling(PoolParams.max2d(m.size()));
-    } else if (layer instanceof GlobalPooling g) {
-      return new NetworkGraph.GlobalPooling(g.kind());
-    } else if (layer instanceof Dense) {
-      return new NetworkGraph.InnerProduct();
-    } else if (layer instanceof Add a) {
-      return new NetworkGraph.Sum(a.weights(in.size()));
-    } else if (layer instanceof Concat) {
-      return new NetworkGraph.Concat();
-    } else if (layer instanceof Flatten) {
-      return new NetworkGraph.Flatten();
-    }
-    return new NetworkGraph.Host(new LayerOp(i, needDiffSrc));
+    return nodes.get(i).layer().lower(in, inference)
+        .orElseGet(() -> new NetworkGraph.Host(new LayerOp(i, needDiffSrc)));
   }
 
   /**

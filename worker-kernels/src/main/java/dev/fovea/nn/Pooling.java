@@ -1,10 +1,13 @@
 package dev.fovea.nn;
 
 import dev.fovea.kernels.Backend;
+import dev.fovea.kernels.NetworkGraph;
 import dev.fovea.kernels.PoolParams;
 import dev.fovea.kernels.Shape;
 import dev.fovea.kernels.Tensor;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
 
 /**
  * Max or average pooling over 1, 2 or 3 spatial axes: input {@code (C, in...)}, output {@code (C,
@@ -100,5 +103,10 @@ public record Pooling(String name, PoolParams.Kind kind, int[] kernel, int[] str
   public String toString() {
     return "Pooling[" + name + ", " + kind + ", kernel " + Arrays.toString(kernel) + ", stride "
         + Arrays.toString(stride) + "]";
+  }
+
+  @Override
+  public Optional<NetworkGraph.Op> lower(List<Shape> inputs, boolean inference) {
+    return Optional.of(new NetworkGraph.Pooling(pool(inputs.get(0))));
   }
 }

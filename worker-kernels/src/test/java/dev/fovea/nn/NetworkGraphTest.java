@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.fovea.kernels.Activation;
+import dev.fovea.kernels.NetworkGraph;
 import dev.fovea.kernels.PoolParams;
 import dev.fovea.kernels.ResamplingParams;
 import dev.fovea.kernels.Shape;
@@ -79,6 +80,25 @@ class NetworkGraphTest {
     assertTrue(s.contains("[auxiliary output]"), s);
     assertTrue(s.contains("total parameters: 446"), s);
     assertTrue(s.contains("non-trainable (buffers): 8"), s);
+  }
+
+  /**
+   * Layers lower themselves: the graph a compiler sees has each layer's own op (a layer defined
+   * outside this package included) and a host op where a layer has none.
+   */
+  @Test
+  void eachLayerLowersItselfAndTheRestRunOnTheHost() {
+    Network net = Network.builder(Shape.of(2, 6, 6)).then(conv("conv", 3, 3, 1))
+        .then(new ScaledCopy("native_scale", 0.5, true)).then(new ScaledCopy("host_scale", 2, false))
+        .then(new Upsampling("up", ResamplingParams.Kind.NEAREST, 2)).then(new Flatten("flat"))
+        .then(new Dense("fc", 3, Initializer.GLOROT_UNIFORM)).build();
+    List<NetworkGraph.Node> nodes = net.graph(true, new java.util.BitSet()).nodes();
+    assertTrue(nodes.get(0).op() instanceof NetworkGraph.Convolution);
+    assertTrue(nodes.get(1).op() instanceof NetworkGraph.Sum s && s.scales()[0] == 0.5, "user layer's own op");
+    assertTrue(nodes.get(2).op() instanceof NetworkGraph.Host, "a layer without a lowering runs on the host");
+    assertTrue(nodes.get(3).op() instanceof NetworkGraph.Host);
+    assertTrue(nodes.get(4).op() instanceof NetworkGraph.Flatten);
+    assertTrue(nodes.get(5).op() instanceof NetworkGraph.InnerProduct);
   }
 
   @Test

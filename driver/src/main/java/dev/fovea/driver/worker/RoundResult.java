@@ -1,7 +1,11 @@
 package dev.fovea.driver.worker;
 
-/** What one worker returns from a round. A plain class so Kryo carries it. */
-public final class RoundResult {
+/**
+ * What one worker returns from a round. A plain class so Kryo carries it; Java-serializable too, for
+ * a session that uses Spark's Java serializer.
+ */
+public final class RoundResult implements java.io.Serializable {
+  private static final long serialVersionUID = 1L;
   public int worker;
   public float[] params;
   public float[] velocity;

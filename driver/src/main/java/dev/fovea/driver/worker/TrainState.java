@@ -5,9 +5,10 @@ package dev.fovea.driver.worker;
  * velocity, laid out like the parameters) and the network's buffers (batch-norm running
  * statistics; empty for networks without). A plain class so Kryo carries it. With per-worker
  * optimizer state the velocity is not shipped ({@code null}); each worker's stays with its
- * partition.
+ * partition. Java-serializable too, for a session that uses Spark's Java serializer.
  */
-public final class TrainState {
+public final class TrainState implements java.io.Serializable {
+  private static final long serialVersionUID = 1L;
   public float[] params;
   public float[] velocity;
   public float[] buffers;

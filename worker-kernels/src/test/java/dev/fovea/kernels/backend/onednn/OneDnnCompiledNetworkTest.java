@@ -30,6 +30,7 @@ import dev.fovea.nn.Network;
 import dev.fovea.nn.TestBatches;
 import dev.fovea.nn.ParamLayout;
 import dev.fovea.nn.Pooling;
+import dev.fovea.nn.ScaledCopy;
 import dev.fovea.nn.ZeroPadding;
 import dev.fovea.nn.Zoo;
 import java.util.function.Function;
@@ -173,6 +174,10 @@ class OneDnnCompiledNetworkTest {
       case "conv1d" -> convolutions1d(Shape.of(3, 20));
       case "conv3d" -> convolutions3d(Shape.of(2, 6, 6, 6));
       case "lecture" -> lecture(Shape.of(3, 8, 8));
+      case "user_layers" -> Network.builder(Shape.of(1, 8, 8)).then(Convolution.conv2d("conv", 4, 3, 1, 1, true))
+          .then(new ScaledCopy("native_scale", 0.5, true)).then(relu("relu"))
+          .then(new ScaledCopy("host_scale", -2, false)).then(new Flatten("flat"))
+          .then(new Dense("fc", 3, Initializer.GLOROT_UNIFORM)).build();
       default -> throw new IllegalArgumentException(name);
     };
   }
@@ -247,7 +252,7 @@ class OneDnnCompiledNetworkTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"lenet", "lenet_bn", "resnet20", "inception_like", "fallbacks", "conv2d_variants", "conv1d",
-      "conv3d", "lecture"})
+      "conv3d", "lecture", "user_layers"})
   void compiledStepEqualsLayerByLayerAndReference(String name) {
     assumeOneDnn();
     Network net = network(name);
