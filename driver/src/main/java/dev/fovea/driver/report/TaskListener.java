@@ -37,8 +37,10 @@ final class TaskListener extends SparkListener {
     } catch (NumberFormatException e) {
       return;
     }
-    for (Object stage : scala.jdk.javaapi.CollectionConverters.asJava(job.stageIds())) {
-      roundOfStage.put((Integer) stage, round);
+    // Scala's own iterator: the same source compiles on Scala 2.12 (Spark 3.5) and 2.13 (Spark 4).
+    scala.collection.Iterator<Object> stages = job.stageIds().iterator();
+    while (stages.hasNext()) {
+      roundOfStage.put((Integer) stages.next(), round);
     }
   }
 
