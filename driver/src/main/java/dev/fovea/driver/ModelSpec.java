@@ -113,7 +113,7 @@ public record ModelSpec(String label, String zoo, String json) {
    * @throws IllegalArgumentException one line naming both sides where the network and the data do
    *     not fit
    */
-  public Network build(Shape input, int classes, TargetSpec target, String augment) {
+  public Network build(Shape input, int classes, TargetSpec target, Choices.Augment augment) {
     if (target.isClass()) {
       Network described = zoo != null ? null : NetworkJson.parse(json, label);
       if (described != null && !described.loss().readsLabels()) {
@@ -137,8 +137,8 @@ public record ModelSpec(String label, String zoo, String json) {
       throw new IllegalArgumentException(label + ": the network takes input " + net.inputShape() + " and gives "
           + net.outputShape() + "; the data has samples of " + input + " and " + target.describe() + " targets");
     }
-    if (augment != null && !"none".equals(augment)) {
-      throw new IllegalArgumentException("--augment " + augment + ": the shard set has " + target.describe()
+    if (augment != null && augment != Choices.Augment.NONE) {
+      throw new IllegalArgumentException("--augment " + augment.label() + ": the shard set has " + target.describe()
           + " targets, which augmentation would not move with the input; use --augment none");
     }
     return net;

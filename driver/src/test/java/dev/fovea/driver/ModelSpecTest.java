@@ -89,22 +89,22 @@ class ModelSpecTest {
         + "\"name\": \"up\", \"filters\": 1, \"kernel\": 4, \"stride\": 2, \"padding\": 1}]}";
     ModelSpec s = ModelSpec.resolve(json, CONF);
     dev.fovea.data.shard.TargetSpec image = dev.fovea.data.shard.TargetSpec.image(1, 28, 28);
-    assertEquals(Shape.of(1, 28, 28), s.build(Shape.of(1, 14, 14), 10, image, "none").outputShape());
+    assertEquals(Shape.of(1, 28, 28), s.build(Shape.of(1, 14, 14), 10, image, Choices.Augment.NONE).outputShape());
     assertEquals("network: the network's loss mse needs image or float_vector targets; the shard set has class "
         + "targets (10 classes)", assertThrows(IllegalArgumentException.class,
-            () -> s.build(Shape.of(1, 14, 14), 10, dev.fovea.data.shard.TargetSpec.CLASSES, "none")).getMessage());
+            () -> s.build(Shape.of(1, 14, 14), 10, dev.fovea.data.shard.TargetSpec.CLASSES, Choices.Augment.NONE)).getMessage());
     assertEquals("network: the network takes input (1, 14, 14) and gives (1, 28, 28); the data has samples of "
         + "(1, 14, 14) and image (1, 32, 32) targets", assertThrows(IllegalArgumentException.class,
-            () -> s.build(Shape.of(1, 14, 14), 10, dev.fovea.data.shard.TargetSpec.image(1, 32, 32), "none"))
+            () -> s.build(Shape.of(1, 14, 14), 10, dev.fovea.data.shard.TargetSpec.image(1, 32, 32), Choices.Augment.NONE))
             .getMessage());
     assertEquals("network: the network's loss mse needs image or float_vector targets; the shard set has multi_hot "
         + "(10) targets", assertThrows(IllegalArgumentException.class, () -> s.build(Shape.of(1, 14, 14), 10,
-            new dev.fovea.data.shard.TargetSpec("multi_hot", java.util.List.of(10)), "none")).getMessage());
+            new dev.fovea.data.shard.TargetSpec("multi_hot", java.util.List.of(10)), Choices.Augment.NONE)).getMessage());
     assertTrue(assertThrows(IllegalArgumentException.class, () -> s.build(Shape.of(1, 14, 14), 10, image,
-        "crop-flip")).getMessage().startsWith("--augment crop-flip: the shard set has image (1, 28, 28) targets"));
+        Choices.Augment.CROP_FLIP)).getMessage().startsWith("--augment crop-flip: the shard set has image (1, 28, 28) targets"));
     assertEquals("lenet: a zoo network gives class logits (softmax_cross_entropy); the shard set has image "
         + "(1, 28, 28) targets; give a network file whose output fits them", assertThrows(
             IllegalArgumentException.class, () -> ModelSpec.resolve("lenet", CONF).build(Shape.of(1, 28, 28), 10,
-                image, "none")).getMessage());
+                image, Choices.Augment.NONE)).getMessage());
   }
 }
