@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.SplittableRandom;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
@@ -255,6 +256,47 @@ class Dl4jImportOracleTest {
     double err = relativeError(dl4j, foveaProbabilities(m, x, 3));
     System.out.printf("DL4J MultiLayerNetwork with every other layer imported: max error / output scale = %.3g%n",
         err);
+    assertTrue(err < TOLERANCE, "relative error " + err);
+  }
+
+  @Test
+  void anNhwcNetworkReadsTheSameImagesAsChannelsFirst() throws Exception {
+    CNN2DFormat nhwc = CNN2DFormat.NHWC;
+    MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(5).weightInit(WeightInit.XAVIER)
+        .updater(new Adam(0.01)).list()
+        .layer(new ConvolutionLayer.Builder(3, 3).nIn(3).nOut(4).dataFormat(nhwc).activation(Activation.RELU).build())
+        .layer(new BatchNormalization.Builder().dataFormat(nhwc).build())
+        .layer(new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(2, 2).stride(2, 2).dataFormat(nhwc).build())
+        .layer(new DenseLayer.Builder().nOut(6).activation(Activation.TANH).build())
+        .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(3).activation(Activation.SOFTMAX)
+            .build())
+        .setInputType(InputType.convolutional(12, 10, 3, nhwc)).build();
+    MultiLayerNetwork net = new MultiLayerNetwork(conf);
+    net.init();
+    int n = 6;
+    float[] chw = gaussian(n * 3 * 12 * 10, 8);
+    float[] hwc = new float[chw.length];
+    for (int i = 0; i < n; i++) {
+      for (int c = 0; c < 3; c++) {
+        for (int y = 0; y < 12; y++) {
+          for (int x = 0; x < 10; x++) {
+            hwc[((i * 12 + y) * 10 + x) * 3 + c] = chw[((i * 3 + c) * 12 + y) * 10 + x];
+          }
+        }
+      }
+    }
+    for (int step = 0; step < 3; step++) {
+      net.fit(new DataSet(Nd4j.create(hwc, new long[] {n, 12, 10, 3}), oneHot(new int[] {0, 1, 2, 0, 1, 2}, 3)));
+    }
+    File zip = dir.resolve("nhwc.zip").toFile();
+    ModelSerializer.writeModel(net, zip, true);
+    float[] dl4j = net.output(Nd4j.create(hwc, new long[] {n, 12, 10, 3})).reshape(-1).toFloatVector();
+
+    ModelFile.Model m = Dl4jImport.read(zip.toPath());
+    assertEquals(Shape.of(3, 12, 10), m.network().inputShape(), "(C, H, W) from the NHWC flatten's sizes");
+    double err = relativeError(dl4j, foveaProbabilities(m, chw, n));
+    System.out.printf("DL4J NHWC MultiLayerNetwork imported, fed the same images channels first: max error / output"
+        + " scale = %.3g%n", err);
     assertTrue(err < TOLERANCE, "relative error " + err);
   }
 }

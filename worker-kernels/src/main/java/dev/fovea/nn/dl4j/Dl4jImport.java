@@ -32,7 +32,8 @@ import java.util.zip.ZipInputStream;
  * dilation), SubsamplingLayer (max, average), BatchNormalization, DenseLayer, OutputLayer and
  * LossLayer with softmax, ActivationLayer, DropoutLayer, GlobalPoolingLayer,
  * LocalResponseNormalization, ZeroPaddingLayer, MergeVertex, ElementWiseVertex (Add, Average,
- * Subtract), and the CNN-to-dense and dense-to-CNN input preprocessors. See docs/dl4j.md.
+ * Subtract), and the CNN-to-dense and dense-to-CNN input preprocessors; NCHW and NHWC layers (an
+ * NHWC network takes the same images channels first). See docs/dl4j.md.
  *
  * <p>DL4J's configuration does not record the input size. Fovea takes it from its own entry
  * {@code fovea.json} (which {@link Dl4jExport} writes), else from a dense-to-CNN preprocessor on the

@@ -353,6 +353,9 @@ final class Dl4jTranslation {
         if (!x.equals(Network.INPUT) || s.rank() != 3) {
           throw unsupported(v, "a dense-to-CNN reshape inside the network");
         }
+        if (text(p, "format", "NCHW").equals("NHWC")) {
+          throw unsupported(v, "a flat NHWC input (H, W, C order); Fovea reads flat inputs in (C, H, W) order");
+        }
         return x; // the flat input is read as the (C, H, W) image it describes
       }
       default -> throw unsupported(v, "input preprocessor " + c);
@@ -551,9 +554,10 @@ final class Dl4jTranslation {
           throw unsupported(v, "pooling type " + type + "; Fovea has MAX and AVG");
         }
         JsonNode dims = v.layer.get("poolingDimensions");
-        if (dims != null && dims.isArray() && !(dims.size() == 2 && dims.get(0).asInt() == 2
-            && dims.get(1).asInt() == 3)) {
-          throw unsupported(v, "pooling over dimensions " + dims + "; Fovea pools over H and W (2, 3)");
+        if (dims != null && dims.isArray() && !(dims.size() == 2 && (dims.get(0).asInt() == 2
+            && dims.get(1).asInt() == 3 || dims.get(0).asInt() == 1 && dims.get(1).asInt() == 2))) {
+          throw unsupported(v, "pooling over dimensions " + dims + "; Fovea pools over H and W ((2, 3) in NCHW,"
+              + " (1, 2) in NHWC)");
         }
         return add(v, new GlobalPooling(layerName(v.name), type.equals("MAX") ? PoolParams.Kind.MAX
             : PoolParams.Kind.AVG), x);
@@ -587,11 +591,16 @@ final class Dl4jTranslation {
     }
   }
 
+  /**
+   * Checks the layer's data format. NHWC layers keep DL4J's weight layouts (a convolution's weights
+   * are (out, in, kH, kW) in both), so they are read as NCHW layers: the Fovea network takes the
+   * same images as (C, H, W), and only a flatten of NHWC activations, which orders a dense layer's
+   * inputs (H, W, C), needs its weights reordered (the CNN-to-dense preprocessor says so).
+   */
   void dataFormat(Vertex v, String field) throws ModelFileException {
     String f = text(v.layer, field, "NCHW");
-    if (!f.equals("NCHW")) {
-      throw unsupported(v, "data format " + f + "; Fovea reads NCHW layers (an NHWC network's flatten before a"
-          + " dense layer is read)");
+    if (!f.equals("NCHW") && !f.equals("NHWC")) {
+      throw unsupported(v, "data format " + f + "; Fovea reads NCHW and NHWC layers");
     }
   }
 
