@@ -40,16 +40,16 @@ class SuperResolutionStudyIT {
 
   @Test
   void selfTargetsTrainEvaluateAndAreCheckedAgainstTheNetwork() throws Exception {
-    Path tmp = Files.createTempDirectory(tmp, "sr");
-    Path data = FashionMnist.subset(tmp, 600, 200);
-    Path shards = tmp.resolve("shards");
+    Path dir = Files.createTempDirectory(tmp, "sr");
+    Path data = FashionMnist.subset(dir, 600, 200);
+    Path shards = dir.resolve("shards");
     LauncherIT.Run s = fovea("shard", "--data", data.toString(), "--out", shards.toString(), "--target", "self",
         "--input-size", "14");
     assertEquals(0, s.code(), s.err());
     assertTrue(s.out().contains("600 samples of (1, 14, 14) in 8 shards; targets: image (1, 28, 28)"), s.out());
 
     Path decoder = docs().resolve("examples/superres/deconv-k3s2.json");
-    Path out = tmp.resolve("run");
+    Path out = dir.resolve("run");
     LauncherIT.Run t = fovea("train", "--data", "none", "--shards", shards.toString(), "--model", decoder.toString(),
         "--out", out.toString(), "--epochs", "1", "--batch", "16", "--lr", "0.02", "--progress", "lines",
         "--no-dashboard");
@@ -69,12 +69,12 @@ class SuperResolutionStudyIT {
     assertTrue(e.out().contains(String.format("PSNR %.2f dB", summary.get("test_psnr").asDouble())), e.out());
 
     // a class network on image targets, and a decoder on class targets: one line naming both, before Spark
-    Path nothing = tmp.resolve("nothing");
+    Path nothing = dir.resolve("nothing");
     assertOneLineError(fovea("train", "--data", "none", "--shards", shards.toString(), "--model",
         docs().resolve("examples/fashion-cnn.json").toString(), "--out", nothing.toString()),
         "fashion-cnn.json: the network's loss softmax_cross_entropy needs class targets; the shard set has image "
             + "(1, 28, 28) targets");
-    Path classes = tmp.resolve("class-shards");
+    Path classes = dir.resolve("class-shards");
     assertEquals(0, fovea("shard", "--data", data.toString(), "--out", classes.toString()).code());
     assertOneLineError(fovea("train", "--data", "none", "--shards", classes.toString(), "--model",
         decoder.toString(), "--out", nothing.toString()),
@@ -89,9 +89,9 @@ class SuperResolutionStudyIT {
 
   @Test
   void theStudyRunsEndToEndAtReducedSize() throws Exception {
-    Path tmp = Files.createTempDirectory(tmp, "study");
-    Path data = FashionMnist.subset(tmp, 600, 200);
-    Path out = tmp.resolve("study");
+    Path dir = Files.createTempDirectory(tmp, "study");
+    Path data = FashionMnist.subset(dir, 600, 200);
+    Path out = dir.resolve("study");
     LauncherIT.Run r = fovea("study", "superres", "--data", data.toString(), "--out", out.toString(), "--decoders",
         docs().resolve("examples/superres").toString(), "--batch", "16", "--grid", "3");
     assertEquals(0, r.code(), r.err());

@@ -422,12 +422,12 @@ public final class TrainingRun {
       r.evaluation().putMetrics(s);
       s.put("test_loss", r.testLoss());
       ObjectNode perClass = s.putObject("per_class_accuracy");
-      double[] pc = r.evaluation().perClassAccuracy();
+      double[] pc = r.evaluation().classTargets() ? r.evaluation().perClassAccuracy() : new double[0];
       for (int i = 0; i < pc.length; i++) {
         perClass.put(r.classNames().get(i), pc[i]);
       }
       com.fasterxml.jackson.databind.node.ArrayNode confusion = s.putArray("confusion_matrix");
-      int k = r.evaluation().classes;
+      int k = r.evaluation().classTargets() ? r.evaluation().classes : 0;
       for (int t = 0; t < k; t++) {
         com.fasterxml.jackson.databind.node.ArrayNode row = confusion.addArray();
         for (int p = 0; p < k; p++) {
