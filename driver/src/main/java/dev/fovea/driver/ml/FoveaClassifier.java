@@ -201,6 +201,8 @@ public final class FoveaClassifier extends Estimator<FoveaClassificationModel>
     TrainingRun.Result result;
     try {
       result = new TrainingRun(spark, config, report).run();
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(stage + ": " + e.getMessage(), e);
     } finally {
       input.deleteShards(spark.sparkContext().hadoopConfiguration());
     }

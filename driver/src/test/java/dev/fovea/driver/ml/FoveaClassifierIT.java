@@ -238,6 +238,11 @@ class FoveaClassifierIT {
     assertTrue(firstLine(noShape).startsWith("FoveaClassifier: column 'pixels' is array<float>: set featuresShape"),
         firstLine(noShape));
 
+    IllegalArgumentException small = assertThrows(IllegalArgumentException.class,
+        () -> classifier().setValidationFraction(0).fit(indexed.limit(20)));
+    assertTrue(firstLine(small).matches("FoveaClassifier: .*20 samples cannot give each of 2 workers one batch of 32.*"),
+        firstLine(small));
+
     Dataset<Row> corrupt = indexed.withColumn("content", functions.when(functions.col("path").equalTo(paths.get(13)),
         functions.substring(functions.col("content"), 1, 30)).otherwise(functions.col("content")));
     IllegalArgumentException strict = assertThrows(IllegalArgumentException.class,
