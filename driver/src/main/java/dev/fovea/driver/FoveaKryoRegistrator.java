@@ -39,6 +39,27 @@ public final class FoveaKryoRegistrator implements KryoRegistrator {
         throw new IllegalStateException("Kryo registration: " + name + " is missing from the class path", e);
       }
     }
+    // Spark ML's StringIndexer counts labels per partition in an OpenHashMap[] (specialized, with its
+    // OpenHashSet, hasher and ClassTags): Spark 4 registers these with Kryo itself, Spark 3.5 does not
+    // ("Class is not registered: ...OpenHashMap[]", then "...OpenHashMap$mcJ$sp"). By name, since a
+    // specialization may be absent on one line.
+    for (String name : new String[] {"org.apache.spark.util.collection.OpenHashMap",
+        "[Lorg.apache.spark.util.collection.OpenHashMap;", "org.apache.spark.util.collection.OpenHashMap$mcJ$sp",
+        "org.apache.spark.util.collection.OpenHashMap$mcI$sp", "org.apache.spark.util.collection.OpenHashMap$mcD$sp",
+        "org.apache.spark.util.collection.OpenHashSet", "org.apache.spark.util.collection.OpenHashSet$mcI$sp",
+        "org.apache.spark.util.collection.OpenHashSet$mcJ$sp", "org.apache.spark.util.collection.OpenHashSet$Hasher",
+        "org.apache.spark.util.collection.OpenHashSet$LongHasher", "org.apache.spark.util.collection.OpenHashSet$IntHasher",
+        "org.apache.spark.util.collection.OpenHashSet$DoubleHasher",
+        "org.apache.spark.util.collection.OpenHashSet$FloatHasher", "org.apache.spark.util.collection.BitSet",
+        "scala.reflect.ClassTag$GenericClassTag", "scala.reflect.ManifestFactory$LongManifest",
+        "scala.reflect.ManifestFactory$IntManifest", "scala.reflect.ManifestFactory$DoubleManifest",
+        "scala.reflect.ClassTag$$anon$1"}) {
+      try {
+        kryo.register(Class.forName(name, false, FoveaKryoRegistrator.class.getClassLoader()));
+      } catch (ClassNotFoundException e) {
+        // absent on this Spark or Scala line
+      }
+    }
     kryo.register(java.util.ArrayList.class);
     kryo.register(java.util.TreeMap.class);
     kryo.register(java.util.HashMap.class);
