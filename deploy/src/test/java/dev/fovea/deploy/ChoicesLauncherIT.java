@@ -76,7 +76,7 @@ class ChoicesLauncherIT {
     Run r = fovea("export", "--model", tmp.resolve("none.fovea").toString(), "--format", "tflite", "--out",
         tmp.resolve("m.tflite").toString());
     assertEquals(2, r.code());
-    assertEquals(List.of("fovea: error: invalid value tflite for --format: must be one of onnx, fovea"), r.errLines());
+    assertEquals(List.of("fovea: error: invalid value tflite for --format: must be one of onnx, dl4j, fovea"), r.errLines());
     assertTrue(Files.notExists(tmp.resolve("m.tflite")));
   }
 }
