@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,24 +22,14 @@ import org.junit.jupiter.api.io.TempDir;
 class ChoicesLauncherIT {
   @TempDir Path tmp;
 
-  record Run(int code, String out, List<String> errLines) {}
+  /** LauncherIT's runner (bin/fovea as a process) keeps each command's output in this test's folder. */
+  @BeforeEach
+  void runnerFolder() {
+    LauncherIT.tmp = tmp;
+  }
 
-  Run fovea(String... args) throws Exception {
-    Path home = Path.of(System.getenv().getOrDefault("FOVEA_HOME", "."));
-    List<String> command = new ArrayList<>(List.of("bash", home.resolve("bin/fovea").toString()));
-    command.addAll(Arrays.asList(args));
-    Path o = Files.createTempFile(tmp, "out", ".txt");
-    Path e = Files.createTempFile(tmp, "err", ".txt");
-    ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(o.toFile()).redirectError(e.toFile())
-        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-    pb.environment().put("FOVEA_DRIVER_MEMORY", "1g");
-    Process p = pb.start();
-    if (!p.waitFor(10, TimeUnit.MINUTES)) {
-      p.destroyForcibly();
-      throw new AssertionError(command + " did not finish in 10 min:\n" + Files.readString(e));
-    }
-    return new Run(p.exitValue(), Files.readString(o), Files.readString(e).lines()
-        .filter(l -> !l.equals(LauncherIT.JVM_INCUBATOR_NOTICE)).toList());
+  static LauncherIT.Run fovea(String... args) throws Exception {
+    return LauncherIT.fovea(args);
   }
 
   /** {@code fovea train OPTION VALUE}: exit 2, exactly {@code line} on stderr, no output folder. */
@@ -47,7 +37,7 @@ class ChoicesLauncherIT {
     Path out = tmp.resolve("out");
     List<String> all = new ArrayList<>(List.of("train", "--out", out.toString()));
     all.addAll(Arrays.asList(args));
-    Run r = fovea(all.toArray(new String[0]));
+    LauncherIT.Run r = fovea(all.toArray(new String[0]));
     assertEquals(2, r.code(), r.out() + r.errLines());
     assertEquals(List.of(line), r.errLines());
     assertEquals("", r.out());
@@ -73,7 +63,7 @@ class ChoicesLauncherIT {
     refused("fovea: error: invalid value crop for --augment: must be one of none, flip, crop-flip, rrc-flip",
         "--augment", "crop");
     refused("fovea: error: invalid value 1.0 for --beta1: must be in [0, 1)", "--optimizer", "adam", "--beta1", "1");
-    Run r = fovea("export", "--model", tmp.resolve("none.fovea").toString(), "--format", "tflite", "--out",
+    LauncherIT.Run r = fovea("export", "--model", tmp.resolve("none.fovea").toString(), "--format", "tflite", "--out",
         tmp.resolve("m.tflite").toString());
     assertEquals(2, r.code());
     assertEquals(List.of("fovea: error: invalid value tflite for --format: must be one of onnx, dl4j, fovea"), r.errLines());
