@@ -50,7 +50,7 @@ public final class Evaluator {
     }
     dev.fovea.data.shard.TargetSpec target = m.targetSpec();
     if (net.loss().readsLabels() != target.isClass()
-        || !target.isClass() && !net.outputShape().equals(target.tensorShape())) {
+        || !target.isClass() && !net.loss().targetShape(net.outputShape()).equals(target.tensorShape())) {
       throw new IllegalArgumentException("the model gives " + (net.loss().readsLabels() ? "class logits"
           : "outputs of " + net.outputShape()) + " (loss " + net.loss().id() + "), the shards in " + shardDir
           + " have " + target.describe() + " targets");

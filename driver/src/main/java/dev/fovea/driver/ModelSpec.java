@@ -133,7 +133,8 @@ public record ModelSpec(String label, String zoo, String json) {
           + String.join(" or ", net.loss().targetKinds()) + " targets; the shard set has " + target.describe()
           + " targets");
     }
-    if (!net.inputShape().equals(input) || !net.outputShape().equals(target.tensorShape())) {
+    if (!net.inputShape().equals(input)
+        || !net.loss().targetShape(net.outputShape()).equals(target.tensorShape())) {
       throw new IllegalArgumentException(label + ": the network takes input " + net.inputShape() + " and gives "
           + net.outputShape() + "; the data has samples of " + input + " and " + target.describe() + " targets");
     }

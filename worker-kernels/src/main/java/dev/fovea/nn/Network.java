@@ -166,9 +166,14 @@ public final class Network {
             + " network must give the main output's shape " + shapes.get(output) + ", got " + shapes.get(a));
       }
     }
-    // softmax cross-entropy reads flat logits; the other losses compare any shape with the targets
+    // softmax cross-entropy reads flat logits, per-pixel cross-entropy (K, H, W) logits; the other
+    // losses compare any shape with the targets
     if (loss.readsLabels() && shapes.get(output).rank() != 1) {
       throw new IllegalArgumentException(main + ": the network must end in a flat (classes) output for "
+          + loss.id() + ", got " + shapes.get(output));
+    }
+    if (loss.outputRank() == 3 && shapes.get(output).rank() != 3) {
+      throw new IllegalArgumentException(main + ": the network must end in a (classes, H, W) output for "
           + loss.id() + ", got " + shapes.get(output));
     }
     this.outputShapes = Collections.unmodifiableList(shapes);

@@ -35,7 +35,8 @@ import java.util.Map;
  * }</pre>
  *
  * <p>{@code "loss"} names the loss training minimises ({@link Loss#id()}: {@code
- * softmax_cross_entropy}, the default, {@code sigmoid_bce}, {@code mse} or {@code l1}); it is
+ * softmax_cross_entropy}, the default, {@code sigmoid_bce}, {@code mse}, {@code l1} or {@code
+ * pixel_softmax_cross_entropy}); it is
  * written only when it is not the default, so descriptions of class networks are unchanged.
  *
  * <p>Types: {@code convolution, deconvolution, pooling, global_pooling, batch_norm, dropout, lrn,

@@ -152,7 +152,7 @@ class ImageLossTest {
     assertTrue(!NetworkJson.toJsonString(classes).contains("\"loss\""));
     NetworkJson.NetworkJsonException e = assertThrows(NetworkJson.NetworkJsonException.class,
         () -> NetworkJson.parse(json.replace("\"l1\"", "\"l3\""), "net.json"));
-    assertEquals("net.json: loss: unknown loss 'l3': must be one of softmax_cross_entropy, sigmoid_bce, mse, l1",
-        e.getMessage());
+    assertEquals("net.json: loss: unknown loss 'l3': must be one of softmax_cross_entropy, sigmoid_bce, mse, l1, "
+        + "pixel_softmax_cross_entropy", e.getMessage());
   }
 }

@@ -8,6 +8,7 @@ import dev.fovea.nn.Loss;
 import dev.fovea.nn.Network;
 import java.io.Serializable;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 
@@ -21,7 +22,10 @@ import java.util.List;
  * <p>A network trained towards target tensors (a loss other than softmax cross-entropy: images,
  * float vectors) is measured instead by the errors of its outputs against the targets: {@link
  * #mse()}, {@link #mae()} and {@link #psnr()}; {@link #loss} names the loss, {@link #accuracy()}
- * is NaN.
+ * is NaN. A multi-label network (sigmoid binary cross-entropy) is measured by per-label F1 at
+ * {@code σ(y) > 0.5} and mean average precision ({@link #f1PerLabel()}, {@link #meanAveragePrecision()}),
+ * a segmentation network (per-pixel softmax cross-entropy) by pixel accuracy and mean intersection
+ * over union ({@link #pixelAccuracy()}, {@link #meanIou()}).
  */
 public final class Evaluation implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -41,6 +45,20 @@ public final class Evaluation implements Serializable {
   public double absoluteErrorSum;
   /** Target networks: the number of values those sums run over (samples × values per sample). */
   public long values;
+  /** Multi-label networks: the labels K, and per label the true and false positives and false negatives. */
+  public int labels;
+  public long[] labelTp;
+  public long[] labelFp;
+  public long[] labelFn;
+  /**
+   * Multi-label networks: every sample's logits {@code (N, K)} and its 0/1 targets, for average
+   * precision (which ranks the whole set): 5 bytes per label and sample.
+   */
+  public float[] scores;
+  public byte[] truths;
+  /** Segmentation networks: the classes K and the pixels' confusion {@code [truth · K + predicted]}. */
+  public int maskClasses;
+  public long[] pixelConfusion;
 
   /** Mistakes kept per evaluation: a report's grid; a few kilobytes each at most. */
   public static final int MISTAKES = 16;
@@ -93,6 +111,14 @@ public final class Evaluation implements Serializable {
     e.squaredErrorSum = squaredErrorSum + o.squaredErrorSum;
     e.absoluteErrorSum = absoluteErrorSum + o.absoluteErrorSum;
     e.values = values + o.values;
+    e.labels = Math.max(labels, o.labels);
+    e.labelTp = add(labelTp, o.labelTp);
+    e.labelFp = add(labelFp, o.labelFp);
+    e.labelFn = add(labelFn, o.labelFn);
+    e.scores = scores == null ? o.scores : o.scores == null ? scores : concat(scores, o.scores);
+    e.truths = truths == null ? o.truths : o.truths == null ? truths : concat(truths, o.truths);
+    e.maskClasses = Math.max(maskClasses, o.maskClasses);
+    e.pixelConfusion = add(pixelConfusion, o.pixelConfusion);
     for (int i = 0; i < confusion.length; i++) {
       e.confusion[i] = confusion[i] + o.confusion[i];
     }
@@ -100,6 +126,29 @@ public final class Evaluation implements Serializable {
     all.addAll(List.of(o.mistakes));
     e.mistakes = top(all);
     return e;
+  }
+
+  private static long[] add(long[] a, long[] b) {
+    if (a == null || b == null) {
+      return a == null ? b : a;
+    }
+    long[] s = a.clone();
+    for (int i = 0; i < s.length; i++) {
+      s[i] += b[i];
+    }
+    return s;
+  }
+
+  private static float[] concat(float[] a, float[] b) {
+    float[] c = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, c, a.length, b.length);
+    return c;
+  }
+
+  private static byte[] concat(byte[] a, byte[] b) {
+    byte[] c = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, c, a.length, b.length);
+    return c;
   }
 
   /** Share of samples whose true class is among the 5 highest logits (all of them when classes ≤ 5). */
@@ -152,27 +201,104 @@ public final class Evaluation implements Serializable {
     return 10 * Math.log10(1 / mse());
   }
 
+  /** Multi-label: F1 of each label at {@code σ(y) > 0.5} (NaN for a label never present nor predicted). */
+  public double[] f1PerLabel() {
+    return labelTp == null ? new double[0] : TargetMetrics.f1(labelTp, labelFp, labelFn);
+  }
+
+  /** Multi-label: the mean of {@link #f1PerLabel()} (macro F1). */
+  public double meanF1() {
+    return TargetMetrics.meanOfDefined(f1PerLabel());
+  }
+
+  /** Multi-label: average precision of each label over the whole set (NaN for a label with no positive). */
+  public double[] averagePrecisionPerLabel() {
+    double[] ap = new double[labels];
+    for (int l = 0; l < labels; l++) {
+      ap[l] = TargetMetrics.averagePrecision(scores, truths, labels, l);
+    }
+    return ap;
+  }
+
+  /** Multi-label: the mean of {@link #averagePrecisionPerLabel()} (mAP). */
+  public double meanAveragePrecision() {
+    return TargetMetrics.meanOfDefined(averagePrecisionPerLabel());
+  }
+
+  /** Segmentation: the share of pixels classified as their mask says. */
+  public double pixelAccuracy() {
+    return pixelConfusion == null ? Double.NaN : TargetMetrics.pixelAccuracy(pixelConfusion, maskClasses);
+  }
+
+  /** Segmentation: intersection over union of each class (NaN for one neither present nor predicted). */
+  public double[] iouPerClass() {
+    return pixelConfusion == null ? new double[0] : TargetMetrics.iou(pixelConfusion, maskClasses);
+  }
+
+  /** Segmentation: the mean of {@link #iouPerClass()} (mIoU). */
+  public double meanIou() {
+    return TargetMetrics.meanOfDefined(iouPerClass());
+  }
+
   /**
    * The metrics that fit the loss, as JSON fields: {@code test_accuracy} and {@code
-   * test_top5_accuracy} for classes; {@code test_mse}, {@code test_mae} and {@code test_psnr} for
-   * target tensors.
+   * test_top5_accuracy} for classes; {@code test_f1} (the mean over labels), {@code
+   * test_f1_per_label} and {@code test_map} for multi-label outputs; {@code test_pixel_accuracy},
+   * {@code test_mean_iou} and {@code test_iou_per_class} for segmentation; {@code test_mse}, {@code
+   * test_mae} and {@code test_psnr} for other target tensors.
    */
   public void putMetrics(com.fasterxml.jackson.databind.node.ObjectNode o) {
-    if (classTargets()) {
-      o.put("test_accuracy", accuracy());
-      o.put("test_top5_accuracy", top5Accuracy());
-    } else {
-      o.put("test_mse", mse());
-      o.put("test_mae", mae());
-      o.put("test_psnr", psnr());
+    switch (Loss.parse(loss)) {
+      case SOFTMAX_CROSS_ENTROPY -> {
+        o.put("test_accuracy", accuracy());
+        o.put("test_top5_accuracy", top5Accuracy());
+      }
+      case SIGMOID_BCE -> {
+        o.put("test_f1", meanF1());
+        com.fasterxml.jackson.databind.node.ArrayNode a = o.putArray("test_f1_per_label");
+        for (double f : f1PerLabel()) {
+          a.add(f);
+        }
+        o.put("test_map", meanAveragePrecision());
+      }
+      case PIXEL_SOFTMAX_CROSS_ENTROPY -> {
+        o.put("test_pixel_accuracy", pixelAccuracy());
+        o.put("test_mean_iou", meanIou());
+        com.fasterxml.jackson.databind.node.ArrayNode a = o.putArray("test_iou_per_class");
+        for (double f : iouPerClass()) {
+          a.add(f);
+        }
+      }
+      default -> {
+        o.put("test_mse", mse());
+        o.put("test_mae", mae());
+        o.put("test_psnr", psnr());
+      }
     }
   }
 
-  /** One line of the metrics that fit: {@code accuracy 0.9012 · top-5 0.9981} or {@code MSE ... · PSNR ... dB}. */
+  /**
+   * One line of the metrics that fit: {@code accuracy 0.9012 · top-5 0.9981}, {@code F1 0.91
+   * (0.95 0.88) · mAP 0.96}, {@code pixel accuracy 0.97 · mean IoU 0.93} or {@code MSE ... · PSNR
+   * ... dB}.
+   */
   public String metricsLine() {
-    return classTargets()
-        ? String.format("accuracy %.4f · top-5 %.4f", accuracy(), top5Accuracy())
-        : String.format("MSE %.6f · MAE %.6f · PSNR %.2f dB", mse(), mae(), psnr());
+    return switch (Loss.parse(loss)) {
+      case SOFTMAX_CROSS_ENTROPY -> String.format("accuracy %.4f · top-5 %.4f", accuracy(), top5Accuracy());
+      case SIGMOID_BCE -> String.format("F1 %.4f (per label %s) · mAP %.4f", meanF1(), fixed(f1PerLabel()),
+          meanAveragePrecision());
+      case PIXEL_SOFTMAX_CROSS_ENTROPY -> String.format("pixel accuracy %.4f · mean IoU %.4f (per class %s)",
+          pixelAccuracy(), meanIou(), fixed(iouPerClass()));
+      default -> String.format("MSE %.6f · MAE %.6f · PSNR %.2f dB", mse(), mae(), psnr());
+    };
+  }
+
+  private static String fixed(double[] v) {
+    StringBuilder b = new StringBuilder();
+    for (double x : v) {
+      b.append(b.length() == 0 ? "" : " ").append(String.format("%.3f", x));
+    }
+    return b.toString();
   }
 
   public double meanLoss() {
@@ -255,14 +381,21 @@ public final class Evaluation implements Serializable {
         Batch x = stream.next();
         Tensor out = net.forward(b, params, buffers, x.images());
         Tensor t = x.targets();
-        if (t == null || !t.shape().equals(out.shape())) {
-          throw new IllegalArgumentException("the network gives outputs of " + out.shape() + ", the test set's "
-              + "targets are " + (t == null ? "classes" : "of " + t.shape()));
+        Loss l = net.loss();
+        if (t == null || !t.shape().equals(l.targetShape(net.outputShape()).prepend(x.size()))) {
+          throw new IllegalArgumentException("the network gives outputs of " + out.shape() + " (loss " + l.id()
+              + "), the test set's targets are " + (t == null ? "classes" : "of " + t.shape()));
         }
-        lossSum += net.loss().lossAndGradient(b, out, x.labels(), t, 1, Tensor.zeros(out.shape()));
-        squaredErrorSum += b.squaredErrorForward(out, t);
-        absoluteErrorSum += b.absoluteErrorForward(out, t);
-        values += out.size();
+        lossSum += l.lossAndGradient(b, out, x.labels(), t, 1, Tensor.zeros(out.shape()));
+        switch (l) {
+          case SIGMOID_BCE -> countLabels(out, t);
+          case PIXEL_SOFTMAX_CROSS_ENTROPY -> countPixels(out, t);
+          default -> {
+            squaredErrorSum += b.squaredErrorForward(out, t);
+            absoluteErrorSum += b.absoluteErrorForward(out, t);
+            values += out.size();
+          }
+        }
         count += x.size();
         stream.recycle(x);
       }
@@ -270,6 +403,55 @@ public final class Evaluation implements Serializable {
       WorkerRuntime.release(backend, threads, b);
     }
     return this;
+  }
+
+  /** Multi-label outputs {@code (N, K)} against 0/1 targets: the counts at logit > 0, and the scores. */
+  private void countLabels(Tensor out, Tensor t) {
+    int n = out.shape().dim(0);
+    int k = out.size() / n;
+    if (labelTp == null) {
+      labels = k;
+      labelTp = new long[k];
+      labelFp = new long[k];
+      labelFn = new long[k];
+      scores = new float[0];
+      truths = new byte[0];
+    }
+    int at = scores.length;
+    scores = Arrays.copyOf(scores, at + n * k);
+    truths = Arrays.copyOf(truths, at + n * k);
+    for (int i = 0; i < n * k; i++) {
+      boolean predicted = out.get(i) > 0;
+      boolean truth = t.get(i) > 0.5;
+      int l = i % k;
+      labelTp[l] += predicted && truth ? 1 : 0;
+      labelFp[l] += predicted && !truth ? 1 : 0;
+      labelFn[l] += !predicted && truth ? 1 : 0;
+      scores[at + i] = (float) out.get(i);
+      truths[at + i] = (byte) (truth ? 1 : 0);
+    }
+  }
+
+  /** Segmentation outputs {@code (N, K, H, W)} against masks {@code (N, H, W)}: the pixels' confusion. */
+  private void countPixels(Tensor out, Tensor t) {
+    int n = out.shape().dim(0);
+    int k = out.shape().dim(1);
+    int hw = out.size() / (n * k);
+    if (pixelConfusion == null) {
+      maskClasses = k;
+      pixelConfusion = new long[k * k];
+    }
+    for (int i = 0; i < n; i++) {
+      for (int p = 0; p < hw; p++) {
+        int best = 0;
+        for (int c = 1; c < k; c++) {
+          if (out.get((i * k + c) * hw + p) > out.get((i * k + best) * hw + p)) {
+            best = c;
+          }
+        }
+        pixelConfusion[(int) t.get(i * hw + p) * k + best]++;
+      }
+    }
   }
 
   /** Sample {@code i} of {@code images (N, C, H, W)}, every s-th pixel so that no side exceeds the limit. */
