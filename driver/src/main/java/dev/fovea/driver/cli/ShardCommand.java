@@ -63,9 +63,20 @@ final class ShardCommand implements Callable<Integer> {
   @Option(names = "--master", description = "Spark master URL (default: from spark-submit, else local[2])")
   String master;
 
-  @Option(names = "--target", description = "idx, cifar: class (the label) or self (the image itself, with the "
-      + "input area-resized to --input-size: super-resolution, autoencoders) (default: ${DEFAULT-VALUE})")
+  @Option(names = "--target", description = "idx, cifar: class (the label), self (the image itself, with the "
+      + "input area-resized to --input-size: super-resolution, autoencoders), or from --targets: multi_hot (a CSV "
+      + "of label lists), float_vector (a CSV of values), mask (PNG masks paired by name) (default: "
+      + "${DEFAULT-VALUE})")
   String target = "class";
+
+  @Option(names = "--targets", paramLabel = "DIR", description = "--target multi_hot or float_vector: DIR/train.csv "
+      + "and DIR/test.csv, rows index,labels (separated by ;) or index,v1,...,vD; mask: DIR/train/<index>.png and "
+      + "DIR/test/<index>.png, a class per pixel")
+  String targets;
+
+  /** The kinds --target takes: the label, the image itself, and the kinds read from --targets. */
+  private static final java.util.List<String> TARGETS = java.util.List.of("class", "self", "multi_hot",
+      "float_vector", "mask");
 
   @Option(names = "--input-size", paramLabel = "PX", description = "--target self: the inputs' height and width, "
       + "e.g. 14 for 28x28 images")
@@ -77,8 +88,14 @@ final class ShardCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    if (!target.equals("class") && !target.equals("self")) {
-      throw new IllegalArgumentException("invalid value " + target + " for --target: must be class or self");
+    if (!TARGETS.contains(target)) {
+      throw new IllegalArgumentException("invalid value " + target + " for --target: must be one of "
+          + String.join(", ", TARGETS));
+    }
+    boolean fromFiles = !target.equals("class") && !target.equals("self");
+    if (fromFiles != (targets != null)) {
+      throw new IllegalArgumentException(fromFiles ? "--target " + target + " needs --targets DIR"
+          : "--targets needs --target multi_hot, float_vector or mask");
     }
     if (target.equals("self") != (inputSize > 0)) {
       throw new IllegalArgumentException(target.equals("self") ? "--target self needs --input-size PX (e.g. 14)"
@@ -87,11 +104,11 @@ final class ShardCommand implements Callable<Integer> {
     if (limit < 0) {
       throw new IllegalArgumentException("invalid value " + limit + " for --limit: must be 0 (all) or more");
     }
-    if ((target.equals("self") || limit > 0) && (source.equals("idx") || source.equals("cifar"))) {
+    if ((!target.equals("class") || limit > 0) && (source.equals("idx") || source.equals("cifar"))) {
       return inMemory();
     }
-    if (target.equals("self") || limit > 0) {
-      throw new IllegalArgumentException("--target self and --limit work with --source idx and cifar");
+    if (!target.equals("class") || limit > 0) {
+      throw new IllegalArgumentException("--target " + target + " and --limit work with --source idx and cifar");
     }
     if (!java.util.Set.of("idx", "cifar", "folder", "imagenet").contains(source)) {
       throw new IllegalArgumentException("invalid value " + source + " for --source: must be idx, cifar, folder or "
@@ -115,8 +132,8 @@ final class ShardCommand implements Callable<Integer> {
   }
 
   /**
-   * IDX or CIFAR train and test splits read whole, cut to {@code --limit}, with {@code --target
-   * self}'s targets: every sample read and checked before anything is written.
+   * IDX or CIFAR train and test splits read whole, with the targets {@code --target} asks for, cut
+   * to {@code --limit}: every sample and target read and checked before anything is written.
    */
   private int inMemory() {
     var out = spec.commandLine().getOut();
@@ -124,17 +141,33 @@ final class ShardCommand implements Callable<Integer> {
     try {
       org.apache.hadoop.conf.Configuration conf = spark.sparkContext().hadoopConfiguration();
       dev.fovea.data.ImageDataset[] splits = new dev.fovea.data.ImageDataset[2];
+      dev.fovea.data.shard.ShardWriter.Targets[] read = new dev.fovea.data.shard.ShardWriter.Targets[2];
       for (int i = 0; i < 2; i++) {
         boolean train = i == 0;
         dev.fovea.data.ImageDataset d = source.equals("idx")
             ? dev.fovea.data.idx.IdxDatasets.load(data, train ? dev.fovea.data.idx.IdxDatasets.Split.TRAIN
                 : dev.fovea.data.idx.IdxDatasets.Split.TEST, conf)
             : dev.fovea.data.source.CifarDatasets.load(data, train, conf);
-        splits[i] = limit > 0 && limit < d.count() ? d.subset(0, limit) : d;
+        String split = train ? "train" : "test";
+        read[i] = switch (target) {
+          case "multi_hot" -> dev.fovea.data.shard.TargetFiles.multiHot(targets + "/" + split + ".csv", d, conf);
+          case "float_vector" -> dev.fovea.data.shard.TargetFiles.floatVector(targets + "/" + split + ".csv", d,
+              conf);
+          case "mask" -> dev.fovea.data.shard.TargetFiles.masks(targets + "/" + split, d, conf);
+          default -> null;
+        };
+        if (limit > 0 && limit < d.count()) {
+          if (read[i] != null) {
+            read[i] = new dev.fovea.data.shard.ShardWriter.Targets(read[i].spec(), java.util.Arrays.copyOf(
+                read[i].values(), limit * read[i].spec().bytesPerSample()));
+          }
+          d = d.subset(0, limit);
+        }
+        splits[i] = d;
       }
       for (int i = 0; i < 2; i++) {
         dev.fovea.data.ImageDataset d = splits[i];
-        dev.fovea.data.shard.ShardWriter.Targets targets = null;
+        dev.fovea.data.shard.ShardWriter.Targets targets = read[i];
         if (target.equals("self")) {
           dev.fovea.data.shard.SelfTargets.Made made = dev.fovea.data.shard.SelfTargets.resized(d, inputSize,
               inputSize);
