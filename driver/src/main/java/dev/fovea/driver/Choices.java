@@ -76,6 +76,28 @@ public final class Choices {
     ADAGRAD
   }
 
+  /**
+   * {@code fovea train --loss}: the loss the network is trained with, overriding its file's
+   * ({@link dev.fovea.nn.Loss}; docs/losses.md). Written as in network files, with underscores.
+   */
+  public enum LossName implements Choice {
+    SOFTMAX_CROSS_ENTROPY,
+    SIGMOID_BCE,
+    MSE,
+    L1,
+    PIXEL_SOFTMAX_CROSS_ENTROPY;
+
+    @Override
+    public String label() {
+      return loss().id();
+    }
+
+    /** The loss this names. */
+    public dev.fovea.nn.Loss loss() {
+      return dev.fovea.nn.Loss.valueOf(name());
+    }
+  }
+
   /** {@code fovea export --format}. */
   public enum ExportFormat implements Choice {
     ONNX,

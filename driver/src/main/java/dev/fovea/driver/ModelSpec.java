@@ -69,6 +69,32 @@ public record ModelSpec(String label, String zoo, String json) {
     return model != null && model.strip().startsWith("{") ? "network" : model;
   }
 
+  /**
+   * This network trained with {@code loss} instead of its own ({@code --loss}); null keeps it.
+   *
+   * @throws IllegalArgumentException one line naming the network and the loss where the network's
+   *     output does not fit the loss, or the network is a zoo network (class logits) and the loss is
+   *     not softmax cross-entropy
+   */
+  public ModelSpec withLoss(Choices.LossName loss) {
+    if (loss == null) {
+      return this;
+    }
+    if (zoo != null) {
+      if (loss == Choices.LossName.SOFTMAX_CROSS_ENTROPY) {
+        return this;
+      }
+      throw new IllegalArgumentException("--loss " + loss.label() + ": " + label + " is a zoo network, which gives "
+          + "class logits for softmax_cross_entropy; give a network file whose output fits " + loss.label());
+    }
+    Network net = NetworkJson.parse(json, label);
+    try {
+      return new ModelSpec(label, null, NetworkJson.toJsonString(net.withLoss(loss.loss())));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--loss " + loss.label() + ": " + label + ": " + e.getMessage(), e);
+    }
+  }
+
   /** What executors rebuild the network from: the zoo name, or the network's JSON description. */
   public String description() {
     return zoo != null ? zoo : json;

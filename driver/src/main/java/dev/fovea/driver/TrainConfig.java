@@ -78,6 +78,8 @@ import dev.fovea.driver.Choices.OptimizerState;
  *     none
  * @param clipValue clamp each gradient element to [-clipValue, clipValue]; 0 for none (at most one
  *     of the two clippings)
+ * @param loss the loss to train with instead of the network's own ({@code --loss}); null keeps the
+ *     network's (a zoo network's is softmax cross-entropy)
  */
 public record TrainConfig(String data, String shards, String out, String model, int workers, int batch,
     int stepsPerRound, int epochs, double learningRate, double momentum, double weightDecay, long seed,
@@ -85,7 +87,8 @@ public record TrainConfig(String data, String shards, String out, String model, 
     Averaging averaging, LrScaling lrScaling, int warmupRounds, LrSchedule lrSchedule, String initModel,
     java.util.List<String> freeze, java.util.List<String> replaceHead, Augment augment, int imageSize, int pad,
     int shuffleBuffer, String injectFault, OptimizerState optimizerState, OptimizerName optimizer, double beta1,
-    double beta2, double epsilon, double rho, double clipNorm, double clipValue) implements java.io.Serializable {
+    double beta2, double epsilon, double rho, double clipNorm, double clipValue, Choices.LossName loss)
+    implements java.io.Serializable {
 
   /** Where Debian's {@code dataset-fashion-mnist} package installs the data. */
   public static final String DEFAULT_DATA = "/usr/share/datasets/fashion-mnist";
@@ -242,7 +245,8 @@ public record TrainConfig(String data, String shards, String out, String model, 
         + " pad=" + pad + " shuffle_buffer=" + shuffleBuffer
         + (initModel == null ? "" : " init=" + initModel + " freeze=" + freeze + " replace=" + replaceHead)
         // named only when not the default, so checkpoints written before the setting existed still resume
-        + (optimizerState == OptimizerState.AVERAGED ? "" : " optimizer_state=" + optimizerState.label());
+        + (optimizerState == OptimizerState.AVERAGED ? "" : " optimizer_state=" + optimizerState.label())
+        + (loss == null ? "" : " loss=" + loss.label());
   }
 
   public TrainConfig withData(String v) {
@@ -326,6 +330,7 @@ public record TrainConfig(String data, String shards, String out, String model, 
     private int shuffleBuffer = 10_000;
     private String injectFault;
     private OptimizerState optimizerState = OptimizerState.AVERAGED;
+    private Choices.LossName loss;
     private OptimizerName optimizer = OptimizerName.SGD;
     private double beta1 = 0.9;
     private double beta2 = 0.999;
@@ -375,6 +380,7 @@ public record TrainConfig(String data, String shards, String out, String model, 
       rho = c.rho;
       clipNorm = c.clipNorm;
       clipValue = c.clipValue;
+      loss = c.loss;
     }
 
     public Builder data(String v) {
@@ -607,11 +613,25 @@ public record TrainConfig(String data, String shards, String out, String model, 
       return this;
     }
 
+    /** The loss to train with instead of the network's own; null keeps the network's. */
+    public Builder loss(Choices.LossName v) {
+      loss = v;
+      return this;
+    }
+
+    /**
+     * {@code softmax_cross_entropy}, {@code sigmoid_bce}, {@code mse}, {@code l1} or {@code
+     * pixel_softmax_cross_entropy}; null keeps the network's.
+     */
+    public Builder loss(String v) {
+      return loss(v == null ? null : Choices.parse(Choices.LossName.class, "--loss", v));
+    }
+
     public TrainConfig build() {
       return new TrainConfig(data, shards, out, model, workers, batch, stepsPerRound, epochs, learningRate, momentum,
           weightDecay, seed, backend, master, threadsPerWorker, shardCount, checkpointEvery, resume, averaging,
           lrScaling, warmupRounds, lrSchedule, initModel, freeze, replaceHead, augment, imageSize, pad, shuffleBuffer,
-          injectFault, optimizerState, optimizer, beta1, beta2, epsilon, rho, clipNorm, clipValue);
+          injectFault, optimizerState, optimizer, beta1, beta2, epsilon, rho, clipNorm, clipValue, loss);
     }
   }
 }

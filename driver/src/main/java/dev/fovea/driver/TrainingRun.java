@@ -114,7 +114,8 @@ public final class TrainingRun {
     WorkerCpus cpus = WorkerCpus.of(spark.sparkContext().getConf(), c.threadsPerWorker());
     int threads = cpus.threads();
 
-    ModelSpec modelSpec = ModelSpec.resolve(c.model(), hadoop); // a bad network file fails before any job
+    // a bad network file, or one whose output does not fit --loss, fails before any job
+    ModelSpec modelSpec = ModelSpec.resolve(c.model(), hadoop).withLoss(c.loss());
     DatasetPreparer.Prepared data = DatasetPreparer.prepare(spark, c, log);
     Manifest train = data.train();
     int classes = train.classes().size();

@@ -97,6 +97,10 @@ public final class Fovea implements Callable<Integer> {
         + "(default: ${DEFAULT-VALUE}; docs/optimizers.md)")
     String optimizer = D.optimizer().label();
 
+    @Option(names = "--loss", description = "train with this loss instead of the network's own: "
+        + "softmax_cross_entropy, sigmoid_bce, mse, l1 or pixel_softmax_cross_entropy (docs/losses.md)")
+    String loss;
+
     @Option(names = "--momentum", description = "momentum of sgd, nesterov and rmsprop (default: ${DEFAULT-VALUE})")
     double momentum = D.momentum();
 
@@ -214,7 +218,7 @@ public final class Fovea implements Callable<Integer> {
           .initModel(initModel).freeze(freeze).replaceHead(replaceHead).augment(augment).imageSize(imageSize)
           .pad(pad).shuffleBuffer(shuffleBuffer).injectFault(injectFault).optimizerState(optimizerState)
           .optimizer(optimizer).beta1(beta1).beta2(beta2).epsilon(epsilon).rho(rho).clipNorm(clipNorm)
-          .clipValue(clipValue).build();
+          .clipValue(clipValue).loss(loss).build();
       boolean bar = switch (Choices.parse(Choices.ProgressMode.class, "--progress", progress)) {
         case AUTO -> parent.processStdout && System.console() != null;
         case BAR -> true;
@@ -223,7 +227,7 @@ public final class Fovea implements Callable<Integer> {
       // a zoo name, or a network file read and parsed: fail before starting Spark
       org.apache.hadoop.conf.Configuration hadoop = new org.apache.hadoop.conf.Configuration();
       // and, for a shard set that exists, fits its samples and targets
-      dev.fovea.driver.ModelSpec.resolve(model, hadoop).checkExistingShards(c, hadoop);
+      dev.fovea.driver.ModelSpec.resolve(model, hadoop).withLoss(c.loss()).checkExistingShards(c, hadoop);
       Dashboard.Options dashboard = new Dashboard.Options(!noDashboard, dashboardHost, dashboardPort);
       SparkSession spark = SparkSessions.create("fovea train", master, workers);
       try {
