@@ -2,7 +2,6 @@ package dev.fovea.nn;
 
 import dev.fovea.kernels.Backend;
 import dev.fovea.kernels.CompiledNetwork;
-import dev.fovea.kernels.HostOp;
 import dev.fovea.kernels.NetworkCompiler;
 import dev.fovea.kernels.NetworkGraph;
 import dev.fovea.kernels.Shape;
@@ -16,7 +15,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.IntFunction;
 
 /**
  * A network: a directed acyclic graph of layers from one input to one main output (class logits)
@@ -53,6 +51,10 @@ import java.util.function.IntFunction;
  *       buffers (discarding training's updates) and seed 0, which is exact for networks without
  *       batch norm and dropout (LeNet, the plain VGGs) and wrong for evaluating ones with batch norm.
  * </ul>
+ *
+ * <p>This class is the definition (layers, shapes, parameter and buffer layouts, loss, heads) and
+ * the public entry points; the layer-by-layer step is {@link EagerStep}, the lowering to a
+ * compiler's graph {@link NetworkLowering}.
  */
 public final class Network {
   /** The name by which layers refer to the network's input. */
@@ -70,16 +72,16 @@ public final class Network {
 
   private final Shape inputShape;
   private final List<Node> nodes;
-  private final int[][] producers;
-  private final List<Shape> outputShapes;
-  private final int output;
+  final int[][] producers;
+  final List<Shape> outputShapes;
+  final int output;
   private final List<AuxHead> auxHeads;
   private final int[] auxIndex;
   private final ParamLayout layout;
   private final ParamLayout bufferLayout;
-  private final List<List<ParamLayout.Slice>> nodeSlices;
-  private final List<List<ParamLayout.Slice>> nodeBuffers;
-  private final boolean[] evalNeeded;
+  final List<List<ParamLayout.Slice>> nodeSlices;
+  final List<List<ParamLayout.Slice>> nodeBuffers;
+  final boolean[] evalNeeded;
   private final Loss loss;
 
   private Network(Shape inputShape, List<Node> unbound, String outputName, List<AuxHead> auxHeads, Loss loss) {
@@ -213,7 +215,7 @@ public final class Network {
     return out;
   }
 
-  private boolean[] needed(int[] roots) {
+  boolean[] needed(int[] roots) {
     boolean[] need = new boolean[nodes.size()];
     for (int r : roots) {
       need[r] = true;
@@ -408,7 +410,7 @@ public final class Network {
     return outputShapes.get(output).dim(0);
   }
 
-  private static Tensor[] views(List<ParamLayout.Slice> own, float[] values) {
+  static Tensor[] views(List<ParamLayout.Slice> own, float[] values) {
     Tensor[] t = new Tensor[own.size()];
     for (int i = 0; i < t.length; i++) {
       t[i] = Tensor.wrap(values, own.get(i).offset(), own.get(i).shape());
@@ -416,7 +418,7 @@ public final class Network {
     return t;
   }
 
-  private static Tensor[] views(List<ParamLayout.Slice> own, double[] values) {
+  static Tensor[] views(List<ParamLayout.Slice> own, double[] values) {
     Tensor[] t = new Tensor[own.size()];
     for (int i = 0; i < t.length; i++) {
       t[i] = Tensor.wrap(values, own.get(i).offset(), own.get(i).shape());
@@ -453,13 +455,13 @@ public final class Network {
     check("parameter", params.length, layout);
     check("buffer", buffers.length, bufferLayout);
     checkInput(src);
-    CompiledNetwork compiled = compiled(backend, src, false, new BitSet());
+    CompiledNetwork compiled = NetworkLowering.compiled(this, backend, src, false, new BitSet());
     if (compiled != null) {
       return compiled.forward(params, buffers, src, i -> nodeSeed(0, i));
     }
     Tensor[] acts = new Tensor[nodes.size()];
-    run(backend, i -> views(nodeSlices.get(i), params), i -> views(nodeBuffers.get(i), buffers), src, acts,
-        new LayerContext[nodes.size()], new boolean[nodes.size()], 0, evalNeeded);
+    EagerStep.run(this, backend, i -> views(nodeSlices.get(i), params), i -> views(nodeBuffers.get(i), buffers), src,
+        acts, new LayerContext[nodes.size()], new boolean[nodes.size()], 0, evalNeeded);
     return acts[output];
   }
 
@@ -471,23 +473,6 @@ public final class Network {
     return forward(backend, params, bufferLayout.initialize(0), src);
   }
 
-  private void run(Backend backend, IntFunction<Tensor[]> params, IntFunction<Tensor[]> buffers, Tensor src,
-      Tensor[] acts, LayerContext[] ctxs, boolean[] training, long seed, boolean[] need) {
-    for (int i = 0; i < nodes.size(); i++) {
-      if (!need[i]) {
-        continue;
-      }
-      Tensor[] in = new Tensor[producers[i].length];
-      boolean needDiff = false;
-      for (int j = 0; j < in.length; j++) {
-        int p = producers[i][j];
-        in[j] = p < 0 ? src : acts[p];
-        needDiff |= p >= 0;
-      }
-      ctxs[i] = new LayerContext(training[i], nodeSeed(seed, i), buffers.apply(i), needDiff);
-      acts[i] = nodes.get(i).layer().forward(backend, in, params.apply(i), ctxs[i]);
-    }
-  }
 
   /**
    * One training pass over a batch: overwrites {@code grads} with the gradient of the mean softmax
@@ -532,16 +517,16 @@ public final class Network {
     check("buffer", buffers.length, bufferLayout);
     Arrays.fill(grads, 0f);
     checkInput(src);
-    CompiledNetwork compiled = loss.readsLabels() ? compiled(backend, src, true, frozen) : null;
+    CompiledNetwork compiled = loss.readsLabels() ? NetworkLowering.compiled(this, backend, src, true, frozen) : null;
     if (compiled != null) {
       if (labels.length != src.shape().dim(0)) {
         throw new IllegalArgumentException(labels.length + " labels for a batch of " + src.shape().dim(0));
       }
       return compiled.lossAndGradient(params, buffers, grads, src, labels, i -> nodeSeed(seed, i));
     }
-    return lossAndGradient(backend, i -> views(nodeSlices.get(i), params), i -> views(nodeSlices.get(i), grads),
-        i -> views(nodeBuffers.get(i), buffers), src, labels, targets, seed, trainableUpstream(frozen),
-        frozenBatchNorms(frozen));
+    return EagerStep.lossAndGradient(this, backend, i -> views(nodeSlices.get(i), params),
+        i -> views(nodeSlices.get(i), grads), i -> views(nodeBuffers.get(i), buffers), src, labels, targets, seed,
+        trainableUpstream(frozen), frozenBatchNorms(frozen));
   }
 
   /**
@@ -562,7 +547,10 @@ public final class Network {
     return new Trainer(this, backend, params, buffers, state, rule, firstStep, frozen);
   }
 
-  /** {@link #trainer(Backend, float[], float[], float[], dev.fovea.optim.UpdateRule, long, BitSet)} of {@code optimizer} at its base rate, unclipped, from step 0. */
+  /**
+   * {@link #trainer(Backend, float[], float[], float[], dev.fovea.optim.UpdateRule, long, BitSet)} of
+   * {@code optimizer} at its base rate, unclipped, from step 0.
+   */
   public Trainer trainer(Backend backend, float[] params, float[] buffers, float[] state,
       dev.fovea.optim.Optimizer optimizer, BitSet frozen) {
     return trainer(backend, params, buffers, state, dev.fovea.optim.UpdateRule.of(optimizer), 0, frozen);
@@ -573,7 +561,7 @@ public final class Network {
    * Keras, a frozen batch norm runs in inference mode, normalising with its running statistics and
    * leaving them unchanged.
    */
-  private boolean[] frozenBatchNorms(BitSet frozen) {
+  boolean[] frozenBatchNorms(BitSet frozen) {
     boolean[] f = new boolean[nodes.size()];
     for (int i = 0; i < nodes.size(); i++) {
       if (nodes.get(i).layer() instanceof BatchNorm) {
@@ -588,7 +576,7 @@ public final class Network {
   }
 
   /** For each node, whether it or a node before it has a parameter not in {@code frozen}. */
-  private boolean[] trainableUpstream(BitSet frozen) {
+  boolean[] trainableUpstream(BitSet frozen) {
     boolean[] t = new boolean[nodes.size()];
     for (int i = 0; i < nodes.size(); i++) {
       for (ParamLayout.Slice s : nodeSlices.get(i)) {
@@ -630,176 +618,29 @@ public final class Network {
     for (int i = 0; i < b.length; i++) {
       buffers[i] = b[i];
     }
-    return lossAndGradient(backend, i -> views(nodeSlices.get(i), params), i -> views(nodeSlices.get(i), grads),
-        i -> views(nodeBuffers.get(i), buffers), src, labels, targets, 0, trainableUpstream(new BitSet()),
-        new boolean[nodes.size()]);
+    return EagerStep.lossAndGradient(this, backend, i -> views(nodeSlices.get(i), params),
+        i -> views(nodeSlices.get(i), grads), i -> views(nodeBuffers.get(i), buffers), src, labels, targets, 0,
+        trainableUpstream(new BitSet()), new boolean[nodes.size()]);
   }
 
-  private double lossAndGradient(Backend backend, IntFunction<Tensor[]> params, IntFunction<Tensor[]> grads,
-      IntFunction<Tensor[]> buffers, Tensor src, int[] labels, Tensor targets, long seed, boolean[] trainable,
-      boolean[] inference) {
-    checkInput(src);
-    if (loss.readsLabels() && labels.length != src.shape().dim(0)) {
-      throw new IllegalArgumentException(labels.length + " labels for a batch of " + src.shape().dim(0));
-    }
-    int n = src.shape().dim(0);
-    int[] heads = heads();
-    boolean[] need = needed(heads);
-    Tensor[] acts = new Tensor[nodes.size()];
-    LayerContext[] ctxs = new LayerContext[nodes.size()];
-    boolean[] training = new boolean[nodes.size()];
-    for (int i = 0; i < training.length; i++) {
-      training[i] = !inference[i];
-    }
-    run(backend, params, buffers, src, acts, ctxs, training, seed, need);
-    for (int i = 0; i < nodes.size(); i++) {
-      if (ctxs[i] != null && ctxs[i].needDiffSrc()) {
-        boolean upstream = false;
-        for (int p : producers[i]) {
-          upstream |= p >= 0 && trainable[p];
-        }
-        if (!upstream) {
-          ctxs[i] = ctxs[i].withoutDiffSrc();
-        }
-      }
-    }
-    Tensor[] diffs = new Tensor[nodes.size()];
-    double mainLoss = 0;
-    for (int h = 0; h < heads.length; h++) {
-      Tensor logits = acts[heads[h]];
-      double weight = h == 0 ? 1 : auxHeads.get(h - 1).weight();
-      Tensor diff = Tensor.zeros(logits.shape(), logits.dtype());
-      double headLoss = loss.lossAndGradient(backend, logits, labels, targets, weight, diff);
-      if (h == 0) {
-        mainLoss = headLoss;
-      }
-      accumulate(backend, diffs, heads[h], diff);
-    }
-    for (int i = nodes.size() - 1; i >= 0; i--) {
-      if (!need[i] || diffs[i] == null || !trainable[i]) {
-        continue;
-      }
-      Tensor[] in = new Tensor[producers[i].length];
-      for (int j = 0; j < in.length; j++) {
-        in[j] = producers[i][j] < 0 ? src : acts[producers[i][j]];
-      }
-      Tensor[] diffSrcs = nodes.get(i).layer().backward(backend, in, acts[i], diffs[i], params.apply(i),
-          grads.apply(i), ctxs[i]);
-      diffs[i] = null;
-      acts[i] = null;
-      for (int j = 0; j < in.length; j++) {
-        if (producers[i][j] >= 0 && diffSrcs[j] != null) {
-          accumulate(backend, diffs, producers[i][j], diffSrcs[j]);
-        }
-      }
-    }
-    return mainLoss;
-  }
 
-  /**
-   * The step {@code backend} compiled for this network, this batch size and mode, when the backend
-   * compiles steps ({@link NetworkCompiler}) and the batch is FLOAT32; else null (layer by layer).
-   */
-  private CompiledNetwork compiled(Backend backend, Tensor src, boolean training, BitSet frozen) {
-    if (!(backend instanceof NetworkCompiler compiler) || src.dtype() != dev.fovea.kernels.DType.FLOAT32) {
-      return null;
-    }
-    BitSet f = (BitSet) frozen.clone();
-    Object owner = f.isEmpty() ? this : new Frozen(this, f);
-    return compiler.compile(owner, src.shape().dim(0), training, () -> graph(training, f));
-  }
 
-  /**
-   * What a compiled step of a fine-tuning pass is cached by: the network (by identity, as {@code
-   * Network} does not override {@code equals}) and the frozen parameters (by value).
-   */
-  private record Frozen(Network network, BitSet frozen) {}
-
-  private int[] heads() {
+  /** The main output's node, then each auxiliary head's. */
+  int[] heads() {
     int[] heads = new int[1 + auxIndex.length];
     heads[0] = output;
     System.arraycopy(auxIndex, 0, heads, 1, auxIndex.length);
     return heads;
   }
-
-  /**
-   * This network as a compiler sees it in one mode: each layer as the op it computes (a host op
-   * running the layer's own code when it is none of the graph's ops), with its slices.
-   */
+  /** This network lowered to a compiler's graph in one mode ({@link NetworkLowering#graph}). */
   NetworkGraph graph(boolean training, BitSet frozen) {
-    int[] heads = training ? heads() : new int[] {output};
-    double[] weights = new double[heads.length];
-    weights[0] = 1;
-    for (int h = 1; h < heads.length; h++) {
-      weights[h] = auxHeads.get(h - 1).weight();
-    }
-    boolean[] run = training ? needed(heads) : evalNeeded;
-    boolean[] trainable = trainableUpstream(frozen);
-    boolean[] inference = frozenBatchNorms(frozen);
-    List<NetworkGraph.Node> out = new ArrayList<>();
-    for (int i = 0; i < nodes.size(); i++) {
-      List<Shape> in = new ArrayList<>();
-      for (int p : producers[i]) {
-        in.add(p < 0 ? inputShape : outputShapes.get(p));
-      }
-      boolean needDiffSrc = false;
-      for (int p : producers[i]) {
-        needDiffSrc |= p >= 0 && trainable[p];
-      }
-      List<NetworkGraph.Slice> ps = new ArrayList<>();
-      nodeSlices.get(i).forEach(s -> ps.add(new NetworkGraph.Slice(s.offset(), s.shape())));
-      List<NetworkGraph.Slice> bs = new ArrayList<>();
-      nodeBuffers.get(i).forEach(s -> bs.add(new NetworkGraph.Slice(s.offset(), s.shape())));
-      out.add(new NetworkGraph.Node(nodes.get(i).layer().name(), op(i, in, needDiffSrc, inference[i]), producers[i],
-          outputShapes.get(i), ps, bs, run[i], trainable[i]));
-    }
-    return new NetworkGraph(inputShape, out, heads, weights);
+    return NetworkLowering.graph(this, training, frozen);
   }
 
-  /** Node {@code i} as the op its layer lowers to, or a host op running the layer's own code. */
-  private NetworkGraph.Op op(int i, List<Shape> in, boolean needDiffSrc, boolean inference) {
-    return nodes.get(i).layer().lower(in, inference)
-        .orElseGet(() -> new NetworkGraph.Host(new LayerOp(i, needDiffSrc)));
-  }
 
-  /**
-   * A layer run on the host inside a compiled step, by its own code: the same calls as the
-   * layer-by-layer pass, with the context of the last forward call kept for backward.
-   */
-  private final class LayerOp implements HostOp {
-    private final int node;
-    private final boolean needDiffSrc;
-    private LayerContext ctx;
 
-    LayerOp(int node, boolean needDiffSrc) {
-      this.node = node;
-      this.needDiffSrc = needDiffSrc;
-    }
 
-    @Override
-    public Tensor forward(Backend backend, Tensor[] srcs, float[] params, float[] buffers, boolean training,
-        long seed) {
-      ctx = new LayerContext(training, seed, views(nodeBuffers.get(node), buffers), needDiffSrc);
-      return nodes.get(node).layer().forward(backend, srcs, views(nodeSlices.get(node), params), ctx);
-    }
 
-    @Override
-    public Tensor[] backward(Backend backend, Tensor[] srcs, Tensor dst, Tensor diffDst, float[] params,
-        float[] grads) {
-      return nodes.get(node).layer().backward(backend, srcs, dst, diffDst, views(nodeSlices.get(node), params),
-          views(nodeSlices.get(node), grads), ctx);
-    }
-  }
-
-  private static void accumulate(Backend backend, Tensor[] diffs, int node, Tensor diff) {
-    if (diffs[node] == null) {
-      diffs[node] = diff;
-    } else {
-      Tensor sum = Tensor.zeros(diff.shape(), diff.dtype());
-      backend.sumForward(new double[] {1, 1}, new Tensor[] {diffs[node], diff}, sum);
-      diffs[node] = sum;
-    }
-  }
 
   /** Total number of trainable parameters. */
   public long parameterCount() {
