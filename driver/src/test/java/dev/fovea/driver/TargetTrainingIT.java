@@ -207,5 +207,13 @@ class TargetTrainingIT {
     assertTrue(e.meanIou() > 0.88, e.metricsLine());
     assertTrue(e.pixelAccuracy() > 0.94, e.metricsLine());
     assertEquals(e.meanIou(), summary("masks").get("test_mean_iou").asDouble(), 1e-12);
+    // the history's epoch line, and fovea evaluate's pass over the saved model, report the same
+    String epochs = Files.readString(tmp.resolve("masks").resolve("out").resolve("epochs.jsonl"));
+    assertEquals(e.meanIou(), new ObjectMapper().readTree(epochs.strip()).get("test_mean_iou").asDouble(), 1e-12);
+    Evaluation again = Evaluator.evaluate(spark, r.model(), tmp.resolve("masks").resolve("test").toString(), 2,
+        "auto");
+    assertEquals(e.pixelAccuracy(), again.pixelAccuracy(), 1e-6);
+    assertEquals(e.meanIou(), again.meanIou(), 1e-6);
+    assertTrue(again.metricsLine().startsWith("pixel accuracy "), again.metricsLine());
   }
 }
