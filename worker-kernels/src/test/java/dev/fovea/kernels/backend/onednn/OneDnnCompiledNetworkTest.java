@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.fovea.kernels.compile.CompiledStep;
 import dev.fovea.kernels.Activation;
 import dev.fovea.kernels.Backend;
 import dev.fovea.kernels.PoolParams;
@@ -39,7 +40,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 
 /**
- * The compiled, native-resident step ({@link OneDnnCompiledNetwork}) against the layer-by-layer
+ * The compiled, native-resident step ({@link CompiledStep} lowered by oneDNN) against the layer-by-layer
  * oneDNN path and the reference backend: loss, every gradient slice, the updated running
  * statistics and evaluation logits, on small inputs of real networks and of graphs with each node
  * kind (concat branches, scaled sums, host fallbacks, dropout).

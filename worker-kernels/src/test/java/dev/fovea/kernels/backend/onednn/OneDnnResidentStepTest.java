@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.fovea.kernels.compile.CompiledStep;
 import dev.fovea.kernels.Backend;
 import dev.fovea.kernels.Shape;
 import dev.fovea.kernels.Tensor;
@@ -24,7 +25,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The resident training step ({@link OneDnnCompiledNetwork} as a {@code ResidentNetwork}, driven by
+ * The resident training step ({@link CompiledStep} lowered by oneDNN, as a {@code ResidentNetwork}, driven by
  * {@link Trainer}) against the heap loop it replaces ({@code Network.lossAndGradient} on the same
  * backend, then {@link Sgd#step}) over several steps: parameters, velocity and buffers after {@code
  * copyOut}, and the losses.
@@ -159,7 +160,7 @@ class OneDnnResidentStepTest {
       State heap = heapLoop(net, b, s, SGD, new BitSet(), STEPS);
       State res = trainer(net, b, s, SGD, new BitSet(), STEPS, true);
       assertEquivalent(name, net, heap, res);
-      OneDnnCompiledNetwork step = (OneDnnCompiledNetwork) b.compileResident(net, BATCH, 1, () -> {
+      CompiledStep<?, ?> step = (CompiledStep<?, ?>) b.compileResident(net, BATCH, 1, () -> {
         throw new AssertionError("compiled already");
       });
       System.out.printf("%s: %d weight slices resident in a primitive's layout, %d padding elements%n", name,

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.fovea.kernels.compile.CompiledStep;
 import dev.fovea.kernels.Shape;
 import dev.fovea.nn.Network;
 import dev.fovea.nn.Zoo;
@@ -29,7 +30,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * oneDNN's update kernel of the resident round against the formula it implements: the same
- * gradients given to a resident step ({@link OneDnnCompiledNetwork#updateWith}: the flat gradient
+ * gradients given to a resident step ({@link CompiledStep#updateWith}: the flat gradient
  * reordered into the blocked layouts the step holds weights in, then the update the step runs after
  * its backward pass) and to {@link UpdateRule#apply(float[], float[], float[], long)} on the heap,
  * for three steps from a state that is not zero, for every optimizer with and without clipping.
@@ -101,7 +102,7 @@ class OneDnnResidentUpdateTest {
     float[] nativeParams = new float[n];
     float[] nativeState = new float[state.length];
     try (OneDnnBackend b = new OneDnnBackend(1)) {
-      OneDnnCompiledNetwork step = compiled(net, b, rule);
+      CompiledStep<?, ?> step = compiled(net, b, rule);
       assertTrue(step.masterCount() > 0, "some weights are held in a blocked layout: segments of their own");
       long token = step.load(params, state);
       for (int k = 0; k < grads.length; k++) {
@@ -125,14 +126,14 @@ class OneDnnResidentUpdateTest {
   }
 
   /** The resident step of {@code net} for {@code rule}, compiled (and cached) by a trainer's first step. */
-  private static OneDnnCompiledNetwork compiled(Network net, OneDnnBackend b, UpdateRule rule) {
+  private static CompiledStep<?, ?> compiled(Network net, OneDnnBackend b, UpdateRule rule) {
     float[] params = net.layout().initialize(1);
     try (dev.fovea.nn.Trainer t = net.trainer(b, params, net.bufferLayout().initialize(1),
         new float[rule.stateSize(params.length)], rule, 0, new BitSet())) {
       t.step(dev.fovea.nn.TestBatches.uniform(net, BATCH, 1), dev.fovea.nn.TestBatches.labels(net, BATCH, 0), 1);
       assertTrue(t.resident());
     }
-    return (OneDnnCompiledNetwork) b.compileResident(net, BATCH, rule.optimizer().stateBlocks(), () -> {
+    return (CompiledStep<?, ?>) b.compileResident(net, BATCH, rule.optimizer().stateBlocks(), () -> {
       throw new AssertionError("compiled already");
     });
   }
@@ -159,7 +160,7 @@ class OneDnnResidentUpdateTest {
     Network net = Zoo.lenet(Shape.of(1, 28, 28), 10);
     int n = net.layout().size();
     try (OneDnnBackend b = new OneDnnBackend(1)) {
-      OneDnnCompiledNetwork step = compiled(net, b, UpdateRule.of(new Sgd(0.1, 0.9, 0)));
+      CompiledStep<?, ?> step = compiled(net, b, UpdateRule.of(new Sgd(0.1, 0.9, 0)));
       assertEquals(1, step.stateBlocks());
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
           () -> step.load(new float[n], new float[2 * n]));
