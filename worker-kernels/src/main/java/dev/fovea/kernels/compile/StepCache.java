@@ -113,15 +113,6 @@ public final class StepCache {
     return steps.size();
   }
 
-  /** Native bytes the held steps hold. */
-  public long bytes() {
-    long n = 0;
-    for (CompiledStep<?, ?> s : steps.values()) {
-      n += s.bytes();
-    }
-    return n;
-  }
-
   /** Frees every held step. */
   public void close() {
     steps.values().forEach(CompiledStep::close);
