@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -20,13 +21,23 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * The one conformance suite: every registered backend × every case of {@link ConformanceCases},
  * forward and backward, against the reference backend at the case's stated tolerance. A backend
- * that cannot load here is skipped with its reason, never faked.
+ * that cannot load here is skipped with its reason, never faked. Each native backend's module
+ * runs it with its own provider on the class path through a subclass that {@link #covers} it.
  */
-class BackendConformanceTest {
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+public class BackendConformanceTest {
 
-  static Stream<Arguments> backendsAndCases() {
+  /** Whether this run of the suite covers provider {@code p} (here: every registered one). */
+  protected boolean covers(BackendProvider p) {
+    return true;
+  }
+
+  Stream<Arguments> backendsAndCases() {
     List<Arguments> args = new ArrayList<>();
     for (BackendProvider p : Backends.providers()) {
+      if (!covers(p)) {
+        continue;
+      }
       for (OpCase c : ConformanceCases.all()) {
         args.add(Arguments.of(p, c));
       }
@@ -36,7 +47,7 @@ class BackendConformanceTest {
 
   @ParameterizedTest(name = "{0} | {1}")
   @MethodSource("backendsAndCases")
-  void matchesReference(BackendProvider provider, OpCase c) {
+  public void matchesReference(BackendProvider provider, OpCase c) {
     assumeTrue(provider.isAvailable(), () -> provider.name() + " not available: " + provider.unavailableReason());
     List<Tensor> expected = c.run(new ReferenceBackend());
     List<Tensor> actual;

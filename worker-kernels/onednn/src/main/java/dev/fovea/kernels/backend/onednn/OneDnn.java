@@ -67,7 +67,7 @@ final class OneDnn {
   }
 
   /** Thrown when oneDNN has no implementation for a descriptor; the caller falls back. */
-  static final class Unimplemented extends RuntimeException {
+  static final class Unimplemented extends dev.fovea.kernels.compile.Unsupported {
     private static final long serialVersionUID = 1L;
 
     Unimplemented(String what) {

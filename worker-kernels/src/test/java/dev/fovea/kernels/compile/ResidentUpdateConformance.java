@@ -1,10 +1,12 @@
-package dev.fovea.kernels.backend.onednn;
+package dev.fovea.kernels.compile;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.fovea.kernels.Backend;
+import dev.fovea.kernels.NetworkCompiler;
 import dev.fovea.kernels.Shape;
 import dev.fovea.nn.Network;
 import dev.fovea.nn.Zoo;
@@ -28,8 +30,9 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * oneDNN's update kernel of the resident round against the formula it implements: the same
- * gradients given to a resident step ({@link OneDnnCompiledNetwork#updateWith}: the flat gradient
+ * The conformance suite of update kernels, one subclass per backend that compiles networks: the
+ * backend's update kernel of the resident round against the formula it implements: the same
+ * gradients given to a resident step ({@link CompiledStep#updateWith}: the flat gradient
  * reordered into the blocked layouts the step holds weights in, then the update the step runs after
  * its backward pass) and to {@link UpdateRule#apply(float[], float[], float[], long)} on the heap,
  * for three steps from a state that is not zero, for every optimizer with and without clipping.
@@ -43,7 +46,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * another order (each blocked segment in its own layout's order) and so may differ in the last bits
  * of a double, which can move the clipped float by an ulp. The test reports how many differ.
  */
-class OneDnnResidentUpdateTest {
+public abstract class ResidentUpdateConformance {
 
   private static final int BATCH = 2;
 
@@ -60,15 +63,21 @@ class OneDnnResidentUpdateTest {
     return out.stream();
   }
 
-  private static void assumeOneDnn() {
-    String reason = OneDnn.unavailableReason();
-    assumeTrue(reason == null, () -> "onednn not available: " + reason);
+  /** Why the backend cannot run here (the suite is then skipped), or null. */
+  protected abstract String unavailableReason();
+
+  /** A backend of this kind that compiles network steps, with one thread. */
+  protected abstract Backend compiling();
+
+  private void assumeAvailable() {
+    String reason = unavailableReason();
+    assumeTrue(reason == null, () -> "backend not available: " + reason);
   }
 
   @ParameterizedTest(name = "{0} clip {1}")
   @MethodSource("rules")
   void theNativeUpdateIsTheFormula(Optimizer optimizer, GradientClipping.Mode clip) {
-    assumeOneDnn();
+    assumeAvailable();
     // resnet20: convolution weights held in blocked layouts with padding, batch norms and a head row-major
     Network net = Zoo.cifarResnet(20, Shape.of(3, 12, 12), 10);
     int n = net.layout().size();
@@ -100,8 +109,8 @@ class OneDnnResidentUpdateTest {
     float[] heapState = state.clone();
     float[] nativeParams = new float[n];
     float[] nativeState = new float[state.length];
-    try (OneDnnBackend b = new OneDnnBackend(1)) {
-      OneDnnCompiledNetwork step = compiled(net, b, rule);
+    try (Backend b = compiling()) {
+      CompiledStep<?, ?> step = compiled(net, b, rule);
       assertTrue(step.masterCount() > 0, "some weights are held in a blocked layout: segments of their own");
       long token = step.load(params, state);
       for (int k = 0; k < grads.length; k++) {
@@ -125,14 +134,14 @@ class OneDnnResidentUpdateTest {
   }
 
   /** The resident step of {@code net} for {@code rule}, compiled (and cached) by a trainer's first step. */
-  private static OneDnnCompiledNetwork compiled(Network net, OneDnnBackend b, UpdateRule rule) {
+  private static CompiledStep<?, ?> compiled(Network net, Backend b, UpdateRule rule) {
     float[] params = net.layout().initialize(1);
     try (dev.fovea.nn.Trainer t = net.trainer(b, params, net.bufferLayout().initialize(1),
         new float[rule.stateSize(params.length)], rule, 0, new BitSet())) {
       t.step(dev.fovea.nn.TestBatches.uniform(net, BATCH, 1), dev.fovea.nn.TestBatches.labels(net, BATCH, 0), 1);
       assertTrue(t.resident());
     }
-    return (OneDnnCompiledNetwork) b.compileResident(net, BATCH, rule.optimizer().stateBlocks(), () -> {
+    return (CompiledStep<?, ?>) ((NetworkCompiler) b).compileResident(net, BATCH, rule.optimizer().stateBlocks(), () -> {
       throw new AssertionError("compiled already");
     });
   }
@@ -155,11 +164,11 @@ class OneDnnResidentUpdateTest {
 
   @Test
   void aRuleWithAnotherNumberOfStateBlocksIsRefused() {
-    assumeOneDnn();
+    assumeAvailable();
     Network net = Zoo.lenet(Shape.of(1, 28, 28), 10);
     int n = net.layout().size();
-    try (OneDnnBackend b = new OneDnnBackend(1)) {
-      OneDnnCompiledNetwork step = compiled(net, b, UpdateRule.of(new Sgd(0.1, 0.9, 0)));
+    try (Backend b = compiling()) {
+      CompiledStep<?, ?> step = compiled(net, b, UpdateRule.of(new Sgd(0.1, 0.9, 0)));
       assertEquals(1, step.stateBlocks());
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
           () -> step.load(new float[n], new float[2 * n]));

@@ -1,4 +1,4 @@
-package dev.fovea.kernels.backend.onednn;
+package dev.fovea.kernels.compile;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -39,8 +39,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 
 /**
- * The compiled, native-resident step ({@link OneDnnCompiledNetwork}) against the layer-by-layer
- * oneDNN path and the reference backend: loss, every gradient slice, the updated running
+ * The conformance suite of compiled steps, one subclass per backend that compiles networks (as
+ * {@code BackendConformanceTest} is for ops): the compiled step ({@link CompiledStep} with the
+ * backend's lowering) against the same backend layer by layer and the reference backend: loss, every gradient slice, the updated running
  * statistics and evaluation logits, on small inputs of real networks and of graphs with each node
  * kind (concat branches, scaled sums, host fallbacks, dropout).
  *
@@ -53,13 +54,31 @@ import org.junit.jupiter.api.Test;
  * channel (resnet20 with parameter seed 5 has one such element in stage2.2). The seeds here were
  * checked to keep every pre-activation clear of 0 by more than rounding.
  */
-class OneDnnCompiledNetworkTest {
+public abstract class CompiledStepConformance {
 
   private static final double RTOL = 1e-3;
 
-  private static void assumeOneDnn() {
-    String reason = OneDnn.unavailableReason();
-    assumeTrue(reason == null, () -> "onednn not available: " + reason);
+  /** Why the backend cannot run here (the suite is then skipped), or null. */
+  protected abstract String unavailableReason();
+
+  /** A backend of this kind that compiles network steps, with {@code threads} threads. */
+  protected abstract Backend compiling(int threads);
+
+  /** The same backend, running networks layer by layer (no compiled steps). */
+  protected abstract Backend layerByLayer(int threads);
+
+  /** A compiling backend that fuses no ReLU into the op before it. */
+  protected abstract Backend unfused(int threads);
+
+  /** How many compiled steps {@code b} (made here) holds. */
+  protected abstract int compiledStepCount(Backend b);
+
+  /** Native bytes {@code b} (made here) holds. */
+  protected abstract long nativeBytes(Backend b);
+
+  private void assumeAvailable() {
+    String reason = unavailableReason();
+    assumeTrue(reason == null, () -> "backend not available: " + reason);
   }
 
   /** A small GoogLeNet-style graph: concat of branches, an auxiliary head, a scaled sum. */
@@ -254,18 +273,18 @@ class OneDnnCompiledNetworkTest {
   @ValueSource(strings = {"lenet", "lenet_bn", "resnet20", "inception_like", "fallbacks", "conv2d_variants", "conv1d",
       "conv3d", "lecture", "user_layers"})
   void compiledStepEqualsLayerByLayerAndReference(String name) {
-    assumeOneDnn();
+    assumeAvailable();
     Network net = network(name);
     float[] params = net.layout().initialize(6);
     int n = 4;
     Result compiled;
-    try (OneDnnBackend b = new OneDnnBackend(1)) {
+    try (Backend b = compiling(1)) {
       compiled = step(net, b, params, n);
-      assertEquals(2, b.compiledStepCount(), "one training and one evaluation step compiled");
+      assertEquals(2, compiledStepCount(b), "one training and one evaluation step compiled");
     }
-    Result layered = withBackend(t -> new OneDnnBackend(t, false), net, params, n);
+    Result layered = withBackend(this::layerByLayer, net, params, n);
     Result reference = withBackend(t -> new ReferenceBackend(), net, params, n);
-    assertSame(net, "layer-by-layer onednn", layered, compiled, RTOL);
+    assertSame(net, "layer by layer", layered, compiled, RTOL);
     assertSame(net, "reference", reference, compiled, RTOL);
   }
 
@@ -277,7 +296,7 @@ class OneDnnCompiledNetworkTest {
   @ParameterizedTest
   @ValueSource(strings = {"conv1.,bn1.,conv2.", "bn2."})
   void fineTuningWithFrozenLayersEqualsLayerByLayerAndReference(String prefixes) {
-    assumeOneDnn();
+    assumeAvailable();
     Network net = network("lenet_bn");
     float[] params = net.layout().initialize(6);
     java.util.BitSet frozen = new java.util.BitSet();
@@ -290,7 +309,7 @@ class OneDnnCompiledNetworkTest {
     }
     Result[] r = new Result[3];
     for (int k = 0; k < 3; k++) {
-      try (Backend b = k == 2 ? new ReferenceBackend() : new OneDnnBackend(1, k == 0)) {
+      try (Backend b = k == 2 ? new ReferenceBackend() : k == 0 ? compiling(1) : layerByLayer(1)) {
         float[] buffers = net.bufferLayout().initialize(3);
         for (int i = 0; i < buffers.length; i++) {
           buffers[i] += 0.1f * (i % 5);
@@ -298,30 +317,29 @@ class OneDnnCompiledNetworkTest {
         float[] grads = new float[params.length];
         double loss = net.lossAndGradient(b, params, buffers, grads, batch(net, 4, 11), labels(net, 4), 42, frozen);
         r[k] = new Result(loss, grads, buffers.clone(), new float[0]);
-        if (b instanceof OneDnnBackend o) {
-          assertEquals(k == 0 ? 1 : 0, o.compiledStepCount());
+        if (k < 2) {
+          assertEquals(k == 0 ? 1 : 0, compiledStepCount(b));
         }
       } catch (Exception e) {
         throw new RuntimeException(e);
       }
     }
-    assertSame(net, "layer-by-layer onednn", r[1], r[0], RTOL);
+    assertSame(net, "layer by layer", r[1], r[0], RTOL);
     assertSame(net, "reference", r[2], r[0], RTOL);
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"lenet_bn", "resnet20", "inception_like"})
   void fusedReluGivesTheUnfusedResults(String name) {
-    assumeOneDnn();
+    assumeAvailable();
     Network net = network(name);
     float[] params = net.layout().initialize(6);
     Result fused;
     Result unfused;
-    try (OneDnnBackend b = new OneDnnBackend(1)) {
+    try (Backend b = compiling(1)) {
       fused = step(net, b, params, 4);
     }
-    try (OneDnnBackend b = new OneDnnBackend(1)) {
-      b.fuseRelu = false;
+    try (Backend b = unfused(1)) {
       unfused = step(net, b, params, 4);
     }
     assertSame(net, "unfused", unfused, fused, 1e-5);
@@ -329,14 +347,14 @@ class OneDnnCompiledNetworkTest {
 
   @Test
   void dropoutMasksAreTheHeapPathsAndRunsAreBitwiseRepeatable() {
-    assumeOneDnn();
+    assumeAvailable();
     Network net = Network.builder(Shape.of(40))
         .then(new Dense("fc1", 64, Initializer.HE_NORMAL)).then(new Dropout("drop", 0.5, false))
         .then(new Dense("fc2", 3, Initializer.GLOROT_UNIFORM)).build();
     float[] params = net.layout().initialize(1);
     Result a;
     Result b;
-    try (OneDnnBackend backend = new OneDnnBackend(1)) {
+    try (Backend backend = compiling(1)) {
       a = step(net, backend, params, 8);
       b = step(net, backend, params, 8);
     }
@@ -352,11 +370,11 @@ class OneDnnCompiledNetworkTest {
 
   @Test
   void twoBackendsGiveBitwiseEqualStepsOnResNet20() {
-    assumeOneDnn();
+    assumeAvailable();
     Network net = network("resnet20");
     float[] params = net.layout().initialize(9);
-    Result a = withBackend(OneDnnBackend::new, net, params, 4);
-    Result b = withBackend(OneDnnBackend::new, net, params, 4);
+    Result a = withBackend(this::compiling, net, params, 4);
+    Result b = withBackend(this::compiling, net, params, 4);
     assertEquals(a.loss, b.loss);
     assertArrayEquals(a.grads, b.grads);
     assertArrayEquals(a.buffers, b.buffers);
@@ -365,37 +383,37 @@ class OneDnnCompiledNetworkTest {
 
   @Test
   void theLeastRecentlyUsedStepsAreFreedBeyondEight() {
-    assumeOneDnn();
-    OneDnnBackend b = new OneDnnBackend(1);
-    long before = b.nativeBytes();
+    assumeAvailable();
+    Backend b = compiling(1);
+    long before = nativeBytes(b);
     for (int k = 0; k < 6; k++) {
       Network net = Network.builder(Shape.of(6)).then(new Dense("fc", 3, Initializer.GLOROT_UNIFORM)).build();
       step(net, b, net.layout().initialize(k), 2);
     }
-    assertEquals(8, b.compiledStepCount());
+    assertEquals(StepCache.MAX_STEPS, compiledStepCount(b));
     b.close();
-    assertEquals(before, b.nativeBytes());
+    assertEquals(before, nativeBytes(b));
   }
 
   @Test
   void nativeMemoryReturnsToItsBaselineAfterClose() {
-    assumeOneDnn();
+    assumeAvailable();
     Network net = network("lenet_bn");
     float[] params = net.layout().initialize(2);
-    OneDnnBackend b = new OneDnnBackend(1);
-    long before = b.nativeBytes();
+    Backend b = compiling(1);
+    long before = nativeBytes(b);
     step(net, b, params, 4);
-    assertTrue(b.nativeBytes() > before, "a compiled step holds native memory");
+    assertTrue(nativeBytes(b) > before, "a compiled step holds native memory");
     b.close();
-    assertEquals(before, b.nativeBytes());
+    assertEquals(before, nativeBytes(b));
   }
 
   @Test
   void aLabelOutsideTheClassesIsNamedAndTheStepStaysUsable() {
-    assumeOneDnn();
+    assumeAvailable();
     Network net = Network.builder(Shape.of(6)).then(new Dense("fc", 3, Initializer.GLOROT_UNIFORM)).build();
     float[] params = net.layout().initialize(4);
-    try (OneDnnBackend b = new OneDnnBackend(1)) {
+    try (Backend b = compiling(1)) {
       Tensor x = batch(net, 2, 5);
       IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
           () -> net.lossAndGradient(b, params, new float[0], new float[params.length], x, new int[] {1, 3}, 1));

@@ -1,4 +1,4 @@
-package dev.fovea.kernels.backend.onednn;
+package dev.fovea.kernels.compile;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -24,7 +24,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The resident training step ({@link OneDnnCompiledNetwork} as a {@code ResidentNetwork}, driven by
+ * The conformance suite of resident rounds, one subclass per backend that compiles networks: the
+ * resident training step ({@link CompiledStep} with the backend's lowering, as a {@code ResidentNetwork}, driven by
  * {@link Trainer}) against the heap loop it replaces ({@code Network.lossAndGradient} on the same
  * backend, then {@link Sgd#step}) over several steps: parameters, velocity and buffers after {@code
  * copyOut}, and the losses.
@@ -35,15 +36,24 @@ import org.junit.jupiter.params.provider.ValueSource;
  * the heap step's write it row-major, and oneDNN may pick a kernel (and summation order) per
  * layout. Where the layouts coincide the results are bitwise equal, which the test reports.
  */
-class OneDnnResidentStepTest {
+public abstract class ResidentStepConformance {
 
   private static final Sgd SGD = new Sgd(0.05, 0.9, 1e-3);
   private static final int STEPS = 4;
   private static final int BATCH = 4;
 
-  private static void assumeOneDnn() {
-    String reason = OneDnn.unavailableReason();
-    assumeTrue(reason == null, () -> "onednn not available: " + reason);
+  /** Why the backend cannot run here (the suite is then skipped), or null. */
+  protected abstract String unavailableReason();
+
+  /** A backend of this kind that compiles network steps, with one thread. */
+  protected abstract Backend compiling();
+
+  /** Native bytes {@code b} (made here) holds. */
+  protected abstract long nativeBytes(Backend b);
+
+  private void assumeAvailable() {
+    String reason = unavailableReason();
+    assumeTrue(reason == null, () -> "backend not available: " + reason);
   }
 
   private static Network network(String name) {
@@ -152,14 +162,14 @@ class OneDnnResidentStepTest {
   @ParameterizedTest
   @ValueSource(strings = {"lenet", "lenet_bn", "resnet20"})
   void theResidentStepEqualsTheHeapLoop(String name) {
-    assumeOneDnn();
+    assumeAvailable();
     Network net = network(name);
     State s = start(net);
-    try (OneDnnBackend b = new OneDnnBackend(1)) {
+    try (Backend b = compiling()) {
       State heap = heapLoop(net, b, s, SGD, new BitSet(), STEPS);
       State res = trainer(net, b, s, SGD, new BitSet(), STEPS, true);
       assertEquivalent(name, net, heap, res);
-      OneDnnCompiledNetwork step = (OneDnnCompiledNetwork) b.compileResident(net, BATCH, 1, () -> {
+      CompiledStep<?, ?> step = (CompiledStep<?, ?>) ((dev.fovea.kernels.NetworkCompiler) b).compileResident(net, BATCH, 1, () -> {
         throw new AssertionError("compiled already");
       });
       System.out.printf("%s: %d weight slices resident in a primitive's layout, %d padding elements%n", name,
@@ -172,14 +182,14 @@ class OneDnnResidentStepTest {
   /**
    * Every optimizer, with clipping, through whole resident steps (gradients of the batch, then the
    * rule's update at the global step) against the heap loop with the same rule: the update is the
-   * formula on both sides ({@code OneDnnResidentUpdateTest} holds it bitwise on equal gradients),
+   * formula on both sides ({@link ResidentUpdateConformance} holds it bitwise on equal gradients),
    * so what differs is the gradient, at the tolerance above. The state's second block (Adam's and
    * RMSProp's) is compared like the first.
    */
   @ParameterizedTest
   @ValueSource(strings = {"nesterov", "adam", "adamw", "rmsprop", "adagrad", "sgd-clip-norm", "adam-clip-value"})
   void everyOptimizerResidentEqualsTheHeapLoop(String name) {
-    assumeOneDnn();
+    assumeAvailable();
     dev.fovea.optim.UpdateRule rule = switch (name) {
       case "nesterov" -> dev.fovea.optim.UpdateRule.of(new dev.fovea.optim.Nesterov(0.05, 0.9, 1e-3));
       case "adam" -> dev.fovea.optim.UpdateRule.of(new dev.fovea.optim.Adam(1e-3, 0.9, 0.999, 1e-8, 1e-3));
@@ -199,7 +209,7 @@ class OneDnnResidentStepTest {
       state[i] = (float) rng.nextDouble(0, 1e-4);
     }
     long first = 100; // a run's later steps: Adam's bias correction at steps 101 to 104
-    try (OneDnnBackend b = new OneDnnBackend(1)) {
+    try (Backend b = compiling()) {
       float[] params = s.params.clone();
       float[] buffers = s.buffers.clone();
       float[] heapState = state.clone();
@@ -240,11 +250,11 @@ class OneDnnResidentStepTest {
 
   @Test
   void withoutMomentumTheVelocityIsUntouched() {
-    assumeOneDnn();
+    assumeAvailable();
     Network net = network("lenet_bn");
     State s = start(net);
     Sgd plain = new Sgd(0.1, 0, 1e-3);
-    try (OneDnnBackend b = new OneDnnBackend(1)) {
+    try (Backend b = compiling()) {
       State heap = heapLoop(net, b, s, plain, new BitSet(), STEPS);
       State res = trainer(net, b, s, plain, new BitSet(), STEPS, true);
       assertEquivalent("lenet_bn, momentum 0", net, heap, res);
@@ -254,13 +264,13 @@ class OneDnnResidentStepTest {
 
   @Test
   void frozenParametersTrainOnTheHeapExactlyAsBefore() {
-    assumeOneDnn();
+    assumeAvailable();
     Network net = network("lenet_bn");
     State s = start(net);
     BitSet frozen = new BitSet();
     ParamLayout.Slice first = net.layout().slices().get(0);
     frozen.set(first.offset(), first.offset() + first.size());
-    try (OneDnnBackend b = new OneDnnBackend(1)) {
+    try (Backend b = compiling()) {
       State heap = heapLoop(net, b, s, SGD, frozen, STEPS);
       State res = trainer(net, b, s, SGD, frozen, STEPS, false);
       assertArrayEquals(heap.params, res.params);
@@ -275,10 +285,10 @@ class OneDnnResidentStepTest {
 
   @Test
   void copyOutMidwayAndABatchOfAnotherSizeKeepTheState() {
-    assumeOneDnn();
+    assumeAvailable();
     Network net = network("lenet_bn");
     State s = start(net);
-    try (OneDnnBackend b = new OneDnnBackend(1)) {
+    try (Backend b = compiling()) {
       State whole = trainer(net, b, s, SGD, new BitSet(), STEPS, true);
       State half = trainer(net, b, s, SGD, new BitSet(), STEPS / 2, true);
       float[] params = new float[s.params.length];
@@ -306,10 +316,10 @@ class OneDnnResidentStepTest {
 
   @Test
   void aSecondTrainerOnTheSameBackendInvalidatesTheFirst() {
-    assumeOneDnn();
+    assumeAvailable();
     Network net = network("lenet");
     State s = start(net);
-    try (OneDnnBackend b = new OneDnnBackend(1);
+    try (Backend b = compiling();
         Trainer first = net.trainer(b, s.params, s.buffers, s.velocity, SGD, new BitSet());
         Trainer second = net.trainer(b, s.params, s.buffers, s.velocity, SGD, new BitSet())) {
       first.step(batch(net, BATCH, 1), labels(net, BATCH, 0), 1);
@@ -320,16 +330,16 @@ class OneDnnResidentStepTest {
 
   @Test
   void nativeMemoryReturnsToItsBaselineAfterClose() {
-    assumeOneDnn();
+    assumeAvailable();
     Network net = network("resnet20");
     State s = start(net);
-    OneDnnBackend b = new OneDnnBackend(1);
-    long before = b.nativeBytes();
+    Backend b = compiling();
+    long before = nativeBytes(b);
     State res = trainer(net, b, s, SGD, new BitSet(), 2, true);
-    assertTrue(b.nativeBytes() > before, "a resident step holds native memory");
+    assertTrue(nativeBytes(b) > before, "a resident step holds native memory");
     assertFalse(Float.isNaN(res.params[0]));
     b.close();
-    assertEquals(before, b.nativeBytes());
+    assertEquals(before, nativeBytes(b));
     try (Trainer t = net.trainer(b, s.params, s.buffers, s.velocity, SGD, new BitSet())) {
       assertThrows(IllegalStateException.class, () -> t.step(batch(net, BATCH, 1), labels(net, BATCH, 0), 1));
     }

@@ -39,14 +39,14 @@
  * <h2>Compiled network steps</h2>
  *
  * The backend also implements {@link dev.fovea.kernels.NetworkCompiler}: {@code
- * dev.fovea.nn.Network} hands it a whole step as a {@link dev.fovea.kernels.NetworkGraph} and
- * {@code OneDnnCompiledNetwork} turns it into one program of primitives and host actions, cached
- * per (network, batch, mode) and freed in {@code close()}. There activations and gradients stay
- * native in the layouts the primitives choose ({@code format_tag any}, not timed), reorders happen
- * only where neighbours disagree and at the step's boundaries, ReLUs fuse into the convolution or
- * batch norm before them, and layers without a primitive run on the host with their own code.
- * Its buffers are {@code malloc}ed blocks counted in {@code nativeBytes()}; the activations of a
- * step (previously Java heap tensors) are native there.
+ * dev.fovea.nn.Network} hands it a whole step as a {@link dev.fovea.kernels.NetworkGraph}, which
+ * the backend-neutral {@link dev.fovea.kernels.compile.CompiledStep} plans (order, fusion, in-place
+ * choices, buffer reuse, gradient summation, host fallbacks, the cache of steps) and {@code
+ * OneDnnLowering} lowers: memory descriptors as layouts ({@code format_tag any}, not timed),
+ * reorders as conversions, a primitive per op forward and backward, ReLUs fused into the
+ * convolution or batch norm before them. Steps are cached per (network, batch, mode) and freed in
+ * {@code close()}; their buffers are {@code malloc}ed blocks ({@code OneDnnMemory}) counted in
+ * {@code nativeBytes()}.
  *
  * <p>A step compiled resident ({@code compileResident}, for {@code dev.fovea.nn.Trainer}) also
  * keeps the parameters, gradients and optimizer state native across the steps of a round, weights in

@@ -13,6 +13,9 @@ import dev.fovea.kernels.ForwardingBackend;
 import dev.fovea.kernels.LrnParams;
 import dev.fovea.kernels.NetworkCompiler;
 import dev.fovea.kernels.ResidentNetwork;
+import dev.fovea.kernels.compile.CompiledStep;
+import dev.fovea.kernels.compile.SoftmaxCrossEntropy;
+import dev.fovea.kernels.compile.StepCache;
 import dev.fovea.kernels.NetworkGraph;
 import dev.fovea.kernels.PoolParams;
 import dev.fovea.kernels.ResamplingParams;
@@ -55,7 +58,7 @@ import org.bytedeco.dnnl.dnnl_stream;
  *
  * <p>Whole networks: the backend is also a {@link NetworkCompiler}. {@code Network.lossAndGradient}
  * and {@code Network.forward} hand it the network and it runs the whole step as one compiled,
- * native-resident program ({@link OneDnnCompiledNetwork}): activations stay native in the layouts
+ * native-resident program ({@link CompiledStep}, lowered by {@code OneDnnLowering}): activations stay native in the layouts
  * the primitives choose (not timed), ReLUs fuse into the convolution or batch norm before them, and
  * the per-op plans above serve only the layers that step runs on the host. {@link
  * #OneDnnBackend(int, boolean)} turns that off (layer by layer, for comparison).
@@ -75,22 +78,11 @@ public final class OneDnnBackend extends ForwardingBackend implements NetworkCom
   private final Set<Object> unsupported = new HashSet<>();
   private final OneDnnConvolution.Layouts forcedLayouts;
   private final boolean compiledSteps;
-  /** Compiled steps, least recently used first. */
-  private final Map<StepKey, OneDnnCompiledNetwork> steps = new LinkedHashMap<>(16, 0.75f, true);
-  /**
-   * The most compiled steps a backend keeps: a task uses one network at one or two batch sizes
-   * (the last batch of an evaluation is smaller) in both modes; a caller building networks in a
-   * loop must not grow native memory without bound, so the least recently used step is freed.
-   */
-  private static final int MAX_STEPS = 8;
-  private final Set<StepKey> uncompilable = new HashSet<>();
+  /** Compiled steps and the keys that cannot compile. */
+  private final StepCache steps = new StepCache("onednn");
   /** Whether compiled steps fuse a ReLU into the convolution or batch norm before it (tests turn it off). */
   boolean fuseRelu = true;
-  private boolean profiling;
   private boolean closed;
-
-  /** The cache key of a compiled step: the owner (by its {@code equals}), the batch size and the mode. */
-  private record StepKey(Object owner, int batch, boolean training) {}
 
   /**
    * A backend running oneDNN primitives with at most {@code threads} threads (see the package
@@ -586,12 +578,9 @@ public final class OneDnnBackend extends ForwardingBackend implements NetworkCom
     plan.out(0).read(dst); // log-probabilities, turned into probabilities below
     float[] y = dst.floatArray();
     int off = dst.offset();
-    double loss = 0;
-    for (int r = 0; r < n; r++) {
-      loss -= y[off + r * k + labels[r]];
-    }
+    double loss = SoftmaxCrossEntropy.loss(java.nio.FloatBuffer.wrap(y, off, n * k).slice(), labels, n, k);
     for (int i = 0; i < n * k; i++) {
-      y[off + i] = (float) Math.exp(y[off + i]);
+      y[off + i] = SoftmaxCrossEntropy.probability(y[off + i]);
     }
     return loss;
   }
@@ -612,8 +601,7 @@ public final class OneDnnBackend extends ForwardingBackend implements NetworkCom
     int go = diffSrc.offset();
     for (int r = 0; r < n; r++) {
       for (int j = 0; j < k; j++) {
-        double v = y[yo + r * k + j] - (j == labels[r] ? 1.0 : 0.0);
-        g[go + r * k + j] = (float) (scale * v);
+        g[go + r * k + j] = SoftmaxCrossEntropy.gradient(y[yo + r * k + j], j == labels[r], scale);
       }
     }
   }
@@ -1027,7 +1015,7 @@ public final class OneDnnBackend extends ForwardingBackend implements NetworkCom
 
   /**
    * The compiled step of {@code owner} for this batch size and mode (see {@link
-   * OneDnnCompiledNetwork}), compiled on first use and cached until {@link #close()} (at most eight,
+   * CompiledStep}), compiled on first use and cached until {@link #close()} (at most eight,
    * the least recently used freed first); null when
    * this backend was made without compiled steps, or when oneDNN cannot run some node of the
    * graph natively (the network then runs layer by layer, as before).
@@ -1039,7 +1027,7 @@ public final class OneDnnBackend extends ForwardingBackend implements NetworkCom
 
   /**
    * The resident training step of {@code owner} for this batch size (see {@link
-   * OneDnnCompiledNetwork}: parameters, gradients and {@code stateBlocks} optimizer state blocks
+   * CompiledStep}: parameters, gradients and {@code stateBlocks} optimizer state blocks
    * stay native between steps, weights in the primitives' layouts), compiled on first use and cached
    * with the other steps; null when this backend was made without compiled steps or cannot compile
    * this network resident (e.g. a host layer with parameters).
@@ -1049,56 +1037,27 @@ public final class OneDnnBackend extends ForwardingBackend implements NetworkCom
     if (stateBlocks < 0) {
       throw new IllegalArgumentException("state blocks must be >= 0, got " + stateBlocks);
     }
-    return step(new Resident(owner, stateBlocks), batch, true, stateBlocks, graph);
+    return step(owner, batch, true, stateBlocks, graph);
   }
 
-  /** What a resident step is cached by: its network's owner and state blocks, kept apart from the ordinary step's. */
-  private record Resident(Object owner, int stateBlocks) {}
-
   /** @param stateBlocks the optimizer state blocks of a resident step, or -1 for an ordinary step */
-  private OneDnnCompiledNetwork step(Object owner, int batch, boolean training, int stateBlocks,
+  private CompiledStep<?, ?> step(Object owner, int batch, boolean training, int stateBlocks,
       Supplier<NetworkGraph> graph) {
-    boolean resident = stateBlocks >= 0;
     if (closed) {
       throw new IllegalStateException("backend onednn is closed");
     }
     if (!compiledSteps) {
       return null;
     }
-    StepKey key = new StepKey(owner, batch, training);
-    OneDnnCompiledNetwork step = steps.get(key);
-    if (step != null || uncompilable.contains(key)) {
-      return step;
-    }
-    OneDnnThreads.limit(threads);
-    denormals.enter();
-    try {
-      step = OneDnnCompiledNetwork.compile(this, ctx, denormals, threads, graph.get(), batch, training, fuseRelu,
-          stateBlocks);
-    } catch (OneDnn.Unimplemented e) {
-      System.getLogger(OneDnnBackend.class.getName()).log(System.Logger.Level.INFO, "backend onednn runs this network"
-          + (resident ? " with its parameters on the heap: " : " layer by layer: ") + e.getMessage());
-      uncompilable.add(key);
-      return null;
-    } catch (IllegalStateException e) {
-      // oneDNN refused a descriptor of the graph (a status other than unimplemented): the network
-      // still runs, op by op, with the per-op plans and their own fallbacks
-      System.getLogger(OneDnnBackend.class.getName()).log(System.Logger.Level.WARNING, "backend onednn cannot compile"
-          + " this network" + (resident ? " resident: " : " and runs it layer by layer: ") + e.getMessage());
-      uncompilable.add(key);
-      return null;
-    } finally {
-      denormals.exit();
-    }
-    step.profile(profiling);
-    steps.put(key, step);
-    if (steps.size() > MAX_STEPS) {
-      java.util.Iterator<OneDnnCompiledNetwork> eldest = steps.values().iterator();
-      OneDnnCompiledNetwork evicted = eldest.next();
-      eldest.remove();
-      evicted.close();
-    }
-    return step;
+    return steps.get(owner, batch, training, stateBlocks, graph, (g, n, t, blocks) -> {
+      OneDnnThreads.limit(threads);
+      denormals.enter();
+      try {
+        return CompiledStep.compile(new OneDnnLowering(ctx, denormals, threads), this, g, n, t, fuseRelu, blocks);
+      } finally {
+        denormals.exit();
+      }
+    });
   }
 
   /**
@@ -1106,8 +1065,7 @@ public final class OneDnnBackend extends ForwardingBackend implements NetworkCom
    * the stream); turning it on clears the times so far, for steps compiled before and after.
    */
   public void profileCompiledSteps(boolean on) {
-    profiling = on;
-    steps.values().forEach(s -> s.profile(on));
+    steps.profile(on);
   }
 
   /**
@@ -1118,15 +1076,13 @@ public final class OneDnnBackend extends ForwardingBackend implements NetworkCom
    * {@code conv1/store} (the once-per-round reorders of the weights and optimizer state in and out).
    */
   public Map<String, Double> compiledStepProfile() {
-    Map<String, Double> out = new LinkedHashMap<>();
-    steps.values().forEach(s -> s.profileInto(out));
-    return out;
+    return steps.profile();
   }
 
   /** The implementation oneDNN picked for each convolution pass of the compiled steps, by tag. */
   public Map<String, String> compiledStepImplementations() {
     Map<String, String> out = new LinkedHashMap<>();
-    steps.values().forEach(s -> out.putAll(s.implementations()));
+    steps.forEach(s -> out.putAll(((OneDnnLowering) s.lowering()).implementations()));
     return out;
   }
 
@@ -1147,10 +1103,7 @@ public final class OneDnnBackend extends ForwardingBackend implements NetworkCom
       return;
     }
     closed = true;
-    for (OneDnnCompiledNetwork step : steps.values()) {
-      step.close();
-    }
-    steps.clear();
+    steps.close();
     for (OneDnnPlan plan : plans.values()) {
       plan.close();
     }
