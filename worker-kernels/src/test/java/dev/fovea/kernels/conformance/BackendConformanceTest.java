@@ -20,9 +20,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * The one conformance suite: every registered backend × every case of {@link ConformanceCases},
  * forward and backward, against the reference backend at the case's stated tolerance. A backend
- * that cannot load here is skipped with its reason, never faked.
+ * that cannot load here is skipped with its reason, never faked. A backend in a module of its own
+ * (worker-kernels/cuda) runs the same cases through {@link #assertMatchesReference}.
  */
-class BackendConformanceTest {
+public class BackendConformanceTest {
 
   static Stream<Arguments> backendsAndCases() {
     List<Arguments> args = new ArrayList<>();
@@ -37,6 +38,14 @@ class BackendConformanceTest {
   @ParameterizedTest(name = "{0} | {1}")
   @MethodSource("backendsAndCases")
   void matchesReference(BackendProvider provider, OpCase c) {
+    assertMatchesReference(provider, c);
+  }
+
+  /**
+   * Runs {@code c} on the reference backend and on {@code provider}'s backend and compares every
+   * output element at the case's tolerance; skipped (assumption) when the provider cannot run here.
+   */
+  public static void assertMatchesReference(BackendProvider provider, OpCase c) {
     assumeTrue(provider.isAvailable(), () -> provider.name() + " not available: " + provider.unavailableReason());
     List<Tensor> expected = c.run(new ReferenceBackend());
     List<Tensor> actual;
