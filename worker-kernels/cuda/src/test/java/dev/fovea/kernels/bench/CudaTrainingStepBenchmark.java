@@ -1,0 +1,77 @@
+package dev.fovea.kernels.bench;
+
+import dev.fovea.kernels.Backend;
+import dev.fovea.kernels.backend.cuda.CudaBackend;
+import dev.fovea.kernels.backend.cuda.CudaBackendProvider;
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * Whole training steps on the cuda backend, for deploy/bin/fovea-gpu-check to print beside
+ * PyTorch's figure for the same model, batch and precision (deploy/gpu/torch_step_benchmark.py):
+ * forward, backward and an SGD-with-momentum update (lr 0.01, momentum 0.9) of a zoo network on one
+ * random batch, through {@link TrainingStepBenchmark.Trainer} (the driver's training session on the
+ * backend; nothing copied). Prints one line per run:
+ *
+ * <pre>
+ * fovea MODEL batch B: X images/s (median of R steps after W warm-up), peak device memory M MiB
+ * </pre>
+ *
+ * <p>The device memory is this backend's own buffers ({@link CudaBackend#peakDeviceBytes()});
+ * cuDNN's and cuBLAS's allocations are not counted. {@code --tf32} allows TF32 tensor cores.
+ *
+ * <pre>
+ * CudaTrainingStepBenchmark [--device D] [--reps R] [--warmup W] [--tf32] --run lenet:64,resnet50:64
+ * </pre>
+ */
+public final class CudaTrainingStepBenchmark {
+  private CudaTrainingStepBenchmark() {}
+
+  public static void main(String[] args) {
+    int device = 0;
+    int reps = 10;
+    int warmup = 2;
+    String runs = "lenet:64";
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--device" -> device = Integer.parseInt(args[++i]);
+        case "--reps" -> reps = Integer.parseInt(args[++i]);
+        case "--warmup" -> warmup = Integer.parseInt(args[++i]);
+        case "--tf32" -> System.setProperty("fovea.cuda.tf32", "true");
+        case "--run" -> runs = args[++i];
+        default -> {
+          System.err.println("CudaTrainingStepBenchmark: unknown argument " + args[i]);
+          System.exit(2);
+        }
+      }
+    }
+    CudaBackendProvider provider = new CudaBackendProvider();
+    if (!provider.isAvailable()) {
+      System.err.println("CudaTrainingStepBenchmark: cuda not available: " + provider.unavailableReason());
+      System.exit(1);
+    }
+    for (String run : runs.split(",")) {
+      String[] mb = run.split(":");
+      String model = mb[0];
+      int batch = Integer.parseInt(mb[1]);
+      try (Backend b = provider.create(1, device)) {
+        TrainingStepBenchmark.Trainer t = new TrainingStepBenchmark.Trainer(model, batch);
+        for (int w = 0; w < warmup; w++) {
+          t.step(b);
+        }
+        double[] seconds = new double[reps];
+        for (int r = 0; r < reps; r++) {
+          long t0 = System.nanoTime();
+          t.step(b);
+          seconds[r] = (System.nanoTime() - t0) / 1e9;
+        }
+        t.roundEnd();
+        Arrays.sort(seconds);
+        double median = seconds[reps / 2];
+        System.out.println(String.format(Locale.ROOT,
+            "fovea %s batch %d: %.1f images/s (median of %d steps after %d warm-up), peak device memory %.0f MiB",
+            model, batch, batch / median, reps, warmup, ((CudaBackend) b).peakDeviceBytes() / 1048576.0));
+      }
+    }
+  }
+}
