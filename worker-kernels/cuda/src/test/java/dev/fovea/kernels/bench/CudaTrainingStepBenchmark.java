@@ -2,7 +2,8 @@ package dev.fovea.kernels.bench;
 
 import dev.fovea.kernels.Backend;
 import dev.fovea.kernels.backend.cuda.CudaBackend;
-import dev.fovea.kernels.backend.cuda.CudaBackendProvider;
+import dev.fovea.kernels.BackendProvider;
+import dev.fovea.kernels.Backends;
 import java.util.Arrays;
 import java.util.Locale;
 
@@ -18,10 +19,12 @@ import java.util.Locale;
  * </pre>
  *
  * <p>The device memory is this backend's own buffers ({@link CudaBackend#peakDeviceBytes()});
- * cuDNN's and cuBLAS's allocations are not counted. {@code --tf32} allows TF32 tensor cores.
+ * cuDNN's and cuBLAS's allocations are not counted. {@code --tf32} allows TF32 tensor cores. {@code
+ * --backend NAME} times another backend instead (deploy/bin/fovea-gpu-pack's self-test runs the
+ * packed runtime with {@code reference} on a machine without a GPU).
  *
  * <pre>
- * CudaTrainingStepBenchmark [--device D] [--reps R] [--warmup W] [--tf32] --run lenet:64,resnet50:64
+ * CudaTrainingStepBenchmark [--backend cuda] [--device D] [--reps R] [--warmup W] [--tf32] --run lenet:64,resnet50:64
  * </pre>
  */
 public final class CudaTrainingStepBenchmark {
@@ -32,6 +35,7 @@ public final class CudaTrainingStepBenchmark {
     int reps = 10;
     int warmup = 2;
     String runs = "lenet:64";
+    String backend = "cuda";
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--device" -> device = Integer.parseInt(args[++i]);
@@ -39,16 +43,20 @@ public final class CudaTrainingStepBenchmark {
         case "--warmup" -> warmup = Integer.parseInt(args[++i]);
         case "--tf32" -> System.setProperty("fovea.cuda.tf32", "true");
         case "--run" -> runs = args[++i];
+        case "--backend" -> backend = args[++i];
         default -> {
           System.err.println("CudaTrainingStepBenchmark: unknown argument " + args[i]);
           System.exit(2);
         }
       }
     }
-    CudaBackendProvider provider = new CudaBackendProvider();
-    if (!provider.isAvailable()) {
-      System.err.println("CudaTrainingStepBenchmark: cuda not available: " + provider.unavailableReason());
+    BackendProvider provider;
+    try {
+      provider = Backends.resolve(backend, true, w -> System.err.println("CudaTrainingStepBenchmark: warning: " + w));
+    } catch (IllegalArgumentException e) {
+      System.err.println("CudaTrainingStepBenchmark: " + e.getMessage());
       System.exit(1);
+      return;
     }
     for (String run : runs.split(",")) {
       String[] mb = run.split(":");
@@ -68,9 +76,12 @@ public final class CudaTrainingStepBenchmark {
         t.roundEnd();
         Arrays.sort(seconds);
         double median = seconds[reps / 2];
+        double peakMiB = b instanceof CudaBackend c ? c.peakDeviceBytes() / 1048576.0 : 0.0;
+        double imagesPerSecond = batch / median;
+        String who = provider.name().equals("cuda") ? "fovea" : "fovea-" + provider.name();
         System.out.println(String.format(Locale.ROOT,
-            "fovea %s batch %d: %.1f images/s (median of %d steps after %d warm-up), peak device memory %.0f MiB",
-            model, batch, batch / median, reps, warmup, ((CudaBackend) b).peakDeviceBytes() / 1048576.0));
+            "%s %s batch %d: %.1f images/s (median of %d steps after %d warm-up), peak device memory %.0f MiB",
+            who, model, batch, imagesPerSecond, reps, warmup, peakMiB));
       }
     }
   }
