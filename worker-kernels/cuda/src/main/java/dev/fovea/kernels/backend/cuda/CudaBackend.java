@@ -53,6 +53,7 @@ import dev.fovea.kernels.Activation;
 import dev.fovea.kernels.BatchNormParams;
 import dev.fovea.kernels.ConvParams;
 import dev.fovea.kernels.DType;
+import dev.fovea.kernels.DeconvParams;
 import dev.fovea.kernels.ForwardingBackend;
 import dev.fovea.kernels.PoolParams;
 import dev.fovea.kernels.Shape;
@@ -71,7 +72,8 @@ import org.bytedeco.javacpp.Pointer;
 
 /**
  * The CUDA backend at the op level: FLOAT32 convolution (1 to 3D, grouped, dilated; forward,
- * backward-data, backward-weights with the algorithm cuDNN measures fastest), pooling, the
+ * backward-data, backward-weights with the algorithm cuDNN measures fastest) and transposed
+ * convolution (the same plans, passes exchanged), pooling, the
  * activations cuDNN has (ReLU, sigmoid, tanh, ELU), batch normalisation in training (and its
  * inference forward), softmax and log-softmax through cuDNN, and inner product through cuBLAS.
  * Every other op, FLOAT64 tensors, and shapes cuDNN cannot express (asymmetric padding, pooling
@@ -219,6 +221,83 @@ public final class CudaBackend extends ForwardingBackend {
     if (diffBias != null) {
       Pointer db = memory.upload(diffBias);
       checkDnn(cudnnConvolutionBackwardBias(cudnn, one, c.dst, dy, one, c.bias, db), "cudnnConvolutionBackwardBias");
+      memory.download(db, diffBias);
+    }
+  }
+
+  // ---- transposed convolution: the adjoint, so each pass is another pass of the convolution from
+  // dst's shape to src's (its forward is that convolution's backward-data), on the same plans ----
+
+  @Override
+  public void deconvolutionForward(DeconvParams p, Tensor src, Tensor weights, Tensor bias, Tensor dst) {
+    if (!f32(src, weights, bias, dst) || !CudnnConvolution.supports(p.conv())) {
+      super.deconvolutionForward(p, src, weights, bias, dst);
+      return;
+    }
+    begin();
+    CudnnConvolution c = convolution(p.conv(), dst.shape(), weights.shape(), src.shape());
+    Pointer x = memory.upload(src);
+    Pointer w = memory.upload(weights);
+    Pointer y = memory.take(dst.size());
+    int algo = c.backwardDataAlgo(cudnn);
+    checkDnn(cudnnConvolutionBackwardData(cudnn, one, c.weights, w, c.dst, x, c.conv, algo,
+        memory.workspace(c.backwardDataWorkspace()), c.backwardDataWorkspace(), zero, c.src, y),
+        "cudnnConvolutionBackwardData (transposed convolution forward)");
+    if (bias != null) {
+      Pointer b = memory.upload(bias);
+      cudnnTensorStruct bd = CudnnDescriptors.channels(dst.shape().dim(1), dst.shape().rank());
+      try {
+        checkDnn(cudnnAddTensor(cudnn, one, bd, b, one, c.src, y), "cudnnAddTensor (bias)");
+      } finally {
+        CudnnDescriptors.destroy(bd);
+      }
+    }
+    memory.download(y, dst);
+  }
+
+  @Override
+  public void deconvolutionBackwardData(DeconvParams p, Tensor diffDst, Tensor weights, Tensor diffSrc) {
+    if (!f32(diffDst, weights, diffSrc) || !CudnnConvolution.supports(p.conv())) {
+      super.deconvolutionBackwardData(p, diffDst, weights, diffSrc);
+      return;
+    }
+    begin();
+    CudnnConvolution c = convolution(p.conv(), diffDst.shape(), weights.shape(), diffSrc.shape());
+    Pointer dy = memory.upload(diffDst);
+    Pointer w = memory.upload(weights);
+    Pointer dx = memory.take(diffSrc.size());
+    int algo = c.forwardAlgo(cudnn);
+    checkDnn(cudnnConvolutionForward(cudnn, one, c.src, dy, c.weights, w, c.conv, algo,
+        memory.workspace(c.forwardWorkspace()), c.forwardWorkspace(), zero, c.dst, dx),
+        "cudnnConvolutionForward (transposed convolution backward data)");
+    memory.download(dx, diffSrc);
+  }
+
+  @Override
+  public void deconvolutionBackwardWeights(DeconvParams p, Tensor src, Tensor diffDst, Tensor diffWeights,
+      Tensor diffBias) {
+    if (!f32(src, diffDst, diffWeights, diffBias) || !CudnnConvolution.supports(p.conv())) {
+      super.deconvolutionBackwardWeights(p, src, diffDst, diffWeights, diffBias);
+      return;
+    }
+    begin();
+    CudnnConvolution c = convolution(p.conv(), diffDst.shape(), diffWeights.shape(), src.shape());
+    Pointer dy = memory.upload(diffDst); // the convolution's source
+    Pointer x = memory.upload(src); // the convolution's output gradient
+    Pointer dw = memory.upload(diffWeights); // accumulates: beta = 1
+    int algo = c.backwardWeightsAlgo(cudnn);
+    checkDnn(cudnnConvolutionBackwardFilter(cudnn, one, c.src, dy, c.dst, x, c.conv, algo,
+        memory.workspace(c.backwardWeightsWorkspace()), c.backwardWeightsWorkspace(), one, c.weights, dw),
+        "cudnnConvolutionBackwardFilter (transposed convolution weights)");
+    memory.download(dw, diffWeights);
+    if (diffBias != null) {
+      Pointer db = memory.upload(diffBias);
+      cudnnTensorStruct bd = CudnnDescriptors.channels(diffDst.shape().dim(1), diffDst.shape().rank());
+      try {
+        checkDnn(cudnnConvolutionBackwardBias(cudnn, one, c.src, dy, one, bd, db), "cudnnConvolutionBackwardBias");
+      } finally {
+        CudnnDescriptors.destroy(bd);
+      }
       memory.download(db, diffBias);
     }
   }
