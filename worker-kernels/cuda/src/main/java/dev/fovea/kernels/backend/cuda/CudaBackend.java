@@ -75,7 +75,8 @@ import org.bytedeco.javacpp.Pointer;
  * backward-data, backward-weights with the algorithm cuDNN measures fastest) and transposed
  * convolution (the same plans, passes exchanged), pooling, the
  * activations cuDNN has (ReLU, sigmoid, tanh, ELU), batch normalisation in training (and its
- * inference forward), softmax and log-softmax through cuDNN, and inner product through cuBLAS.
+ * inference forward), softmax and log-softmax, weighted sums through cuDNN, and inner product
+ * through cuBLAS.
  * Every other op, FLOAT64 tensors, and shapes cuDNN cannot express (asymmetric padding, pooling
  * windows whose output size is not cuDNN's floor rule) fall back op by op to the reference backend.
  *
@@ -531,6 +532,31 @@ public final class CudaBackend extends ForwardingBackend {
         CudnnDescriptors.destroy(yd);
       }
       memory.download(db, diffBias);
+    }
+  }
+
+  // ---- weighted sum (residual addition) ----
+
+  @Override
+  public void sumForward(double[] scales, Tensor[] srcs, Tensor dst) {
+    if (!f32(srcs) || !f32(dst) || srcs.length == 0) {
+      super.sumForward(scales, srcs, dst);
+      return;
+    }
+    begin();
+    cudnnTensorStruct d = CudnnDescriptors.tensor(new int[] {1, dst.size()});
+    try {
+      Pointer y = memory.take(dst.size());
+      for (int i = 0; i < srcs.length; i++) {
+        Pointer x = memory.upload(srcs[i]);
+        try (FloatPointer scale = new FloatPointer((float) scales[i])) {
+          // y = scale · x + (0 for the first source, else y)
+          checkDnn(cudnnAddTensor(cudnn, scale, d, x, i == 0 ? zero : one, d, y), "cudnnAddTensor (sum)");
+        }
+      }
+      memory.download(y, dst); // dst may be one of the sources: every source was read before this
+    } finally {
+      CudnnDescriptors.destroy(d);
     }
   }
 
