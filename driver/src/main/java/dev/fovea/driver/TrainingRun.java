@@ -109,8 +109,13 @@ public final class TrainingRun {
     TrainConfig c = config;
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Configuration hadoop = jsc.hadoopConfiguration();
-    BackendProvider provider = Backends.resolve(c.backend(), w -> log.accept("warning: " + w));
-    String backend = provider.name();
+    // With GPU executors, auto is resolved by each executor for the GPU Spark gives its task (the
+    // driver may have none); a named backend is checked here, where a bad name fails first.
+    boolean gpus = dev.fovea.driver.worker.TaskGpus.requested(spark.sparkContext().getConf());
+    boolean autoOnExecutors = gpus && "auto".equals(c.backend());
+    BackendProvider provider = Backends.resolve(c.backend(), gpus && !autoOnExecutors,
+        w -> log.accept("warning: " + w));
+    String backend = autoOnExecutors ? "auto" : provider.name();
     WorkerCpus cpus = WorkerCpus.of(spark.sparkContext().getConf(), c.threadsPerWorker());
     int threads = cpus.threads();
 

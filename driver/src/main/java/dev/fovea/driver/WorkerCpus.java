@@ -16,7 +16,8 @@ import org.apache.spark.resource.TaskResourceRequests;
  * for {@code spark.executor.cores} CPUs per worker task itself, through a {@link ResourceProfile} on
  * the workers' RDD, so the cluster-wide {@code spark.task.cpus} can stay at 1 for the rest of the
  * application. Elsewhere (local mode, or an executor size Fovea is not told) the task takes {@code
- * spark.task.cpus}.
+ * spark.task.cpus}. With GPUs per task ({@code spark.task.resource.gpu.amount}) a round task takes
+ * its share of the executor's cores, one task per GPU, and keeps its GPU request.
  *
  * @param cpus CPUs per worker task
  * @param threads native threads per worker ({@code --threads}, else {@code cpus})
@@ -30,12 +31,34 @@ public record WorkerCpus(int cpus, int threads, ResourceProfile profile) {
     int executorCores = conf.getInt("spark.executor.cores", 0);
     String master = conf.get("spark.master", "");
     boolean stageLevel = master.startsWith("spark://") || master.equals("yarn") || master.startsWith("k8s://");
+    double taskGpus = gpus(conf, "spark.task.resource.gpu.amount");
+    if (stageLevel && taskGpus > 0 && executorCores > 0) {
+      // one round task per GPU share: the executor's cores split between its GPUs' tasks, and the
+      // GPU request kept in the profile (a profile without it would give its tasks no GPU)
+      double executorGpus = gpus(conf, "spark.executor.resource.gpu.amount");
+      int tasks = Math.max(1, (int) Math.floor(executorGpus / taskGpus));
+      int cpus = Math.max(taskCpus, executorCores / tasks);
+      if (cpus == taskCpus) {
+        return new WorkerCpus(taskCpus, threadsPerWorker > 0 ? threadsPerWorker : taskCpus, null);
+      }
+      ResourceProfile p = new ResourceProfileBuilder().require(new TaskResourceRequests().cpus(cpus)
+          .resource(dev.fovea.driver.worker.TaskGpus.GPU, taskGpus)).build();
+      return new WorkerCpus(cpus, threadsPerWorker > 0 ? threadsPerWorker : cpus, p);
+    }
     if (stageLevel && executorCores > taskCpus) {
       ResourceProfile p = new ResourceProfileBuilder().require(new TaskResourceRequests().cpus(executorCores))
           .build();
       return new WorkerCpus(executorCores, threadsPerWorker > 0 ? threadsPerWorker : executorCores, p);
     }
     return new WorkerCpus(taskCpus, threadsPerWorker > 0 ? threadsPerWorker : taskCpus, null);
+  }
+
+  private static double gpus(SparkConf conf, String key) {
+    try {
+      return Double.parseDouble(conf.get(key, "0"));
+    } catch (NumberFormatException e) {
+      return 0; // Spark rejects a malformed amount itself when the session starts
+    }
   }
 
   /**

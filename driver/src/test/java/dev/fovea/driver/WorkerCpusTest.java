@@ -40,4 +40,18 @@ class WorkerCpusTest {
     assertEquals(4, whole.threads());
     assertNull(WorkerCpus.of(conf("spark://h:7077"), 0).profile(), "executor size unknown: nothing to request");
   }
+
+  @Test
+  void withGpusEachWorkerTaskTakesOneGpuAndItsShareOfTheCores() {
+    WorkerCpus w = WorkerCpus.of(conf("spark://h:7077", "spark.executor.cores", "8",
+        "spark.executor.resource.gpu.amount", "4", "spark.task.resource.gpu.amount", "1"), 0);
+    assertEquals(2, w.cpus(), "8 cores shared by 4 GPU tasks");
+    assertNotNull(w.profile());
+    assertEquals(2.0, w.profile().taskResources().get("cpus").get().amount());
+    assertEquals(1.0, w.profile().taskResources().get("gpu").get().amount(), "the GPU request stays in the profile");
+    WorkerCpus even = WorkerCpus.of(conf("spark://h:7077", "spark.executor.cores", "2",
+        "spark.executor.resource.gpu.amount", "2", "spark.task.resource.gpu.amount", "1"), 0);
+    assertNull(even.profile(), "one core per GPU task is spark.task.cpus already: the default profile keeps the GPU");
+    assertEquals(1, even.cpus());
+  }
 }

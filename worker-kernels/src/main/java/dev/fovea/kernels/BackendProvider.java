@@ -27,4 +27,24 @@ public interface BackendProvider {
    * @throws IllegalStateException when the backend is not available, with the reason
    */
   Backend create(int threads);
+
+  /**
+   * A new backend on accelerator {@code device} (a CUDA device ordinal, as Spark assigns GPU
+   * addresses), using at most {@code threads} host threads. A backend without devices ignores
+   * {@code device}; a negative device means "none assigned", and a device backend then takes its
+   * first device.
+   *
+   * @throws IllegalStateException when the backend is not available, with the reason
+   */
+  default Backend create(int threads, int device) {
+    return create(threads);
+  }
+
+  /**
+   * Whether this backend runs on a GPU. {@code auto} passes over an unavailable GPU backend
+   * silently unless GPUs were asked for (a CPU user is not told about CUDA on every run).
+   */
+  default boolean usesGpu() {
+    return false;
+  }
 }

@@ -19,19 +19,34 @@ public final class Backends {
   }
 
   /**
-   * The provider for {@code name}. {@code auto} picks the available provider of highest priority
-   * and reports through {@code warn} each preferred one it passed over, with the reason.
+   * The provider for {@code name}, as {@link #resolve(String, boolean, Consumer)} when no GPUs were
+   * asked for.
    *
    * @throws IllegalArgumentException for an unknown name, or a named backend that cannot run here
    */
   public static BackendProvider resolve(String name, Consumer<String> warn) {
+    return resolve(name, false, warn);
+  }
+
+  /**
+   * The provider for {@code name}. {@code auto} picks the available provider of highest priority
+   * (cuda, then onednn, then reference) and reports through {@code warn} each preferred one it
+   * passed over, with the reason; a GPU backend it passes over is reported only when {@code
+   * gpusRequested} (the user or the Spark configuration asked for GPUs), so a CPU user sees no word
+   * of CUDA.
+   *
+   * @throws IllegalArgumentException for an unknown name, or a named backend that cannot run here
+   */
+  public static BackendProvider resolve(String name, boolean gpusRequested, Consumer<String> warn) {
     List<BackendProvider> all = providers();
     if ("auto".equals(name)) {
       for (BackendProvider p : all) {
         if (p.isAvailable()) {
           return p;
         }
-        warn.accept("backend " + p.name() + " is not available (" + p.unavailableReason() + "); falling back");
+        if (gpusRequested || !p.usesGpu()) {
+          warn.accept("backend " + p.name() + " is not available (" + p.unavailableReason() + "); falling back");
+        }
       }
       throw new IllegalStateException("no backend is available");
     }

@@ -11,6 +11,7 @@ import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Function;
+import org.apache.spark.TaskContext;
 
 /**
  * Per-JVM state of an executor: backends kept between rounds (a native backend's plans and buffers
@@ -21,6 +22,9 @@ public final class WorkerRuntime {
   private static final Map<String, ArrayDeque<Backend>> IDLE = new HashMap<>();
   private static final Map<String, Network> NETWORKS = new HashMap<>();
   private static final java.util.List<Backend> ALL = new java.util.ArrayList<>();
+  private static final Map<Backend, String> KEYS = new java.util.IdentityHashMap<>();
+  private static final Map<Backend, Integer> DEVICES = new java.util.IdentityHashMap<>();
+  private static final java.util.Set<String> WARNED = new java.util.HashSet<>();
 
   static {
     Runtime.getRuntime().addShutdownHook(new Thread(WorkerRuntime::closeAll, "fovea-backend-close"));
@@ -28,21 +32,49 @@ public final class WorkerRuntime {
 
   private WorkerRuntime() {}
 
-  /** A backend for this task; give it back with {@link #release}. */
+  /**
+   * A backend for this task; give it back with {@link #release}. On a task Spark gave a GPU, the
+   * backend is created for that device ordinal ({@link TaskGpus#ordinal}), and {@code auto} reports
+   * once per executor JVM that it passed over an unavailable cuda backend; without a GPU it stays
+   * silent about CUDA.
+   */
   public static synchronized Backend borrow(String name, int threads) {
-    String key = name + "/" + threads;
+    int device = TaskGpus.ordinal();
+    String key = name + "/" + threads + "/" + device;
     ArrayDeque<Backend> idle = IDLE.computeIfAbsent(key, k -> new ArrayDeque<>());
+    Backend b;
     if (!idle.isEmpty()) {
-      return idle.pop();
+      b = idle.pop();
+    } else {
+      BackendProvider p = Backends.resolve(name, device >= 0, WorkerRuntime::warnOnce);
+      b = p.create(threads, device);
+      if (device >= 0) {
+        TaskContext tc = TaskContext.get();
+        System.err.println("fovea: task " + tc.partitionId() + " (attempt " + tc.taskAttemptId() + ") has GPU address "
+            + device + ": backend " + p.name() + " created for device " + device);
+      }
+      ALL.add(b);
+      DEVICES.put(b, device);
     }
-    BackendProvider p = Backends.resolve(name, w -> System.err.println("fovea: warning: " + w));
-    Backend b = p.create(threads);
-    ALL.add(b);
+    KEYS.put(b, key);
     return b;
   }
 
+  /** The device ordinal {@code b} was created for; -1 for none (a task without a GPU). */
+  public static synchronized int deviceOf(Backend b) {
+    Integer d = DEVICES.get(b);
+    return d == null ? -1 : d;
+  }
+
   public static synchronized void release(String name, int threads, Backend b) {
-    IDLE.computeIfAbsent(name + "/" + threads, k -> new ArrayDeque<>()).push(b);
+    String key = KEYS.remove(b);
+    IDLE.computeIfAbsent(key != null ? key : name + "/" + threads + "/-1", k -> new ArrayDeque<>()).push(b);
+  }
+
+  private static void warnOnce(String warning) {
+    if (WARNED.add(warning)) {
+      System.err.println("fovea: warning: " + warning);
+    }
   }
 
   /**

@@ -22,7 +22,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The one conformance suite: every registered backend × every case of {@link ConformanceCases},
  * forward and backward, against the reference backend at the case's stated tolerance. A backend
  * that cannot load here is skipped with its reason, never faked. Each native backend's module
- * runs it with its own provider on the class path through a subclass that {@link #covers} it.
+ * runs it with its own provider on the class path through a subclass that {@link #covers} it, or
+ * runs single cases through {@link #assertMatchesReference}.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 public class BackendConformanceTest {
@@ -48,6 +49,14 @@ public class BackendConformanceTest {
   @ParameterizedTest(name = "{0} | {1}")
   @MethodSource("backendsAndCases")
   public void matchesReference(BackendProvider provider, OpCase c) {
+    assertMatchesReference(provider, c);
+  }
+
+  /**
+   * Runs {@code c} on the reference backend and on {@code provider}'s backend and compares every
+   * output element at the case's tolerance; skipped (assumption) when the provider cannot run here.
+   */
+  public static void assertMatchesReference(BackendProvider provider, OpCase c) {
     assumeTrue(provider.isAvailable(), () -> provider.name() + " not available: " + provider.unavailableReason());
     List<Tensor> expected = c.run(new ReferenceBackend());
     List<Tensor> actual;

@@ -150,68 +150,6 @@ public final class TrainingStepBenchmark {
     return Zoo.designClasses(model);
   }
 
-  /** One model's training state: parameters, buffers, gradients, optimizer state and one batch. */
-  static final class Trainer {
-    final Network net;
-    final float[] params;
-    final float[] buffers;
-    final float[] velocity;
-    final Sgd sgd = new Sgd(0.01, 0.9, 0);
-    final Tensor x;
-    final int[] labels;
-    long step;
-
-    Trainer(String model, int batch) {
-      Shape in = inputOf(model);
-      int classes = classesOf(model);
-      net = Zoo.build(model, in, classes);
-      params = net.layout().initialize(1);
-      buffers = net.bufferLayout().initialize(0);
-      velocity = new float[sgd.stateSize(params.length)];
-      sgd.initState(velocity);
-      SplittableRandom rng = new SplittableRandom(7);
-      x = Tensor.zeros(in.prepend(batch));
-      float[] d = x.floatArray();
-      for (int i = 0; i < d.length; i++) {
-        d[i] = (float) rng.nextDouble(-1, 1);
-      }
-      labels = new int[batch];
-      for (int i = 0; i < batch; i++) {
-        labels[i] = rng.nextInt(classes);
-      }
-    }
-
-    /** The driver's training session over this state on {@link #backend}, opened at the first step there. */
-    dev.fovea.nn.Trainer session;
-    Backend backend;
-
-    /**
-     * One training step as a worker's round runs it ({@link Network#trainer}: on oneDNN the
-     * parameters and velocity stay native between steps and the update runs there); returns the
-     * mean loss.
-     */
-    double step(Backend on) {
-      if (session == null || backend != on) {
-        roundEnd();
-        session = net.trainer(on, params, buffers, velocity, sgd, new java.util.BitSet());
-        backend = on;
-      }
-      return session.step(x, labels, ++step) / labels.length;
-    }
-
-    /** Ends the round: copies the state out of the session (the once-per-round reorders); returns its seconds. */
-    double roundEnd() {
-      if (session == null) {
-        return 0;
-      }
-      long t0 = System.nanoTime();
-      session.copyOut(params, buffers, velocity);
-      session.close();
-      session = null;
-      return (System.nanoTime() - t0) / 1e9;
-    }
-  }
-
   public static void main(String[] args) throws Exception {
     int threads = Runtime.getRuntime().availableProcessors();
     int reps = 5;
@@ -271,13 +209,13 @@ public final class TrainingStepBenchmark {
 
   /** Warm-up (planning), one counted step, then {@code reps} timed steps; a ';'-separated row. */
   static String train(String model, int batch, int threads, int reps, double peak, boolean compiled) {
-    Trainer t = new Trainer(model, batch);
+    StepTrainer t = new StepTrainer(model, batch);
     try (OneDnnBackend backend = new OneDnnBackend(threads, compiled)) {
       long p0 = System.nanoTime();
       double loss0 = t.step(backend);
       double planS = (System.nanoTime() - p0) / 1e9;
       FlopCounter counter = new FlopCounter(nothing());
-      new Trainer(model, batch).step(counter);
+      new StepTrainer(model, batch).step(counter);
       double[] s = new double[reps];
       double loss = 0;
       for (int i = 0; i < reps; i++) {
@@ -333,7 +271,7 @@ public final class TrainingStepBenchmark {
     System.out.println("| model | input | batch | parameters | native peak MiB | native after step MiB | plans |");
     System.out.println("|---|---|---|---|---|---|---|");
     for (String model : models) {
-      Trainer t = new Trainer(model, batch);
+      StepTrainer t = new StepTrainer(model, batch);
       try (OneDnnBackend backend = new OneDnnBackend(threads)) {
         t.step(backend);
         t.roundEnd();
