@@ -114,7 +114,7 @@ public final class OneDnnBackend extends ForwardingBackend implements NetworkCom
 
   /**
    * A backend whose convolutions always use {@code layouts} instead of the fastest candidate (for
-   * tests that hold every candidate to the reference); null times the candidates.
+   * tests that hold every candidate to the reference); null takes the first candidate with a non-reference kernel.
    */
   OneDnnBackend(int threads, OneDnnConvolution.Layouts layouts) {
     this(threads, layouts, true);
@@ -283,7 +283,7 @@ public final class OneDnnBackend extends ForwardingBackend implements NetworkCom
       return null;
     }
     OneDnnThreads.limit(threads);
-    denormals.enter(); // planning may time candidates, and may start the OpenMP team
+    denormals.enter(); // planning may start the OpenMP team
     try {
       plan = build.apply(key);
     } catch (OneDnn.Unimplemented e) {
