@@ -113,8 +113,8 @@ public final class OneDnnBackend extends ForwardingBackend implements NetworkCom
   }
 
   /**
-   * A backend whose convolutions always use {@code layouts} instead of the fastest candidate (for
-   * tests that hold every candidate to the reference); null takes the first candidate with a non-reference kernel.
+   * A backend whose convolutions always use {@code layouts} instead of the first candidate with a
+   * non-reference kernel (for tests that hold every candidate to the reference); null: that one.
    */
   OneDnnBackend(int threads, OneDnnConvolution.Layouts layouts) {
     this(threads, layouts, true);
