@@ -366,14 +366,19 @@ public final class TrainingRun {
     return jsc.parallelize(ids, workers);
   }
 
-  /** A distributed forward pass: each worker streams its slice of {@code test} once; the counts add up. */
+  /**
+   * A distributed forward pass: each worker streams its slice of {@code test} once; the counts add
+   * up. The workers' results are merged in worker order on the driver, not as their tasks finish
+   * (as {@code reduce} would): with three or more workers the double sums (loss, squared error)
+   * would otherwise round differently from one run to the next.
+   */
   static Evaluation evaluate(JavaSparkContext jsc, JavaRDD<Integer> workers, ShardInput test, String model,
       int classes, String backend, int threads, float[] params, float[] buffers) {
     jsc.setJobGroup("fovea-eval", "evaluate", false);
     Broadcast<float[]> p = jsc.broadcast(params);
     Broadcast<float[]> b = jsc.broadcast(buffers);
     Evaluation e = workers.map(w -> Evaluation.run(model, classes, test, backend, threads, p.value(), b.value(), w))
-        .reduce(Evaluation::merge);
+        .collect().stream().reduce(Evaluation::merge).orElseThrow();
     p.destroy();
     b.destroy();
     return e;

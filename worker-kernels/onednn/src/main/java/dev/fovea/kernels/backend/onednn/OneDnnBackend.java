@@ -46,8 +46,9 @@ import org.bytedeco.dnnl.dnnl_stream;
  *
  * <p>Plan once, run many: each (op, shapes, parameters) key gets a {@link OneDnnPlan} on first use
  * (primitive descriptors, primitives, native buffers, boundary reorders) that later calls reuse. A
- * convolution plan is the fastest of three layout candidates, timed once when it is planned (see
- * {@link OneDnnConvolution.Layouts}). A call copies the Java arrays into the plan's buffers and
+ * convolution plan is the first of three layout candidates with a non-reference kernel, never the
+ * fastest by a clock, so the same seed gives the same bits (see {@link
+ * OneDnnConvolution.Layouts}). A call copies the Java arrays into the plan's buffers and
  * back; weights are remembered by value, so their copy and reorder are skipped when they did not
  * change since the plan's last call (evaluation, or several passes of one training step) and never
  * served stale when they did. Buffers that hold nothing from one call to the next (activations,
@@ -104,8 +105,8 @@ public final class OneDnnBackend extends ForwardingBackend implements NetworkCom
   }
 
   /**
-   * A backend whose convolutions always use {@code layouts} instead of the fastest candidate (for
-   * tests that hold every candidate to the reference); null times the candidates.
+   * A backend whose convolutions always use {@code layouts} instead of the first candidate with a
+   * non-reference kernel (for tests that hold every candidate to the reference); null: that one.
    */
   OneDnnBackend(int threads, OneDnnConvolution.Layouts layouts) {
     this(threads, layouts, true);
@@ -182,8 +183,15 @@ public final class OneDnnBackend extends ForwardingBackend implements NetworkCom
   }
 
   /**
-   * The plan of a convolution: with every candidate {@link OneDnnConvolution.Layouts} built and
-   * timed once, the fastest (boundary reorders included); the others are freed at once.
+   * The plan of a convolution: the first candidate {@link OneDnnConvolution.Layouts}, in their
+   * declared order, that oneDNN implements with a non-reference kernel (else the first it
+   * implements at all); the candidates passed over are freed at once.
+   *
+   * <p>Never chosen by timing. Each candidate runs another kernel with another order of summation,
+   * so their results differ in the last bits; a choice by the clock (it was, before) follows the
+   * machine's load, and two runs with one seed then trained different parameters (the sigmoid-BCE
+   * run of {@code TargetTrainingIT}, which trains layer by layer). The choice depends only on the
+   * key, the CPU and the thread count, like the compiled step's ({@code format_tag any} first).
    */
   private OneDnnPlan convolutionPlan(OneDnnConvolution.Key key) {
     return plan(key, k -> {
@@ -192,8 +200,7 @@ public final class OneDnnBackend extends ForwardingBackend implements NetworkCom
         plan.label = forcedLayouts.name() + " " + plan.impl();
         return plan;
       }
-      OneDnnPlan best = null;
-      long bestNs = Long.MAX_VALUE;
+      OneDnnPlan fallback = null;
       try {
         for (OneDnnConvolution.Layouts l : OneDnnConvolution.Layouts.values()) {
           OneDnnPlan candidate;
@@ -202,39 +209,32 @@ public final class OneDnnBackend extends ForwardingBackend implements NetworkCom
           } catch (OneDnn.Unimplemented e) {
             continue;
           }
-          long ns;
-          try {
-            // oneDNN's reference kernels are orders of magnitude slower than its JIT ones (a 3x3
-            // 512-channel backward-weights: 4.5 s against 57 ms): never spend a timing run on one,
-            // alone or inside a composite such as "jit_uni_ncsp_convolution:conv+ref:any", when
-            // a candidate without one exists.
-            boolean reference = candidate.impl().contains("ref");
-            ns = reference && best != null ? Long.MAX_VALUE : candidate.time(bestNs);
-          } catch (RuntimeException e) {
-            candidate.close();
-            throw e;
-          }
-          if (best == null || ns < bestNs) {
-            if (best != null) {
-              best.close();
+          candidate.label = l.name() + " " + candidate.impl();
+          // oneDNN's reference kernels are orders of magnitude slower than its JIT ones (a 3x3
+          // 512-channel backward-weights: 4.5 s against 57 ms), alone or inside a composite such
+          // as "jit_uni_ncsp_convolution:conv+ref:any": a later candidate without one is preferred.
+          if (!candidate.impl().contains("ref")) {
+            if (fallback != null) {
+              fallback.close();
             }
-            best = candidate;
-            best.label = l.name() + " " + candidate.impl();
-            bestNs = ns;
+            return candidate;
+          }
+          if (fallback == null) {
+            fallback = candidate;
           } else {
             candidate.close();
           }
         }
       } catch (RuntimeException e) {
-        if (best != null) {
-          best.close();
+        if (fallback != null) {
+          fallback.close();
         }
         throw e;
       }
-      if (best == null) {
+      if (fallback == null) {
         throw new OneDnn.Unimplemented("convolution " + key);
       }
-      return best;
+      return fallback;
     });
   }
 
@@ -275,7 +275,7 @@ public final class OneDnnBackend extends ForwardingBackend implements NetworkCom
       return null;
     }
     OneDnnThreads.limit(threads);
-    denormals.enter(); // planning may time candidates, and may start the OpenMP team
+    denormals.enter(); // planning may start the OpenMP team
     try {
       plan = build.apply(key);
     } catch (OneDnn.Unimplemented e) {

@@ -75,7 +75,7 @@ record OneDnnContext(dnnl_engine engine, dnnl_stream stream, NativeMemory memory
    * Bytes of native memory held by one backend's plans: buffers it asked oneDNN to allocate plus
    * each primitive's own memory (scratchpad and internal copies, as {@code
    * dnnl_query_memory_consumption_s64} reports it). {@link #peak()} is the high-water mark since
-   * the backend was created, candidates timed and freed while planning included.
+   * the backend was created, candidates built and freed while planning included.
    */
   static final class NativeMemory {
     private long current;

@@ -36,9 +36,10 @@ final class OneDnnConvolution {
 
   /**
    * Which layouts a convolution plan lets oneDNN choose. Fovea's tensors are row-major, so every
-   * layout oneDNN picks costs a reorder at the boundary on every call; whether the faster blocked
-   * kernel pays for its reorders depends on the shape, so the backend times the candidates when
-   * it plans and keeps the fastest.
+   * layout oneDNN picks costs a reorder at the boundary on every call. The backend takes the first
+   * candidate, in this order, that oneDNN runs with a non-reference kernel; it never times them,
+   * because each runs another kernel whose results differ in the last bits, and a choice by the
+   * clock made two runs with one seed train different parameters.
    */
   enum Layouts {
     /** Every tensor in the layout oneDNN prefers ({@code format_tag::any}); reorders at both ends. */

@@ -220,13 +220,6 @@ final class OneDnnPlan implements AutoCloseable {
       }
     }
 
-    /** Sets every element to zero. */
-    void zero() {
-      Pointer.memset(data.position(0), 0, elements * Float.BYTES);
-      changed = true;
-      rememberedValid = false;
-    }
-
     private void checkSize(Tensor t) {
       if (t.size() != elements) {
         throw new IllegalArgumentException("tensor " + t.shape() + " does not match a native buffer of " + elements);
@@ -411,30 +404,6 @@ final class OneDnnPlan implements AutoCloseable {
 
   /** What this plan runs, for diagnostics: set by whoever chose among candidate plans. */
   String label = "";
-
-  /**
-   * Nanoseconds one {@link #run()} takes on zeroed inputs (the fastest of two after a warm-up run):
-   * how the backend compares candidate plans of the same op. Gives up, returning {@code
-   * Long.MAX_VALUE}, when the warm-up alone takes more than four times {@code toBeat}.
-   */
-  long time(long toBeat) {
-    bind();
-    for (Buffer b : ins) {
-      b.zero();
-    }
-    long w0 = System.nanoTime();
-    run();
-    if (toBeat != Long.MAX_VALUE && System.nanoTime() - w0 > 4 * toBeat) {
-      return Long.MAX_VALUE;
-    }
-    long best = Long.MAX_VALUE;
-    for (int i = 0; i < 2; i++) {
-      long t0 = System.nanoTime();
-      run();
-      best = Math.min(best, System.nanoTime() - t0);
-    }
-    return best;
-  }
 
   /**
    * Executes the input reorders (except those of inputs unchanged since the last run), the

@@ -29,9 +29,12 @@
  *
  * A plan is built once per (op, shapes, parameters) key and reused. Fovea's tensors are row-major
  * heap arrays, so each call copies inputs into native buffers and outputs back, and every layout a
- * primitive prefers costs a reorder at the boundary. Convolutions therefore time three candidates
- * when planned (all layouts oneDNN's choice; row-major activations with chosen weights; all
- * row-major) and keep the fastest; every candidate is held to the reference in the tests. Weights
+ * primitive prefers costs a reorder at the boundary. Convolutions have three candidates (all
+ * layouts oneDNN's choice; row-major activations with chosen weights; all row-major) and take the
+ * first that oneDNN runs with a non-reference kernel, never the fastest by a clock: the candidates'
+ * results differ in the last bits, so a timed choice broke same-seed reproducibility (one run with
+ * one seed trained other parameters than the next). Every candidate is held to the reference in
+ * the tests. Weights
  * are remembered by value (a Java copy compared bit for bit), so unchanged weights skip their copy
  * and reorder; identity is never trusted, because parameters are views of one flat vector updated
  * in place.
