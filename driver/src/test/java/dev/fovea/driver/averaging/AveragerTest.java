@@ -217,4 +217,31 @@ class AveragerTest {
     assertArrayEquals(java.util.Arrays.copyOfRange(r.buffers, 0, 5), ShardedReduce.gather(P, P + 5, r.params, null,
         r.buffers));
   }
+
+  @ParameterizedTest
+  @ValueSource(booleans = {false, true})
+  void twoWorkersMeetAsFloatsAndAverageAsTheirDoubleSum(boolean unsafe) {
+    SerializerInstance ser = kryo(unsafe);
+    RoundResult[] rs = {result(0, 13), result(1, 13)};
+    rs[0].params[0] = -0.0f;
+    rs[1].params[0] = -0.0f;
+    Averager pair = new Averager().merge(roundTrip(ser, new Averager().add(rs[1]), Averager.class))
+        .merge(roundTrip(ser, new Averager().add(rs[0]), Averager.class));
+    assertTrue(pair.second != null && pair.params == null, "two results stay floats");
+    int bytes = ser.serialize(pair, ClassTag$.MODULE$.apply(Averager.class)).remaining();
+    assertTrue(bytes < 2 * 2 * P * 4 + 1_000, "a two-worker partial is no larger than its double sum: " + bytes);
+    TrainState avg = roundTrip(ser, pair, Averager.class).average();
+    assertEquals(Float.floatToRawIntBits(-0.0f), Float.floatToRawIntBits(avg.params[0]));
+    float[] want = expected(rs, r -> r.params);
+    for (int i = 1; i < P; i++) {
+      assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(avg.params[i]), "value " + i);
+    }
+    assertArrayEquals(expected(rs, r -> r.velocity), avg.velocity);
+    assertArrayEquals(expected(rs, r -> r.buffers), avg.buffers);
+    // a third worker widens the pair: the same sums as any other order
+    RoundResult[] three = {rs[0], rs[1], result(2, 13)};
+    TrainState avg3 = pair.add(three[2]).average();
+    assertArrayEquals(new Averager().add(three[2]).merge(new Averager().add(rs[0]).add(rs[1])).average().params,
+        avg3.params);
+  }
 }
