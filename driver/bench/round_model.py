@@ -78,6 +78,8 @@ def bytes_check(data):
     print("bytes per round, measured / predicted:")
     print("  tree results = 8 S m(N) (m = treeAggregate partials reaching the driver), broadcast = 4 S;")
     print("  sharded shuffle = N (4 S all-gather + 8 S reduce-scatter in double, before lz4), results ~ 6 kB N")
+    print("  (rows measured since 2026-12-04 carry floats: tree results 4 S per one-worker partial, sharded")
+    print("  shuffle 8 S N with no lz4; model_256 below uses those)")
     worst = {}
     for r in data:
         s_, n = floats(r), r["n"]
@@ -93,8 +95,14 @@ def bytes_check(data):
         print(f"  {k}: measured / predicted {lo:.2f} .. {hi:.2f} over {len(data) // 2} rows")
 
 
-def model_256(label, c_ms_per_mb, task_ms, block_ms, lz4):
-    """Round time and bytes at N workers; per-worker terms in parallel, driver terms in series."""
+def model_256(label, c_ms_per_mb, task_ms, block_ms):
+    """Round time and bytes at N workers; per-worker terms in parallel, driver terms in series.
+
+    Bytes as the strategies move them since 2026-12-04: floats while a partial holds one worker
+    (tree: 4 S per worker result, 8 S per double partial of treeAggregate's intermediate level;
+    sharded: 4 S all-gather + 4 S reduce-scatter out of each worker, the same in, no lz4), one job of
+    3 task sets of N for a sharded round.
+    """
     c = c_ms_per_mb / 1e6
     print(f"\n256-worker model, {label}: {c_ms_per_mb} ms per MB a JVM handles, {task_ms} ms per task the driver "
           f"schedules, {block_ms} ms per shuffle block fetched")
@@ -106,15 +114,18 @@ def model_256(label, c_ms_per_mb, task_ms, block_ms, lz4):
             for n in (16, 64, 256):
                 m = tree_partials(n)
                 # tree: broadcast (driver sends 4S; torrent relays it in about log2 N piece hops),
-                # intermediate level (sqrt N reducers, each receiving sqrt N sums of 8S), the driver
-                # receiving and merging m sums of 8S, one after the other
-                level = 8 * s_ * math.sqrt(n) if n > 4 else 0
-                tree_s = (c * (4 * s_ * math.log2(n) + level + 8 * s_ * m) + task_ms * (n + m)) / 1e3
-                tree_driver = 8 * s_ * m + 4 * s_
-                # sharded: per worker 4S + 8S out and in (lz4 on the double sums), N blocks fetched per
-                # shuffle; the driver schedules 4 task sets of N
-                per_worker = 2 * (4 + 8 * lz4) * s_
-                sh_s = (c * per_worker + block_ms * 2 * n + task_ms * 4 * n) / 1e3
+                # intermediate level (sqrt N reducers, each receiving sqrt N results of 4S), the
+                # driver receiving and merging m partials one after the other (8S each where an
+                # intermediate level summed them, 4S where each is one worker's result)
+                level = 4 * s_ * math.sqrt(n) if m < n else 0
+                partial = 8 * s_ if m < n else 4 * s_
+                tree_s = (c * (4 * s_ * math.log2(n) + level + partial * m) + task_ms * (n + m)) / 1e3
+                tree_driver = partial * m + 4 * s_
+                # sharded: per worker 8S out and 8S in, in parallel with every other worker (full
+                # duplex: the time of 8S), N blocks fetched per shuffle; the driver schedules 3 task
+                # sets of N
+                per_worker = 16 * s_
+                sh_s = (c * per_worker / 2 + block_ms * 2 * n + task_ms * 3 * n) / 1e3
                 print(f"| {name} | {state} | {n} | {tree_driver / 1e9:.2f} GB | {tree_s:.1f} | "
                       f"{6_000 * n / 1e6:.2f} MB | {per_worker / 1e6:.0f} MB | {sh_s:.1f} |")
 
@@ -140,9 +151,10 @@ def main(path):
     print(f"\nlz4 keeps {lz4:.2f} of the reduce-scatter's double sums")
     if fits:
         host = max(2 * f[2] for f in fits.values()) * 1e6
-        model_256("this host's constants (2 shared cores: one JVM at 2 c)", round(host), 2, 1, lz4)
-    model_256("a cluster of 10 GbE nodes (1 GB/s per JVM, typical scheduler costs; assumed, not measured)", 1, 2, 1,
-              lz4)
+        model_256("this host's constants (2 shared cores: one JVM at 2 c)", round(host), 2, 1)
+    model_256("a cluster of 10 GbE nodes (1 GB/s per JVM, typical scheduler costs; assumed, not measured)", 1, 2, 1)
+    model_256("a cluster of 25 GbE nodes (3.1 GB/s per JVM, typical scheduler costs; assumed, not measured)", 0.32,
+              2, 1)
 
 
 if __name__ == "__main__":

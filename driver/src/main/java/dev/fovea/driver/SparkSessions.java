@@ -67,11 +67,21 @@ public final class SparkSessions {
         .setIfMissing("spark.kryo.unsafe", "true")
         .setIfMissing("spark.broadcast.compress", "false")
         // A worker's round result (LeNet: 3.4 MB) comes back inside the task's status message up to
-        // this size (Spark caps it at spark.rpc.message.maxSize, 128 MB by default) instead of being
-        // stored in the executor's block manager and fetched by the driver in a second transfer:
-        // LeNet's tree round in local mode, 2 workers, 263 -> 111 ms inside its job (fovea benchmark
-        // rounds, loaded machine). Larger results still take the block manager.
-        .setIfMissing("spark.task.maxDirectResultSize", "128m");
+        // this size (Spark caps it at spark.rpc.message.maxSize) instead of being stored in the
+        // executor's block manager and fetched by the driver in a second transfer: LeNet's tree
+        // round in local mode, 2 workers, 263 -> 111 ms inside its job (fovea benchmark rounds,
+        // loaded machine).
+        .setIfMissing("spark.task.maxDirectResultSize", "1g")
+        // Up to 1 GiB (Spark's cap on the setting above is this message size): a ResNet-50 worker's
+        // 204 MB result then comes back directly too. Through the block manager it was serialized,
+        // stored, fetched over a connection and deserialized again: 3.3 s of result fetch per tree
+        // round at 2 workers (fovea benchmark rounds, driver/BENCHMARKS.md).
+        .setIfMissing("spark.rpc.message.maxSize", "1024")
+        // The sharded strategy's shuffles carry random floats, which lz4 cannot shrink (0.83 of the
+        // raw bytes at best, from the double sums it no longer sends): compressing them only costs
+        // CPU. Spark reads this once per application, not per shuffle, so it applies to any
+        // shuffle of the session (fovea shard's shuffle of image bytes writes more to local disk).
+        .setIfMissing("spark.shuffle.compress", "false");
     // the run's figures in Spark's metrics system (FoveaMetrics), beside any plugin the user lists
     String plugins = conf.get("spark.plugins", "");
     if (!java.util.Arrays.asList(plugins.split(",")).contains(FoveaMetrics.class.getName())) {

@@ -23,7 +23,8 @@ class ShardedAveragingIT {
 
   @BeforeAll
   static void start() {
-    spark = SparkSessions.create("ShardedAveragingIT", "local[3]", 3);
+    // local[N, F]: a failed task is retried, as on a cluster (the fault below)
+    spark = SparkSessions.create("ShardedAveragingIT", "local[3,4]", 3);
     tasks = TaskCounter.attach(spark);
   }
 
@@ -57,5 +58,17 @@ class ShardedAveragingIT {
       assertTrue(bytes < 64 * 1024, "round " + round + ": " + bytes + " result bytes reached the driver");
     }
     assertTrue(treeBytes > vectorBytes, "tree aggregation brings the vector through the driver: " + treeBytes);
+
+    // a failed task of round 4 is retried, and every cached slice lost after round 5 is recomputed
+    // from lineage: both change nothing but the time
+    int failed = tasks.failedTasks();
+    TrainingRun.Result retried = new TrainingRun(spark, sharded.toBuilder().injectFault("4:1")
+        .out(tmp.resolve("sharded-fault").toString()).build(), m -> { }).run();
+    spark.sparkContext().listenerBus().waitUntilEmpty();
+    assertTrue(tasks.failedTasks() > failed, "the injected failure happened");
+    assertArrayEquals(a.params(), retried.params(), "a retried task changes nothing");
+    TrainingRun.Result evicted = new TrainingRun(spark, sharded.toBuilder().injectFault("evict:5")
+        .out(tmp.resolve("sharded-evict").toString()).build(), m -> { }).run();
+    assertArrayEquals(a.params(), evicted.params(), "slices recomputed from lineage change nothing");
   }
 }

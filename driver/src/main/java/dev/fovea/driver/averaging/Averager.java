@@ -18,14 +18,18 @@ import java.util.TreeSet;
  * float converts to double exactly. Such a partial therefore keeps the worker's float vectors
  * ({@link #single}) and becomes double only where two partials meet ({@link #merge}, on the driver
  * or on treeAggregate's intermediate level): 4 bytes per value cross the network instead of 8,
- * with bitwise the same sums.
+ * with bitwise the same sums. A partial of two workers keeps both results as floats too ({@link
+ * #second}): 8 bytes a value, what its double sum would take, and where the two meet on the driver
+ * (two workers) the average is taken from the floats without a double array.
  */
 public final class Averager implements Serializable {
-  private static final long serialVersionUID = 2L;
+  private static final long serialVersionUID = 3L;
   /** False where every worker keeps its own velocity: only parameters and buffers are summed. */
   public boolean averageVelocity = true;
   /** The one result this partial holds while it holds exactly one (its floats), else null. */
   public RoundResult single;
+  /** The second result while this partial holds exactly two (both as floats), else null. */
+  public RoundResult second;
   public double[] params;
   public double[] velocity;
   public double[] buffers;
@@ -46,10 +50,9 @@ public final class Averager implements Serializable {
   /** Adds one worker's result (the {@code seqOp}). */
   public Averager add(RoundResult r) {
     if (workers == 0) {
-      single = new RoundResult();
-      single.params = r.params;
-      single.velocity = averageVelocity ? r.velocity : null;
-      single.buffers = r.buffers;
+      single = floats(r);
+    } else if (workers == 1 && single != null) {
+      second = floats(r);
     } else {
       widen();
       accumulate(params, r.params);
@@ -76,14 +79,16 @@ public final class Averager implements Serializable {
     if (workers == 0) {
       return o;
     }
-    widen();
-    if (o.single != null) {
-      accumulate(params, o.single.params);
-      if (velocity != null) {
-        accumulate(velocity, o.single.velocity);
+    if (workers == 1 && single != null && o.workers == 1 && o.single != null) {
+      second = o.single;
+    } else if (o.single != null) {
+      widen();
+      accumulate(o.single);
+      if (o.second != null) {
+        accumulate(o.second);
       }
-      accumulate(buffers, o.single.buffers);
     } else {
+      widen();
       accumulate(params, o.params);
       if (velocity != null) {
         accumulate(velocity, o.velocity);
@@ -98,7 +103,16 @@ public final class Averager implements Serializable {
     return this;
   }
 
-  /** Turns a one-result partial into double sums (exact: every float is a double). */
+  /** The parts of {@code r} that are summed. */
+  private RoundResult floats(RoundResult r) {
+    RoundResult f = new RoundResult();
+    f.params = r.params;
+    f.velocity = averageVelocity ? r.velocity : null;
+    f.buffers = r.buffers;
+    return f;
+  }
+
+  /** Turns a partial of one or two results into double sums (exact: every float is a double). */
   private void widen() {
     if (single == null) {
       return;
@@ -107,6 +121,30 @@ public final class Averager implements Serializable {
     velocity = averageVelocity ? toDouble(single.velocity) : null;
     buffers = toDouble(single.buffers);
     single = null;
+    if (second != null) {
+      accumulate(second);
+      second = null;
+    }
+  }
+
+  private void accumulate(RoundResult r) {
+    accumulate(params, r.params);
+    if (velocity != null) {
+      accumulate(velocity, r.velocity);
+    }
+    accumulate(buffers, r.buffers);
+  }
+
+  /** {@code (float) (((double) a + b) / 2)}: bitwise the double sum of two widened, halved and rounded. */
+  private static float[] mean(float[] a, float[] b) {
+    if (a == null) {
+      return null;
+    }
+    float[] m = new float[a.length];
+    for (int i = 0; i < m.length; i++) {
+      m[i] = (float) (((double) a[i] + b[i]) / 2);
+    }
+    return m;
   }
 
   private static double[] toDouble(float[] x) {
@@ -133,6 +171,10 @@ public final class Averager implements Serializable {
   public TrainState average() {
     if (workers == 0) {
       throw new IllegalStateException("no worker returned a result");
+    }
+    if (second != null) {
+      return new TrainState(mean(single.params, second.params), averageVelocity ? mean(single.velocity,
+          second.velocity) : null, mean(single.buffers, second.buffers));
     }
     if (single != null) { // one worker: its result is the average, exactly
       return new TrainState(single.params, averageVelocity ? single.velocity : null, single.buffers);

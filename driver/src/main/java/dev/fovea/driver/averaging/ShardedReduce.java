@@ -49,7 +49,10 @@ public final class ShardedReduce implements RoundEngine {
   private final int stateLength;
   private final int buffers;
   private final WorkerVelocities local;
+  /** The averaged state's slices (slice i under key i), as the next round reads them. */
   private JavaPairRDD<Integer, float[]> state;
+  /** The persisted RDD that holds {@link #state}'s values (itself after a restart). */
+  private JavaPairRDD<Integer, ?> cached;
   private List<Broadcast<float[]>> restartBroadcasts = new ArrayList<>();
   private TrainState gathered;
 
@@ -106,14 +109,15 @@ public final class ShardedReduce implements RoundEngine {
         .mapToPair(i -> new Tuple2<>(i, parts.get(i).value()))
         .partitionBy(new HashPartitioner(slices)).persist(StorageLevel.MEMORY_ONLY());
     fresh.count();
-    if (state != null) {
-      state.unpersist(false);
+    if (cached != null) {
+      cached.unpersist(false);
     }
     for (Broadcast<float[]> b : restartBroadcasts) {
       b.destroy();
     }
     restartBroadcasts = parts;
     state = fresh;
+    cached = fresh;
     gathered = s;
   }
 
@@ -124,7 +128,9 @@ public final class ShardedReduce implements RoundEngine {
    * reducers' sums are bitwise those of summing in double throughout.
    */
   public static final class Partial implements Serializable {
-    private static final long serialVersionUID = 2L;
+    private static final long serialVersionUID = 3L;
+    /** The worker whose share this is, while it holds one. */
+    public int worker;
     /** One worker's values, while this partial holds exactly one worker's share; else null. */
     public float[] values;
     /** The sum in double of two or more workers' shares; null while {@link #values} holds one. */
@@ -218,18 +224,18 @@ public final class ShardedReduce implements RoundEngine {
         (Iterator<Tuple2<Integer, float[]>> in, Iterator<SliceCopy> copies) -> {
           int w = org.apache.spark.TaskContext.getPartitionId();
           TreeAggregation.failIfInjected(w, faultWorker);
-          float[] all = new float[total];
+          // each slice straight into its place in the parameters, optimizer state and buffers
+          TrainState start = new TrainState(new float[p], sv > 0 ? new float[sv] : null, new float[total - p - sv]);
           int seen = 0;
           while (copies.hasNext()) {
             SliceCopy c = copies.next();
-            System.arraycopy(c.values, 0, all, from(c.slice, s, all.length), c.values.length);
+            scatter(c.values, from(c.slice, s, total), start.params, start.velocity, start.buffers);
             seen++;
           }
           if (seen != s) {
             throw new IllegalStateException("worker " + w + " received " + seen + " of " + s + " slices");
           }
           Tuple2<Integer, float[]> mine = in.next();
-          TrainState start = unflatten(all, p, sv);
           if (!averageVelocity) {
             start.velocity = mine._2;
           }
@@ -241,45 +247,150 @@ public final class ShardedReduce implements RoundEngine {
     if (!averageVelocity) {
       trained = trained.setName("fovea round results").persist(StorageLevel.MEMORY_AND_DISK());
     }
-    JavaPairRDD<Integer, Partial> partials = trained.flatMapToPair(r -> {
-      float[] result = flatten(new TrainState(r.params, averageVelocity ? r.velocity : null, r.buffers));
+    // Reduce-scatter. Each worker sends each reducer exactly one share, so Spark's aggregation
+    // (reduceByKey's map-side combine and sorting writer) has nothing to combine: a plain
+    // partitionBy writes every share straight to its reducer's file, and the reducer sums its
+    // shares itself, in worker order (reduce).
+    JavaPairRDD<Integer, Partial> shares = trained.flatMapToPair(r -> {
+      float[] velocity = averageVelocity ? r.velocity : null;
       List<Tuple2<Integer, Partial>> out = new ArrayList<>(s + 1);
       for (int i = 0; i < s; i++) {
-        int lo = from(i, s, total);
-        int hi = from(i + 1, s, total);
         Partial part = new Partial();
-        part.values = java.util.Arrays.copyOfRange(result, lo, hi);
+        part.values = gather(from(i, s, total), from(i + 1, s, total), r.params, velocity, r.buffers);
         part.workers = 1;
+        part.worker = r.worker;
         out.add(new Tuple2<>(i, part));
       }
       Partial m = new Partial();
       m.workers = 1;
+      m.worker = r.worker;
       m.lossSum = r.lossSum;
       m.samples = r.samples;
       m.maxComputeNanos = r.computeNanos;
       m.executors.add(r.executorId);
       out.add(new Tuple2<>(-1, m));
       return out.iterator();
-    });
-    JavaPairRDD<Integer, Partial> reduced = partials.reduceByKey(new HashPartitioner(s), Partial::merge)
+    }).partitionBy(new HashPartitioner(s));
+    JavaPairRDD<Integer, Partial> next = shares.mapPartitionsToPair(ShardedReduce::reduce, true)
         .persist(StorageLevel.MEMORY_ONLY());
-    List<Partial> metrics = reduced.filter(t -> t._1 < 0).values().collect();
+    // one job per round: it fills the cache with the averaged slices and brings back the metrics
+    List<Partial> metrics = next.filter(t -> t._1 < 0).values().collect();
     Partial m = metrics.get(0);
-    JavaPairRDD<Integer, float[]> next = reduced.filter(t -> t._1 >= 0).mapValues(Partial::average)
-        .persist(StorageLevel.MEMORY_ONLY());
     if (Double.isFinite(m.lossSum)) {
-      next.count();
-      state.unpersist(false);
-      state = next;
+      cached.unpersist(false);
+      cached = next;
+      state = next.filter(t -> t._1 >= 0).mapValues(a -> a.values);
       gathered = null;
       if (!averageVelocity) {
         local.advance(trained);
       }
-    } else if (!averageVelocity) {
-      trained.unpersist(false);
+    } else {
+      next.unpersist(false);
+      if (!averageVelocity) {
+        trained.unpersist(false);
+      }
     }
-    reduced.unpersist(false);
     return new RoundMetrics(m.lossSum, m.samples, m.maxComputeNanos, m.executors);
+  }
+
+  /**
+   * A reducer's work: its slices' shares, summed in double in worker order and averaged into
+   * floats (under the slice's key, in {@link Partial#values}); the metrics' shares (key -1) merged.
+   */
+  static Iterator<Tuple2<Integer, Partial>> reduce(Iterator<Tuple2<Integer, Partial>> shares) {
+    java.util.TreeMap<Integer, List<Partial>> byKey = new java.util.TreeMap<>();
+    while (shares.hasNext()) {
+      Tuple2<Integer, Partial> t = shares.next();
+      byKey.computeIfAbsent(t._1, k -> new ArrayList<>()).add(t._2);
+    }
+    List<Tuple2<Integer, Partial>> out = new ArrayList<>(byKey.size());
+    for (java.util.Map.Entry<Integer, List<Partial>> e : byKey.entrySet()) {
+      List<Partial> ps = e.getValue();
+      ps.sort(java.util.Comparator.comparingInt(x -> x.worker));
+      Partial sum = new Partial();
+      for (Partial x : ps) {
+        sum.workers += x.workers;
+        sum.lossSum += x.lossSum;
+        sum.samples += x.samples;
+        sum.maxComputeNanos = Math.max(sum.maxComputeNanos, x.maxComputeNanos);
+        sum.executors.addAll(x.executors);
+      }
+      if (e.getKey() >= 0) {
+        sum.values = averageInOrder(ps);
+      }
+      out.add(new Tuple2<>(e.getKey(), sum));
+    }
+    return out.iterator();
+  }
+
+  /**
+   * The mean of one worker's share each, summed in double from the first worker's values in the
+   * given order: bitwise what {@link Partial#merge} gives in any order (the sums are exact, see
+   * {@link Averager}), without a double array where two workers meet.
+   */
+  static float[] averageInOrder(List<Partial> ps) {
+    float[] first = ps.get(0).values;
+    if (ps.size() == 1) { // one worker: (float) ((double) x / 1) == x
+      return first;
+    }
+    float[] avg = new float[first.length];
+    if (ps.size() == 2) {
+      float[] second = ps.get(1).values;
+      for (int i = 0; i < avg.length; i++) {
+        avg[i] = (float) (((double) first[i] + second[i]) / 2);
+      }
+      return avg;
+    }
+    double[] sum = new double[first.length];
+    for (int i = 0; i < sum.length; i++) {
+      sum[i] = first[i]; // not 0.0 + x, which turns -0.0 into 0.0
+    }
+    for (int j = 1; j < ps.size(); j++) {
+      float[] x = ps.get(j).values;
+      for (int i = 0; i < sum.length; i++) {
+        sum[i] += x[i];
+      }
+    }
+    int n = ps.size();
+    for (int i = 0; i < avg.length; i++) {
+      avg[i] = (float) (sum[i] / n);
+    }
+    return avg;
+  }
+
+  /** Values {@code [lo, hi)} of the concatenation of {@code parts} (a null part is left out). */
+  static float[] gather(int lo, int hi, float[]... parts) {
+    float[] out = new float[hi - lo];
+    int offset = 0;
+    for (float[] part : parts) {
+      if (part == null) {
+        continue;
+      }
+      int a = Math.max(lo, offset);
+      int b = Math.min(hi, offset + part.length);
+      if (a < b) {
+        System.arraycopy(part, a - offset, out, a - lo, b - a);
+      }
+      offset += part.length;
+    }
+    return out;
+  }
+
+  /** The inverse of {@link #gather}: {@code values} into the concatenation of {@code parts} from {@code lo}. */
+  static void scatter(float[] values, int lo, float[]... parts) {
+    int hi = lo + values.length;
+    int offset = 0;
+    for (float[] part : parts) {
+      if (part == null) {
+        continue;
+      }
+      int a = Math.max(lo, offset);
+      int b = Math.min(hi, offset + part.length);
+      if (a < b) {
+        System.arraycopy(values, a - lo, part, a - offset, b - a);
+      }
+      offset += part.length;
+    }
   }
 
   @Override
@@ -307,7 +418,7 @@ public final class ShardedReduce implements RoundEngine {
 
   @Override
   public void close() {
-    state.unpersist(false);
+    cached.unpersist(false);
     for (Broadcast<float[]> b : restartBroadcasts) {
       b.destroy();
     }

@@ -103,23 +103,27 @@ final class RoundBenchmarkCommand implements Callable<Integer> {
    * @param resultSerializeMs serializing task results
    * @param resultFetchMs the driver fetching large task results from the block manager
    * @param gcMs garbage collection during tasks
+   * @param taskCpuMs CPU time of the round's tasks (deserialization and run), summed
+   * @param processCpuMs CPU time of the driver's JVM over the round, all its threads: in local mode
+   *     every task runs there too, so this is the round's whole CPU cost, which a loaded machine
+   *     inflates far less than the wall times above
    */
   record Phases(double jobs, double stages, double tasks, double driverMs, double jobMs, double launchMs,
       double deserializeMs, double runMs, double shuffleWriteMs, double fetchWaitMs, double resultSerializeMs,
-      double resultFetchMs, double gcMs) {
+      double resultFetchMs, double gcMs, double taskCpuMs, double processCpuMs) {
 
     static String header() {
       return "| model | strategy | optimizer state | executors | jobs | stages | tasks | driver outside jobs ms "
           + "| in jobs ms | task launch ms | task deserialize ms | task run ms | (shuffle write ms) "
-          + "| (fetch wait ms) | result serialize ms | result fetch ms | GC ms |\n"
-          + "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
+          + "| (fetch wait ms) | result serialize ms | result fetch ms | GC ms | task CPU ms | driver JVM CPU ms |\n"
+          + "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
     }
 
     String format(Row r) {
       return String.format("| %s | %s | %s | %d | %.1f | %.1f | %.1f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f "
-          + "| %.0f | %.0f | %.0f |", r.model(), r.strategy(), r.optimizerState(), r.workers(), jobs, stages, tasks,
-          driverMs, jobMs, launchMs, deserializeMs, runMs, shuffleWriteMs, fetchWaitMs, resultSerializeMs,
-          resultFetchMs, gcMs);
+          + "| %.0f | %.0f | %.0f | %.0f | %.0f |", r.model(), r.strategy(), r.optimizerState(), r.workers(), jobs,
+          stages, tasks, driverMs, jobMs, launchMs, deserializeMs, runMs, shuffleWriteMs, fetchWaitMs,
+          resultSerializeMs, resultFetchMs, gcMs, taskCpuMs, processCpuMs);
     }
   }
 
@@ -137,6 +141,7 @@ final class RoundBenchmarkCommand implements Callable<Integer> {
     final AtomicLong resultSerializeMs = new AtomicLong();
     final AtomicLong resultFetchMs = new AtomicLong();
     final AtomicLong gcMs = new AtomicLong();
+    final AtomicLong taskCpuNanos = new AtomicLong();
   }
 
   static final Map<Integer, String> STAGE_GROUP = new ConcurrentHashMap<>();
@@ -263,6 +268,7 @@ final class RoundBenchmarkCommand implements Callable<Integer> {
         p.resultSerializeMs.addAndGet(m.resultSerializationTime());
         p.resultFetchMs.addAndGet(fetch);
         p.gcMs.addAndGet(m.jvmGCTime());
+        p.taskCpuNanos.addAndGet(m.executorCpuTime() + m.executorDeserializeCpuTime());
         p.launchMs.addAndGet(Math.max(0, duration - m.executorDeserializeTime() - m.executorRunTime()
             - m.resultSerializationTime() - fetch));
       }
@@ -314,13 +320,16 @@ final class RoundBenchmarkCommand implements Callable<Integer> {
           long shuffle = 0;
           List<String> timedGroups = new ArrayList<>();
           double wallMs = 0;
+          double cpuMs = 0;
           try {
             for (int r = 0; r < warmup + rounds; r++) {
               String group = "bench-" + model + "-" + strategy + "-" + state + "-" + r;
               jsc.setJobGroup(group, group, false);
+              long c0 = processCpuNanos();
               long t0 = System.nanoTime();
               engine.round(slices, new ShipOnly(), -1);
               long dt = System.nanoTime() - t0;
+              long cpu = processCpuNanos() - c0;
               if (r >= warmup) {
                 ms[r - warmup] = dt / 1e6;
                 jsc.sc().listenerBus().waitUntilEmpty();
@@ -328,6 +337,7 @@ final class RoundBenchmarkCommand implements Callable<Integer> {
                 shuffle += value(SHUFFLE_BYTES, group);
                 timedGroups.add(group);
                 wallMs += dt / 1e6;
+                cpuMs += cpu / 1e6;
               }
             }
           } finally {
@@ -336,7 +346,7 @@ final class RoundBenchmarkCommand implements Callable<Integer> {
           double[] sorted = ms.clone();
           Arrays.sort(sorted);
           Row row = new Row(model, params.length, strategy, state, workers, sorted[rounds / 2], sorted[0],
-              sorted[rounds - 1], results / rounds, broadcast, shuffle / rounds, phases(timedGroups, wallMs));
+              sorted[rounds - 1], results / rounds, broadcast, shuffle / rounds, phases(timedGroups, wallMs, cpuMs));
           rows.add(row);
           out.println("fovea: " + format(row));
           out.println("fovea: phases " + row.phases().format(row));
@@ -349,20 +359,26 @@ final class RoundBenchmarkCommand implements Callable<Integer> {
   }
 
   /** The mean per round of the phases of the given rounds' job groups. */
-  static Phases phases(List<String> groups, double wallMs) {
+  static Phases phases(List<String> groups, double wallMs, double cpuMs) {
     double n = groups.size();
-    double[] t = new double[12];
+    double[] t = new double[13];
     for (String g : groups) {
       PhaseSums p = PHASES.getOrDefault(g, new PhaseSums());
       long[] v = {p.jobs.get(), p.stages.get(), p.tasks.get(), p.jobNanos.get() / 1_000_000, p.launchMs.get(),
           p.deserializeMs.get(), p.runMs.get(), p.shuffleWriteNanos.get() / 1_000_000, p.fetchWaitMs.get(),
-          p.resultSerializeMs.get(), p.resultFetchMs.get(), p.gcMs.get()};
+          p.resultSerializeMs.get(), p.resultFetchMs.get(), p.gcMs.get(), p.taskCpuNanos.get() / 1_000_000};
       for (int i = 0; i < v.length; i++) {
         t[i] += v[i];
       }
     }
     return new Phases(t[0] / n, t[1] / n, t[2] / n, (wallMs - t[3]) / n, t[3] / n, t[4] / n, t[5] / n, t[6] / n,
-        t[7] / n, t[8] / n, t[9] / n, t[10] / n, t[11] / n);
+        t[7] / n, t[8] / n, t[9] / n, t[10] / n, t[11] / n, t[12] / n, cpuMs / n);
+  }
+
+  /** CPU time of this JVM, all threads (-1 where the platform does not say). */
+  static long processCpuNanos() {
+    return java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os ? os.getProcessCpuTime() : -1;
   }
 
   private static long value(Map<String, AtomicLong> m, String group) {

@@ -153,4 +153,95 @@ class AveragerTest {
     assertArrayEquals(want, ps[2].merge(roundTrip(ser, ps[0].merge(ps[1]), ShardedReduce.Partial.class)).average());
     assertArrayEquals(rs[1].params, ps[1].average());
   }
+
+  @ParameterizedTest
+  @ValueSource(ints = {1, 2, 3, 5})
+  void aReducerAveragesItsSharesInWorkerOrderAsMergingDoes(int n) {
+    SerializerInstance ser = kryo(true);
+    RoundResult[] rs = new RoundResult[n];
+    java.util.List<scala.Tuple2<Integer, ShardedReduce.Partial>> shares = new java.util.ArrayList<>();
+    ShardedReduce.Partial merged = null;
+    for (int w = 0; w < n; w++) {
+      rs[w] = result(w, 11);
+      rs[w].params[0] = -0.0f; // -0.0 in every worker stays -0.0, as the widening merge keeps it
+      ShardedReduce.Partial p = new ShardedReduce.Partial();
+      p.values = rs[w].params.clone();
+      p.workers = 1;
+      p.worker = w;
+      merged = merged == null ? p : merged.merge(p);
+      ShardedReduce.Partial metrics = new ShardedReduce.Partial();
+      metrics.workers = 1;
+      metrics.worker = w;
+      metrics.lossSum = rs[w].lossSum;
+      metrics.samples = rs[w].samples;
+      metrics.executors.add(rs[w].executorId);
+      shares.add(new scala.Tuple2<>(-1, roundTrip(ser, metrics, ShardedReduce.Partial.class)));
+      shares.add(new scala.Tuple2<>(4, roundTrip(ser, p, ShardedReduce.Partial.class)));
+    }
+    java.util.Collections.reverse(shares); // the order shuffle blocks arrive in is not the workers'
+    java.util.Map<Integer, ShardedReduce.Partial> out = new java.util.HashMap<>();
+    ShardedReduce.reduce(shares.iterator()).forEachRemaining(t -> out.put(t._1, t._2));
+    assertEquals(2, out.size());
+    float[] avg = out.get(4).values;
+    assertArrayEquals(merged.average(), avg);
+    assertEquals(Float.floatToRawIntBits(-0.0f), Float.floatToRawIntBits(avg[0]));
+    float[] want = expected(rs, r -> r.params);
+    for (int i = 1; i < P; i++) {
+      assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(avg[i]), "value " + i);
+    }
+    ShardedReduce.Partial m = out.get(-1);
+    assertEquals(n, m.workers);
+    assertEquals(64L * n, m.samples);
+    assertEquals(n, m.executors.size());
+  }
+
+  @org.junit.jupiter.api.Test
+  void slicesOfTheStateVectorAreCutAndPlacedAcrossItsParts() {
+    RoundResult r = result(0, 5);
+    float[] all = ShardedReduce.flatten(new TrainState(r.params, r.velocity, r.buffers));
+    float[] p = new float[P];
+    float[] v = new float[P];
+    float[] b = new float[B];
+    int slices = 7;
+    for (int i = 0; i < slices; i++) {
+      int lo = (int) ((long) i * all.length / slices);
+      int hi = (int) ((long) (i + 1) * all.length / slices);
+      float[] slice = ShardedReduce.gather(lo, hi, r.params, r.velocity, r.buffers);
+      assertArrayEquals(java.util.Arrays.copyOfRange(all, lo, hi), slice);
+      ShardedReduce.scatter(slice, lo, p, v, b);
+    }
+    assertArrayEquals(r.params, p);
+    assertArrayEquals(r.velocity, v);
+    assertArrayEquals(r.buffers, b);
+    // without the velocity (each worker keeps its own)
+    assertArrayEquals(java.util.Arrays.copyOfRange(r.buffers, 0, 5), ShardedReduce.gather(P, P + 5, r.params, null,
+        r.buffers));
+  }
+
+  @ParameterizedTest
+  @ValueSource(booleans = {false, true})
+  void twoWorkersMeetAsFloatsAndAverageAsTheirDoubleSum(boolean unsafe) {
+    SerializerInstance ser = kryo(unsafe);
+    RoundResult[] rs = {result(0, 13), result(1, 13)};
+    rs[0].params[0] = -0.0f;
+    rs[1].params[0] = -0.0f;
+    Averager pair = new Averager().merge(roundTrip(ser, new Averager().add(rs[1]), Averager.class))
+        .merge(roundTrip(ser, new Averager().add(rs[0]), Averager.class));
+    assertTrue(pair.second != null && pair.params == null, "two results stay floats");
+    int bytes = ser.serialize(pair, ClassTag$.MODULE$.apply(Averager.class)).remaining();
+    assertTrue(bytes < 2 * 2 * P * 4 + 1_000, "a two-worker partial is no larger than its double sum: " + bytes);
+    TrainState avg = roundTrip(ser, pair, Averager.class).average();
+    assertEquals(Float.floatToRawIntBits(-0.0f), Float.floatToRawIntBits(avg.params[0]));
+    float[] want = expected(rs, r -> r.params);
+    for (int i = 1; i < P; i++) {
+      assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(avg.params[i]), "value " + i);
+    }
+    assertArrayEquals(expected(rs, r -> r.velocity), avg.velocity);
+    assertArrayEquals(expected(rs, r -> r.buffers), avg.buffers);
+    // a third worker widens the pair: the same sums as any other order
+    RoundResult[] three = {rs[0], rs[1], result(2, 13)};
+    TrainState avg3 = pair.add(three[2]).average();
+    assertArrayEquals(new Averager().add(three[2]).merge(new Averager().add(rs[0]).add(rs[1])).average().params,
+        avg3.params);
+  }
 }

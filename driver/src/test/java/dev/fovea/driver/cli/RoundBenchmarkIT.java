@@ -56,6 +56,10 @@ class RoundBenchmarkIT {
         double jobs = Double.parseDouble(cells[4].trim());
         double tasks = Double.parseDouble(cells[6].trim());
         assertTrue(jobs >= 1 && tasks >= 2, line);
+        // CPU: the tasks' own, and the whole local-mode JVM's, which holds the tasks' and more
+        double taskCpu = Double.parseDouble(cells[17].trim());
+        double jvmCpu = Double.parseDouble(cells[18].trim());
+        assertTrue(jvmCpu > 0 && jvmCpu >= taskCpu, line);
         phases++;
       }
     }
