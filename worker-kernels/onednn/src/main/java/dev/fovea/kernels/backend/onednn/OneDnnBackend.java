@@ -170,7 +170,7 @@ public final class OneDnnBackend extends ForwardingBackend implements NetworkCom
     return OneDnnDenormals.enforced();
   }
 
-  /** The oneDNN version and threading runtime, e.g. {@code 3.8.1 (cpu runtime OpenMP)}. */
+  /** The oneDNN version and threading runtime, e.g. {@code 3.11.0 (cpu runtime OpenMP)}. */
   public static String nativeVersion() {
     return OneDnn.version();
   }

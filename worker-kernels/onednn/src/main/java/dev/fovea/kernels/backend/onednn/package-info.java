@@ -68,7 +68,7 @@
  *
  * <h2>Threads</h2>
  *
- * The bytedeco build of oneDNN 3.8.1 reports {@code cpu_runtime = DNNL_RUNTIME_OMP} and bundles GNU
+ * The bytedeco build of oneDNN (checked on 3.8.1; the pinned version is in the parent pom) reports {@code cpu_runtime = DNNL_RUNTIME_OMP} and bundles GNU
  * libgomp ({@code libgomp.so.1}, preloaded by JavaCPP): oneDNN parallelises with OpenMP, so neither
  * TBB's arenas nor oneDNN's threadpool interop ({@code dnnl_threadpool_interop_*}) exist here. An
  * OpenMP thread count is per calling thread ({@code nthreads-var}); oneDNN reads it through {@code
