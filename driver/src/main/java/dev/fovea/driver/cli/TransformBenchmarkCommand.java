@@ -26,9 +26,12 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 import javax.imageio.ImageIO;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.ml.linalg.Vectors;
+import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
@@ -98,41 +101,77 @@ final class TransformBenchmarkCommand implements Callable<Integer> {
       ModelFile.Model file = model != null ? PredictCommand.load(model) : seeded(m);
       byte[] bytes = bytes(file);
 
-      double evaluate = median(() -> {
+      Dataset<Row> table = table(spark, d).repartition(workers).cache();
+      table.count();
+      FoveaClassificationModel t = new FoveaClassificationModel(bytes).setBackend(backend).setInferenceBatch(batch);
+      Map<String, Supplier<Double>> runs = new LinkedHashMap<>();
+      runs.put("evaluate", () -> {
         long t0 = System.nanoTime();
         long n = Evaluator.evaluate(spark, file, shards, workers, backend).count;
         return n / ((System.nanoTime() - t0) / 1e9);
       });
-      out.printf("fovea: evaluate:                %,10.0f images/s (%d images, %d tasks)%n", evaluate, rows, workers);
-      Dataset<Row> table = table(spark, d).repartition(workers).cache();
-      table.count();
-      FoveaClassificationModel t = new FoveaClassificationModel(bytes).setBackend(backend).setInferenceBatch(batch);
-      // the floor of any row-by-row stage: the rows out of Spark and back, with the three columns, no inference
-      double passThrough = median(() -> {
+      // the floor of any row-by-row stage: the rows out of Spark and back with the three columns, no inference
+      StructType passSchema = table.select("png").schema().add("rawPrediction", SQLDataTypes.VectorType())
+          .add("probability", SQLDataTypes.VectorType()).add("prediction", DataTypes.DoubleType);
+      runs.put("rows through Spark only", () -> {
         long t0 = System.nanoTime();
-        StructType schema = table.select("png").schema().add("rawPrediction", SQLDataTypes.VectorType())
-            .add("probability", SQLDataTypes.VectorType()).add("prediction", DataTypes.DoubleType);
-        org.apache.spark.api.java.JavaRDD<Row> same = table.select("png").javaRDD().map(r -> RowFactory.create(
-            r.get(0), Vectors.dense(new double[10]), Vectors.dense(new double[10]), 0.0));
-        long n = spark.createDataFrame(same, schema).agg(functions.count(functions.col("prediction"))).first()
-            .getLong(0);
+        long n = table.select("png").mapPartitions((MapPartitionsFunction<Row, Row>) TransformBenchmarkCommand::same,
+            Encoders.row(passSchema)).select("prediction").javaRDD().filter(r -> !r.isNullAt(0)).count();
         return n / ((System.nanoTime() - t0) / 1e9);
       });
-      out.printf("fovea: rows through Spark only: %,10.0f rows/s (PNG rows out and back with three columns, no "
-          + "inference)%n", passThrough);
       for (String column : List.of("png", "pixels")) {
-        t.setFeaturesCol(column);
         Dataset<Row> input = table.select(column);
-        double transform = median(() -> {
+        FoveaClassificationModel c = t.copy(new ParamMap()).setFeaturesCol(column);
+        runs.put("transform, " + (column.equals("png") ? "PNG bytes" : "floats"), () -> {
           long t0 = System.nanoTime();
-          Row r = t.transform(input).agg(functions.count(functions.col("prediction"))).first();
-          if (r.getLong(0) != rows) {
-            throw new IllegalStateException("transform predicted " + r.getLong(0) + " of " + rows + " rows");
+          // one stage, as evaluate's job (a DataFrame aggregate would add a shuffle stage to the timing)
+          long n = c.transform(input).select("prediction").javaRDD().filter(r -> !r.isNullAt(0)).count();
+          if (n != rows) {
+            throw new IllegalStateException("transform predicted " + n + " of " + rows + " rows");
           }
           return rows / ((System.nanoTime() - t0) / 1e9);
         });
-        out.printf("fovea: transform (%-6s):       %,10.0f images/s · ratio to evaluate %.2f%n",
-            column.equals("png") ? "PNG" : "floats", transform, transform / evaluate);
+      }
+      // one untimed run of each, then the reps interleaved (evaluate, the floor, transform, transform), so
+      // that a shared machine's changing load falls on all of them alike; each rep's ratios are its own
+      runs.values().forEach(Supplier::get);
+      Map<String, double[]> rates = new LinkedHashMap<>();
+      Map<String, double[]> cpu = new LinkedHashMap<>();
+      runs.keySet().forEach(k -> rates.put(k, new double[reps]));
+      runs.keySet().forEach(k -> cpu.put(k, new double[reps]));
+      for (int i = 0; i < reps; i++) {
+        for (Map.Entry<String, Supplier<Double>> e : runs.entrySet()) {
+          long c0 = processCpuNanos();
+          rates.get(e.getKey())[i] = e.getValue().get();
+          cpu.get(e.getKey())[i] = (processCpuNanos() - c0) / 1e6 / rows;
+        }
+        double ev = rates.get("evaluate")[i];
+        StringBuilder line = new StringBuilder(String.format("fovea: rep %d: evaluate %,.0f", i + 1, ev));
+        for (Map.Entry<String, double[]> e : rates.entrySet()) {
+          if (e.getKey().startsWith("transform")) {
+            double v = e.getValue()[i];
+            line.append(String.format(" · %s %,.0f (%.2f)", e.getKey().substring("transform, ".length()), v, v / ev));
+          }
+        }
+        out.println(line.append(" images/s · load ").append(loadAverage()));
+        StringBuilder c = new StringBuilder("fovea:        CPU ms per image (this JVM, all threads):");
+        for (Map.Entry<String, double[]> e : cpu.entrySet()) {
+          c.append(String.format(" %s %.3f ·", e.getKey(), e.getValue()[i]));
+        }
+        out.println(c.substring(0, c.length() - 2));
+      }
+      double evaluate = median(rates.get("evaluate"));
+      out.printf("fovea: evaluate:                %,10.0f images/s (%d images, %d tasks, median of %d)%n", evaluate, rows,
+          workers, reps);
+      out.printf("fovea: rows through Spark only: %,10.0f rows/s (PNG rows out and back with three columns, no "
+          + "inference)%n", median(rates.get("rows through Spark only")));
+      for (String k : List.of("transform, PNG bytes", "transform, floats")) {
+        double[] ratio = new double[reps];
+        for (int i = 0; i < reps; i++) {
+          ratio[i] = rates.get(k)[i] / rates.get("evaluate")[i];
+        }
+        out.printf("fovea: %-24s %,10.0f images/s · ratio to evaluate %.2f (median of the reps' ratios)%n", k + ":",
+            median(rates.get(k)), median(ratio));
       }
       return 0;
     } finally {
@@ -141,15 +180,40 @@ final class TransformBenchmarkCommand implements Callable<Integer> {
     }
   }
 
-  /** The median of {@code reps} runs after one untimed run. */
-  private double median(Supplier<Double> run) {
-    run.get();
-    double[] v = new double[reps];
-    for (int i = 0; i < reps; i++) {
-      v[i] = run.get();
-    }
+  private static double median(double[] values) {
+    double[] v = values.clone();
     Arrays.sort(v);
-    return v[reps / 2];
+    return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  }
+
+  /** The rows of the floor: each row's first column with three outputs of the types transform adds. */
+  private static java.util.Iterator<Row> same(java.util.Iterator<Row> rows) {
+    return new java.util.Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return rows.hasNext();
+      }
+
+      @Override
+      public Row next() {
+        return RowFactory.create(rows.next().get(0), Vectors.dense(new double[10]), Vectors.dense(new double[10]), 0.0);
+      }
+    };
+  }
+
+  /** CPU time of this JVM's threads (local mode: the driver's and the executor's), in ns. */
+  private static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+        .getOperatingSystemMXBean()).getProcessCpuTime();
+  }
+
+  /** The 1-minute load average, as /proc/loadavg gives it ("?" where there is none). */
+  private static String loadAverage() {
+    try {
+      return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+    } catch (IOException | RuntimeException e) {
+      return "?";
+    }
   }
 
   /** (png: the image as a PNG file, pixels: its values / 255 as array<float>), one row per image. */

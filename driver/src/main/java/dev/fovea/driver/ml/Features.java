@@ -119,12 +119,7 @@ record Features(String column, Kind kind, int[] dims) implements Serializable {
       throw new BadValue("null");
     }
     if (kind == Kind.ARRAY || kind == Kind.VECTOR) {
-      double[] v = values(value, input);
-      int plane = input.dim(1) * input.dim(2);
-      for (int i = 0; i < v.length; i++) {
-        int c = i / plane;
-        dst[off + i] = (float) ((v[i] - mean.get(c)) / std.get(c));
-      }
+      normalized(value, input, mean, std, dst, off);
       return;
     }
     Image img = image(value, input.dim(0));
@@ -159,6 +154,43 @@ record Features(String column, Kind kind, int[] dims) implements Serializable {
       img = new Image(shape.dim(2), shape.dim(1), shape.dim(0), p, true);
     }
     return png(img);
+  }
+
+  /**
+   * An array or Vector value of {@code input}'s size, normalised per channel into {@code dst}: read
+   * element by element from the Vector or the Scala sequence Spark gives (no intermediate copy).
+   */
+  private static void normalized(Object value, Shape input, List<Double> mean, List<Double> std, float[] dst, int off)
+      throws BadValue {
+    int n = input.size();
+    int plane = input.dim(1) * input.dim(2);
+    Vector vec = value instanceof Vector v ? v : null;
+    scala.collection.Seq<?> seq = value instanceof scala.collection.Seq<?> q ? q : null;
+    List<?> list = vec == null && seq == null ? (List<?>) value : null;
+    int length = vec != null ? vec.size() : seq != null ? seq.length() : list.size();
+    if (length != n) {
+      throw new BadValue(length + " values where the shape " + input + " needs " + n);
+    }
+    for (int c = 0, i = 0; c < input.dim(0); c++) {
+      double mu = mean.get(c);
+      double sigma = std.get(c);
+      for (int end = i + plane; i < end; i++) {
+        double x;
+        if (vec != null) {
+          x = vec.apply(i);
+        } else {
+          Object o = seq != null ? seq.apply(i) : list.get(i);
+          if (o == null) {
+            throw new BadValue("element " + i + " is null");
+          }
+          x = ((Number) o).doubleValue();
+        }
+        if (!Double.isFinite(x)) {
+          throw new BadValue("element " + i + " is " + x);
+        }
+        dst[off + i] = (float) ((x - mu) / sigma);
+      }
+    }
   }
 
   private double[] values(Object value, Shape expected) throws BadValue {

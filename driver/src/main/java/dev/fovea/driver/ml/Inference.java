@@ -17,6 +17,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.apache.spark.TaskContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.linalg.Vectors;
@@ -112,7 +116,25 @@ final class Inference implements Serializable {
     }
   }
 
-  /** The rows of one partition with the three outputs appended, computed a batch at a time. */
+  /** Threads that turn the next batch's features into network inputs while a task forwards the current one. */
+  private static final ExecutorService AHEAD = Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "fovea-transform-ahead");
+    t.setDaemon(true);
+    return t;
+  });
+
+  /**
+   * One batch of rows and their network inputs: {@code x} holds the usable rows' samples in
+   * order; {@code slot[i]} is row i's place among them, or -1 with {@code problems[i]} saying why.
+   */
+  private record Prepared(List<Row> rows, float[] x, int[] slot, String[] problems, int good) {}
+
+  /**
+   * The rows of one partition with the outputs appended, computed a batch at a time: the task's
+   * thread takes a batch of rows from Spark, a helper thread decodes and normalises it while the
+   * task forwards the batch before and gives its rows back, so decoding overlaps the forward pass
+   * as in training's and evaluation's shard streams. At most two batches are held.
+   */
   Iterator<Row> apply(Iterator<Row> rows) {
     TaskContext tc = TaskContext.get();
     int partition = tc == null ? 0 : tc.partitionId();
@@ -120,12 +142,21 @@ final class Inference implements Serializable {
     Loaded m = model(hash, file);
     return new Iterator<>() {
       private final ArrayDeque<Row> ready = new ArrayDeque<>();
+      private Future<Prepared> ahead;
       private long position;
 
       @Override
       public boolean hasNext() {
-        if (ready.isEmpty() && rows.hasNext()) {
-          fill();
+        if (ready.isEmpty()) {
+          if (ahead == null && rows.hasNext()) {
+            ahead = prepareAhead(take());
+          }
+          if (ahead != null) {
+            Prepared p = await(ahead);
+            // the next batch is read now and decoded while this one is forwarded
+            ahead = rows.hasNext() ? prepareAhead(take()) : null;
+            emit(p);
+          }
         }
         return !ready.isEmpty();
       }
@@ -138,33 +169,68 @@ final class Inference implements Serializable {
         return ready.poll();
       }
 
-      private void fill() {
+      private List<Row> take() {
         List<Row> in = new ArrayList<>(batch);
         while (in.size() < batch && rows.hasNext()) {
           in.add(rows.next());
         }
-        int size = m.input().size();
-        float[] x = new float[in.size() * size];
-        int[] slot = new int[in.size()];
-        int good = 0;
-        for (int i = 0; i < in.size(); i++) {
-          Row r = in.get(i);
-          try {
-            features.sample(r.get(featuresIndex), m.input(), m.mean(), m.std(), x, good * size);
-            slot[i] = good++;
-          } catch (Features.BadValue e) {
-            slot[i] = -1;
-            fail(e, "row " + (position + i) + " of partition " + partition
+        return in;
+      }
+
+      private Future<Prepared> prepareAhead(List<Row> in) {
+        return AHEAD.submit(() -> prepare(in, m));
+      }
+
+      private void emit(Prepared p) {
+        for (int i = 0; i < p.rows().size(); i++) {
+          if (p.slot()[i] < 0) {
+            Row r = p.rows().get(i);
+            fail(p.problems()[i], "row " + (position + i) + " of partition " + partition
                 + (idIndex >= 0 ? " (" + r.get(idIndex) + ")" : ""));
           }
         }
-        double[][] logits = forward(m, x, good, threads);
-        for (int i = 0; i < in.size(); i++) {
-          ready.add(withOutputs(in.get(i), slot[i] < 0 ? null : logits[slot[i]]));
+        double[][] out = forward(m, p.x(), p.good(), threads);
+        for (int i = 0; i < p.rows().size(); i++) {
+          ready.add(withOutputs(p.rows().get(i), p.slot()[i] < 0 ? null : out[p.slot()[i]]));
         }
-        position += in.size();
+        position += p.rows().size();
       }
     };
+  }
+
+  /** The network inputs of {@code in} (run on a helper thread: it touches nothing of the task). */
+  private Prepared prepare(List<Row> in, Loaded m) {
+    int size = m.input().size();
+    float[] x = new float[in.size() * size];
+    int[] slot = new int[in.size()];
+    String[] problems = new String[in.size()];
+    int good = 0;
+    for (int i = 0; i < in.size(); i++) {
+      try {
+        features.sample(in.get(i).get(featuresIndex), m.input(), m.mean(), m.std(), x, good * size);
+        slot[i] = good++;
+      } catch (Features.BadValue e) {
+        slot[i] = -1;
+        problems[i] = e.getMessage();
+      }
+    }
+    return new Prepared(in, x, slot, problems, good);
+  }
+
+  /** The result of {@code f}, its failure rethrown on the task's thread. */
+  private static Prepared await(Future<Prepared> f) {
+    try {
+      return f.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      f.cancel(true);
+      throw new IllegalStateException("interrupted while decoding a batch", e);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new IllegalStateException(e.getCause());
+    }
   }
 
   /** One value's raw outputs, or null for a value that cannot be used (strict: an exception). */
@@ -174,17 +240,17 @@ final class Inference implements Serializable {
     try {
       features.sample(value, m.input(), m.mean(), m.std(), x, 0);
     } catch (Features.BadValue e) {
-      fail(e, "a value");
+      fail(e.getMessage(), "a value");
       return null;
     }
     TaskContext tc = TaskContext.get();
     return forward(m, x, 1, tc == null ? 1 : Math.max(1, tc.cpus()))[0];
   }
 
-  private void fail(Features.BadValue e, String where) {
+  private void fail(String problem, String where) {
     if (strict) {
       throw new IllegalArgumentException(stage + ": column '" + features.column() + "', " + where + ": "
-          + e.getMessage());
+          + problem);
     }
     if (errors != null) {
       errors.add(1);

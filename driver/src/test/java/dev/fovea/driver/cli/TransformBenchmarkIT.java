@@ -12,11 +12,13 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A smoke test of {@code fovea benchmark transform} (the measured run is in driver/BENCHMARKS.md):
- * 300 real Fashion-MNIST images in local mode; each line has a positive rate, and each ratio is
- * the transform's rate over evaluate's as printed.
+ * 300 real Fashion-MNIST images in local mode; each line has a positive rate, each ratio is the
+ * transform's rate over evaluate's as printed (one rep: the median of the reps' ratios is that
+ * rep's), and the rep's line and CPU line are there.
  */
 class TransformBenchmarkIT {
   private static final Pattern RATE = Pattern.compile("([\\d,]+) (images|rows)/s");
+  private static final Pattern RATIO = Pattern.compile("ratio to evaluate ([\\d.]+)");
 
   @Test
   void reportsEvaluateAndTransformRatesAndTheirRatio() {
@@ -39,7 +41,9 @@ class TransformBenchmarkIT {
         evaluate = rate;
       } else if (line.startsWith("fovea: transform")) {
         transforms++;
-        double ratio = Double.parseDouble(line.substring(line.indexOf("ratio to evaluate ") + 18).trim());
+        Matcher r = RATIO.matcher(line);
+        assertTrue(r.find(), line);
+        double ratio = Double.parseDouble(r.group(1));
         assertEquals(rate / evaluate, ratio, 0.01 + rate / evaluate * 0.01, line);
       }
     }
@@ -47,6 +51,11 @@ class TransformBenchmarkIT {
     assertEquals(2, transforms, out.toString());
     assertEquals(1, out.toString().lines().filter(l -> l.startsWith("fovea: rows through Spark only:")).count(),
         out.toString());
+    // each rep: its own rates and ratios, the load, and the CPU time per image of each measurement
+    assertEquals(1, out.toString().lines().filter(l -> l.matches("fovea: rep 1: evaluate [\\d,]+ · PNG bytes [\\d,]+ "
+        + "\\([\\d.]+\\) · floats [\\d,]+ \\([\\d.]+\\) images/s · load .*")).count(), out.toString());
+    assertEquals(1, out.toString().lines().filter(l -> l.matches("fovea: +CPU ms per image .*evaluate [\\d.]+ · .*"
+        + "transform, floats [\\d.]+")).count(), out.toString());
   }
 
   @Test

@@ -186,6 +186,42 @@ class FoveaClassifierIT {
   }
 
   @Test
+  @Order(2)
+  void transformBadInputIsOneLineNamingTheColumnTheRowAndTheProblem() throws Exception {
+    FoveaClassificationModel model = new FoveaClassificationModel(FashionPngs.untrainedModel(3))
+        .setFeaturesCol("pixels").setFeaturesShape(1, 28, 28).setInferenceBatch(4);
+    Dataset<Row> pngs = FashionPngs.read(spark, test).limit(10).coalesce(1);
+
+    IllegalArgumentException type = assertThrows(IllegalArgumentException.class,
+        () -> model.copy(new ParamMap()).setFeaturesCol("class").transform(pngs));
+    assertEquals("FoveaClassificationModel: column 'class' is string; it must hold image file bytes (binary, as the "
+        + "binaryFile source gives), Spark's image struct, array<float>, array<double> or an ML Vector", firstLine(type));
+    IllegalArgumentException missing = assertThrows(IllegalArgumentException.class, () -> model.transform(pngs));
+    assertTrue(firstLine(missing).startsWith("FoveaClassificationModel: column 'pixels' is missing; the DataFrame has "
+        + "[path, "), firstLine(missing));
+
+    // one row of 100 values among rows of the network's 784: null outputs and counted, or in strict mode the job fails
+    String odd = pngs.select("path").as(org.apache.spark.sql.Encoders.STRING()).collectAsList().get(6);
+    Dataset<Row> arrays = pngs.withColumn("pixels", functions.when(functions.col("path").equalTo(odd),
+        functions.array_repeat(functions.lit(0.5f), 100)).otherwise(functions.array_repeat(functions.lit(0.5f), 784)));
+    List<Row> out = model.transform(arrays).select("path", "prediction").collectAsList();
+    assertEquals(10, out.size());
+    for (Row r : out) {
+      assertEquals(r.getString(0).equals(odd), r.isNullAt(1), r.getString(0));
+    }
+    assertEquals(1, model.errorCount().value());
+    SparkException strict = assertThrows(SparkException.class,
+        () -> model.copy(new ParamMap()).setStrict(true).transform(arrays).collectAsList());
+    assertTrue(firstLine(strict).contains("FoveaClassificationModel: column 'pixels', row 6 of partition 0 (" + odd
+        + "): 100 values where the shape (1, 28, 28) needs 784"), firstLine(strict));
+
+    IllegalArgumentException shape = assertThrows(IllegalArgumentException.class,
+        () -> model.copy(new ParamMap()).setFeaturesShape(1, 32, 32).transform(arrays));
+    assertEquals("FoveaClassificationModel: column 'pixels': featuresShape [1, 32, 32] is not the model's input "
+        + "(1, 28, 28)", firstLine(shape));
+  }
+
+  @Test
   @Order(3)
   void sqlFunctionPredictsAsTransformDoes() throws Exception {
     FoveaClassificationModel model = new FoveaClassificationModel(FashionPngs.untrainedModel(5))
