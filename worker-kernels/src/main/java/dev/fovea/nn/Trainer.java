@@ -77,8 +77,8 @@ public final class Trainer implements AutoCloseable {
 
   /**
    * One step with the network's {@link Network#loss()}: {@code labels} for class losses, {@code
-   * targets (N, ...)} of the output's shape for the others. Losses other than softmax
-   * cross-entropy run the heap loop (layer by layer, each op on the backend), not the resident step.
+   * targets (N, ...)} of the output's shape for the others. Per-pixel cross-entropy runs the heap
+   * loop (layer by layer, each op on the backend), every other loss the resident step where there is one.
    */
   public double step(Tensor images, int[] labels, Tensor targets, long seed) {
     if (closed) {
@@ -95,7 +95,9 @@ public final class Trainer implements AutoCloseable {
     }
     if (resident != null) {
       net.checkInput(images);
-      return resident.step(token, buffers, images, labels, i -> Network.nodeSeed(seed, i), rule, step++);
+      boolean labelled = net.loss().readsLabels();
+      return resident.step(token, buffers, images, labelled ? labels : null, labelled ? null : targets,
+          i -> Network.nodeSeed(seed, i), rule, step++);
     }
     if (grads == null) {
       grads = new float[params.length];
@@ -106,7 +108,7 @@ public final class Trainer implements AutoCloseable {
   }
 
   private ResidentNetwork residentFor(Tensor images) {
-    if (!frozen.isEmpty() || images.dtype() != DType.FLOAT32 || !net.loss().readsLabels()
+    if (!frozen.isEmpty() || images.dtype() != DType.FLOAT32 || NetworkLowering.lossKind(net.loss()) == null
         || !(backend instanceof NetworkCompiler c)) {
       return null;
     }
