@@ -23,9 +23,9 @@ import java.util.BitSet;
  * in native memory in the layouts the primitives want between steps: the weights are reordered in
  * once (at the first step of a batch size) and out once (at {@code copyOut}), and the backend runs
  * the rule's update there ({@link ResidentNetwork#step}). Everything else (the reference backend,
- * FLOAT64 batches, frozen parameters, a network the backend cannot keep resident) runs the heap
- * loop: {@link Network#lossAndGradient(Backend, float[], float[], float[], Tensor, int[], long,
- * BitSet)} then {@link UpdateRule#apply(float[], float[], float[], long)} (with {@link Frozen}).
+ * FLOAT64 batches, frozen parameters, per-pixel cross-entropy, a network the backend cannot keep
+ * resident) runs the heap loop: {@link Network#lossAndGradient(Backend, float[], float[], float[],
+ * Tensor, int[], long, BitSet)} then {@link UpdateRule#apply(float[], float[], float[], long)} (with {@link Frozen}).
  *
  * <p>The native state belongs to the backend's compiled step (freed when the backend closes); a
  * backend serves one trainer at a time, and a second trainer's first step makes the first one's
