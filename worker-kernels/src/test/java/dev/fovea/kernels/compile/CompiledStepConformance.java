@@ -426,7 +426,8 @@ public abstract class CompiledStepConformance {
    */
   @ParameterizedTest
   @ValueSource(strings = {"mse_superres_nearest_conv", "l1_superres_nearest_conv", "l1_superres_deconv",
-      "mse_autoencoder", "l1_regression", "bce_multilabel", "bce_multilabel_bn"})
+      "mse_autoencoder", "l1_regression", "bce_multilabel", "bce_multilabel_bn",
+      "bce_aux_head"})
   void targetLossesCompileAndEqualLayerByLayerAndReference(String name) {
     assumeAvailable();
     Network net = network(name);

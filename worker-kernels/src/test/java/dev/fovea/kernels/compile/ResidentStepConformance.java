@@ -171,7 +171,8 @@ public abstract class ResidentStepConformance {
 
   @ParameterizedTest
   @ValueSource(strings = {"lenet", "lenet_bn", "resnet20", "mse_superres_nearest_conv", "l1_superres_nearest_conv",
-      "mse_autoencoder", "l1_regression", "bce_multilabel", "bce_multilabel_bn"})
+      "mse_autoencoder", "l1_regression", "bce_multilabel", "bce_multilabel_bn",
+      "bce_aux_head"})
   void theResidentStepEqualsTheHeapLoop(String name) {
     assumeAvailable();
     Network net = network(name);

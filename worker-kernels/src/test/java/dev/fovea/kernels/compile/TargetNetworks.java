@@ -1,7 +1,13 @@
 package dev.fovea.kernels.compile;
 
+import dev.fovea.kernels.Activation;
 import dev.fovea.kernels.Shape;
 import dev.fovea.kernels.Tensor;
+import dev.fovea.nn.ActivationLayer;
+import dev.fovea.nn.Convolution;
+import dev.fovea.nn.Dense;
+import dev.fovea.nn.Flatten;
+import dev.fovea.nn.Initializer;
 import dev.fovea.nn.Loss;
 import dev.fovea.nn.Network;
 import dev.fovea.nn.NetworkJson;
@@ -13,7 +19,8 @@ import java.util.SplittableRandom;
  * super-resolution decoders of {@code docs/examples/superres} (narrowed, on 6×6 inputs) with image
  * targets under MSE and L1 (the transposed convolution runs as a host node inside the compiled step,
  * so that one is not resident), a convolutional autoencoder whose targets are its inputs, a regression
- * head with float-vector targets, and multi-label heads with multi-hot targets under sigmoid BCE.
+ * head with float-vector targets, and multi-label heads with multi-hot targets under sigmoid BCE (one
+ * with an auxiliary head, trained towards the same targets at weight 0.3).
  */
 final class TargetNetworks {
   private TargetNetworks() {}
@@ -58,6 +65,13 @@ final class TargetNetworks {
       case "l1_regression" -> Zoo.lenet(Shape.of(1, 28, 28), 3).withLoss(Loss.L1);
       case "bce_multilabel" -> Zoo.lenet(Shape.of(1, 28, 28), 10).withLoss(Loss.SIGMOID_BCE);
       case "bce_multilabel_bn" -> Zoo.lenetBn(Shape.of(1, 28, 28), 10).withLoss(Loss.SIGMOID_BCE);
+      case "bce_aux_head" -> Network.builder(Shape.of(1, 10, 10))
+          .then(Convolution.conv2d("conv", 4, 3, 1, 1, true))
+          .then(new ActivationLayer("relu", Activation.of(Activation.Kind.RELU))).then(new Flatten("flat"))
+          .then(new Dense("aux_fc", 5, Initializer.GLOROT_UNIFORM))
+          .then(new ActivationLayer("aux_relu", Activation.of(Activation.Kind.RELU)))
+          .then(new Dense("fc", 5, Initializer.GLOROT_UNIFORM)).auxOutput("aux_fc", 0.3).loss(Loss.SIGMOID_BCE)
+          .build();
       default -> null;
     };
   }
