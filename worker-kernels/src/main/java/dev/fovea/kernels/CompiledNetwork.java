@@ -21,7 +21,17 @@ public interface CompiledNetwork {
    * @param labels N class indices
    * @param seeds the seed of node i for this step (dropout draws from it)
    */
-  double lossAndGradient(float[] params, float[] buffers, float[] grads, Tensor src, int[] labels,
+  default double lossAndGradient(float[] params, float[] buffers, float[] grads, Tensor src, int[] labels,
+      IntToLongFunction seeds) {
+    return lossAndGradient(params, buffers, grads, src, labels, null, seeds);
+  }
+
+  /**
+   * {@link #lossAndGradient(float[], float[], float[], Tensor, int[], IntToLongFunction)} with the
+   * graph's loss ({@link NetworkGraph#loss()}): {@code labels} for softmax cross-entropy, {@code
+   * targets (N, ...)} of the main output's shape for the others (either null where not read).
+   */
+  double lossAndGradient(float[] params, float[] buffers, float[] grads, Tensor src, int[] labels, Tensor targets,
       IntToLongFunction seeds);
 
   /**

@@ -13,13 +13,34 @@ import java.util.List;
  * @param heads the nodes whose logits enter the loss, main output first (evaluation: the main
  *     output only)
  * @param headWeights the weight of each head's loss (1 for the main output)
+ * @param loss the loss every head is trained with
  */
-public record NetworkGraph(Shape inputShape, List<Node> nodes, int[] heads, double[] headWeights) {
+public record NetworkGraph(Shape inputShape, List<Node> nodes, int[] heads, double[] headWeights, LossKind loss) {
 
   public NetworkGraph {
     nodes = List.copyOf(nodes);
     heads = heads.clone();
     headWeights = headWeights.clone();
+    java.util.Objects.requireNonNull(loss, "loss");
+  }
+
+  /** A graph trained with softmax cross-entropy over class labels. */
+  public NetworkGraph(Shape inputShape, List<Node> nodes, int[] heads, double[] headWeights) {
+    this(inputShape, nodes, heads, headWeights, LossKind.SOFTMAX_CROSS_ENTROPY);
+  }
+
+  /**
+   * The losses a compiled step computes ({@code dev.fovea.nn.Loss}'s, per-pixel cross-entropy
+   * excepted): softmax cross-entropy reads class labels, the others a target tensor of the head's
+   * shape ({@code dev.fovea.kernels.compile.TargetLoss} has their formula).
+   */
+  public enum LossKind {
+    SOFTMAX_CROSS_ENTROPY, SIGMOID_BCE, MSE, L1;
+
+    /** Whether the loss reads class labels rather than a target tensor. */
+    public boolean readsLabels() {
+      return this == SOFTMAX_CROSS_ENTROPY;
+    }
   }
 
   /** A slice of a flat vector: where it starts and its shape. */

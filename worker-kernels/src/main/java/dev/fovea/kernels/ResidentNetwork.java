@@ -47,8 +47,18 @@ public interface ResidentNetwork {
    * @param rule the update; its optimizer must have {@link #stateBlocks} state blocks
    * @param step steps completed before this one in the whole run, from 0
    */
-  double step(long token, float[] buffers, Tensor src, int[] labels, IntToLongFunction seeds, UpdateRule rule,
-      long step);
+  default double step(long token, float[] buffers, Tensor src, int[] labels, IntToLongFunction seeds,
+      UpdateRule rule, long step) {
+    return step(token, buffers, src, labels, null, seeds, rule, step);
+  }
+
+  /**
+   * {@link #step(long, float[], Tensor, int[], IntToLongFunction, UpdateRule, long)} with the
+   * graph's loss ({@link NetworkGraph#loss()}): {@code labels} for softmax cross-entropy, {@code
+   * targets (N, ...)} of the main output's shape for the others (either null where not read).
+   */
+  double step(long token, float[] buffers, Tensor src, int[] labels, Tensor targets, IntToLongFunction seeds,
+      UpdateRule rule, long step);
 
   /** Copies the current parameters and optimizer state out into {@code params} and {@code state}. */
   void store(long token, float[] params, float[] state);

@@ -506,9 +506,9 @@ public final class Network {
   /**
    * {@link #lossAndGradient(Backend, float[], float[], float[], Tensor, int[], long, BitSet)} with
    * this network's {@link #loss()}: {@code labels} for class losses, {@code targets (N, ...)} of
-   * the output's shape for the others (either may be null when the loss does not read it). Only
-   * softmax cross-entropy runs in a backend's compiled step; the other losses run layer by layer
-   * (each op still on the backend).
+   * the output's shape for the others (either may be null when the loss does not read it). Every
+   * loss but per-pixel cross-entropy runs in a backend's compiled step where it compiles one; that
+   * one runs layer by layer (each op still on the backend).
    */
   public double lossAndGradient(Backend backend, float[] params, float[] buffers, float[] grads, Tensor src,
       int[] labels, Tensor targets, long seed, BitSet frozen) {
@@ -517,12 +517,13 @@ public final class Network {
     check("buffer", buffers.length, bufferLayout);
     Arrays.fill(grads, 0f);
     checkInput(src);
-    CompiledNetwork compiled = loss.readsLabels() ? NetworkLowering.compiled(this, backend, src, true, frozen) : null;
+    CompiledNetwork compiled = NetworkLowering.compiled(this, backend, src, true, frozen);
     if (compiled != null) {
-      if (labels.length != src.shape().dim(0)) {
+      if (loss.readsLabels() && labels.length != src.shape().dim(0)) {
         throw new IllegalArgumentException(labels.length + " labels for a batch of " + src.shape().dim(0));
       }
-      return compiled.lossAndGradient(params, buffers, grads, src, labels, i -> nodeSeed(seed, i));
+      return compiled.lossAndGradient(params, buffers, grads, src, loss.readsLabels() ? labels : null,
+          loss.readsLabels() ? null : targets, i -> nodeSeed(seed, i));
     }
     return EagerStep.lossAndGradient(this, backend, i -> views(nodeSlices.get(i), params),
         i -> views(nodeSlices.get(i), grads), i -> views(nodeBuffers.get(i), buffers), src, labels, targets, seed,

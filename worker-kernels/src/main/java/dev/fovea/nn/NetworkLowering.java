@@ -22,10 +22,12 @@ final class NetworkLowering {
 
   /**
    * The step {@code backend} compiled for this network, this batch size and mode, when the backend
-   * compiles steps ({@link NetworkCompiler}) and the batch is FLOAT32; else null (layer by layer).
+   * compiles steps ({@link NetworkCompiler}) and the batch is FLOAT32 and (training) the step
+   * computes the network's loss ({@link #lossKind}); else null (layer by layer).
    */
   static CompiledNetwork compiled(Network net, Backend backend, Tensor src, boolean training, BitSet frozen) {
-    if (!(backend instanceof NetworkCompiler compiler) || src.dtype() != dev.fovea.kernels.DType.FLOAT32) {
+    if (!(backend instanceof NetworkCompiler compiler) || src.dtype() != dev.fovea.kernels.DType.FLOAT32
+        || training && lossKind(net.loss()) == null) {
       return null;
     }
     BitSet f = (BitSet) frozen.clone();
@@ -70,7 +72,23 @@ final class NetworkLowering {
       out.add(new NetworkGraph.Node(net.nodes().get(i).layer().name(), op(net, i, in, needDiffSrc, inference[i]),
           net.producers[i], net.outputShapes.get(i), ps, bs, run[i], trainable[i]));
     }
-    return new NetworkGraph(net.inputShape(), out, heads, weights);
+    NetworkGraph.LossKind loss = training ? lossKind(net.loss()) : null;
+    return new NetworkGraph(net.inputShape(), out, heads, weights,
+        loss == null ? NetworkGraph.LossKind.SOFTMAX_CROSS_ENTROPY : loss);
+  }
+
+  /**
+   * The loss a compiled step computes for {@code loss}, or null where it has none (per-pixel
+   * cross-entropy, which runs layer by layer).
+   */
+  static NetworkGraph.LossKind lossKind(Loss loss) {
+    return switch (loss) {
+      case SOFTMAX_CROSS_ENTROPY -> NetworkGraph.LossKind.SOFTMAX_CROSS_ENTROPY;
+      case SIGMOID_BCE -> NetworkGraph.LossKind.SIGMOID_BCE;
+      case MSE -> NetworkGraph.LossKind.MSE;
+      case L1 -> NetworkGraph.LossKind.L1;
+      case PIXEL_SOFTMAX_CROSS_ENTROPY -> null;
+    };
   }
 
   /** Node {@code i} as the op its layer lowers to, or a host op running the layer's own code. */

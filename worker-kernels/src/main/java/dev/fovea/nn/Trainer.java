@@ -23,9 +23,9 @@ import java.util.BitSet;
  * in native memory in the layouts the primitives want between steps: the weights are reordered in
  * once (at the first step of a batch size) and out once (at {@code copyOut}), and the backend runs
  * the rule's update there ({@link ResidentNetwork#step}). Everything else (the reference backend,
- * FLOAT64 batches, frozen parameters, a network the backend cannot keep resident) runs the heap
- * loop: {@link Network#lossAndGradient(Backend, float[], float[], float[], Tensor, int[], long,
- * BitSet)} then {@link UpdateRule#apply(float[], float[], float[], long)} (with {@link Frozen}).
+ * FLOAT64 batches, frozen parameters, per-pixel cross-entropy, a network the backend cannot keep
+ * resident) runs the heap loop: {@link Network#lossAndGradient(Backend, float[], float[], float[],
+ * Tensor, int[], long, BitSet)} then {@link UpdateRule#apply(float[], float[], float[], long)} (with {@link Frozen}).
  *
  * <p>The native state belongs to the backend's compiled step (freed when the backend closes); a
  * backend serves one trainer at a time, and a second trainer's first step makes the first one's
@@ -77,8 +77,8 @@ public final class Trainer implements AutoCloseable {
 
   /**
    * One step with the network's {@link Network#loss()}: {@code labels} for class losses, {@code
-   * targets (N, ...)} of the output's shape for the others. Losses other than softmax
-   * cross-entropy run the heap loop (layer by layer, each op on the backend), not the resident step.
+   * targets (N, ...)} of the output's shape for the others. Per-pixel cross-entropy runs the heap
+   * loop (layer by layer, each op on the backend), every other loss the resident step where there is one.
    */
   public double step(Tensor images, int[] labels, Tensor targets, long seed) {
     if (closed) {
@@ -95,7 +95,9 @@ public final class Trainer implements AutoCloseable {
     }
     if (resident != null) {
       net.checkInput(images);
-      return resident.step(token, buffers, images, labels, i -> Network.nodeSeed(seed, i), rule, step++);
+      boolean labelled = net.loss().readsLabels();
+      return resident.step(token, buffers, images, labelled ? labels : null, labelled ? null : targets,
+          i -> Network.nodeSeed(seed, i), rule, step++);
     }
     if (grads == null) {
       grads = new float[params.length];
@@ -106,7 +108,7 @@ public final class Trainer implements AutoCloseable {
   }
 
   private ResidentNetwork residentFor(Tensor images) {
-    if (!frozen.isEmpty() || images.dtype() != DType.FLOAT32 || !net.loss().readsLabels()
+    if (!frozen.isEmpty() || images.dtype() != DType.FLOAT32 || NetworkLowering.lossKind(net.loss()) == null
         || !(backend instanceof NetworkCompiler c)) {
       return null;
     }

@@ -103,6 +103,9 @@ public final class CompiledStep<B extends StepBuffer<L>, L>
   private float[] buffers;
   private float[] grads;
   private int[] labels;
+  /** The targets of a loss that reads them ({@link NetworkGraph#loss()}), row-major floats from {@link #targetOffset}. */
+  private float[] targets;
+  private int targetOffset;
   private IntToLongFunction seeds;
   private double loss;
   private Tensor logits;
@@ -699,6 +702,10 @@ public final class CompiledStep<B extends StepBuffer<L>, L>
    * {@link SoftmaxCrossEntropy}'s formula. No tensor is allocated per step.
    */
   private void loss(int h) {
+    if (!g.loss().readsLabels()) {
+      targetLoss(h);
+      return;
+    }
     int head = g.heads()[h];
     double weight = g.headWeights()[h];
     NetworkGraph.Node node = g.nodes().get(head);
@@ -725,6 +732,59 @@ public final class CompiledStep<B extends StepBuffer<L>, L>
       deliver(head, d, 1);
     }
     release(d);
+  }
+
+  /**
+   * A loss against targets ({@link TargetLoss}) of head {@code h}, planned into the step: the
+   * head's output converted to row-major where the device holds it in another layout, then one host
+   * action that reads it and the step's targets and writes the gradient straight into device memory
+   * (a pass over the values, no tensor allocated per step), delivered back into the head's layout.
+   */
+  private void targetLoss(int h) {
+    int head = g.heads()[h];
+    double weight = g.headWeights()[h];
+    NetworkGraph.Node node = g.nodes().get(head);
+    tag(node, "loss");
+    int e = node.outputShape().size();
+    L md = rowMajorOf(node.outputShape());
+    B x = ensure(act.get(head), md, true);
+    B d = acquire(md);
+    FloatBuffer y = memory.floats(x.address, (long) batch * e);
+    FloatBuffer dx = memory.floats(d.address, (long) batch * e);
+    NetworkGraph.LossKind kind = g.loss();
+    host(() -> {
+      double l = TargetLoss.lossAndGradient(kind, y, targets, targetOffset, batch, e, weight, dx);
+      if (h == 0) {
+        loss = l;
+      }
+    });
+    if (node.trainable()) {
+      deliver(head, d, 1);
+    }
+    release(d);
+  }
+
+  /** Checks the step's labels or targets against the graph's loss and holds them for its host actions. */
+  private void takeTargets(int[] labels, Tensor targets) {
+    if (g.loss().readsLabels()) {
+      if (labels == null || labels.length != batch) {
+        throw new IllegalArgumentException((labels == null ? "no" : labels.length) + " labels for a batch of " + batch);
+      }
+      this.labels = labels;
+      return;
+    }
+    Shape want = g.nodes().get(g.heads()[0]).outputShape().prepend(batch);
+    String id = g.loss().name().toLowerCase(java.util.Locale.ROOT);
+    if (targets == null || !targets.shape().equals(want)) {
+      throw new IllegalArgumentException(id + ": targets " + (targets == null ? "missing" : "of " + targets.shape())
+          + " for outputs of " + want);
+    }
+    boolean plain = targets.dtype() == dev.fovea.kernels.DType.FLOAT32;
+    float[] t = plain ? targets.floatArray() : targets.toFloatArray();
+    int offset = plain ? targets.offset() : 0;
+    TargetLoss.check(g.loss(), t, offset, want.size());
+    this.targets = t;
+    this.targetOffset = offset;
   }
 
   /**
@@ -793,22 +853,19 @@ public final class CompiledStep<B extends StepBuffer<L>, L>
 
   @Override
   public double lossAndGradient(float[] params, float[] buffers, float[] grads, Tensor src, int[] labels,
-      IntToLongFunction seeds) {
+      Tensor targets, IntToLongFunction seeds) {
     if (!training) {
       throw new IllegalStateException("an evaluation step cannot train");
     }
     if (resident) {
       throw new IllegalStateException("a resident step trains through load, step and store");
     }
-    if (labels.length != batch) {
-      throw new IllegalArgumentException(labels.length + " labels for a batch of " + batch);
-    }
+    takeTargets(labels, targets);
     load(params, buffers, src);
     memory.zero(gradBlock, (long) Math.max(paramCount, 1) * Float.BYTES);
     this.params = params;
     this.buffers = buffers;
     this.grads = grads;
-    this.labels = labels;
     this.seeds = seeds;
     try {
       execute();
@@ -827,6 +884,7 @@ public final class CompiledStep<B extends StepBuffer<L>, L>
     this.buffers = null;
     this.grads = null;
     this.labels = null;
+    this.targets = null;
     this.seeds = null;
   }
 
@@ -885,13 +943,10 @@ public final class CompiledStep<B extends StepBuffer<L>, L>
   }
 
   @Override
-  public double step(long token, float[] buffers, Tensor src, int[] labels, IntToLongFunction seeds,
+  public double step(long token, float[] buffers, Tensor src, int[] labels, Tensor targets, IntToLongFunction seeds,
       UpdateRule rule, long step) {
     checkResident(token);
     checkBatch(src);
-    if (labels.length != batch) {
-      throw new IllegalArgumentException(labels.length + " labels for a batch of " + batch);
-    }
     if (buffers.length < bufferCount) {
       throw new IllegalArgumentException("buffer vector too short for the compiled step");
     }
@@ -899,13 +954,13 @@ public final class CompiledStep<B extends StepBuffer<L>, L>
       throw new IllegalArgumentException("a resident step holding " + stateBlocks + " state blocks cannot run "
           + rule.optimizer() + " (" + rule.optimizer().stateBlocks() + ")");
     }
+    takeTargets(labels, targets);
     write(input, src);
     memory.put(bufferBlock, buffers, 0, bufferCount);
     // no host node of a resident step has parameters (compile refuses them): they get empty vectors
     this.params = new float[0];
     this.grads = new float[0];
     this.buffers = buffers;
-    this.labels = labels;
     this.seeds = seeds;
     try {
       execute();

@@ -197,7 +197,13 @@ public abstract class CompiledStepConformance {
           .then(new ScaledCopy("native_scale", 0.5, true)).then(relu("relu"))
           .then(new ScaledCopy("host_scale", -2, false)).then(new Flatten("flat"))
           .then(new Dense("fc", 3, Initializer.GLOROT_UNIFORM)).build();
-      default -> throw new IllegalArgumentException(name);
+      default -> {
+        Network t = TargetNetworks.network(name);
+        if (t == null) {
+          throw new IllegalArgumentException(name);
+        }
+        yield t;
+      }
     };
   }
 
@@ -220,7 +226,10 @@ public abstract class CompiledStepConformance {
     }
     float[] grads = new float[params.length];
     Tensor x = batch(net, n, 11);
-    double loss = net.lossAndGradient(backend, params, buffers, grads, x, labels(net, n), 42);
+    // labels for softmax cross-entropy, a target tensor for the other losses (TargetNetworks)
+    double loss = net.lossAndGradient(backend, params, buffers, grads, x,
+        net.loss().readsLabels() ? labels(net, n) : null, TargetNetworks.targets(net, x, 0), 42,
+        new java.util.BitSet());
     Tensor logits = net.forward(backend, params, buffers, batch(net, n, 12));
     return new Result(loss, grads, buffers.clone(), logits.toFloatArray());
   }
@@ -406,6 +415,69 @@ public abstract class CompiledStepConformance {
     assertTrue(nativeBytes(b) > before, "a compiled step holds native memory");
     b.close();
     assertEquals(before, nativeBytes(b));
+  }
+
+  /**
+   * MSE, L1 and sigmoid BCE compiled into the step (their formula {@link TargetLoss}): image targets
+   * for the super-resolution decoders and the autoencoder, float vectors for the regression,
+   * multi-hot for the multi-label heads; loss, gradients, buffers and outputs as the other networks
+   * at the same tolerances, against the backend layer by layer and the reference backend. The
+   * compiled step is bitwise repeatable (a second backend gives the same bits).
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"mse_superres_nearest_conv", "l1_superres_nearest_conv", "l1_superres_deconv",
+      "mse_autoencoder", "l1_regression", "bce_multilabel", "bce_multilabel_bn",
+      "bce_aux_head"})
+  void targetLossesCompileAndEqualLayerByLayerAndReference(String name) {
+    assumeAvailable();
+    Network net = network(name);
+    float[] params = net.layout().initialize(6);
+    int n = 4;
+    Result compiled;
+    try (Backend b = compiling(1)) {
+      compiled = step(net, b, params, n);
+      assertEquals(2, compiledStepCount(b), "one training and one evaluation step compiled");
+    }
+    Result again = withBackend(this::compiling, net, params, n);
+    assertEquals(Double.doubleToLongBits(compiled.loss), Double.doubleToLongBits(again.loss), name + ": loss bits");
+    org.junit.jupiter.api.Assertions.assertArrayEquals(compiled.grads, again.grads, 0f, name + ": gradient bits");
+    Result layered = withBackend(this::layerByLayer, net, params, n);
+    Result reference = withBackend(t -> new ReferenceBackend(), net, params, n);
+    assertTrue(compiled.loss > 0, "a loss was computed");
+    assertSame(net, "layer by layer", layered, compiled, RTOL);
+    assertSame(net, "reference", reference, compiled, RTOL);
+  }
+
+  /**
+   * Bad targets are one line naming them, before anything runs; the same compiled step then trains
+   * on good targets as the reference does.
+   */
+  @Test
+  void badTargetsAreNamedAndTheStepStaysUsable() {
+    assumeAvailable();
+    Network net = Network.builder(Shape.of(6)).then(new Dense("fc", 3, Initializer.GLOROT_UNIFORM))
+        .loss(dev.fovea.nn.Loss.SIGMOID_BCE).build();
+    float[] params = net.layout().initialize(4);
+    java.util.BitSet none = new java.util.BitSet();
+    try (Backend b = compiling(1)) {
+      Tensor x = batch(net, 2, 5);
+      Tensor bad = Tensor.wrap(new float[] {0, 1, 0, 1, 1.5f, 0}, Shape.of(2, 3));
+      IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+          () -> net.lossAndGradient(b, params, new float[0], new float[params.length], x, null, bad, 1, none));
+      assertEquals("sigmoid cross-entropy: target 1.5 at 4 not in [0, 1]", e.getMessage());
+      Tensor wrongShape = Tensor.wrap(new float[] {0, 1, 0, 1}, Shape.of(2, 2));
+      e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+          () -> net.lossAndGradient(b, params, new float[0], new float[params.length], x, null, wrongShape, 1, none));
+      assertEquals("sigmoid_bce: targets of (2, 2) for outputs of (2, 3)", e.getMessage());
+      assertEquals(1, compiledStepCount(b), "the compiled step was used");
+      Tensor good = Tensor.wrap(new float[] {0, 1, 0, 1, 1, 0}, Shape.of(2, 3));
+      float[] grads = new float[params.length];
+      float[] refGrads = new float[params.length];
+      double loss = net.lossAndGradient(b, params, new float[0], grads, x, null, good, 1, none);
+      double ref = net.lossAndGradient(new ReferenceBackend(), params, new float[0], refGrads, x, null, good, 1, none);
+      assertEquals(ref, loss, 1e-5 * Math.abs(ref));
+      assertClose("gradient", refGrads, grads, 0, grads.length, 1e-5);
+    }
   }
 
   @Test

@@ -28,7 +28,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * resident training step ({@link CompiledStep} with the backend's lowering, as a {@code ResidentNetwork}, driven by
  * {@link Trainer}) against the heap loop it replaces ({@code Network.lossAndGradient} on the same
  * backend, then {@link Sgd#step}) over several steps: parameters, velocity and buffers after {@code
- * copyOut}, and the losses.
+ * copyOut}, and the losses; for networks trained with softmax cross-entropy and with MSE, L1 and
+ * sigmoid BCE against image, float-vector and multi-hot targets ({@link TargetNetworks}).
  *
  * <p>Tolerance: per parameter slice {@code |a - b| <= 1e-6 + 1e-4 · max|b|}, losses to 1e-5
  * relative. The update is bitwise Sgd's; what differs is the gradient: the resident step's
@@ -61,7 +62,13 @@ public abstract class ResidentStepConformance {
       case "lenet" -> Zoo.lenet(Shape.of(1, 28, 28), 10);
       case "lenet_bn" -> Zoo.lenetBn(Shape.of(1, 28, 28), 10);
       case "resnet20" -> Zoo.cifarResnet(20, Shape.of(3, 12, 12), 10);
-      default -> throw new IllegalArgumentException(name);
+      default -> {
+        Network t = TargetNetworks.network(name);
+        if (t == null) {
+          throw new IllegalArgumentException(name);
+        }
+        yield t;
+      }
     };
   }
 
@@ -69,8 +76,9 @@ public abstract class ResidentStepConformance {
     return TestBatches.uniform(net, n, seed);
   }
 
+  /** Labels of step {@code step} for a loss that reads them, else null. */
   private static int[] labels(Network net, int n, int step) {
-    return TestBatches.labels(net, n, step);
+    return net.loss().readsLabels() ? TestBatches.labels(net, n, step) : null;
   }
 
   /** The state of a run: parameters, buffers, velocity, and the loss of each step. */
@@ -95,8 +103,9 @@ public abstract class ResidentStepConformance {
     float[] grads = new float[params.length];
     double[] losses = new double[steps];
     for (int k = 0; k < steps; k++) {
-      losses[k] = net.lossAndGradient(b, params, buffers, grads, batch(net, BATCH, 100 + k), labels(net, BATCH, k),
-          1000 + k, frozen);
+      Tensor x = batch(net, BATCH, 100 + k);
+      losses[k] = net.lossAndGradient(b, params, buffers, grads, x, labels(net, BATCH, k),
+          TargetNetworks.targets(net, x, k), 1000 + k, frozen);
       if (frozen.isEmpty()) {
         sgd.step(params, grads, velocity);
       } else {
@@ -113,7 +122,8 @@ public abstract class ResidentStepConformance {
     float[] velocity = new float[s.velocity.length];
     try (Trainer t = net.trainer(b, s.params, s.buffers, s.velocity, sgd, frozen)) {
       for (int k = 0; k < steps; k++) {
-        losses[k] = t.step(batch(net, BATCH, 100 + k), labels(net, BATCH, k), 1000 + k);
+        Tensor x = batch(net, BATCH, 100 + k);
+        losses[k] = t.step(x, labels(net, BATCH, k), TargetNetworks.targets(net, x, k), 1000 + k);
         assertEquals(expectResident, t.resident());
       }
       t.copyOut(params, buffers, velocity);
@@ -160,7 +170,9 @@ public abstract class ResidentStepConformance {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"lenet", "lenet_bn", "resnet20"})
+  @ValueSource(strings = {"lenet", "lenet_bn", "resnet20", "mse_superres_nearest_conv", "l1_superres_nearest_conv",
+      "mse_autoencoder", "l1_regression", "bce_multilabel", "bce_multilabel_bn",
+      "bce_aux_head"})
   void theResidentStepEqualsTheHeapLoop(String name) {
     assumeAvailable();
     Network net = network(name);
