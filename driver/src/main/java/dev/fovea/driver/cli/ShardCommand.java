@@ -63,10 +63,10 @@ final class ShardCommand implements Callable<Integer> {
   @Option(names = "--master", description = "Spark master URL (default: from spark-submit, else local[2])")
   String master;
 
-  @Option(names = "--target", description = "idx, cifar, folder (DIR/train and DIR/test): class (the label), self (the image itself, with the "
-      + "input area-resized to --input-size: super-resolution, autoencoders), or from --targets: multi_hot (a CSV "
-      + "of label lists), float_vector (a CSV of values), mask (PNG masks paired by name) (default: "
-      + "${DEFAULT-VALUE})")
+  @Option(names = "--target", description = "idx, cifar, folder (DIR/train and DIR/test): class (the label), self "
+      + "(the image itself, with the input area-resized to --input-size: super-resolution, autoencoders), or from "
+      + "--targets: multi_hot (a CSV of label lists), float_vector (a CSV of values), mask (PNG masks paired by "
+      + "name) (default: ${DEFAULT-VALUE})")
   String target = "class";
 
   @Option(names = "--targets", paramLabel = "DIR", description = "--target multi_hot or float_vector: DIR/train.csv "
@@ -135,8 +135,9 @@ final class ShardCommand implements Callable<Integer> {
   }
 
   /**
-   * IDX, CIFAR or folder (DIR/train, DIR/test) splits read whole, with the targets {@code --target} asks for, cut
-   * to {@code --limit}: every sample and target read and checked before anything is written.
+   * IDX, CIFAR or folder (DIR/train, DIR/test) splits read whole, with the targets {@code --target}
+   * asks for, cut to {@code --limit}: every sample and target read and checked before anything is
+   * written.
    */
   private int inMemory() {
     var out = spec.commandLine().getOut();
