@@ -36,18 +36,28 @@ import org.apache.hadoop.fs.Path;
  *
  * <p>Lines that are empty or start with {@code #} are skipped, as is a first line starting with
  * {@code index}.
+ *
+ * <p>For a folder source ({@code dev.fovea.data.source.ImageFolders}) the same targets pair with
+ * each image by its path relative to the split, {@code <class>/<file>} ({@code paths}): CSV rows
+ * {@code path,labels} or {@code path,v1,...,vD} (a first line starting with {@code path} skipped),
+ * and masks {@code dir/<class>/<file base name>.png}; a mask that pairs with no image is refused too.
  */
 public final class TargetFiles {
   private TargetFiles() {}
 
   /** Multi-hot targets {@code (K)} of {@code data} from the CSV {@code csv}; K = the data's classes. */
   public static ShardWriter.Targets multiHot(String csv, ImageDataset data, Configuration conf) {
+    return multiHot(csv, data, null, conf);
+  }
+
+  /** Multi-hot targets of {@code data}, rows keyed by {@code paths} (by index when null). */
+  public static ShardWriter.Targets multiHot(String csv, ImageDataset data, List<String> paths, Configuration conf) {
     List<String> names = data.classNames();
     int k = names.size();
     byte[] values = new byte[data.count() * k];
-    rows(csv, data.count(), conf, (line, index, fields) -> {
+    rows(csv, data.count(), paths, conf, (line, index, fields) -> {
       if (fields.length != 2) {
-        throw new DataException(csv + ":" + line + ": expected index,labels (labels separated by ;), got "
+        throw new DataException(csv + ":" + line + ": expected " + key(paths) + ",labels (labels separated by ;), got "
             + fields.length + " fields");
       }
       if (fields[1].isBlank()) {
@@ -71,13 +81,19 @@ public final class TargetFiles {
 
   /** Float-vector targets {@code (D)} of {@code data} from the CSV {@code csv}; D from its first row. */
   public static ShardWriter.Targets floatVector(String csv, ImageDataset data, Configuration conf) {
+    return floatVector(csv, data, null, conf);
+  }
+
+  /** Float-vector targets of {@code data}, rows keyed by {@code paths} (by index when null). */
+  public static ShardWriter.Targets floatVector(String csv, ImageDataset data, List<String> paths,
+      Configuration conf) {
     int[] d = {0};
     ByteBuffer[] values = {null};
-    rows(csv, data.count(), conf, (line, index, fields) -> {
+    rows(csv, data.count(), paths, conf, (line, index, fields) -> {
       if (d[0] == 0) {
         d[0] = fields.length - 1;
         if (d[0] < 1) {
-          throw new DataException(csv + ":" + line + ": expected index,v1,...,vD, got no value");
+          throw new DataException(csv + ":" + line + ": expected " + key(paths) + ",v1,...,vD, got no value");
         }
         values[0] = ByteBuffer.allocate(data.count() * 4 * d[0]).order(ByteOrder.LITTLE_ENDIAN);
       }
@@ -104,16 +120,29 @@ public final class TargetFiles {
 
   /** Mask targets {@code (H, W)} of {@code data} from {@code dir/<index>.png}, one per sample. */
   public static ShardWriter.Targets masks(String dir, ImageDataset data, Configuration conf) {
+    return masks(dir, data, null, conf);
+  }
+
+  /**
+   * Mask targets of {@code data} from {@code dir/<path with the extension .png>} for each of
+   * {@code paths} ({@code dir/<index>.png} when null); with paths, a file in {@code dir} that pairs
+   * with no image is refused too.
+   */
+  public static ShardWriter.Targets masks(String dir, ImageDataset data, List<String> paths, Configuration conf) {
     int h = data.sampleShape().dim(1);
     int w = data.sampleShape().dim(2);
     byte[] values = new byte[data.count() * h * w];
     try {
       FileSystem fs = new Path(dir).getFileSystem(conf);
+      if (paths != null) {
+        extraMasks(fs, new Path(dir), paths, data);
+      }
       for (int i = 0; i < data.count(); i++) {
-        Path p = new Path(dir, i + ".png");
+        Path p = new Path(dir, paths == null ? i + ".png" : maskName(paths.get(i)));
         if (!fs.exists(p)) {
-          throw new DataException(p + ": missing: image " + i + " of " + data.name() + " has no mask (masks pair "
-              + "with images by name, <index>.png)");
+          throw new DataException(p + ": missing: image " + (paths == null ? i : paths.get(i)) + " of " + data.name()
+              + " has no mask (masks pair with images by name, " + (paths == null ? "<index>.png)"
+              : "<class>/<file base name>.png)"));
         }
         BufferedImage img;
         try (InputStream in = fs.open(p)) {
@@ -139,12 +168,56 @@ public final class TargetFiles {
     return new ShardWriter.Targets(new TargetSpec(TargetSpec.MASK, List.of(h, w)), values);
   }
 
+  /** The mask file of the image at relative path {@code path}: its extension replaced by {@code .png}. */
+  static String maskName(String path) {
+    int dot = path.lastIndexOf('.');
+    return (dot > path.lastIndexOf('/') ? path.substring(0, dot) : path) + ".png";
+  }
+
+  /** Refuses a file under {@code dir} that pairs with none of {@code paths}, or two images sharing a mask. */
+  private static void extraMasks(FileSystem fs, Path dir, List<String> paths, ImageDataset data) throws IOException {
+    java.util.Map<String, String> expected = new java.util.HashMap<>();
+    for (String p : paths) {
+      String other = expected.put(maskName(p), p);
+      if (other != null) {
+        throw new DataException(new Path(dir, maskName(p)) + ": images " + other + " and " + p + " of " + data.name()
+            + " would share this mask (masks pair with images by file base name)");
+      }
+    }
+    if (!fs.exists(dir)) {
+      throw new DataException(dir + ": no such mask folder");
+    }
+    String root = fs.getFileStatus(dir).getPath().toUri().getPath();
+    org.apache.hadoop.fs.RemoteIterator<org.apache.hadoop.fs.LocatedFileStatus> it = fs.listFiles(dir, true);
+    while (it.hasNext()) {
+      Path f = it.next().getPath();
+      String rel = f.toUri().getPath().substring(root.length() + 1);
+      if (!expected.containsKey(rel) && !f.getName().startsWith(".")) {
+        throw new DataException(new Path(dir, rel) + ": extra mask: no image of " + data.name() + " pairs with it "
+            + "(masks pair with images by name, <class>/<file base name>.png)");
+      }
+    }
+  }
+
+  private static String key(List<String> paths) {
+    return paths == null ? "index" : "path";
+  }
+
   private interface Row {
     void accept(int line, int index, String[] fields);
   }
 
-  /** Reads {@code csv}'s rows, checking each index is in [0, n) and seen once, and all n seen. */
-  private static void rows(String csv, int n, Configuration conf, Row row) {
+  /**
+   * Reads {@code csv}'s rows, checking each index is in [0, n) (or each path one of {@code paths})
+   * and seen once, and all n seen.
+   */
+  private static void rows(String csv, int n, List<String> paths, Configuration conf, Row row) {
+    java.util.Map<String, Integer> byPath = new java.util.HashMap<>();
+    if (paths != null) {
+      for (int i = 0; i < paths.size(); i++) {
+        byPath.put(paths.get(i), i);
+      }
+    }
     boolean[] seen = new boolean[n];
     int count = 0;
     Path p = new Path(csv);
@@ -154,11 +227,25 @@ public final class TargetFiles {
       for (String s = r.readLine(); s != null; s = r.readLine()) {
         line++;
         String t = s.strip();
-        if (t.isEmpty() || t.startsWith("#") || line == 1 && t.startsWith("index")) {
+        if (t.isEmpty() || t.startsWith("#") || line == 1 && t.startsWith(key(paths))) {
           continue;
         }
         String[] fields = t.split(",", -1);
         int index;
+        if (paths != null) {
+          Integer i = byPath.get(fields[0].trim());
+          if (i == null) {
+            throw new DataException(csv + ":" + line + ": '" + fields[0].trim() + "' is not an image of the split "
+                + "(the first field is an image's path in it, <class>/<file>)");
+          }
+          if (seen[i]) {
+            throw new DataException(csv + ":" + line + ": image " + paths.get(i) + " has a second row");
+          }
+          seen[i] = true;
+          count++;
+          row.accept(line, i, fields);
+          continue;
+        }
         try {
           index = Integer.parseInt(fields[0].trim());
         } catch (NumberFormatException e) {
@@ -185,8 +272,9 @@ public final class TargetFiles {
       while (seen[missing]) {
         missing++;
       }
-      throw new DataException(csv + ": no row for sample " + missing + " (" + (n - count) + " of " + n
-          + " samples have none)");
+      throw new DataException(paths == null ? csv + ": no row for sample " + missing + " (" + (n - count) + " of " + n
+          + " samples have none)" : csv + ": no row for image " + paths.get(missing) + " (" + (n - count) + " of " + n
+          + " images have none)");
     }
   }
 }

@@ -63,15 +63,16 @@ final class ShardCommand implements Callable<Integer> {
   @Option(names = "--master", description = "Spark master URL (default: from spark-submit, else local[2])")
   String master;
 
-  @Option(names = "--target", description = "idx, cifar: class (the label), self (the image itself, with the "
-      + "input area-resized to --input-size: super-resolution, autoencoders), or from --targets: multi_hot (a CSV "
-      + "of label lists), float_vector (a CSV of values), mask (PNG masks paired by name) (default: "
-      + "${DEFAULT-VALUE})")
+  @Option(names = "--target", description = "idx, cifar, folder (DIR/train and DIR/test): class (the label), self "
+      + "(the image itself, with the input area-resized to --input-size: super-resolution, autoencoders), or from "
+      + "--targets: multi_hot (a CSV of label lists), float_vector (a CSV of values), mask (PNG masks paired by "
+      + "name) (default: ${DEFAULT-VALUE})")
   String target = "class";
 
   @Option(names = "--targets", paramLabel = "DIR", description = "--target multi_hot or float_vector: DIR/train.csv "
       + "and DIR/test.csv, rows index,labels (separated by ;) or index,v1,...,vD; mask: DIR/train/<index>.png and "
-      + "DIR/test/<index>.png, a class per pixel")
+      + "DIR/test/<index>.png, a class per pixel; folder: rows keyed by the image's path <class>/<file>, masks "
+      + "DIR/train/<class>/<file base name>.png")
   String targets;
 
   /** The kinds --target takes: the label, the image itself, and the kinds read from --targets. */
@@ -104,11 +105,13 @@ final class ShardCommand implements Callable<Integer> {
     if (limit < 0) {
       throw new IllegalArgumentException("invalid value " + limit + " for --limit: must be 0 (all) or more");
     }
-    if ((!target.equals("class") || limit > 0) && (source.equals("idx") || source.equals("cifar"))) {
+    if ((!target.equals("class") || limit > 0) && (source.equals("idx") || source.equals("cifar")
+        || source.equals("folder") && !target.equals("class"))) {
       return inMemory();
     }
     if (!target.equals("class") || limit > 0) {
-      throw new IllegalArgumentException("--target " + target + " and --limit work with --source idx and cifar");
+      throw new IllegalArgumentException("--target " + target + " and --limit work with --source idx, cifar and "
+          + "folder (--target: DIR/train and DIR/test)");
     }
     if (!java.util.Set.of("idx", "cifar", "folder", "imagenet").contains(source)) {
       throw new IllegalArgumentException("invalid value " + source + " for --source: must be idx, cifar, folder or "
@@ -132,8 +135,9 @@ final class ShardCommand implements Callable<Integer> {
   }
 
   /**
-   * IDX or CIFAR train and test splits read whole, with the targets {@code --target} asks for, cut
-   * to {@code --limit}: every sample and target read and checked before anything is written.
+   * IDX, CIFAR or folder (DIR/train, DIR/test) splits read whole, with the targets {@code --target}
+   * asks for, cut to {@code --limit}: every sample and target read and checked before anything is
+   * written.
    */
   private int inMemory() {
     var out = spec.commandLine().getOut();
@@ -142,18 +146,30 @@ final class ShardCommand implements Callable<Integer> {
       org.apache.hadoop.conf.Configuration conf = spark.sparkContext().hadoopConfiguration();
       dev.fovea.data.ImageDataset[] splits = new dev.fovea.data.ImageDataset[2];
       dev.fovea.data.shard.ShardWriter.Targets[] read = new dev.fovea.data.shard.ShardWriter.Targets[2];
+      java.util.List<String> classes = null;
       for (int i = 0; i < 2; i++) {
         boolean train = i == 0;
-        dev.fovea.data.ImageDataset d = source.equals("idx")
-            ? dev.fovea.data.idx.IdxDatasets.load(data, train ? dev.fovea.data.idx.IdxDatasets.Split.TRAIN
-                : dev.fovea.data.idx.IdxDatasets.Split.TEST, conf)
-            : dev.fovea.data.source.CifarDatasets.load(data, train, conf);
         String split = train ? "train" : "test";
+        java.util.List<String> paths = null;
+        dev.fovea.data.ImageDataset d;
+        if (source.equals("folder")) {
+          // images pair with their targets by path, <class>/<file>
+          dev.fovea.data.source.ImageFolders.Loaded l = dev.fovea.data.source.ImageFolders.load(data + "/" + split,
+              new org.apache.hadoop.fs.Path(data).getName() + "/" + split, classes, channels, conf);
+          d = l.data();
+          paths = l.paths();
+          classes = d.classNames();
+        } else {
+          d = source.equals("idx") ? dev.fovea.data.idx.IdxDatasets.load(data, train
+              ? dev.fovea.data.idx.IdxDatasets.Split.TRAIN : dev.fovea.data.idx.IdxDatasets.Split.TEST, conf)
+              : dev.fovea.data.source.CifarDatasets.load(data, train, conf);
+        }
         read[i] = switch (target) {
-          case "multi_hot" -> dev.fovea.data.shard.TargetFiles.multiHot(targets + "/" + split + ".csv", d, conf);
-          case "float_vector" -> dev.fovea.data.shard.TargetFiles.floatVector(targets + "/" + split + ".csv", d,
+          case "multi_hot" -> dev.fovea.data.shard.TargetFiles.multiHot(targets + "/" + split + ".csv", d, paths,
               conf);
-          case "mask" -> dev.fovea.data.shard.TargetFiles.masks(targets + "/" + split, d, conf);
+          case "float_vector" -> dev.fovea.data.shard.TargetFiles.floatVector(targets + "/" + split + ".csv", d,
+              paths, conf);
+          case "mask" -> dev.fovea.data.shard.TargetFiles.masks(targets + "/" + split, d, paths, conf);
           default -> null;
         };
         if (limit > 0 && limit < d.count()) {
