@@ -112,7 +112,7 @@ public final class OneDnnBackend extends ForwardingBackend implements NetworkCom
     this(threads, layouts, true);
   }
 
-  private OneDnnBackend(int threads, OneDnnConvolution.Layouts layouts, boolean compiledSteps) {
+  OneDnnBackend(int threads, OneDnnConvolution.Layouts layouts, boolean compiledSteps) {
     super(new ReferenceBackend());
     this.forcedLayouts = layouts;
     this.compiledSteps = compiledSteps;
