@@ -1,0 +1,479 @@
+package dev.fovea.kernels.backend.cuda;
+
+import static dev.fovea.kernels.backend.cuda.Cuda.check;
+import static dev.fovea.kernels.backend.cuda.Cuda.checkBlas;
+import static dev.fovea.kernels.backend.cuda.Cuda.checkDnn;
+import static org.bytedeco.cuda.global.cublas.CUBLAS_OP_N;
+import static org.bytedeco.cuda.global.cublas.CUBLAS_OP_T;
+import static org.bytedeco.cuda.global.cublas.cublasSaxpy_v2;
+import static org.bytedeco.cuda.global.cublas.cublasSgemm_v2;
+import static org.bytedeco.cuda.global.cublas.cublasSscal_v2;
+import static org.bytedeco.cuda.global.cudart.cudaDevAttrConcurrentManagedAccess;
+import static org.bytedeco.cuda.global.cudart.cudaDeviceGetAttribute;
+import static org.bytedeco.cuda.global.cudart.cudaDeviceSynchronize;
+import static org.bytedeco.cuda.global.cudart.cudaMemcpy;
+import static org.bytedeco.cuda.global.cudart.cudaMemcpyAsync;
+import static org.bytedeco.cuda.global.cudart.cudaMemcpyDefault;
+import static org.bytedeco.cuda.global.cudart.cudaMemsetAsync;
+import static org.bytedeco.cuda.global.cudart.cudaSetDevice;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_SOFTMAX_LOG;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_SOFTMAX_MODE_INSTANCE;
+import static org.bytedeco.cuda.global.cudnn.cudnnAddTensor;
+import static org.bytedeco.cuda.global.cudnn.cudnnConvolutionBackwardBias;
+import static org.bytedeco.cuda.global.cudnn.cudnnConvolutionBackwardData;
+import static org.bytedeco.cuda.global.cudnn.cudnnConvolutionBackwardFilter;
+import static org.bytedeco.cuda.global.cudnn.cudnnConvolutionForward;
+import static org.bytedeco.cuda.global.cudnn.cudnnSoftmaxForward;
+
+import dev.fovea.kernels.NetworkGraph;
+import dev.fovea.kernels.Shape;
+import dev.fovea.kernels.compile.CompiledStep;
+import dev.fovea.kernels.compile.DeviceMemory;
+import dev.fovea.kernels.compile.StepBuffer;
+import dev.fovea.kernels.compile.StepLowering;
+import dev.fovea.kernels.compile.Unsupported;
+import dev.fovea.kernels.compile.UpdateKernel;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.LongConsumer;
+import org.bytedeco.cuda.cublas.cublasContext;
+import org.bytedeco.cuda.cudnn.cudnnContext;
+import org.bytedeco.cuda.cudnn.cudnnTensorStruct;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
+
+/**
+ * cuda's lowering of a compiled step ({@link CompiledStep} plans it): every value row-major
+ * (NCHW) in CUDA managed memory ({@link CudaStepMemory}), conversions as device copies, sums
+ * through cuBLAS ({@code sscal}/{@code saxpy}), convolution through cuDNN ({@link
+ * CudnnConvolution}'s plans and measured algorithms; forward, backward-data, backward-filter and
+ * bias), inner product through cuBLAS {@code sgemm} (the formulation of {@link CudaBackend}'s op),
+ * log-softmax through cuDNN. Element-wise and pooling nodes run on the host (the step's fallback,
+ * over the managed memory); batch normalisation, concatenation and convolutions cuDNN cannot
+ * express (asymmetric padding) are {@link Unsupported}, so such a network runs layer by layer with
+ * the op-level backend. No ReLU is fused. The update kernel is the rule's own formula over direct
+ * views of the managed parameters ({@link UpdateKernel#onHost}), run on the host after the step's
+ * device work has finished.
+ *
+ * <p>Everything runs on the legacy default stream of the backend's cuDNN and cuBLAS handles, in
+ * program order; {@link #sync} waits for the whole device. One instance per compiled step: it owns
+ * that step's cuDNN plans and descriptors and frees them in {@link #close()}.
+ */
+// cuDNN 9 marks its legacy (descriptor) API deprecated; see CudnnDescriptors.
+@SuppressWarnings("deprecation")
+final class CudaLowering implements StepLowering<CudaLowering.Buf, CudaLowering.Layout> {
+
+  /** A row-major FLOAT32 layout: the dims, outermost first. */
+  static final class Layout {
+    final long[] dims;
+    final long count;
+
+    Layout(long[] dims) {
+      this.dims = dims.clone();
+      long c = 1;
+      for (long d : dims) {
+        c *= d;
+      }
+      this.count = c;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Layout l && Arrays.equals(dims, l.dims);
+    }
+
+    @Override
+    public int hashCode() {
+      return Arrays.hashCode(dims);
+    }
+
+    @Override
+    public String toString() {
+      return Arrays.toString(dims);
+    }
+  }
+
+  /** Bytes at a managed address in a row-major layout, with the pointers the cuDNN and cuBLAS calls take. */
+  static final class Buf extends StepBuffer<Layout> {
+    final Pointer ptr;
+    final FloatPointer floats;
+
+    Buf(Layout layout, long address) {
+      super(layout, address, layout.count * Float.BYTES);
+      ptr = new CudaStepMemory.Address(address);
+      floats = new FloatPointer(ptr);
+    }
+  }
+
+  private final int device;
+  private final boolean tf32;
+  private final cudnnContext cudnn;
+  private final cublasContext cublas;
+  private final CudaStepMemory memory;
+  private final FloatPointer one = new FloatPointer(1f);
+  private final FloatPointer zero = new FloatPointer(0f);
+  private final List<AutoCloseable> owned = new ArrayList<>();
+  /** The one workspace every cuDNN call of the step shares, allocated in {@link #finish}. */
+  private Pointer workspace;
+  private long workspaceBytes;
+  private CompiledStep<Buf, Layout> st;
+
+  /**
+   * @throws Unsupported on a device whose managed memory the host cannot touch while the device is
+   *     busy (no concurrent managed access)
+   */
+  CudaLowering(int device, boolean tf32, cudnnContext cudnn, cublasContext cublas, LongConsumer account) {
+    check(cudaSetDevice(device), "cudaSetDevice(" + device + ")");
+    int[] concurrent = {0};
+    check(cudaDeviceGetAttribute(concurrent, cudaDevAttrConcurrentManagedAccess, device),
+        "cudaDeviceGetAttribute(concurrentManagedAccess)");
+    if (concurrent[0] == 0) {
+      throw new Unsupported("cuda device " + device + " has no concurrent managed access");
+    }
+    this.device = device;
+    this.tf32 = tf32;
+    this.cudnn = cudnn;
+    this.cublas = cublas;
+    this.memory = new CudaStepMemory(account);
+  }
+
+  @Override
+  public DeviceMemory memory() {
+    return memory;
+  }
+
+  // ---- the device stream ----
+
+  @Override
+  public void enter() {
+    check(cudaSetDevice(device), "cudaSetDevice(" + device + ")");
+  }
+
+  @Override
+  public void exit() {}
+
+  @Override
+  public void sync() {
+    check(cudaDeviceSynchronize(), "cudaDeviceSynchronize");
+  }
+
+  // ---- layouts ----
+
+  @Override
+  public Layout rowMajor(long[] dims) {
+    return new Layout(dims);
+  }
+
+  @Override
+  public long size(Layout layout) {
+    return layout.count * Float.BYTES;
+  }
+
+  @Override
+  public boolean same(Layout a, Layout b) {
+    return a.equals(b);
+  }
+
+  @Override
+  public Buf at(Layout layout, long address) {
+    return new Buf(layout, address);
+  }
+
+  private Layout layout(Shape withBatch) {
+    return new Layout(CompiledStep.longs(withBatch.dims()));
+  }
+
+  /** Row-major layouts of the same element count hold the same values in the same order: a copy converts. */
+  @Override
+  public void reorder(CompiledStep<Buf, Layout> step, Buf from, Buf to) {
+    if (from.bytes != to.bytes) {
+      throw new Unsupported("cuda: a conversion from " + from.layout + " to " + to.layout);
+    }
+    step.action(() -> check(cudaMemcpyAsync(to.ptr, from.ptr, from.bytes, cudaMemcpyDefault), "cudaMemcpyAsync"));
+  }
+
+  @Override
+  public void sum(CompiledStep<Buf, Layout> step, List<Buf> srcs, float[] scales, Buf dst) {
+    int n = count(dst);
+    for (Buf s : srcs) {
+      if (s.layout.count != dst.layout.count) {
+        throw new Unsupported("cuda: a sum of " + s.layout + " into " + dst.layout);
+      }
+    }
+    int self = -1;
+    for (int j = 0; j < srcs.size(); j++) {
+      if (srcs.get(j).address == dst.address) {
+        self = j;
+      }
+    }
+    int first = self;
+    FloatPointer[] alpha = new FloatPointer[srcs.size()];
+    for (int j = 0; j < alpha.length; j++) {
+      alpha[j] = own(new FloatPointer(scales[j]));
+    }
+    step.action(() -> {
+      if (first >= 0) {
+        checkBlas(cublasSscal_v2(cublas, n, alpha[first], dst.floats, 1), "cublasSscal (sum)");
+      } else {
+        check(cudaMemsetAsync(dst.ptr, 0, dst.bytes), "cudaMemsetAsync (sum)");
+      }
+      for (int j = 0; j < alpha.length; j++) {
+        if (j != first) {
+          checkBlas(cublasSaxpy_v2(cublas, n, alpha[j], srcs.get(j).floats, 1, dst.floats, 1), "cublasSaxpy (sum)");
+        }
+      }
+    });
+  }
+
+  private static int count(Buf b) {
+    if (b.layout.count > Integer.MAX_VALUE) {
+      throw new Unsupported("cuda: a value of " + b.layout.count + " elements");
+    }
+    return (int) b.layout.count;
+  }
+
+  @Override
+  public void convertNow(Layout from, long src, Layout to, long dst) {
+    if (from.count != to.count) {
+      throw new IllegalArgumentException("cuda: cannot convert " + from + " to " + to);
+    }
+    check(cudaMemcpy(new CudaStepMemory.Address(dst), new CudaStepMemory.Address(src), from.count * Float.BYTES,
+        cudaMemcpyDefault), "cudaMemcpy");
+    sync();
+  }
+
+  // ---- ops ----
+
+  @Override
+  public boolean fusesRelu(NetworkGraph.Op producer) {
+    return false;
+  }
+
+  @Override
+  public boolean forward(CompiledStep<Buf, Layout> step, int i) {
+    st = step;
+    NetworkGraph.Node node = st.graph().nodes().get(i);
+    NetworkGraph.Op op = node.op();
+    if (op instanceof NetworkGraph.Convolution c) {
+      convolution(i, node, c);
+      return true;
+    }
+    if (op instanceof NetworkGraph.InnerProduct) {
+      innerProduct(i, node);
+      return true;
+    }
+    if (op instanceof NetworkGraph.Eltwise || op instanceof NetworkGraph.Pooling
+        || op instanceof NetworkGraph.GlobalPooling || op instanceof NetworkGraph.Host) {
+      return false; // the step's host fallback
+    }
+    throw new Unsupported(node.name() + ": " + op.getClass().getSimpleName() + " is not lowered to cuda yet");
+  }
+
+  @Override
+  public void backward(CompiledStep<Buf, Layout> step, int i, Buf dy) {
+    st = step;
+    NetworkGraph.Node node = st.graph().nodes().get(i);
+    NetworkGraph.Op op = node.op();
+    if (op instanceof NetworkGraph.Convolution c) {
+      convolutionBackward(i, node, c, dy);
+    } else if (op instanceof NetworkGraph.InnerProduct) {
+      innerProductBackward(i, node, dy);
+    } else {
+      throw new IllegalStateException("no cuda backward for " + node.name());
+    }
+  }
+
+  /** cuDNN's log-softmax over the rows of the (N, K) logits, as {@link CudaBackend#softmaxForward} runs it. */
+  @Override
+  public Buf logSoftmax(CompiledStep<Buf, Layout> step, Buf x) {
+    long[] d = x.layout.dims;
+    int n = (int) d[0];
+    cudnnTensorStruct desc = own(CudnnDescriptors.tensor(new int[] {n, count(x) / n}));
+    Buf y = step.acquire(x.layout);
+    step.action(() -> checkDnn(cudnnSoftmaxForward(cudnn, CUDNN_SOFTMAX_LOG, CUDNN_SOFTMAX_MODE_INSTANCE, one, desc,
+        x.ptr, zero, desc, y.ptr), "cudnnSoftmaxForward (log)"));
+    return y;
+  }
+
+  /** Gives every cuDNN call the one workspace, as large as the largest wants. */
+  @Override
+  public void finish(CompiledStep<Buf, Layout> step) {
+    if (workspaceBytes > 0) {
+      workspace = new CudaStepMemory.Address(memory.allocate(workspaceBytes));
+    }
+  }
+
+  @Override
+  public UpdateKernel updateKernel(List<UpdateKernel.Region> regions) {
+    // managed memory is host-addressable: the rule's own formula (dev.fovea.optim, the
+    // specification) over direct views, on the host, after the step's device work finished
+    return UpdateKernel.onHost(memory, regions);
+  }
+
+  @Override
+  public void close() {
+    for (int i = owned.size() - 1; i >= 0; i--) {
+      try {
+        owned.get(i).close();
+      } catch (Exception e) {
+        throw new IllegalStateException("cuda: freeing a compiled step's object", e);
+      }
+    }
+    owned.clear();
+    one.close();
+    zero.close();
+  }
+
+  private FloatPointer own(FloatPointer p) {
+    owned.add(p::close);
+    return p;
+  }
+
+  private cudnnTensorStruct own(cudnnTensorStruct d) {
+    owned.add(() -> CudnnDescriptors.destroy(d));
+    return d;
+  }
+
+  private CudnnConvolution own(CudnnConvolution c) {
+    owned.add(c);
+    return c;
+  }
+
+  private void workspace(long bytes) {
+    workspaceBytes = Math.max(workspaceBytes, bytes);
+  }
+
+  // ---- convolution (cuDNN) ----
+
+  private record ConvSaved(CudnnConvolution plan, Layout src, Layout dst, Buf x, Buf w) {}
+
+  private void convolution(int i, NetworkGraph.Node node, NetworkGraph.Convolution c) {
+    if (!CudnnConvolution.supports(c.p())) {
+      throw new Unsupported(node.name() + ": a convolution cuDNN cannot express (asymmetric padding)");
+    }
+    Shape srcShape = st.srcShape(node, 0).prepend(st.batch());
+    Shape dstShape = node.outputShape().prepend(st.batch());
+    NetworkGraph.Slice ws = node.params().get(0);
+    CudnnConvolution plan = own(new CudnnConvolution(c.p(), srcShape, ws.shape(), dstShape, tf32));
+    int algo = plan.forwardAlgo(cudnn);
+    long wsBytes = plan.forwardWorkspace();
+    workspace(wsBytes);
+    st.tag(node, "fwd.src");
+    Buf x = st.ensure(st.src(node, 0), layout(srcShape), true);
+    Buf wPlain = st.param(ws, false);
+    Buf w = st.weightsIn(ws, wPlain, wPlain.layout);
+    Buf b = c.bias() ? st.param(node.params().get(1), false) : null;
+    Buf y = st.acquire(layout(dstShape));
+    st.tag(node, "fwd");
+    st.action(() -> {
+      checkDnn(cudnnConvolutionForward(cudnn, one, plan.src, x.ptr, plan.weights, w.ptr, plan.conv, algo, workspace,
+          wsBytes, zero, plan.dst, y.ptr), "cudnnConvolutionForward");
+      if (b != null) {
+        checkDnn(cudnnAddTensor(cudnn, one, plan.bias, b.ptr, one, plan.dst, y.ptr), "cudnnAddTensor (bias)");
+      }
+    });
+    st.setAct(i, y);
+    st.save(i, new ConvSaved(plan, x.layout, y.layout, x, w));
+  }
+
+  private void convolutionBackward(int i, NetworkGraph.Node node, NetworkGraph.Convolution c, Buf dy) {
+    ConvSaved s = (ConvSaved) st.saved(i);
+    CudnnConvolution plan = s.plan;
+    NetworkGraph.Slice ws = node.params().get(0);
+    st.tag(node, "bwd.diff_dst");
+    Buf ddy = st.ensure(dy, s.dst, false);
+    Buf gw = st.gradientOf(ws, st.param(ws, true));
+    Buf gb = c.bias() ? st.param(node.params().get(1), true) : null;
+    int wAlgo = plan.backwardWeightsAlgo(cudnn);
+    long wBytes = plan.backwardWeightsWorkspace();
+    workspace(wBytes);
+    st.tag(node, "bwd_weights");
+    // beta = 0: the kernel writes the step's gradient, as every lowered node does
+    st.action(() -> {
+      checkDnn(cudnnConvolutionBackwardFilter(cudnn, one, plan.src, s.x.ptr, plan.dst, ddy.ptr, plan.conv, wAlgo,
+          workspace, wBytes, zero, plan.weights, gw.ptr), "cudnnConvolutionBackwardFilter");
+      if (gb != null) {
+        checkDnn(cudnnConvolutionBackwardBias(cudnn, one, plan.dst, ddy.ptr, zero, plan.bias, gb.ptr),
+            "cudnnConvolutionBackwardBias");
+      }
+    });
+    int p = node.inputs()[0];
+    if (st.needsDiff(p)) {
+      int dAlgo = plan.backwardDataAlgo(cudnn);
+      long dBytes = plan.backwardDataWorkspace();
+      workspace(dBytes);
+      Buf dx = st.sink(p, s.src);
+      st.tag(node, "bwd_data");
+      st.action(() -> checkDnn(cudnnConvolutionBackwardData(cudnn, one, plan.weights, s.w.ptr, plan.dst, ddy.ptr,
+          plan.conv, dAlgo, workspace, dBytes, zero, plan.src, dx.ptr), "cudnnConvolutionBackwardData"));
+      st.tag(node, "bwd_data.out");
+      st.sunk(p, dx);
+    }
+    if (ddy != dy) {
+      st.release(ddy);
+    }
+  }
+
+  // ---- inner product (cuBLAS; row-major matrices are column-major transposes) ----
+
+  private record IpSaved(int n, int k, int o, Layout src, Layout dst, Buf x, Buf w, cudnnTensorStruct bias,
+      cudnnTensorStruct out) {}
+
+  private void innerProduct(int i, NetworkGraph.Node node) {
+    Shape srcShape = st.srcShape(node, 0).prepend(st.batch());
+    Shape dstShape = node.outputShape().prepend(st.batch());
+    NetworkGraph.Slice ws = node.params().get(0);
+    int n = st.batch();
+    long k = srcShape.size() / n;
+    int o = ws.shape().dim(0);
+    if (k > Integer.MAX_VALUE || (long) o * k != ws.shape().size() || dstShape.size() != (long) n * o) {
+      throw new Unsupported(node.name() + ": an inner product of " + srcShape + " with weights " + ws.shape());
+    }
+    int kk = (int) k;
+    Buf x = st.ensure(st.src(node, 0), layout(srcShape), true);
+    Buf wPlain = st.param(ws, false);
+    Buf w = st.weightsIn(ws, wPlain, wPlain.layout);
+    Buf b = st.param(node.params().get(1), false);
+    Buf y = st.acquire(layout(dstShape));
+    cudnnTensorStruct bd = own(CudnnDescriptors.channels(o, 4));
+    cudnnTensorStruct yd = own(CudnnDescriptors.tensor(new int[] {n, o}));
+    st.tag(node, "fwd");
+    st.action(() -> {
+      // dstᵀ (O×N) = W (O×K) · srcᵀ (K×N), column-major
+      checkBlas(cublasSgemm_v2(cublas, CUBLAS_OP_T, CUBLAS_OP_N, o, n, kk, one, w.floats, kk, x.floats, kk, zero,
+          y.floats, o), "cublasSgemm (inner product forward)");
+      checkDnn(cudnnAddTensor(cudnn, one, bd, b.ptr, one, yd, y.ptr), "cudnnAddTensor (bias)");
+    });
+    st.setAct(i, y);
+    st.save(i, new IpSaved(n, kk, o, x.layout, y.layout, x, w, bd, yd));
+  }
+
+  private void innerProductBackward(int i, NetworkGraph.Node node, Buf dy) {
+    IpSaved s = (IpSaved) st.saved(i);
+    NetworkGraph.Slice ws = node.params().get(0);
+    Buf ddy = st.ensure(dy, s.dst, false);
+    Buf gw = st.gradientOf(ws, st.param(ws, true));
+    Buf gb = st.param(node.params().get(1), true);
+    st.tag(node, "bwd_weights");
+    st.action(() -> {
+      // diffWᵀ (K×O) = srcᵀ (K×N) · diffDst (N×O), column-major; beta = 0 writes the step's gradient
+      checkBlas(cublasSgemm_v2(cublas, CUBLAS_OP_N, CUBLAS_OP_T, s.k, s.o, s.n, one, s.x.floats, s.k, ddy.floats,
+          s.o, zero, gw.floats, s.k), "cublasSgemm (inner product backward weights)");
+      checkDnn(cudnnConvolutionBackwardBias(cudnn, one, s.out, ddy.ptr, zero, s.bias, gb.ptr),
+          "cudnnConvolutionBackwardBias (inner product bias)");
+    });
+    int p = node.inputs()[0];
+    if (st.needsDiff(p)) {
+      Buf dx = st.sink(p, s.src);
+      st.tag(node, "bwd_data");
+      // diffSrcᵀ (K×N) = Wᵀ (K×O) · diffDstᵀ (O×N), column-major
+      st.action(() -> checkBlas(cublasSgemm_v2(cublas, CUBLAS_OP_N, CUBLAS_OP_N, s.k, s.n, s.o, one, s.w.floats, s.k,
+          ddy.floats, s.o, zero, dx.floats, s.k), "cublasSgemm (inner product backward data)"));
+      st.sunk(p, dx);
+    }
+    if (ddy != dy) {
+      st.release(ddy);
+    }
+  }
+}
