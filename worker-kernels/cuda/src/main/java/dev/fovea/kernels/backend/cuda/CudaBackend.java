@@ -336,7 +336,7 @@ public final class CudaBackend extends ForwardingBackend implements NetworkCompi
   // ---- pooling ----
 
   /** cuDNN pools with symmetric padding and the floor output rule; anything else falls back. */
-  private static boolean poolable(PoolParams p, Shape src, Shape dst) {
+  static boolean poolable(PoolParams p, Shape src, Shape dst) {
     if (!Arrays.equals(p.padBegin(), p.padEnd())) {
       return false;
     }
@@ -349,7 +349,7 @@ public final class CudaBackend extends ForwardingBackend implements NetworkCompi
     return true;
   }
 
-  private cudnnPoolingStruct pooling(PoolParams p) {
+  static cudnnPoolingStruct pooling(PoolParams p) {
     int axes = Math.max(p.spatialRank(), 2);
     int[] window = new int[axes];
     int[] pad = new int[axes];
@@ -421,7 +421,7 @@ public final class CudaBackend extends ForwardingBackend implements NetworkCompi
   // ---- activations ----
 
   /** cuDNN's mode for {@code f}, or -1 where cuDNN has no such activation. */
-  private static int activationMode(Activation f) {
+  static int activationMode(Activation f) {
     return switch (f.kind()) {
       case RELU -> f.alpha() == 0 ? CUDNN_ACTIVATION_RELU : -1;
       case SIGMOID -> CUDNN_ACTIVATION_SIGMOID;
@@ -431,7 +431,7 @@ public final class CudaBackend extends ForwardingBackend implements NetworkCompi
     };
   }
 
-  private cudnnActivationStruct activation(Activation f) {
+  static cudnnActivationStruct activation(Activation f) {
     cudnnActivationStruct desc = new cudnnActivationStruct();
     checkDnn(cudnnCreateActivationDescriptor(desc), "cudnnCreateActivationDescriptor");
     double coef = f.kind() == Activation.Kind.ELU ? f.alpha() : 0;

@@ -18,14 +18,22 @@ import static org.bytedeco.cuda.global.cudart.cudaMemsetAsync;
 import static org.bytedeco.cuda.global.cudart.cudaSetDevice;
 import static org.bytedeco.cuda.global.cudnn.CUDNN_SOFTMAX_LOG;
 import static org.bytedeco.cuda.global.cudnn.CUDNN_SOFTMAX_MODE_INSTANCE;
+import static org.bytedeco.cuda.global.cudnn.cudnnActivationBackward;
+import static org.bytedeco.cuda.global.cudnn.cudnnActivationForward;
 import static org.bytedeco.cuda.global.cudnn.cudnnAddTensor;
 import static org.bytedeco.cuda.global.cudnn.cudnnConvolutionBackwardBias;
 import static org.bytedeco.cuda.global.cudnn.cudnnConvolutionBackwardData;
 import static org.bytedeco.cuda.global.cudnn.cudnnConvolutionBackwardFilter;
 import static org.bytedeco.cuda.global.cudnn.cudnnConvolutionForward;
+import static org.bytedeco.cuda.global.cudnn.cudnnDestroyActivationDescriptor;
+import static org.bytedeco.cuda.global.cudnn.cudnnDestroyPoolingDescriptor;
+import static org.bytedeco.cuda.global.cudnn.cudnnPoolingBackward;
+import static org.bytedeco.cuda.global.cudnn.cudnnPoolingForward;
 import static org.bytedeco.cuda.global.cudnn.cudnnSoftmaxForward;
 
+import dev.fovea.kernels.Activation;
 import dev.fovea.kernels.NetworkGraph;
+import dev.fovea.kernels.PoolParams;
 import dev.fovea.kernels.Shape;
 import dev.fovea.kernels.compile.CompiledStep;
 import dev.fovea.kernels.compile.DeviceMemory;
@@ -38,7 +46,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.function.LongConsumer;
 import org.bytedeco.cuda.cublas.cublasContext;
+import org.bytedeco.cuda.cudnn.cudnnActivationStruct;
 import org.bytedeco.cuda.cudnn.cudnnContext;
+import org.bytedeco.cuda.cudnn.cudnnPoolingStruct;
 import org.bytedeco.cuda.cudnn.cudnnTensorStruct;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
@@ -46,15 +56,18 @@ import org.bytedeco.javacpp.Pointer;
 /**
  * cuda's lowering of a compiled step ({@link CompiledStep} plans it): every value row-major
  * (NCHW) in CUDA managed memory ({@link CudaStepMemory}), conversions as device copies, sums
- * through cuBLAS ({@code sscal}/{@code saxpy}), convolution through cuDNN ({@link
- * CudnnConvolution}'s plans and measured algorithms; forward, backward-data, backward-filter and
- * bias), inner product through cuBLAS {@code sgemm} (the formulation of {@link CudaBackend}'s op),
- * log-softmax through cuDNN. Element-wise and pooling nodes run on the host (the step's fallback,
- * over the managed memory); batch normalisation, concatenation and convolutions cuDNN cannot
- * express (asymmetric padding) are {@link Unsupported}, so such a network runs layer by layer with
- * the op-level backend. No ReLU is fused. The update kernel is the rule's own formula over direct
- * views of the managed parameters ({@link UpdateKernel#onHost}), run on the host after the step's
- * device work has finished.
+ * through cuBLAS ({@code sscal}/{@code saxpy}), and on the device: convolution through cuDNN
+ * ({@link CudnnConvolution}'s plans and measured algorithms; forward, backward-data,
+ * backward-filter and bias), inner product through cuBLAS {@code sgemm} (the formulation of {@link
+ * CudaBackend}'s op), the activations cuDNN has (ReLU, sigmoid, tanh, ELU), pooling cuDNN can
+ * express (symmetric padding, the floor output rule; global pooling), and the loss's log-softmax.
+ * Backward passes that read a forward output (activations, pooling) recompute it into a temporary,
+ * as the op-level backends do. Other element-wise kinds and pooling shapes, and host layers, run on
+ * the host (the step's fallback, over the managed memory); batch normalisation, concatenation and
+ * convolutions cuDNN cannot express (asymmetric padding) are {@link Unsupported}, so such a network
+ * runs layer by layer with the op-level backend. No ReLU is fused. The update kernel is the rule's
+ * own formula over direct views of the managed parameters ({@link UpdateKernel#onHost}), run on
+ * the host after the step's device work has finished.
  *
  * <p>Everything runs on the legacy default stream of the backend's cuDNN and cuBLAS handles, in
  * program order; {@link #sync} waits for the whole device. One instance per compiled step: it owns
@@ -263,8 +276,21 @@ final class CudaLowering implements StepLowering<CudaLowering.Buf, CudaLowering.
       innerProduct(i, node);
       return true;
     }
-    if (op instanceof NetworkGraph.Eltwise || op instanceof NetworkGraph.Pooling
-        || op instanceof NetworkGraph.GlobalPooling || op instanceof NetworkGraph.Host) {
+    if (op instanceof NetworkGraph.Eltwise e && CudaBackend.activationMode(e.f()) >= 0) {
+      activation(i, node, e.f());
+      return true;
+    }
+    if (op instanceof NetworkGraph.Pooling || op instanceof NetworkGraph.GlobalPooling) {
+      Shape srcShape = st.srcShape(node, 0).prepend(st.batch());
+      PoolParams p = op instanceof NetworkGraph.Pooling q ? q.p()
+          : PoolParams.global(((NetworkGraph.GlobalPooling) op).kind(), srcShape);
+      if (CudaBackend.poolable(p, srcShape, p.outputShape(srcShape))) {
+        pooling(i, node, p, srcShape);
+        return true;
+      }
+      return false; // the step's host fallback
+    }
+    if (op instanceof NetworkGraph.Eltwise || op instanceof NetworkGraph.Host) {
       return false; // the step's host fallback
     }
     throw new Unsupported(node.name() + ": " + op.getClass().getSimpleName() + " is not lowered to cuda yet");
@@ -279,6 +305,10 @@ final class CudaLowering implements StepLowering<CudaLowering.Buf, CudaLowering.
       convolutionBackward(i, node, c, dy);
     } else if (op instanceof NetworkGraph.InnerProduct) {
       innerProductBackward(i, node, dy);
+    } else if (st.saved(i) instanceof ActSaved) {
+      activationBackward(i, node, dy);
+    } else if (st.saved(i) instanceof PoolSaved) {
+      poolingBackward(i, node, dy);
     } else {
       throw new IllegalStateException("no cuda backward for " + node.name());
     }
@@ -338,6 +368,16 @@ final class CudaLowering implements StepLowering<CudaLowering.Buf, CudaLowering.
   private CudnnConvolution own(CudnnConvolution c) {
     owned.add(c);
     return c;
+  }
+
+  private cudnnActivationStruct own(cudnnActivationStruct d) {
+    owned.add(() -> cudnnDestroyActivationDescriptor(d));
+    return d;
+  }
+
+  private cudnnPoolingStruct own(cudnnPoolingStruct d) {
+    owned.add(() -> cudnnDestroyPoolingDescriptor(d));
+    return d;
   }
 
   private void workspace(long bytes) {
@@ -475,5 +515,93 @@ final class CudaLowering implements StepLowering<CudaLowering.Buf, CudaLowering.
     if (ddy != dy) {
       st.release(ddy);
     }
+  }
+
+  // ---- activations (cuDNN: ReLU, sigmoid, tanh, ELU) ----
+
+  private record ActSaved(cudnnActivationStruct act, cudnnTensorStruct desc) {}
+
+  private void activation(int i, NetworkGraph.Node node, Activation f) {
+    Buf x = st.src(node, 0);
+    cudnnActivationStruct act = own(CudaBackend.activation(f));
+    cudnnTensorStruct d = own(CudnnDescriptors.tensor(new int[] {1, count(x)}));
+    // in place only for a plain ReLU after a sum (StepPlan); cuDNN's activation runs in place
+    Buf y = st.plan().inPlace(i) ? x : st.acquire(x.layout);
+    st.tag(node, "fwd");
+    st.action(() -> checkDnn(cudnnActivationForward(cudnn, act, one, d, x.ptr, zero, d, y.ptr),
+        "cudnnActivationForward"));
+    st.setAct(i, y);
+    st.save(i, new ActSaved(act, d));
+  }
+
+  /**
+   * The activation's backward from its source (for a ReLU run in place, its output, which has the
+   * source's signs), with the output recomputed into a temporary as the op-level backward does, so
+   * that it reads no value whose lifetime the plan does not extend to here.
+   */
+  private void activationBackward(int i, NetworkGraph.Node node, Buf dy) {
+    int p = node.inputs()[0];
+    if (!st.needsDiff(p)) {
+      return;
+    }
+    ActSaved s = (ActSaved) st.saved(i);
+    Buf x = st.act(p);
+    Buf ddy = st.ensure(dy, x.layout, false);
+    Buf y = st.acquire(x.layout);
+    Buf dx = st.sink(p, x.layout);
+    st.tag(node, "bwd");
+    st.action(() -> {
+      checkDnn(cudnnActivationForward(cudnn, s.act, one, s.desc, x.ptr, zero, s.desc, y.ptr),
+          "cudnnActivationForward (backward's output)");
+      checkDnn(cudnnActivationBackward(cudnn, s.act, one, s.desc, y.ptr, s.desc, ddy.ptr, s.desc, x.ptr, zero, s.desc,
+          dx.ptr), "cudnnActivationBackward");
+    });
+    st.sunk(p, dx);
+    st.release(y);
+    if (ddy != dy) {
+      st.release(ddy);
+    }
+  }
+
+  // ---- pooling (cuDNN; symmetric padding and the floor output rule, else the host) ----
+
+  private record PoolSaved(cudnnPoolingStruct pool, cudnnTensorStruct xd, cudnnTensorStruct yd, Layout dst, Buf x) {}
+
+  private void pooling(int i, NetworkGraph.Node node, PoolParams p, Shape srcShape) {
+    Shape dstShape = p.outputShape(srcShape);
+    cudnnPoolingStruct pool = own(CudaBackend.pooling(p));
+    cudnnTensorStruct xd = own(CudnnDescriptors.tensor(srcShape));
+    cudnnTensorStruct yd = own(CudnnDescriptors.tensor(dstShape));
+    Buf x = st.ensure(st.src(node, 0), layout(srcShape), true);
+    Buf y = st.acquire(layout(dstShape));
+    st.tag(node, "fwd");
+    st.action(() -> checkDnn(cudnnPoolingForward(cudnn, pool, one, xd, x.ptr, zero, yd, y.ptr), "cudnnPoolingForward"));
+    // a global pooling's output is (N, C): the same row-major bytes as (N, C, 1, ...)
+    st.setAct(i, node.op() instanceof NetworkGraph.GlobalPooling ? st.view(y, st.rowMajorOf(node.outputShape())) : y);
+    st.save(i, new PoolSaved(pool, xd, yd, y.layout, x));
+  }
+
+  /** cuDNN's pooling backward reads the forward output: recomputed into a temporary, as the op-level backward does. */
+  private void poolingBackward(int i, NetworkGraph.Node node, Buf dy) {
+    int p = node.inputs()[0];
+    if (!st.needsDiff(p)) {
+      return;
+    }
+    PoolSaved s = (PoolSaved) st.saved(i);
+    if (dy.layout.count != s.dst.count) {
+      throw new IllegalStateException("cuda: pooling gradient " + dy.layout + " for output " + s.dst);
+    }
+    Buf d = st.view(dy, s.dst);
+    Buf y = st.acquire(s.dst);
+    Buf dx = st.sink(p, s.x.layout);
+    st.tag(node, "bwd");
+    st.action(() -> {
+      checkDnn(cudnnPoolingForward(cudnn, s.pool, one, s.xd, s.x.ptr, zero, s.yd, y.ptr),
+          "cudnnPoolingForward (backward's output)");
+      checkDnn(cudnnPoolingBackward(cudnn, s.pool, one, s.yd, y.ptr, s.yd, d.ptr, s.xd, s.x.ptr, zero, s.xd, dx.ptr),
+          "cudnnPoolingBackward");
+    });
+    st.sunk(p, dx);
+    st.release(y);
   }
 }
