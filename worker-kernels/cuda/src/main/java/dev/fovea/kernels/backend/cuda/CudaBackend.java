@@ -598,7 +598,7 @@ public final class CudaBackend extends ForwardingBackend implements NetworkCompi
     return a;
   }
 
-  private cudnnTensorStruct bnDescriptor(cudnnTensorStruct x) {
+  static cudnnTensorStruct bnDescriptor(cudnnTensorStruct x) {
     cudnnTensorStruct bn = new cudnnTensorStruct();
     checkDnn(cudnnCreateTensorDescriptor(bn), "cudnnCreateTensorDescriptor");
     checkDnn(cudnnDeriveBNTensorDescriptor(bn, x, CUDNN_BATCHNORM_SPATIAL), "cudnnDeriveBNTensorDescriptor");

@@ -16,11 +16,16 @@ import static org.bytedeco.cuda.global.cudart.cudaMemcpyAsync;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyDefault;
 import static org.bytedeco.cuda.global.cudart.cudaMemsetAsync;
 import static org.bytedeco.cuda.global.cudart.cudaSetDevice;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_BATCHNORM_SPATIAL;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_BN_MIN_EPSILON;
 import static org.bytedeco.cuda.global.cudnn.CUDNN_SOFTMAX_LOG;
 import static org.bytedeco.cuda.global.cudnn.CUDNN_SOFTMAX_MODE_INSTANCE;
 import static org.bytedeco.cuda.global.cudnn.cudnnActivationBackward;
 import static org.bytedeco.cuda.global.cudnn.cudnnActivationForward;
 import static org.bytedeco.cuda.global.cudnn.cudnnAddTensor;
+import static org.bytedeco.cuda.global.cudnn.cudnnBatchNormalizationBackward;
+import static org.bytedeco.cuda.global.cudnn.cudnnBatchNormalizationForwardInference;
+import static org.bytedeco.cuda.global.cudnn.cudnnBatchNormalizationForwardTraining;
 import static org.bytedeco.cuda.global.cudnn.cudnnConvolutionBackwardBias;
 import static org.bytedeco.cuda.global.cudnn.cudnnConvolutionBackwardData;
 import static org.bytedeco.cuda.global.cudnn.cudnnConvolutionBackwardFilter;
@@ -32,9 +37,11 @@ import static org.bytedeco.cuda.global.cudnn.cudnnPoolingForward;
 import static org.bytedeco.cuda.global.cudnn.cudnnSoftmaxForward;
 
 import dev.fovea.kernels.Activation;
+import dev.fovea.kernels.BatchNormParams;
 import dev.fovea.kernels.NetworkGraph;
 import dev.fovea.kernels.PoolParams;
 import dev.fovea.kernels.Shape;
+import dev.fovea.kernels.Tensor;
 import dev.fovea.kernels.compile.CompiledStep;
 import dev.fovea.kernels.compile.DeviceMemory;
 import dev.fovea.kernels.compile.StepBuffer;
@@ -276,6 +283,10 @@ final class CudaLowering implements StepLowering<CudaLowering.Buf, CudaLowering.
       innerProduct(i, node);
       return true;
     }
+    if (op instanceof NetworkGraph.BatchNormalization b) {
+      batchNorm(i, node, b);
+      return true;
+    }
     if (op instanceof NetworkGraph.Eltwise e && CudaBackend.activationMode(e.f()) >= 0) {
       activation(i, node, e.f());
       return true;
@@ -305,6 +316,8 @@ final class CudaLowering implements StepLowering<CudaLowering.Buf, CudaLowering.
       convolutionBackward(i, node, c, dy);
     } else if (op instanceof NetworkGraph.InnerProduct) {
       innerProductBackward(i, node, dy);
+    } else if (op instanceof NetworkGraph.BatchNormalization b) {
+      batchNormBackward(i, node, b, dy);
     } else if (st.saved(i) instanceof ActSaved) {
       activationBackward(i, node, dy);
     } else if (st.saved(i) instanceof PoolSaved) {
@@ -603,5 +616,115 @@ final class CudaLowering implements StepLowering<CudaLowering.Buf, CudaLowering.
     });
     st.sunk(p, dx);
     st.release(y);
+  }
+
+  // ---- batch normalisation (cuDNN, per channel) ----
+
+  private record BnSaved(cudnnTensorStruct xd, cudnnTensorStruct bn, double eps, Buf x, Buf scale, Buf mean,
+      Buf invStd) {}
+
+  /**
+   * Training with batch statistics: {@code cudnnBatchNormalizationForwardTraining} with an averaging
+   * factor of 1 into zeroed temporaries, so they hold the batch mean and the unbiased batch
+   * variance; a host action then updates the running statistics from them by the rule every backend
+   * shares ({@link BatchNormParams#updateRunning}, in double). Evaluation (and batch norm held in
+   * inference mode) reads the running statistics. A training step through batch norm held in
+   * inference mode is {@link Unsupported}: its backward is not cuDNN's formula.
+   */
+  private void batchNorm(int i, NetworkGraph.Node node, NetworkGraph.BatchNormalization b) {
+    Shape shape = st.srcShape(node, 0).prepend(st.batch());
+    int c = shape.dim(1);
+    long count = shape.size() / c;
+    boolean batchStats = st.training() && !b.inference();
+    double eps = b.p().epsilon();
+    if (shape.rank() > 5 || shape.rank() < 2 || batchStats && count < 2) {
+      throw new Unsupported(node.name() + ": cuDNN batch normalization of " + shape);
+    }
+    if (st.training() && b.inference()) {
+      throw new Unsupported(node.name() + ": training through batch normalization held in inference mode");
+    }
+    if (eps < CUDNN_BN_MIN_EPSILON) {
+      throw new Unsupported(node.name() + ": batch normalization epsilon " + eps + " below cuDNN's minimum");
+    }
+    cudnnTensorStruct xd = own(CudnnDescriptors.tensor(shape));
+    cudnnTensorStruct bn = own(CudaBackend.bnDescriptor(xd));
+    Layout ch = new Layout(new long[] {c});
+    Buf x = st.ensure(st.src(node, 0), layout(shape), true);
+    int k = 0;
+    Buf scale = b.scale() ? st.param(node.params().get(k++), false) : st.constant(ch, 1f);
+    Buf shift = b.center() ? st.param(node.params().get(k), false) : st.constant(ch, 0f);
+    Buf y = st.acquire(x.layout);
+    st.tag(node, "fwd");
+    if (!batchStats) {
+      Buf rm = st.buffer(node.buffers().get(0));
+      Buf rv = st.buffer(node.buffers().get(1));
+      st.action(() -> checkDnn(cudnnBatchNormalizationForwardInference(cudnn, CUDNN_BATCHNORM_SPATIAL, one, zero, xd,
+          x.ptr, xd, y.ptr, bn, scale.ptr, shift.ptr, rm.ptr, rv.ptr, eps), "cudnnBatchNormalizationForwardInference"));
+      st.setAct(i, y);
+      return;
+    }
+    Buf mean = st.acquire(ch);
+    Buf invStd = st.acquire(ch);
+    Buf batchMean = st.acquire(ch);
+    Buf batchVar = st.acquire(ch);
+    st.action(() -> {
+      check(cudaMemsetAsync(batchMean.ptr, 0, batchMean.bytes), "cudaMemsetAsync (batch mean)");
+      check(cudaMemsetAsync(batchVar.ptr, 0, batchVar.bytes), "cudaMemsetAsync (batch variance)");
+      checkDnn(cudnnBatchNormalizationForwardTraining(cudnn, CUDNN_BATCHNORM_SPATIAL, one, zero, xd, x.ptr, xd, y.ptr,
+          bn, scale.ptr, shift.ptr, 1.0, batchMean.ptr, batchVar.ptr, eps, mean.ptr, invStd.ptr),
+          "cudnnBatchNormalizationForwardTraining");
+    });
+    st.setAct(i, y);
+    st.save(i, new BnSaved(xd, bn, eps, x, scale, mean, invStd));
+    BatchNormParams p = b.p();
+    NetworkGraph.Slice rmSlice = node.buffers().get(0);
+    NetworkGraph.Slice rvSlice = node.buffers().get(1);
+    float[] m = new float[c];
+    float[] v = new float[c];
+    st.host(() -> {
+      memory.get(batchMean.address, m, 0, c);
+      memory.get(batchVar.address, v, 0, c);
+      double[] md = new double[c];
+      double[] vd = new double[c];
+      for (int j = 0; j < c; j++) {
+        md[j] = m[j];
+        vd[j] = v[j] * (double) (count - 1) / count; // cuDNN's is unbiased; the rule takes the biased one
+      }
+      float[] buffers = st.runningBuffers();
+      p.updateRunning(Tensor.wrap(buffers, rmSlice.offset(), rmSlice.shape()),
+          Tensor.wrap(buffers, rvSlice.offset(), rvSlice.shape()), md, vd, count);
+    });
+    st.release(batchMean);
+    st.release(batchVar);
+  }
+
+  private void batchNormBackward(int i, NetworkGraph.Node node, NetworkGraph.BatchNormalization b, Buf dy) {
+    BnSaved s = (BnSaved) st.saved(i);
+    Layout ch = s.mean.layout;
+    int k = 0;
+    Buf dScale = b.scale() ? st.param(node.params().get(k++), true) : st.acquire(ch);
+    Buf dShift = b.center() ? st.param(node.params().get(k), true) : st.acquire(ch);
+    int p = node.inputs()[0];
+    Buf ddy = st.ensure(dy, s.x.layout, false);
+    Buf dx = st.needsDiff(p) ? st.sink(p, s.x.layout) : st.acquire(s.x.layout);
+    st.tag(node, "bwd");
+    // every gradient written (betas 0), as the other lowered nodes do
+    st.action(() -> checkDnn(cudnnBatchNormalizationBackward(cudnn, CUDNN_BATCHNORM_SPATIAL, one, zero, one, zero,
+        s.xd, s.x.ptr, s.xd, ddy.ptr, s.xd, dx.ptr, s.bn, s.scale.ptr, dScale.ptr, dShift.ptr, s.eps, s.mean.ptr,
+        s.invStd.ptr), "cudnnBatchNormalizationBackward"));
+    if (st.needsDiff(p)) {
+      st.sunk(p, dx);
+    } else {
+      st.release(dx);
+    }
+    if (ddy != dy) {
+      st.release(ddy);
+    }
+    if (!b.scale()) {
+      st.release(dScale);
+    }
+    if (!b.center()) {
+      st.release(dShift);
+    }
   }
 }
