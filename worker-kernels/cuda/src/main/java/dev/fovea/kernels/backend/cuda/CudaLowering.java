@@ -12,6 +12,7 @@ import static org.bytedeco.cuda.global.cudart.cudaDevAttrConcurrentManagedAccess
 import static org.bytedeco.cuda.global.cudart.cudaDeviceGetAttribute;
 import static org.bytedeco.cuda.global.cudart.cudaDeviceSynchronize;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpy;
+import static org.bytedeco.cuda.global.cudart.cudaMemcpy2DAsync;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyAsync;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyDefault;
 import static org.bytedeco.cuda.global.cudart.cudaMemsetAsync;
@@ -70,9 +71,11 @@ import org.bytedeco.javacpp.Pointer;
  * express (symmetric padding, the floor output rule; global pooling), and the loss's log-softmax.
  * Backward passes that read a forward output (activations, pooling) recompute it into a temporary,
  * as the op-level backends do. Other element-wise kinds and pooling shapes, and host layers, run on
- * the host (the step's fallback, over the managed memory); batch normalisation, concatenation and
- * convolutions cuDNN cannot express (asymmetric padding) are {@link Unsupported}, so such a network
- * runs layer by layer with the op-level backend. No ReLU is fused. The update kernel is the rule's
+ * the host (the step's fallback, over the managed memory). Batch normalisation runs through cuDNN
+ * (running statistics updated on the host by the shared rule), concatenation as strided device
+ * copies. Convolutions cuDNN cannot express (asymmetric padding) and training through batch norm held
+ * in inference mode are {@link Unsupported}, so such a network runs layer by layer with the op-level
+ * backend. No ReLU is fused. The update kernel is the rule's
  * own formula over direct views of the managed parameters ({@link UpdateKernel#onHost}), run on
  * the host after the step's device work has finished.
  *
@@ -234,7 +237,9 @@ final class CudaLowering implements StepLowering<CudaLowering.Buf, CudaLowering.
     }
     step.action(() -> {
       if (first >= 0) {
-        checkBlas(cublasSscal_v2(cublas, n, alpha[first], dst.floats, 1), "cublasSscal (sum)");
+        if (scales[first] != 1f) {
+          checkBlas(cublasSscal_v2(cublas, n, alpha[first], dst.floats, 1), "cublasSscal (sum)");
+        }
       } else {
         check(cudaMemsetAsync(dst.ptr, 0, dst.bytes), "cudaMemsetAsync (sum)");
       }
@@ -287,6 +292,10 @@ final class CudaLowering implements StepLowering<CudaLowering.Buf, CudaLowering.
       batchNorm(i, node, b);
       return true;
     }
+    if (op instanceof NetworkGraph.Concat) {
+      concat(i, node);
+      return true;
+    }
     if (op instanceof NetworkGraph.Eltwise e && CudaBackend.activationMode(e.f()) >= 0) {
       activation(i, node, e.f());
       return true;
@@ -318,6 +327,8 @@ final class CudaLowering implements StepLowering<CudaLowering.Buf, CudaLowering.
       innerProductBackward(i, node, dy);
     } else if (op instanceof NetworkGraph.BatchNormalization b) {
       batchNormBackward(i, node, b, dy);
+    } else if (op instanceof NetworkGraph.Concat) {
+      concatBackward(node, dy);
     } else if (st.saved(i) instanceof ActSaved) {
       activationBackward(i, node, dy);
     } else if (st.saved(i) instanceof PoolSaved) {
@@ -725,6 +736,67 @@ final class CudaLowering implements StepLowering<CudaLowering.Buf, CudaLowering.
     }
     if (!b.center()) {
       st.release(dShift);
+    }
+  }
+
+  // ---- concatenation along the channels (row-major: N strided copies per source) ----
+
+  /** Bytes per sample of each source of a channel concatenation, and of the whole output. */
+  private long[] sampleBytes(NetworkGraph.Node node) {
+    int n = node.inputs().length;
+    long[] b = new long[n + 1];
+    for (int j = 0; j < n; j++) {
+      b[j] = st.srcShape(node, j).size() * (long) Float.BYTES;
+      b[n] += b[j];
+    }
+    if (b[n] != node.outputShape().size() * (long) Float.BYTES) {
+      throw new Unsupported(node.name() + ": a concatenation cuda cannot lower as strided copies");
+    }
+    return b;
+  }
+
+  private void concat(int i, NetworkGraph.Node node) {
+    int n = node.inputs().length;
+    long[] b = sampleBytes(node);
+    long rows = st.batch();
+    Buf y = st.acquire(layout(node.outputShape().prepend(st.batch())));
+    List<Buf> srcs = new ArrayList<>();
+    for (int j = 0; j < n; j++) {
+      srcs.add(st.ensure(st.src(node, j), layout(st.srcShape(node, j).prepend(st.batch())), true));
+    }
+    st.tag(node, "fwd");
+    st.action(() -> {
+      long offset = 0;
+      for (int j = 0; j < n; j++) {
+        check(cudaMemcpy2DAsync(new CudaStepMemory.Address(y.address + offset), b[n], srcs.get(j).ptr, b[j], b[j], rows,
+            cudaMemcpyDefault), "cudaMemcpy2DAsync (concat)");
+        offset += b[j];
+      }
+    });
+    st.setAct(i, y);
+  }
+
+  private void concatBackward(NetworkGraph.Node node, Buf dy) {
+    int n = node.inputs().length;
+    long[] b = sampleBytes(node);
+    long rows = st.batch();
+    if (dy.bytes != b[n] * rows) {
+      throw new IllegalStateException("cuda: concat gradient " + dy.layout + " for " + node.name());
+    }
+    long offset = 0;
+    for (int j = 0; j < n; j++) {
+      int p = node.inputs()[j];
+      if (st.needsDiff(p)) {
+        Buf part = st.acquire(layout(st.srcShape(node, j).prepend(st.batch())));
+        long from = dy.address + offset;
+        long width = b[j];
+        st.tag(node, "bwd");
+        st.action(() -> check(cudaMemcpy2DAsync(part.ptr, width, new CudaStepMemory.Address(from), b[n], width, rows,
+            cudaMemcpyDefault), "cudaMemcpy2DAsync (concat backward)"));
+        st.deliver(p, part, 1);
+        st.release(part);
+      }
+      offset += b[j];
     }
   }
 }
