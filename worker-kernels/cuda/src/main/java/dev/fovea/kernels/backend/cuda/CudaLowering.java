@@ -69,8 +69,7 @@ import org.bytedeco.javacpp.Pointer;
  * backward-filter and bias), inner product through cuBLAS {@code sgemm} (the formulation of {@link
  * CudaBackend}'s op), the activations cuDNN has (ReLU, sigmoid, tanh, ELU), pooling cuDNN can
  * express (symmetric padding, the floor output rule; global pooling), and the loss's log-softmax.
- * Backward passes that read a forward output (activations, pooling) recompute it into a temporary,
- * as the op-level backends do. Other element-wise kinds and pooling shapes, and host layers, run on
+ * Backward passes read the forward values, which live until the step ends. Other element-wise kinds and pooling shapes, and host layers, run on
  * the host (the step's fallback, over the managed memory). Batch normalisation runs through cuDNN
  * (running statistics updated on the host by the shared rule), concatenation as strided device
  * copies. Convolutions cuDNN cannot express (asymmetric padding) and training through batch norm held
@@ -543,7 +542,7 @@ final class CudaLowering implements StepLowering<CudaLowering.Buf, CudaLowering.
 
   // ---- activations (cuDNN: ReLU, sigmoid, tanh, ELU) ----
 
-  private record ActSaved(cudnnActivationStruct act, cudnnTensorStruct desc) {}
+  private record ActSaved(cudnnActivationStruct act, cudnnTensorStruct desc, Buf y) {}
 
   private void activation(int i, NetworkGraph.Node node, Activation f) {
     Buf x = st.src(node, 0);
@@ -555,13 +554,12 @@ final class CudaLowering implements StepLowering<CudaLowering.Buf, CudaLowering.
     st.action(() -> checkDnn(cudnnActivationForward(cudnn, act, one, d, x.ptr, zero, d, y.ptr),
         "cudnnActivationForward"));
     st.setAct(i, y);
-    st.save(i, new ActSaved(act, d));
+    st.save(i, new ActSaved(act, d, y));
   }
 
   /**
-   * The activation's backward from its source (for a ReLU run in place, its output, which has the
-   * source's signs), with the output recomputed into a temporary as the op-level backward does, so
-   * that it reads no value whose lifetime the plan does not extend to here.
+   * The activation's backward from its source and output (a step's forward values live until it
+   * ends); for a ReLU run in place both are its output, which has the source's signs.
    */
   private void activationBackward(int i, NetworkGraph.Node node, Buf dy) {
     int p = node.inputs()[0];
@@ -570,18 +568,13 @@ final class CudaLowering implements StepLowering<CudaLowering.Buf, CudaLowering.
     }
     ActSaved s = (ActSaved) st.saved(i);
     Buf x = st.act(p);
+    Buf y = s.y;
     Buf ddy = st.ensure(dy, x.layout, false);
-    Buf y = st.acquire(x.layout);
     Buf dx = st.sink(p, x.layout);
     st.tag(node, "bwd");
-    st.action(() -> {
-      checkDnn(cudnnActivationForward(cudnn, s.act, one, s.desc, x.ptr, zero, s.desc, y.ptr),
-          "cudnnActivationForward (backward's output)");
-      checkDnn(cudnnActivationBackward(cudnn, s.act, one, s.desc, y.ptr, s.desc, ddy.ptr, s.desc, x.ptr, zero, s.desc,
-          dx.ptr), "cudnnActivationBackward");
-    });
+    st.action(() -> checkDnn(cudnnActivationBackward(cudnn, s.act, one, s.desc, y.ptr, s.desc, ddy.ptr, s.desc, x.ptr,
+        zero, s.desc, dx.ptr), "cudnnActivationBackward"));
     st.sunk(p, dx);
-    st.release(y);
     if (ddy != dy) {
       st.release(ddy);
     }
@@ -589,7 +582,7 @@ final class CudaLowering implements StepLowering<CudaLowering.Buf, CudaLowering.
 
   // ---- pooling (cuDNN; symmetric padding and the floor output rule, else the host) ----
 
-  private record PoolSaved(cudnnPoolingStruct pool, cudnnTensorStruct xd, cudnnTensorStruct yd, Layout dst, Buf x) {}
+  private record PoolSaved(cudnnPoolingStruct pool, cudnnTensorStruct xd, cudnnTensorStruct yd, Buf x, Buf y) {}
 
   private void pooling(int i, NetworkGraph.Node node, PoolParams p, Shape srcShape) {
     Shape dstShape = p.outputShape(srcShape);
@@ -602,31 +595,26 @@ final class CudaLowering implements StepLowering<CudaLowering.Buf, CudaLowering.
     st.action(() -> checkDnn(cudnnPoolingForward(cudnn, pool, one, xd, x.ptr, zero, yd, y.ptr), "cudnnPoolingForward"));
     // a global pooling's output is (N, C): the same row-major bytes as (N, C, 1, ...)
     st.setAct(i, node.op() instanceof NetworkGraph.GlobalPooling ? st.view(y, st.rowMajorOf(node.outputShape())) : y);
-    st.save(i, new PoolSaved(pool, xd, yd, y.layout, x));
+    st.save(i, new PoolSaved(pool, xd, yd, x, y));
   }
 
-  /** cuDNN's pooling backward reads the forward output: recomputed into a temporary, as the op-level backward does. */
+  /** cuDNN's pooling backward reads the forward source and output (a step's forward values live until it ends). */
   private void poolingBackward(int i, NetworkGraph.Node node, Buf dy) {
     int p = node.inputs()[0];
     if (!st.needsDiff(p)) {
       return;
     }
     PoolSaved s = (PoolSaved) st.saved(i);
-    if (dy.layout.count != s.dst.count) {
-      throw new IllegalStateException("cuda: pooling gradient " + dy.layout + " for output " + s.dst);
+    if (dy.layout.count != s.y.layout.count) {
+      throw new IllegalStateException("cuda: pooling gradient " + dy.layout + " for output " + s.y.layout);
     }
-    Buf d = st.view(dy, s.dst);
-    Buf y = st.acquire(s.dst);
+    // a global pooling's gradient is (N, C): the same row-major bytes as its (N, C, 1, ...) output
+    Buf d = st.view(dy, s.y.layout);
     Buf dx = st.sink(p, s.x.layout);
     st.tag(node, "bwd");
-    st.action(() -> {
-      checkDnn(cudnnPoolingForward(cudnn, s.pool, one, s.xd, s.x.ptr, zero, s.yd, y.ptr),
-          "cudnnPoolingForward (backward's output)");
-      checkDnn(cudnnPoolingBackward(cudnn, s.pool, one, s.yd, y.ptr, s.yd, d.ptr, s.xd, s.x.ptr, zero, s.xd, dx.ptr),
-          "cudnnPoolingBackward");
-    });
+    st.action(() -> checkDnn(cudnnPoolingBackward(cudnn, s.pool, one, s.yd, s.y.ptr, s.yd, d.ptr, s.xd, s.x.ptr, zero,
+        s.xd, dx.ptr), "cudnnPoolingBackward"));
     st.sunk(p, dx);
-    st.release(y);
   }
 
   // ---- batch normalisation (cuDNN, per channel) ----
