@@ -65,7 +65,7 @@ import org.bytedeco.javacpp.Pointer;
  * cuda's lowering of a compiled step ({@link CompiledStep} plans it): every value row-major
  * (NCHW) in CUDA managed memory ({@link CudaStepMemory}), conversions as device copies, sums
  * through cuBLAS ({@code sscal}/{@code saxpy}), and on the device: convolution through cuDNN
- * ({@link CudnnConvolution}'s plans and measured algorithms; forward, backward-data,
+ * ({@link CudnnConvolution}'s plans, deterministic heuristic algorithms; forward, backward-data,
  * backward-filter and bias), inner product through cuBLAS {@code sgemm} (the formulation of {@link
  * CudaBackend}'s op), the activations cuDNN has (ReLU, sigmoid, tanh, ELU), pooling cuDNN can
  * express (symmetric padding, the floor output rule; global pooling), and the loss's log-softmax.
@@ -418,7 +418,8 @@ final class CudaLowering implements StepLowering<CudaLowering.Buf, CudaLowering.
     Shape srcShape = st.srcShape(node, 0).prepend(st.batch());
     Shape dstShape = node.outputShape().prepend(st.batch());
     NetworkGraph.Slice ws = node.params().get(0);
-    CudnnConvolution plan = own(new CudnnConvolution(c.p(), srcShape, ws.shape(), dstShape, tf32));
+    // deterministic algorithms, chosen without timing: repeated runs and two backends agree bitwise
+    CudnnConvolution plan = own(new CudnnConvolution(c.p(), srcShape, ws.shape(), dstShape, tf32, true));
     int algo = plan.forwardAlgo(cudnn);
     long wsBytes = plan.forwardWorkspace();
     workspace(wsBytes);
