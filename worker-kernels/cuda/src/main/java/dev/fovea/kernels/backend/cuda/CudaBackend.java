@@ -51,16 +51,16 @@ import static org.bytedeco.cuda.global.cudnn.cudnnSoftmaxForward;
 
 import dev.fovea.kernels.Activation;
 import dev.fovea.kernels.BatchNormParams;
+import dev.fovea.kernels.CompiledNetwork;
 import dev.fovea.kernels.ConvParams;
 import dev.fovea.kernels.DType;
 import dev.fovea.kernels.DeconvParams;
-import dev.fovea.kernels.CompiledNetwork;
 import dev.fovea.kernels.ForwardingBackend;
 import dev.fovea.kernels.NetworkCompiler;
 import dev.fovea.kernels.NetworkGraph;
 import dev.fovea.kernels.PoolParams;
-import dev.fovea.kernels.Shape;
 import dev.fovea.kernels.ResidentNetwork;
+import dev.fovea.kernels.Shape;
 import dev.fovea.kernels.Tensor;
 import dev.fovea.kernels.backend.reference.ReferenceBackend;
 import dev.fovea.kernels.compile.CompiledStep;
@@ -95,9 +95,10 @@ import org.bytedeco.javacpp.Pointer;
  * <p>As a {@link NetworkCompiler} it also runs whole network steps as compiled, device-resident
  * programs ({@link CompiledStep} plans them, {@link CudaLowering} lowers them; values in CUDA
  * managed memory), and keeps parameters, gradients and optimizer state on the device for a round
- * ({@link #compileResident}). A network with a node the lowering does not take yet (batch
- * normalisation, concatenation) runs layer by layer as before. {@code fovea.cuda.compiledSteps=false}
- * turns compiled steps off.
+ * ({@link #compileResident}). A network with a node the lowering does not take (a convolution
+ * with asymmetric padding, training through batch norm held in inference mode) runs layer by layer
+ * as before. {@code fovea.cuda.compiledSteps=false} turns compiled steps off. None of it has run on
+ * a GPU yet (docs/gpu.md).
  */
 // cuDNN 9 marks its legacy (descriptor) API deprecated in favour of the graph API; it is complete and
 // supported through cuDNN 9, and the compiled step is where a graph-API lowering belongs.
