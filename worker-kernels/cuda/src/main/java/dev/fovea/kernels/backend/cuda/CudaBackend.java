@@ -51,17 +51,24 @@ import static org.bytedeco.cuda.global.cudnn.cudnnSoftmaxForward;
 
 import dev.fovea.kernels.Activation;
 import dev.fovea.kernels.BatchNormParams;
+import dev.fovea.kernels.CompiledNetwork;
 import dev.fovea.kernels.ConvParams;
 import dev.fovea.kernels.DType;
 import dev.fovea.kernels.DeconvParams;
 import dev.fovea.kernels.ForwardingBackend;
+import dev.fovea.kernels.NetworkCompiler;
+import dev.fovea.kernels.NetworkGraph;
 import dev.fovea.kernels.PoolParams;
+import dev.fovea.kernels.ResidentNetwork;
 import dev.fovea.kernels.Shape;
 import dev.fovea.kernels.Tensor;
 import dev.fovea.kernels.backend.reference.ReferenceBackend;
+import dev.fovea.kernels.compile.CompiledStep;
+import dev.fovea.kernels.compile.StepCache;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.bytedeco.cuda.cublas.cublasContext;
 import org.bytedeco.cuda.cudnn.cudnnActivationStruct;
 import org.bytedeco.cuda.cudnn.cudnnContext;
@@ -84,11 +91,19 @@ import org.bytedeco.javacpp.Pointer;
  * the specification-level path the conformance suite checks, not the fast one. A backend is bound
  * to one device, chosen at creation, and sets it on the calling thread before each op (a pooled
  * backend moves between Spark's task threads).
+ *
+ * <p>As a {@link NetworkCompiler} it also runs whole network steps as compiled, device-resident
+ * programs ({@link CompiledStep} plans them, {@link CudaLowering} lowers them; values in CUDA
+ * managed memory), and keeps parameters, gradients and optimizer state on the device for a round
+ * ({@link #compileResident}). A network with a node the lowering does not take (a convolution
+ * with asymmetric padding, training through batch norm held in inference mode) runs layer by layer
+ * as before. {@code fovea.cuda.compiledSteps=false} turns compiled steps off. None of it has run on
+ * a GPU yet (docs/gpu.md).
  */
 // cuDNN 9 marks its legacy (descriptor) API deprecated in favour of the graph API; it is complete and
 // supported through cuDNN 9, and the compiled step is where a graph-API lowering belongs.
 @SuppressWarnings("deprecation")
-public final class CudaBackend extends ForwardingBackend {
+public final class CudaBackend extends ForwardingBackend implements NetworkCompiler {
   private final int device;
   private final boolean tf32;
   private final cudnnContext cudnn = new cudnnContext();
@@ -97,14 +112,27 @@ public final class CudaBackend extends ForwardingBackend {
   private final FloatPointer one = new FloatPointer(1f);
   private final FloatPointer zero = new FloatPointer(0f);
   private final Map<ConvKey, CudnnConvolution> convolutions = new HashMap<>();
+  private final boolean compiledSteps;
+  /** Compiled steps and the keys that cannot compile. */
+  private final StepCache steps = new StepCache("cuda");
+  /** Managed bytes the compiled steps hold. */
+  private long stepBytes;
+  /** Whether compiled steps may fuse a ReLU into its producer (the cuda lowering fuses none yet). */
+  boolean fuseRelu = true;
   private boolean closed;
 
   private record ConvKey(ConvParams p, Shape src, Shape weights, Shape dst) {}
 
   CudaBackend(int device, boolean tf32) {
+    this(device, tf32, true);
+  }
+
+  /** @param compiledSteps whether networks run as compiled steps ({@link #compile}); else layer by layer */
+  CudaBackend(int device, boolean tf32, boolean compiledSteps) {
     super(new ReferenceBackend());
     this.device = device;
     this.tf32 = tf32;
+    this.compiledSteps = compiledSteps;
     check(cudaSetDevice(device), "cudaSetDevice(" + device + ")");
     checkDnn(cudnnCreate(cudnn), "cudnnCreate");
     checkBlas(cublasCreate_v2(cublas), "cublasCreate");
@@ -128,9 +156,12 @@ public final class CudaBackend extends ForwardingBackend {
     return tf32;
   }
 
-  /** Device bytes this backend holds now (buffers and workspace; cuDNN's and cuBLAS's own not counted). */
+  /**
+   * Device bytes this backend holds now: the op-level buffers and workspace and the compiled steps'
+   * managed memory (cuDNN's and cuBLAS's own not counted).
+   */
   public long deviceBytes() {
-    return memory.deviceBytes();
+    return memory.deviceBytes() + stepBytes;
   }
 
   /** The most device bytes it has held. */
@@ -306,7 +337,7 @@ public final class CudaBackend extends ForwardingBackend {
   // ---- pooling ----
 
   /** cuDNN pools with symmetric padding and the floor output rule; anything else falls back. */
-  private static boolean poolable(PoolParams p, Shape src, Shape dst) {
+  static boolean poolable(PoolParams p, Shape src, Shape dst) {
     if (!Arrays.equals(p.padBegin(), p.padEnd())) {
       return false;
     }
@@ -319,7 +350,7 @@ public final class CudaBackend extends ForwardingBackend {
     return true;
   }
 
-  private cudnnPoolingStruct pooling(PoolParams p) {
+  static cudnnPoolingStruct pooling(PoolParams p) {
     int axes = Math.max(p.spatialRank(), 2);
     int[] window = new int[axes];
     int[] pad = new int[axes];
@@ -391,7 +422,7 @@ public final class CudaBackend extends ForwardingBackend {
   // ---- activations ----
 
   /** cuDNN's mode for {@code f}, or -1 where cuDNN has no such activation. */
-  private static int activationMode(Activation f) {
+  static int activationMode(Activation f) {
     return switch (f.kind()) {
       case RELU -> f.alpha() == 0 ? CUDNN_ACTIVATION_RELU : -1;
       case SIGMOID -> CUDNN_ACTIVATION_SIGMOID;
@@ -401,7 +432,7 @@ public final class CudaBackend extends ForwardingBackend {
     };
   }
 
-  private cudnnActivationStruct activation(Activation f) {
+  static cudnnActivationStruct activation(Activation f) {
     cudnnActivationStruct desc = new cudnnActivationStruct();
     checkDnn(cudnnCreateActivationDescriptor(desc), "cudnnCreateActivationDescriptor");
     double coef = f.kind() == Activation.Kind.ELU ? f.alpha() : 0;
@@ -568,7 +599,7 @@ public final class CudaBackend extends ForwardingBackend {
     return a;
   }
 
-  private cudnnTensorStruct bnDescriptor(cudnnTensorStruct x) {
+  static cudnnTensorStruct bnDescriptor(cudnnTensorStruct x) {
     cudnnTensorStruct bn = new cudnnTensorStruct();
     checkDnn(cudnnCreateTensorDescriptor(bn), "cudnnCreateTensorDescriptor");
     checkDnn(cudnnDeriveBNTensorDescriptor(bn, x, CUDNN_BATCHNORM_SPATIAL), "cudnnDeriveBNTensorDescriptor");
@@ -700,6 +731,65 @@ public final class CudaBackend extends ForwardingBackend {
     }
   }
 
+  // ---- compiled network steps ----
+
+  /**
+   * The compiled step of {@code owner} for this batch size and mode ({@link CompiledStep} lowered by
+   * {@link CudaLowering}), compiled on first use and cached until {@link #close()}; null when this
+   * backend was made without compiled steps or cannot lower some node of the graph (the network
+   * then runs layer by layer).
+   */
+  @Override
+  public CompiledNetwork compile(Object owner, int batch, boolean training, Supplier<NetworkGraph> graph) {
+    return step(owner, batch, training, -1, graph);
+  }
+
+  /**
+   * The resident training step of {@code owner} (parameters, gradients and {@code stateBlocks}
+   * optimizer state blocks stay in managed device memory for a round); null when this backend
+   * cannot compile this network resident.
+   */
+  @Override
+  public ResidentNetwork compileResident(Object owner, int batch, int stateBlocks, Supplier<NetworkGraph> graph) {
+    if (stateBlocks < 0) {
+      throw new IllegalArgumentException("state blocks must be >= 0, got " + stateBlocks);
+    }
+    return step(owner, batch, true, stateBlocks, graph);
+  }
+
+  private CompiledStep<?, ?> step(Object owner, int batch, boolean training, int stateBlocks,
+      Supplier<NetworkGraph> graph) {
+    if (closed) {
+      throw new IllegalStateException("cuda: backend is closed");
+    }
+    if (!compiledSteps) {
+      return null;
+    }
+    check(cudaSetDevice(device), "cudaSetDevice(" + device + ")");
+    return steps.get(owner, batch, training, stateBlocks, graph, (g, n, t, blocks) -> CompiledStep.compile(
+        new CudaLowering(device, tf32, cudnn, cublas, b -> stepBytes += b), this, g, n, t, fuseRelu, blocks));
+  }
+
+  /** Turns per-action timing of compiled steps on or off (each action then waits for the device). */
+  public void profileCompiledSteps(boolean on) {
+    steps.profile(on);
+  }
+
+  /** Seconds spent per action tag of every compiled step since profiling was turned on ({@code node/part}). */
+  public Map<String, Double> compiledStepProfile() {
+    return steps.profile();
+  }
+
+  /** Whether this backend compiles network steps ({@link #compile}). */
+  public boolean compilesSteps() {
+    return compiledSteps;
+  }
+
+  /** How many compiled steps this backend holds. */
+  public int compiledStepCount() {
+    return steps.size();
+  }
+
   @Override
   public void close() {
     if (closed) {
@@ -707,6 +797,7 @@ public final class CudaBackend extends ForwardingBackend {
     }
     closed = true;
     cudaSetDevice(device);
+    steps.close();
     convolutions.values().forEach(CudnnConvolution::close);
     convolutions.clear();
     memory.close();

@@ -9,7 +9,8 @@ import dev.fovea.kernels.BackendProvider;
  * never throws: a missing library reads "CUDA runtime not found (...)", a machine without a device
  * "no CUDA device". The system property {@code fovea.cuda.disable=true} hides it; {@code
  * fovea.cuda.tf32=true} lets convolutions and inner products use TF32 tensor cores (FP32 by
- * default, which the conformance suite holds to the reference).
+ * default, which the conformance suite holds to the reference); {@code fovea.cuda.compiledSteps=false}
+ * runs networks layer by layer instead of as compiled device-resident steps.
  */
 public final class CudaBackendProvider implements BackendProvider {
 
@@ -55,6 +56,7 @@ public final class CudaBackendProvider implements BackendProvider {
       throw new IllegalStateException("backend cuda: device " + d + " does not exist (" + Cuda.deviceCount()
           + " CUDA devices here)");
     }
-    return new CudaBackend(d, Boolean.getBoolean("fovea.cuda.tf32"));
+    return new CudaBackend(d, Boolean.getBoolean("fovea.cuda.tf32"),
+        !"false".equals(System.getProperty("fovea.cuda.compiledSteps")));
   }
 }

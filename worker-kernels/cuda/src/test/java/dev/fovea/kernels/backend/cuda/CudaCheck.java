@@ -20,8 +20,8 @@ import org.junit.platform.launcher.listeners.TestExecutionSummary;
  * machine with a GPU and no JDK: prints each failure and each skipped test with its reason, then
  * one summary line per class. On a GPU a skipped test is a failure of the check (the suites skip
  * only when cuda cannot run), so the exit status is 0 only when every test ran and passed. A class
- * given as {@code ?NAME} is run when it exists and reported absent otherwise (the compiled-step
- * suite, once it exists).
+ * given as {@code ?NAME} is run when it exists and reported absent otherwise (a suite not written
+ * yet).
  *
  * <pre>
  * CudaCheck CLASS... [?OPTIONAL_CLASS...]
