@@ -973,20 +973,9 @@ public final class OneDnnBackend extends ForwardingBackend implements NetworkCom
     DeconvParams nails = p.kind() == ResamplingParams.Kind.BED_OF_NAILS ? bedOfNails(src.shape(), dst.shape()) : null;
     if (nails != null && allFloat(src, dst)) {
       deconvolutionForward(nails, src, ones(src.shape().dim(1)), null, dst);
-      return;
-    }
-    OneDnnPlan plan = null;
-    if (allFloat(src, dst) && OneDnnResampling.supports(p, src.shape(), dst.shape())) {
-      plan = plan(new OneDnnResampling.Key(false, p.kind() == ResamplingParams.Kind.NEAREST, src.shape(),
-          dst.shape()), k -> OneDnnResampling.plan((OneDnnResampling.Key) k, ctx));
-    }
-    if (plan == null) {
+    } else if (!resampling(false, p, src.shape(), dst.shape(), src, dst)) {
       super.resamplingForward(p, src, dst);
-      return;
     }
-    plan.in(0).write(src);
-    run(plan);
-    plan.out(0).read(dst);
   }
 
   @Override
@@ -995,20 +984,29 @@ public final class OneDnnBackend extends ForwardingBackend implements NetworkCom
         : null;
     if (nails != null && allFloat(diffDst, diffSrc)) {
       deconvolutionBackwardData(nails, diffDst, ones(diffSrc.shape().dim(1)), diffSrc);
-      return;
-    }
-    OneDnnPlan plan = null;
-    if (allFloat(diffDst, diffSrc) && OneDnnResampling.supports(p, diffSrc.shape(), diffDst.shape())) {
-      plan = plan(new OneDnnResampling.Key(true, p.kind() == ResamplingParams.Kind.NEAREST, diffSrc.shape(),
-          diffDst.shape()), k -> OneDnnResampling.plan((OneDnnResampling.Key) k, ctx));
-    }
-    if (plan == null) {
+    } else if (!resampling(true, p, diffSrc.shape(), diffDst.shape(), diffDst, diffSrc)) {
       super.resamplingBackward(p, diffDst, diffSrc);
-      return;
     }
-    plan.in(0).write(diffDst);
+  }
+
+  /**
+   * One pass of oneDNN's resampling primitive between the {@code small} (source) and {@code large}
+   * (destination) shapes, reading {@code in} and writing {@code out}; false (nothing done) where
+   * oneDNN has no primitive for it and the reference must run.
+   */
+  private boolean resampling(boolean backward, ResamplingParams p, Shape small, Shape large, Tensor in, Tensor out) {
+    if (!allFloat(in, out) || !OneDnnResampling.supports(p, small, large)) {
+      return false;
+    }
+    OneDnnPlan plan = plan(new OneDnnResampling.Key(backward, p.kind() == ResamplingParams.Kind.NEAREST, small,
+        large), k -> OneDnnResampling.plan((OneDnnResampling.Key) k, ctx));
+    if (plan == null) {
+      return false;
+    }
+    plan.in(0).write(in);
     run(plan);
-    plan.out(0).read(diffSrc);
+    plan.out(0).read(out);
+    return true;
   }
 
   // ---- compiled network steps ----
