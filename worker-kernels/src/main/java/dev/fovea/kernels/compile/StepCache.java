@@ -1,6 +1,8 @@
 package dev.fovea.kernels.compile;
 
+import dev.fovea.kernels.CompiledNetwork;
 import dev.fovea.kernels.NetworkGraph;
+import dev.fovea.kernels.ResidentNetwork;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -12,7 +14,9 @@ import java.util.function.Supplier;
 /**
  * The compiled steps a backend holds: at most {@link #MAX_STEPS}, the least recently used freed
  * first, keyed by (owner, batch, mode) with resident steps kept apart by their state blocks; and
- * the keys that cannot compile, remembered so that they are tried once.
+ * the keys that cannot compile, remembered so that they are tried once. A backend's {@code
+ * compile} and {@code compileResident} are {@link #compile} and {@link #compileResident} here, so
+ * the checks every backend makes (closed, compiled steps off, state blocks) are written once.
  */
 public final class StepCache {
   /**
@@ -39,13 +43,74 @@ public final class StepCache {
   private record Resident(Object owner, int stateBlocks) {}
 
   private final String backend;
+  private final boolean enabled;
+  private final Runnable bind;
+  private boolean closed;
   private final Map<Key, CompiledStep<?, ?>> steps = new LinkedHashMap<>(16, 0.75f, true);
   private final Set<Key> uncompilable = new HashSet<>();
   private boolean profiling;
 
-  /** @param backend the backend's name, for log messages */
-  public StepCache(String backend) {
+  /**
+   * @param backend the backend's name, for messages
+   * @param enabled whether the backend compiles steps at all; when false {@link #compile} and {@link
+   *     #compileResident} return null (the network runs layer by layer)
+   * @param bind run before every look-up of an open, enabled cache (a device backend binds its device
+   *     to the calling thread)
+   */
+  public StepCache(String backend, boolean enabled, Runnable bind) {
     this.backend = backend;
+    this.enabled = enabled;
+    this.bind = bind;
+  }
+
+  /** A cache of a backend that needs nothing bound before a look-up. */
+  public StepCache(String backend, boolean enabled) {
+    this(backend, enabled, () -> {});
+  }
+
+  /** Whether the backend compiles steps at all. */
+  public boolean enabled() {
+    return enabled;
+  }
+
+  /**
+   * A backend's {@link dev.fovea.kernels.NetworkCompiler#compile}: the ordinary step of {@code
+   * owner}, compiled by {@code compiler} on first use; null when compiled steps are off or it cannot
+   * compile.
+   *
+   * @throws IllegalStateException when the cache (its backend) is closed
+   */
+  public CompiledNetwork compile(Object owner, int batch, boolean training, Supplier<NetworkGraph> graph,
+      Compiler compiler) {
+    return step(owner, batch, training, -1, graph, compiler);
+  }
+
+  /**
+   * A backend's {@link dev.fovea.kernels.NetworkCompiler#compileResident}: the resident training step
+   * of {@code owner} with {@code stateBlocks} optimizer state blocks, compiled by {@code compiler} on
+   * first use; null when compiled steps are off or it cannot compile resident.
+   *
+   * @throws IllegalArgumentException when {@code stateBlocks} is negative
+   * @throws IllegalStateException when the cache (its backend) is closed
+   */
+  public ResidentNetwork compileResident(Object owner, int batch, int stateBlocks, Supplier<NetworkGraph> graph,
+      Compiler compiler) {
+    if (stateBlocks < 0) {
+      throw new IllegalArgumentException("state blocks must be >= 0, got " + stateBlocks);
+    }
+    return step(owner, batch, true, stateBlocks, graph, compiler);
+  }
+
+  private CompiledStep<?, ?> step(Object owner, int batch, boolean training, int stateBlocks,
+      Supplier<NetworkGraph> graph, Compiler compiler) {
+    if (closed) {
+      throw new IllegalStateException("backend " + backend + " is closed");
+    }
+    if (!enabled) {
+      return null;
+    }
+    bind.run();
+    return get(owner, batch, training, stateBlocks, graph, compiler);
   }
 
   /**
@@ -54,7 +119,7 @@ public final class StepCache {
    *
    * @param stateBlocks the optimizer state blocks of a resident step, or -1 for an ordinary step
    */
-  public CompiledStep<?, ?> get(Object owner, int batch, boolean training, int stateBlocks,
+  private CompiledStep<?, ?> get(Object owner, int batch, boolean training, int stateBlocks,
       Supplier<NetworkGraph> graph, Compiler compiler) {
     boolean resident = stateBlocks >= 0;
     Key key = new Key(resident ? new Resident(owner, stateBlocks) : owner, batch, training);
@@ -113,8 +178,9 @@ public final class StepCache {
     return steps.size();
   }
 
-  /** Frees every held step. */
+  /** Frees every held step; {@link #compile} and {@link #compileResident} throw afterwards. */
   public void close() {
+    closed = true;
     steps.values().forEach(CompiledStep::close);
     steps.clear();
   }

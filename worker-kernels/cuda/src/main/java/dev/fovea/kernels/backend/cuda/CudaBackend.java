@@ -112,9 +112,8 @@ public final class CudaBackend extends ForwardingBackend implements NetworkCompi
   private final FloatPointer one = new FloatPointer(1f);
   private final FloatPointer zero = new FloatPointer(0f);
   private final Map<ConvKey, CudnnConvolution> convolutions = new HashMap<>();
-  private final boolean compiledSteps;
   /** Compiled steps and the keys that cannot compile. */
-  private final StepCache steps = new StepCache("cuda");
+  private final StepCache steps;
   /** Managed bytes the compiled steps hold. */
   private long stepBytes;
   /** Whether compiled steps may fuse a ReLU into its producer (the cuda lowering fuses none yet). */
@@ -132,8 +131,8 @@ public final class CudaBackend extends ForwardingBackend implements NetworkCompi
     super(new ReferenceBackend());
     this.device = device;
     this.tf32 = tf32;
-    this.compiledSteps = compiledSteps;
-    check(cudaSetDevice(device), "cudaSetDevice(" + device + ")");
+    this.steps = new StepCache("cuda", compiledSteps, this::bindDevice);
+    bindDevice();
     checkDnn(cudnnCreate(cudnn), "cudnnCreate");
     checkBlas(cublasCreate_v2(cublas), "cublasCreate");
     // PEDANTIC keeps cuBLAS to plain FP32 like the reference; TF32 only when asked for.
@@ -183,8 +182,13 @@ public final class CudaBackend extends ForwardingBackend implements NetworkCompi
     if (closed) {
       throw new IllegalStateException("cuda: backend is closed");
     }
-    check(cudaSetDevice(device), "cudaSetDevice(" + device + ")");
+    bindDevice();
     memory.begin();
+  }
+
+  /** Sets this backend's device on the calling thread (a pooled backend moves between threads). */
+  private void bindDevice() {
+    check(cudaSetDevice(device), "cudaSetDevice(" + device + ")");
   }
 
   private CudnnConvolution convolution(ConvParams p, Shape src, Shape weights, Shape dst) {
@@ -741,7 +745,7 @@ public final class CudaBackend extends ForwardingBackend implements NetworkCompi
    */
   @Override
   public CompiledNetwork compile(Object owner, int batch, boolean training, Supplier<NetworkGraph> graph) {
-    return step(owner, batch, training, -1, graph);
+    return steps.compile(owner, batch, training, graph, this::lower);
   }
 
   /**
@@ -751,23 +755,13 @@ public final class CudaBackend extends ForwardingBackend implements NetworkCompi
    */
   @Override
   public ResidentNetwork compileResident(Object owner, int batch, int stateBlocks, Supplier<NetworkGraph> graph) {
-    if (stateBlocks < 0) {
-      throw new IllegalArgumentException("state blocks must be >= 0, got " + stateBlocks);
-    }
-    return step(owner, batch, true, stateBlocks, graph);
+    return steps.compileResident(owner, batch, stateBlocks, graph, this::lower);
   }
 
-  private CompiledStep<?, ?> step(Object owner, int batch, boolean training, int stateBlocks,
-      Supplier<NetworkGraph> graph) {
-    if (closed) {
-      throw new IllegalStateException("cuda: backend is closed");
-    }
-    if (!compiledSteps) {
-      return null;
-    }
-    check(cudaSetDevice(device), "cudaSetDevice(" + device + ")");
-    return steps.get(owner, batch, training, stateBlocks, graph, (g, n, t, blocks) -> CompiledStep.compile(
-        new CudaLowering(device, tf32, cudnn, cublas, b -> stepBytes += b), this, g, n, t, fuseRelu, blocks));
+  /** Compiles one step for {@link #steps}, lowered by a new {@link CudaLowering}. */
+  private CompiledStep<?, ?> lower(NetworkGraph graph, int batch, boolean training, int stateBlocks) {
+    return CompiledStep.compile(new CudaLowering(device, tf32, cudnn, cublas, b -> stepBytes += b), this, graph,
+        batch, training, fuseRelu, stateBlocks);
   }
 
   /** Turns per-action timing of compiled steps on or off (each action then waits for the device). */
@@ -782,7 +776,7 @@ public final class CudaBackend extends ForwardingBackend implements NetworkCompi
 
   /** Whether this backend compiles network steps ({@link #compile}). */
   public boolean compilesSteps() {
-    return compiledSteps;
+    return steps.enabled();
   }
 
   /** How many compiled steps this backend holds. */

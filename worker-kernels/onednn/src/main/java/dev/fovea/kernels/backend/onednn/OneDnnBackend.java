@@ -78,9 +78,8 @@ public final class OneDnnBackend extends ForwardingBackend implements NetworkCom
   private final Map<Object, OneDnnPlan> plans = new LinkedHashMap<>();
   private final Set<Object> unsupported = new HashSet<>();
   private final OneDnnConvolution.Layouts forcedLayouts;
-  private final boolean compiledSteps;
   /** Compiled steps and the keys that cannot compile. */
-  private final StepCache steps = new StepCache("onednn");
+  private final StepCache steps;
   /** Whether compiled steps fuse a ReLU into the convolution or batch norm before it (tests turn it off). */
   boolean fuseRelu = true;
   private boolean closed;
@@ -115,7 +114,7 @@ public final class OneDnnBackend extends ForwardingBackend implements NetworkCom
   OneDnnBackend(int threads, OneDnnConvolution.Layouts layouts, boolean compiledSteps) {
     super(new ReferenceBackend());
     this.forcedLayouts = layouts;
-    this.compiledSteps = compiledSteps;
+    this.steps = new StepCache("onednn", compiledSteps);
     if (threads < 1) {
       throw new IllegalArgumentException("threads must be >= 1, got " + threads);
     }
@@ -1020,7 +1019,7 @@ public final class OneDnnBackend extends ForwardingBackend implements NetworkCom
    */
   @Override
   public CompiledNetwork compile(Object owner, int batch, boolean training, Supplier<NetworkGraph> graph) {
-    return step(owner, batch, training, -1, graph);
+    return steps.compile(owner, batch, training, graph, this::lower);
   }
 
   /**
@@ -1032,30 +1031,19 @@ public final class OneDnnBackend extends ForwardingBackend implements NetworkCom
    */
   @Override
   public ResidentNetwork compileResident(Object owner, int batch, int stateBlocks, Supplier<NetworkGraph> graph) {
-    if (stateBlocks < 0) {
-      throw new IllegalArgumentException("state blocks must be >= 0, got " + stateBlocks);
-    }
-    return step(owner, batch, true, stateBlocks, graph);
+    return steps.compileResident(owner, batch, stateBlocks, graph, this::lower);
   }
 
-  /** @param stateBlocks the optimizer state blocks of a resident step, or -1 for an ordinary step */
-  private CompiledStep<?, ?> step(Object owner, int batch, boolean training, int stateBlocks,
-      Supplier<NetworkGraph> graph) {
-    if (closed) {
-      throw new IllegalStateException("backend onednn is closed");
+  /** Compiles one step for {@link #steps}, lowered by a new {@code OneDnnLowering} inside oneDNN's thread settings. */
+  private CompiledStep<?, ?> lower(NetworkGraph graph, int batch, boolean training, int stateBlocks) {
+    OneDnnThreads.limit(threads);
+    denormals.enter();
+    try {
+      return CompiledStep.compile(new OneDnnLowering(ctx, denormals, threads), this, graph, batch, training, fuseRelu,
+          stateBlocks);
+    } finally {
+      denormals.exit();
     }
-    if (!compiledSteps) {
-      return null;
-    }
-    return steps.get(owner, batch, training, stateBlocks, graph, (g, n, t, blocks) -> {
-      OneDnnThreads.limit(threads);
-      denormals.enter();
-      try {
-        return CompiledStep.compile(new OneDnnLowering(ctx, denormals, threads), this, g, n, t, fuseRelu, blocks);
-      } finally {
-        denormals.exit();
-      }
-    });
   }
 
   /**
@@ -1086,7 +1074,7 @@ public final class OneDnnBackend extends ForwardingBackend implements NetworkCom
 
   /** Whether this backend compiles network steps ({@link #compile}). */
   public boolean compilesSteps() {
-    return compiledSteps;
+    return steps.enabled();
   }
 
   /** How many compiled steps this backend holds. */
