@@ -2,20 +2,15 @@ package dev.fovea.kernels.compile;
 
 import dev.fovea.kernels.Backend;
 import dev.fovea.kernels.CompiledNetwork;
-import dev.fovea.kernels.HostOp;
 import dev.fovea.kernels.NetworkGraph;
 import dev.fovea.kernels.ResidentNetwork;
 import dev.fovea.kernels.Shape;
 import dev.fovea.kernels.Tensor;
 import dev.fovea.optim.UpdateRule;
-import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.IntToLongFunction;
 
 /**
@@ -44,71 +39,58 @@ import java.util.function.IntToLongFunction;
  * layout (with their gradient and state), converted in by {@link #load} and out by {@link #store}
  * only, and the update runs as the device's {@link UpdateKernel}.
  *
+ * <p>This class is what a lowering sees (the buffers, memory and gradient routing it plans with)
+ * and the public face of the step; {@link StepBuilder} plans the program from the graph, {@link
+ * StepRun} runs it with a step's arguments, and {@link ResidentState} holds what a resident step
+ * keeps between steps.
+ *
  * @param <B> the device's buffer
  * @param <L> the device's layout descriptor
  */
 public final class CompiledStep<B extends StepBuffer<L>, L>
     implements CompiledNetwork, ResidentNetwork, AutoCloseable {
 
-  /** A weight slice held in a kernel's layout, with its gradient and optimizer state blocks in the same layout. */
-  private record Master<B>(NetworkGraph.Slice slice, B plain, B weights, B grad, List<B> state) {}
-
-  private final StepLowering<B, L> lowering;
-  private final DeviceMemory memory;
+  final StepLowering<B, L> lowering;
+  final DeviceMemory memory;
   private final MemoryPlan pool;
   /** The backend host nodes run their ops on. */
-  private final Backend host;
+  final Backend host;
   private final NetworkGraph g;
   private final int batch;
   private final boolean training;
   private final boolean fuse;
   private final boolean resident;
-  private final int stateBlocks;
   private StepPlan plan;
 
-  private final Program program = new Program();
+  final Program program = new Program();
   /** Resident steps: what {@link #load} and {@link #store} run after and before copying (conversions). */
-  private final Program loadProgram = new Program();
-  private final Program storeProgram = new Program();
+  final Program loadProgram = new Program();
+  final Program storeProgram = new Program();
   /** Where {@link #action} puts what is planned now: the step's program when null. */
   private Program redirect;
-  private String tag = "";
-  private boolean profiling;
-  private final StringBuilder description = new StringBuilder();
+  String tag = "";
+  boolean profiling;
+  final StringBuilder description = new StringBuilder();
 
-  private long paramBlock;
-  private long gradBlock;
-  private long bufferBlock;
-  /** Resident steps: the optimizer state of every row-major parameter, {@code stateBlocks} blocks of the parameter count. */
-  private long stateBlock;
-  private final Map<Integer, Master<B>> masters = new HashMap<>();
-  private final Set<Integer> weightSlices = new HashSet<>();
-  private UpdateKernel update;
-  private long token;
-  private boolean closed;
-  private int paramCount;
-  private int bufferCount;
+  long paramBlock;
+  long gradBlock;
+  long bufferBlock;
+  boolean closed;
+  int paramCount;
+  int bufferCount;
   /** The gradient slices lowered nodes write: (offset, size) pairs copied out after a step. */
-  private final List<int[]> nativeGrads = new ArrayList<>();
-  private B input;
+  final List<int[]> nativeGrads = new ArrayList<>();
+  B input;
   private final List<B> act;
-  private final List<B> diff;
-  private final boolean[] written;
-  private final boolean[] lowered;
+  final List<B> diff;
+  final boolean[] written;
   /** What backward needs of each node's forward. */
   private final Object[] saved;
 
-  // the arguments of the step being run, read by host actions
-  private float[] params;
-  private float[] buffers;
-  private float[] grads;
-  private int[] labels;
-  /** The targets of a loss that reads them ({@link NetworkGraph#loss()}), row-major floats from {@link #targetOffset}. */
-  private float[] targets;
-  private int targetOffset;
-  private IntToLongFunction seeds;
-  private double loss;
-  private Tensor logits;
+  /** The step's arguments while it runs, and its ordinary-step calls. */
+  final StepRun<B, L> run = new StepRun<>(this);
+  /** What a resident step holds between steps (nothing for an ordinary step). */
+  private final ResidentState<B, L> residentState;
 
   /**
    * Compiles {@code g} with {@code lowering}; on failure frees what it made so far (and the
@@ -152,12 +134,11 @@ public final class CompiledStep<B extends StepBuffer<L>, L>
     this.training = training;
     this.fuse = fuse;
     this.resident = resident;
-    this.stateBlocks = Math.max(stateBlocks, 0);
+    this.residentState = new ResidentState<>(this, Math.max(stateBlocks, 0));
     int n = g.nodes().size();
     act = new ArrayList<>(java.util.Collections.nCopies(n, null));
     diff = new ArrayList<>(java.util.Collections.nCopies(n, null));
     written = new boolean[n];
-    lowered = new boolean[n];
     saved = new Object[n];
   }
 
@@ -236,7 +217,7 @@ public final class CompiledStep<B extends StepBuffer<L>, L>
 
   /** The host's buffer vector of the step being run (host actions update running statistics in it). */
   public float[] runningBuffers() {
-    return buffers;
+    return run.buffers;
   }
 
   /** {@code (batch, sample...)} as dims. */
@@ -271,7 +252,7 @@ public final class CompiledStep<B extends StepBuffer<L>, L>
   }
 
   /** Plans {@code r}'s actions into {@code into} instead of the step's program. */
-  private void planInto(Program into, Runnable r) {
+  void planInto(Program into, Runnable r) {
     redirect = into;
     try {
       r.run();
@@ -387,46 +368,12 @@ public final class CompiledStep<B extends StepBuffer<L>, L>
     if (!resident) {
       return ensure(plainView, wanted, true);
     }
-    if (!weightSlices.add(s.offset())) {
-      // one held copy per slice: a second reader could want another layout
-      throw new Unsupported("a resident step whose parameter slice is read by two nodes");
-    }
-    if (lowering.same(plainView.layout, wanted)) {
-      return plainView;
-    }
-    long size = MemoryPlan.rounded(lowering.size(wanted));
-    B w = lowering.at(wanted, memory.allocate(size));
-    B gw = lowering.at(wanted, memory.allocate(size));
-    List<B> held = new ArrayList<>();
-    List<B> plainState = new ArrayList<>();
-    for (int j = 0; j < stateBlocks; j++) {
-      held.add(lowering.at(wanted, memory.allocate(size)));
-      plainState.add(lowering.at(plainView.layout, stateBlock + ((long) j * paramCount + s.offset()) * Float.BYTES));
-    }
-    String t = tag;
-    tag = t.substring(0, t.indexOf('/') + 1) + "load";
-    planInto(loadProgram, () -> {
-      reorder(plainView, w);
-      for (int j = 0; j < stateBlocks; j++) {
-        reorder(plainState.get(j), held.get(j));
-      }
-    });
-    tag = t.substring(0, t.indexOf('/') + 1) + "store";
-    planInto(storeProgram, () -> {
-      reorder(w, plainView);
-      for (int j = 0; j < stateBlocks; j++) {
-        reorder(held.get(j), plainState.get(j));
-      }
-    });
-    tag = t;
-    masters.put(s.offset(), new Master<>(s, plainView, w, gw, held));
-    return w;
+    return residentState.weightsIn(s, plainView, wanted);
   }
 
   /** Where the gradient of slice {@code s} goes: its held copy's gradient when it has one, else {@code plainView}. */
   public B gradientOf(NetworkGraph.Slice s, B plainView) {
-    Master<B> m = masters.get(s.offset());
-    return m != null ? m.grad : plainView;
+    return residentState.gradientOf(s, plainView);
   }
 
   // ---- gradients between nodes ----
@@ -513,476 +460,59 @@ public final class CompiledStep<B extends StepBuffer<L>, L>
     gradBlock = memory.allocate((long) Math.max(paramCount, 1) * Float.BYTES);
     bufferBlock = memory.allocate((long) Math.max(bufferCount, 1) * Float.BYTES);
     if (resident) {
-      stateBlock = memory.allocate((long) Math.max(stateBlocks * paramCount, 1) * Float.BYTES);
+      residentState.allocate();
     }
     input = acquire(rowMajorOf(g.inputShape()));
     plan = new StepPlan(g, fuse, lowering::fusesRelu);
-    for (int i = 0; i < nodes.size(); i++) {
-      if (nodes.get(i).run()) {
-        tag(nodes.get(i), "fwd");
-        forward(i);
-        description.append(nodes.get(i).name()).append(": ").append(nodes.get(i).op().getClass().getSimpleName())
-            .append(plan.fusedInto(i) >= 0 ? " (fused)" : "").append('\n');
-      }
-    }
-    if (training) {
-      for (int h = 0; h < g.heads().length; h++) {
-        loss(h);
-      }
-      for (int i = nodes.size() - 1; i >= 0; i--) {
-        NetworkGraph.Node node = nodes.get(i);
-        if (node.run() && node.trainable() && written[i]) {
-          tag(node, "bwd");
-          backward(i);
-          if (diff.get(i) != null) {
-            release(diff.get(i));
-          }
-        }
-      }
-    } else {
-      int out = g.heads()[0];
-      B plainLogits = ensure(act.get(out), rowMajorOf(nodes.get(out).outputShape()), true);
-      Shape shape = nodes.get(out).outputShape().prepend(batch);
-      host(() -> {
-        logits = Tensor.zeros(shape);
-        read(plainLogits, logits);
-      });
-    }
+    new StepBuilder<>(this).build();
     lowering.finish(this);
     if (resident) {
-      update = lowering.updateKernel(regions());
+      residentState.finish();
     }
   }
 
-  private void forward(int i) {
-    NetworkGraph.Node node = g.nodes().get(i);
-    NetworkGraph.Op op = node.op();
-    if (plan.fusedInto(i) >= 0) {
-      act.set(i, act.get(plan.fusedInto(i)));
-    } else if (op instanceof NetworkGraph.Sum s) {
-      sumForward(i, node, s.scales());
-    } else if (op instanceof NetworkGraph.Flatten) {
-      B flat = ensure(src(node, 0), rowMajorOf(srcShape(node, 0)), true);
-      act.set(i, view(flat, rowMajorOf(node.outputShape())));
-    } else if (lowering.forward(this, i)) {
-      lowered[i] = true;
-    } else {
-      hostForward(i, node, HostOps.of(op, batch));
-    }
-  }
-
-  private void backward(int i) {
-    NetworkGraph.Node node = g.nodes().get(i);
-    NetworkGraph.Op op = node.op();
-    B dy = diff.get(i);
-    if (plan.fusedInto(i) >= 0) {
-      tag(node, "bwd (fused)");
-      lowering.backward(this, i, dy);
-    } else if (lowered[i]) {
-      lowering.backward(this, i, dy);
-    } else if (op instanceof NetworkGraph.Sum s) {
-      for (int j = 0; j < node.inputs().length; j++) {
-        int p = node.inputs()[j];
-        if (needsDiff(p)) {
-          deliver(p, dy, s.scales()[j]);
-        }
-      }
-    } else if (op instanceof NetworkGraph.Flatten) {
-      int p = node.inputs()[0];
-      if (needsDiff(p)) {
-        deliver(p, view(dy, rowMajorOf(srcShape(node, 0))), 1);
-      }
-    } else {
-      hostBackward(i, node, dy);
-    }
-  }
-
-  private void sumForward(int i, NetworkGraph.Node node, double[] scales) {
-    int n = node.inputs().length;
-    B first = src(node, 0);
-    List<B> srcs = new ArrayList<>();
-    float[] s = new float[n];
-    for (int j = 0; j < n; j++) {
-      srcs.add(ensure(src(node, j), first.layout, true));
-      s[j] = (float) scales[j];
-    }
-    B y = acquire(first.layout);
-    lowering.sum(this, srcs, s, y);
-    act.set(i, y);
-  }
-
-  /** Heap tensors of one host node's last forward call, kept for its backward. */
-  private static final class HostSaved {
-    HostOp op;
-    Tensor[] srcs;
-    Tensor dst;
-  }
-
-  private void hostForward(int i, NetworkGraph.Node node, HostOp op) {
-    if (resident && !node.params().isEmpty()) {
-      // its parameters would have to be on the heap for its own code every step
-      throw new Unsupported(node.name() + ": a host layer with parameters in a resident step");
-    }
-    int n = node.inputs().length;
-    List<B> ins = new ArrayList<>();
-    Shape[] shapes = new Shape[n];
-    for (int j = 0; j < n; j++) {
-      ins.add(ensure(src(node, j), rowMajorOf(srcShape(node, j)), true));
-      shapes[j] = srcShape(node, j).prepend(batch);
-    }
-    B y = acquire(rowMajorOf(node.outputShape()));
-    Shape outShape = node.outputShape().prepend(batch);
-    HostSaved s = new HostSaved();
-    s.op = op;
-    host(() -> {
-      Tensor[] srcs = new Tensor[n];
-      for (int j = 0; j < n; j++) {
-        srcs[j] = Tensor.zeros(shapes[j]);
-        read(ins.get(j), srcs[j]);
-      }
-      Tensor dst = op.forward(host, srcs, params, buffers, training, seeds.applyAsLong(i));
-      if (!dst.shape().equals(outShape)) {
-        throw new IllegalStateException(node.name() + ": host op gave " + dst.shape() + ", expected " + outShape);
-      }
-      write(y, dst);
-      s.srcs = srcs;
-      s.dst = dst;
-    });
-    act.set(i, y);
-    saved[i] = s;
-  }
-
-  private void hostBackward(int i, NetworkGraph.Node node, B dy) {
-    HostSaved s = (HostSaved) saved[i];
-    int n = node.inputs().length;
-    B ddy = ensure(dy, rowMajorOf(node.outputShape()), false);
-    Shape outShape = node.outputShape().prepend(batch);
-    List<B> outs = new ArrayList<>();
-    for (int j = 0; j < n; j++) {
-      outs.add(needsDiff(node.inputs()[j]) ? acquire(rowMajorOf(srcShape(node, j))) : null);
-    }
-    host(() -> {
-      Tensor d = Tensor.zeros(outShape);
-      read(ddy, d);
-      Tensor[] diffSrcs = s.op.backward(host, s.srcs, s.dst, d, params, grads);
-      for (int j = 0; j < n; j++) {
-        B out = outs.get(j);
-        if (out != null) {
-          if (diffSrcs[j] != null) {
-            write(out, diffSrcs[j]);
-          } else {
-            memory.zero(out.address, out.bytes);
-          }
-        }
-      }
-    });
-    for (int j = 0; j < n; j++) {
-      if (outs.get(j) != null) {
-        deliver(node.inputs()[j], outs.get(j), 1);
-        release(outs.get(j));
-      }
-    }
-    if (ddy != dy) {
-      release(ddy);
-    }
-  }
-
-  private void read(B b, Tensor t) {
+  void read(B b, Tensor t) {
     memory.get(b.address, t.floatArray(), t.offset(), t.size());
   }
 
-  private void write(B b, Tensor t) {
+  void write(B b, Tensor t) {
     memory.put(b.address, t.floatArray(), t.offset(), t.size());
-  }
-
-  /**
-   * Softmax cross-entropy of head {@code h}, planned into the step: the device's log-softmax on
-   * the logits as a row-major (batch, classes) matrix, then one host action that reads the
-   * log-probabilities and writes the logits' gradient straight from and into device memory by
-   * {@link SoftmaxCrossEntropy}'s formula. No tensor is allocated per step.
-   */
-  private void loss(int h) {
-    if (!g.loss().readsLabels()) {
-      targetLoss(h);
-      return;
-    }
-    int head = g.heads()[h];
-    double weight = g.headWeights()[h];
-    NetworkGraph.Node node = g.nodes().get(head);
-    tag(node, "loss");
-    int k = node.outputShape().size();
-    L md = lowering.rowMajor(new long[] {batch, k});
-    B x = view(ensure(act.get(head), rowMajorOf(node.outputShape()), true), md);
-    tag(node, "loss.softmax");
-    B logp = lowering.logSoftmax(this, x);
-    tag(node, "loss");
-    B d = acquire(md);
-    FloatBuffer y = memory.floats(logp.address, (long) batch * k);
-    FloatBuffer dx = memory.floats(d.address, (long) batch * k);
-    double scale = weight / batch;
-    host(() -> {
-      double l = SoftmaxCrossEntropy.loss(y, labels, batch, k);
-      if (h == 0) {
-        loss = l;
-      }
-      SoftmaxCrossEntropy.gradient(y, labels, batch, k, scale, dx);
-    });
-    release(logp);
-    if (g.nodes().get(head).trainable()) {
-      deliver(head, d, 1);
-    }
-    release(d);
-  }
-
-  /**
-   * A loss against targets ({@link TargetLoss}) of head {@code h}, planned into the step: the
-   * head's output converted to row-major where the device holds it in another layout, then one host
-   * action that reads it and the step's targets and writes the gradient straight into device memory
-   * (a pass over the values, no tensor allocated per step), delivered back into the head's layout.
-   */
-  private void targetLoss(int h) {
-    int head = g.heads()[h];
-    double weight = g.headWeights()[h];
-    NetworkGraph.Node node = g.nodes().get(head);
-    tag(node, "loss");
-    int e = node.outputShape().size();
-    L md = rowMajorOf(node.outputShape());
-    B x = ensure(act.get(head), md, true);
-    B d = acquire(md);
-    FloatBuffer y = memory.floats(x.address, (long) batch * e);
-    FloatBuffer dx = memory.floats(d.address, (long) batch * e);
-    NetworkGraph.LossKind kind = g.loss();
-    host(() -> {
-      double l = TargetLoss.lossAndGradient(kind, y, targets, targetOffset, batch, e, weight, dx);
-      if (h == 0) {
-        loss = l;
-      }
-    });
-    if (node.trainable()) {
-      deliver(head, d, 1);
-    }
-    release(d);
-  }
-
-  /** Checks the step's labels or targets against the graph's loss and holds them for its host actions. */
-  private void takeTargets(int[] labels, Tensor targets) {
-    if (g.loss().readsLabels()) {
-      if (labels == null || labels.length != batch) {
-        throw new IllegalArgumentException((labels == null ? "no" : labels.length) + " labels for a batch of " + batch);
-      }
-      this.labels = labels;
-      return;
-    }
-    Shape want = g.nodes().get(g.heads()[0]).outputShape().prepend(batch);
-    String id = g.loss().name().toLowerCase(java.util.Locale.ROOT);
-    if (targets == null || !targets.shape().equals(want)) {
-      throw new IllegalArgumentException(id + ": targets " + (targets == null ? "missing" : "of " + targets.shape())
-          + " for outputs of " + want);
-    }
-    boolean plain = targets.dtype() == dev.fovea.kernels.DType.FLOAT32;
-    float[] t = plain ? targets.floatArray() : targets.toFloatArray();
-    int offset = plain ? targets.offset() : 0;
-    TargetLoss.check(g.loss(), t, offset, want.size());
-    this.targets = t;
-    this.targetOffset = offset;
-  }
-
-  /**
-   * The regions the resident update runs over: every row-major part of the parameter vector not
-   * held in another layout (gradients there stay zero where no node writes them, as in the heap
-   * loop), then each held slice whole. A held slice's padding (blocked layouts round channels up)
-   * starts at zero in weights, gradient and state, and stays zero: kernels write zeros to the
-   * padding of their outputs, and every optimizer's update of a zero weight with a zero gradient
-   * and zero state is zero (no clipping or decay moves it, and it adds nothing to the gradient's
-   * norm).
-   */
-  private List<UpdateKernel.Region> regions() {
-    List<UpdateKernel.Region> regions = new ArrayList<>();
-    List<Master<B>> ms = new ArrayList<>(masters.values());
-    ms.sort((a, b) -> Integer.compare(a.slice.offset(), b.slice.offset()));
-    int at = 0;
-    for (Master<B> m : ms) {
-      addRegion(regions, at, m.slice.offset() - at);
-      at = m.slice.offset() + m.slice.shape().size();
-    }
-    addRegion(regions, at, paramCount - at);
-    for (Master<B> m : ms) {
-      long[] state = new long[stateBlocks];
-      for (int j = 0; j < stateBlocks; j++) {
-        state[j] = m.state.get(j).address;
-      }
-      regions.add(new UpdateKernel.Region(m.weights.address, m.grad.address, state, m.weights.bytes / Float.BYTES));
-    }
-    return regions;
-  }
-
-  /** The row-major parameters {@code [offset, offset + count)} as a region of the update. */
-  private void addRegion(List<UpdateKernel.Region> regions, int offset, int count) {
-    if (count > 0) {
-      long o = (long) offset * Float.BYTES;
-      long[] state = new long[stateBlocks];
-      for (int j = 0; j < stateBlocks; j++) {
-        state[j] = stateBlock + (long) j * paramCount * Float.BYTES + o;
-      }
-      regions.add(new UpdateKernel.Region(paramBlock + o, gradBlock + o, state, count));
-    }
   }
 
   // ---- running ----
 
-  private void checkBatch(Tensor src) {
-    if (!src.shape().equals(g.inputShape().prepend(batch))) {
-      throw new IllegalArgumentException("input batch " + src.shape() + " does not match the compiled step's "
-          + g.inputShape().prepend(batch));
-    }
-  }
-
-  private void load(float[] params, float[] buffers, Tensor src) {
-    checkBatch(src);
-    if (params.length < paramCount || buffers.length < bufferCount) {
-      throw new IllegalArgumentException("parameter or buffer vector too short for the compiled step");
-    }
-    write(input, src);
-    memory.put(paramBlock, params, 0, paramCount);
-    memory.put(bufferBlock, buffers, 0, bufferCount);
-  }
-
-  private void execute() {
-    program.run(lowering, profiling);
-  }
-
   @Override
   public double lossAndGradient(float[] params, float[] buffers, float[] grads, Tensor src, int[] labels,
       Tensor targets, IntToLongFunction seeds) {
-    if (!training) {
-      throw new IllegalStateException("an evaluation step cannot train");
-    }
-    if (resident) {
-      throw new IllegalStateException("a resident step trains through load, step and store");
-    }
-    takeTargets(labels, targets);
-    load(params, buffers, src);
-    memory.zero(gradBlock, (long) Math.max(paramCount, 1) * Float.BYTES);
-    this.params = params;
-    this.buffers = buffers;
-    this.grads = grads;
-    this.seeds = seeds;
-    try {
-      execute();
-      for (int[] s : nativeGrads) {
-        memory.get(gradBlock + (long) s[0] * Float.BYTES, grads, s[0], s[1]);
-      }
-      return loss;
-    } finally {
-      forgetStepInputs();
-    }
-  }
-
-  /** Drops the references to the caller's arrays that host nodes read during one step. */
-  private void forgetStepInputs() {
-    this.params = null;
-    this.buffers = null;
-    this.grads = null;
-    this.labels = null;
-    this.targets = null;
-    this.seeds = null;
+    return run.lossAndGradient(params, buffers, grads, src, labels, targets, seeds);
   }
 
   @Override
   public Tensor forward(float[] params, float[] buffers, Tensor src, IntToLongFunction seeds) {
-    if (training) {
-      throw new IllegalStateException("a training step does not evaluate");
-    }
-    load(params, buffers, src);
-    this.params = params;
-    this.buffers = buffers;
-    this.seeds = seeds;
-    try {
-      execute();
-      Tensor out = logits;
-      logits = null;
-      return out;
-    } finally {
-      forgetStepInputs();
-    }
+    return run.forward(params, buffers, src, seeds);
   }
 
   // ---- resident steps ----
 
-  private void checkResident(long token) {
-    if (!resident || closed) {
-      throw new IllegalStateException(closed ? "the resident step was freed (its backend closed or evicted it)"
-          : "this step is not resident");
-    }
-    if (token != this.token) {
-      throw new IllegalStateException("the resident step was loaded by someone else since");
-    }
-  }
-
   @Override
   public int stateBlocks() {
-    return stateBlocks;
+    return residentState.stateBlocks();
   }
 
   @Override
   public long load(float[] params, float[] state) {
-    checkResident(token);
-    if (params.length != paramCount || state.length != (long) stateBlocks * paramCount) {
-      throw new IllegalArgumentException("resident step of " + paramCount + " parameters and " + stateBlocks
-          + " state blocks loaded with " + params.length + " parameters and " + state.length + " state values");
-    }
-    memory.put(paramBlock, params, 0, paramCount);
-    memory.put(stateBlock, state, 0, state.length);
-    // gradients no node writes stay zero for the whole round, as the heap loop's zeroed vector
-    memory.zero(gradBlock, (long) Math.max(paramCount, 1) * Float.BYTES);
-    for (Master<B> m : masters.values()) {
-      memory.zero(m.grad.address, m.grad.bytes);
-    }
-    loadProgram.run(lowering, profiling);
-    return ++token;
+    return residentState.load(params, state);
   }
 
   @Override
   public double step(long token, float[] buffers, Tensor src, int[] labels, Tensor targets, IntToLongFunction seeds,
       UpdateRule rule, long step) {
-    checkResident(token);
-    checkBatch(src);
-    if (buffers.length < bufferCount) {
-      throw new IllegalArgumentException("buffer vector too short for the compiled step");
-    }
-    if (rule.optimizer().stateBlocks() != stateBlocks) {
-      throw new IllegalArgumentException("a resident step holding " + stateBlocks + " state blocks cannot run "
-          + rule.optimizer() + " (" + rule.optimizer().stateBlocks() + ")");
-    }
-    takeTargets(labels, targets);
-    write(input, src);
-    memory.put(bufferBlock, buffers, 0, bufferCount);
-    // no host node of a resident step has parameters (compile refuses them): they get empty vectors
-    this.params = new float[0];
-    this.grads = new float[0];
-    this.buffers = buffers;
-    this.seeds = seeds;
-    try {
-      execute();
-    } finally {
-      forgetStepInputs();
-    }
-    // the device's update kernel, outside execute: a host kernel runs in the Java thread's own
-    // floating-point mode, as on the heap
-    update.apply(rule, step);
-    return loss;
+    return residentState.step(token, buffers, src, labels, targets, seeds, rule, step);
   }
 
   @Override
   public void store(long token, float[] params, float[] state) {
-    checkResident(token);
-    if (params.length != paramCount || state.length != (long) stateBlocks * paramCount) {
-      throw new IllegalArgumentException("resident step of " + paramCount + " parameters and " + stateBlocks
-          + " state blocks stored into " + params.length + " parameters and " + state.length + " state values");
-    }
-    storeProgram.run(lowering, profiling);
-    memory.get(paramBlock, params, 0, paramCount);
-    memory.get(stateBlock, state, 0, state.length);
+    residentState.store(token, params, state);
   }
 
   // ---- for tests ----
@@ -993,17 +523,7 @@ public final class CompiledStep<B extends StepBuffer<L>, L>
    * after its backward pass. Returns the gradient norm before clipping.
    */
   public double updateWith(long token, float[] grads, UpdateRule rule, long step) {
-    checkResident(token);
-    if (grads.length != paramCount) {
-      throw new IllegalArgumentException(grads.length + " gradients for " + paramCount + " parameters");
-    }
-    memory.put(gradBlock, grads, 0, paramCount);
-    for (Master<B> m : masters.values()) {
-      memory.zero(m.grad.address, m.grad.bytes);
-      lowering.convertNow(m.plain.layout, gradBlock + (long) m.slice.offset() * Float.BYTES, m.weights.layout,
-          m.grad.address);
-    }
-    return update.apply(rule, step);
+    return residentState.updateWith(token, grads, rule, step);
   }
 
   /**
@@ -1013,46 +533,17 @@ public final class CompiledStep<B extends StepBuffer<L>, L>
    * scratch blocks stay allocated until the step closes.
    */
   public long nonzeroPadding() {
-    long bad = 0;
-    for (Master<B> m : masters.values()) {
-      int n = m.slice.shape().size();
-      long count = m.weights.bytes / Float.BYTES;
-      long ones = memory.allocate((long) n * Float.BYTES);
-      long mark = memory.allocate(m.weights.bytes);
-      float[] a = new float[n];
-      Arrays.fill(a, 1f);
-      memory.put(ones, a, 0, n);
-      memory.zero(mark, m.weights.bytes);
-      lowering.convertNow(m.plain.layout, ones, m.weights.layout, mark);
-      FloatBuffer marks = memory.floats(mark, count);
-      List<FloatBuffer> held = new ArrayList<>(List.of(memory.floats(m.weights.address, count),
-          memory.floats(m.grad.address, count)));
-      for (B st : m.state) {
-        held.add(memory.floats(st.address, count));
-      }
-      for (int i = 0; i < count; i++) {
-        if (marks.get(i) == 0f) {
-          for (FloatBuffer h : held) {
-            bad += h.get(i) != 0f ? 1 : 0;
-          }
-        }
-      }
-    }
-    return bad;
+    return residentState.nonzeroPadding();
   }
 
   /** How many padding elements the held layouts have in all (for tests: whether padding was tested at all). */
   public long paddingElements() {
-    long n = 0;
-    for (Master<B> m : masters.values()) {
-      n += m.weights.bytes / Float.BYTES - m.slice.shape().size();
-    }
-    return n;
+    return residentState.paddingElements();
   }
 
   /** How many weight slices a resident step holds in a kernel's layout rather than row-major. */
   public int masterCount() {
-    return masters.size();
+    return residentState.masterCount();
   }
 
   // ---- profile and lifetime ----
@@ -1082,7 +573,7 @@ public final class CompiledStep<B extends StepBuffer<L>, L>
   @Override
   public void close() {
     closed = true;
-    update = null;
+    residentState.close();
     lowering.close();
     memory.close();
     program.clear();
