@@ -13,7 +13,10 @@
  * the host, {@link dev.fovea.kernels.compile.HostOps}); resident parameters, gradients and
  * optimizer state for a round (weights a device kernel wants in another layout are held in it,
  * converted in at load and out at store); and the cache of compiled steps with its set of graphs
- * that cannot compile ({@link dev.fovea.kernels.compile.StepCache}).
+ * that cannot compile ({@link dev.fovea.kernels.compile.StepCache}). Inside, {@code CompiledStep}
+ * is what a lowering plans with; the package-private {@code StepBuilder} walks the graph into the
+ * program, {@code StepRun} runs it with a step's arguments and {@code ResidentState} holds what a
+ * resident step keeps between steps.
  *
  * <p>A device supplies only memory ({@link dev.fovea.kernels.compile.DeviceMemory}), layouts and
  * their conversion, the lowering of each graph op forward and backward, its fusion rules and its

@@ -4,6 +4,11 @@
  * dev.fovea.kernels.backend.onednn.OneDnnBackendProvider} registers it as {@code onednn}. Depends
  * on {@code dev.fovea.kernels} and, for fallback, {@code dev.fovea.kernels.backend.reference};
  * nothing outside this package depends on it except through {@link dev.fovea.kernels.Backends}.
+ * Inside, the backend's ops delegate by family to package-private helpers over one plan cache
+ * ({@code OneDnnPlans}): {@code OneDnnConvolutionOps} (convolution, transposed convolution, inner
+ * product), {@code OneDnnPoolingOps} (pooling, resampling), {@code OneDnnNormalizationOps} (batch
+ * norm, LRN, softmax, softmax cross-entropy) and {@code OneDnnElementwiseOps} (activations, sum,
+ * concat); each returns false where the reference must run.
  *
  * <h2>Native vs fallback</h2>
  *
