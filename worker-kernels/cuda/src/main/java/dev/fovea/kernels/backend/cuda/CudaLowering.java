@@ -295,7 +295,7 @@ final class CudaLowering implements StepLowering<CudaLowering.Buf, CudaLowering.
       concat(i, node);
       return true;
     }
-    if (op instanceof NetworkGraph.Eltwise e && CudaBackend.activationMode(e.f()) >= 0) {
+    if (op instanceof NetworkGraph.Eltwise e && CudaElementwiseOps.activationMode(e.f()) >= 0) {
       activation(i, node, e.f());
       return true;
     }
@@ -303,7 +303,7 @@ final class CudaLowering implements StepLowering<CudaLowering.Buf, CudaLowering.
       Shape srcShape = st.srcShape(node, 0).prepend(st.batch());
       PoolParams p = op instanceof NetworkGraph.Pooling q ? q.p()
           : PoolParams.global(((NetworkGraph.GlobalPooling) op).kind(), srcShape);
-      if (CudaBackend.poolable(p, srcShape, p.outputShape(srcShape))) {
+      if (CudaPoolingOps.poolable(p, srcShape, p.outputShape(srcShape))) {
         pooling(i, node, p, srcShape);
         return true;
       }
@@ -547,7 +547,7 @@ final class CudaLowering implements StepLowering<CudaLowering.Buf, CudaLowering.
 
   private void activation(int i, NetworkGraph.Node node, Activation f) {
     Buf x = st.src(node, 0);
-    cudnnActivationStruct act = own(CudaBackend.activation(f));
+    cudnnActivationStruct act = own(CudaElementwiseOps.activation(f));
     cudnnTensorStruct d = own(CudnnDescriptors.tensor(new int[] {1, count(x)}));
     // in place only for a plain ReLU after a sum (StepPlan); cuDNN's activation runs in place
     Buf y = st.plan().inPlace(i) ? x : st.acquire(x.layout);
@@ -587,7 +587,7 @@ final class CudaLowering implements StepLowering<CudaLowering.Buf, CudaLowering.
 
   private void pooling(int i, NetworkGraph.Node node, PoolParams p, Shape srcShape) {
     Shape dstShape = p.outputShape(srcShape);
-    cudnnPoolingStruct pool = own(CudaBackend.pooling(p));
+    cudnnPoolingStruct pool = own(CudaPoolingOps.pooling(p));
     cudnnTensorStruct xd = own(CudnnDescriptors.tensor(srcShape));
     cudnnTensorStruct yd = own(CudnnDescriptors.tensor(dstShape));
     Buf x = st.ensure(st.src(node, 0), layout(srcShape), true);
@@ -647,7 +647,7 @@ final class CudaLowering implements StepLowering<CudaLowering.Buf, CudaLowering.
       throw new Unsupported(node.name() + ": batch normalization epsilon " + eps + " below cuDNN's minimum");
     }
     cudnnTensorStruct xd = own(CudnnDescriptors.tensor(shape));
-    cudnnTensorStruct bn = own(CudaBackend.bnDescriptor(xd));
+    cudnnTensorStruct bn = own(CudaNormalizationOps.bnDescriptor(xd));
     Layout ch = new Layout(new long[] {c});
     Buf x = st.ensure(st.src(node, 0), layout(shape), true);
     int k = 0;

@@ -6,6 +6,8 @@
  * {@code auto} where a device exists. Depends on {@code dev.fovea.kernels} and, for the ops it does
  * not run natively, {@code dev.fovea.kernels.backend.reference}; nothing depends on it except
  * through {@link dev.fovea.kernels.Backends}. The table of native and fallback ops is in {@code
- * docs/ops.md}.
+ * docs/ops.md}. Inside, the backend's ops delegate by family to package-private helpers ({@code
+ * CudaConvolutionOps}, {@code CudaPoolingOps}, {@code CudaNormalizationOps}, {@code
+ * CudaElementwiseOps}) over one {@code CudaOpContext}; each returns false where the reference must run.
  */
 package dev.fovea.kernels.backend.cuda;
