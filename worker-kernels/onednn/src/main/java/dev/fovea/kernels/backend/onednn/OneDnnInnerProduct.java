@@ -53,16 +53,7 @@ final class OneDnnInnerProduct {
     switch (key.pass) {
       case FORWARD -> {
         dnnl_primitive_desc pd = forwardPd(plan, engine, key, key.bias);
-        Buffer x = plan.input(src, query(pd, DNNL_ARG_SRC));
-        Buffer w = plan.inputRemembered(weights, query(pd, DNNL_ARG_WEIGHTS));
-        Buffer b = key.bias ? plan.input(bias, query(pd, DNNL_ARG_BIAS)) : null;
-        Buffer y = plan.output(query(pd, DNNL_ARG_DST), dst);
-        if (key.bias) {
-          plan.primitive(pd, new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST},
-              new Buffer[] {x, w, b, y});
-        } else {
-          plan.primitive(pd, new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST}, new Buffer[] {x, w, y});
-        }
+        plan.weightedForward(pd, src, weights, key.bias ? bias : null, dst);
       }
       case BACKWARD_DATA -> {
         dnnl_primitive_desc hint = forwardPd(plan, engine, key, false);
@@ -84,17 +75,7 @@ final class OneDnnInnerProduct {
             plan.own(any(key.o, key.k)), key.bias ? plan.own(any(key.o)) : null, plan.own(any(key.n, key.o)), hint,
             null), "inner product backward-weights primitive_desc_create");
         plan.own(pd);
-        Buffer x = plan.input(src, query(pd, DNNL_ARG_SRC));
-        Buffer dy = plan.input(dst, query(pd, DNNL_ARG_DIFF_DST));
-        Buffer dw = plan.output(query(pd, DNNL_ARG_DIFF_WEIGHTS), weights);
-        if (key.bias) {
-          Buffer db = plan.output(query(pd, DNNL_ARG_DIFF_BIAS), bias);
-          plan.primitive(pd, new int[] {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_WEIGHTS, DNNL_ARG_DIFF_BIAS},
-              new Buffer[] {x, dy, dw, db});
-        } else {
-          plan.primitive(pd, new int[] {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_WEIGHTS},
-              new Buffer[] {x, dy, dw});
-        }
+        plan.weightedBackwardWeights(pd, src, dst, weights, key.bias ? bias : null);
       }
       default -> throw new AssertionError(key.pass);
     }

@@ -364,6 +364,43 @@ final class OneDnnPlan implements AutoCloseable {
     impl = implementation(pd);
   }
 
+  /**
+   * The forward primitive {@code pd} of a weighted op (convolution, inner product): src, the
+   * remembered weights and, when {@code bias} is not null, the bias read from the user's layouts;
+   * dst written into {@code dst}.
+   */
+  void weightedForward(dnnl_primitive_desc pd, dnnl_memory_desc src, dnnl_memory_desc weights, dnnl_memory_desc bias,
+      dnnl_memory_desc dst) {
+    Buffer x = input(src, query(pd, DNNL_ARG_SRC));
+    Buffer w = inputRemembered(weights, query(pd, DNNL_ARG_WEIGHTS));
+    Buffer b = bias != null ? input(bias, query(pd, DNNL_ARG_BIAS)) : null;
+    Buffer y = output(query(pd, DNNL_ARG_DST), dst);
+    if (bias != null) {
+      primitive(pd, new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST}, new Buffer[] {x, w, b, y});
+    } else {
+      primitive(pd, new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST}, new Buffer[] {x, w, y});
+    }
+  }
+
+  /**
+   * The backward-weights primitive {@code pd} of a weighted op (convolution, inner product): src and
+   * diffDst read from the user's {@code src} and {@code dst} layouts; diffWeights and, when {@code
+   * bias} is not null, diffBias written into {@code weights} and {@code bias}.
+   */
+  void weightedBackwardWeights(dnnl_primitive_desc pd, dnnl_memory_desc src, dnnl_memory_desc dst,
+      dnnl_memory_desc weights, dnnl_memory_desc bias) {
+    Buffer x = input(src, query(pd, DNNL_ARG_SRC));
+    Buffer dy = input(dst, query(pd, DNNL_ARG_DIFF_DST));
+    Buffer dw = output(query(pd, DNNL_ARG_DIFF_WEIGHTS), weights);
+    if (bias != null) {
+      Buffer db = output(query(pd, DNNL_ARG_DIFF_BIAS), bias);
+      primitive(pd, new int[] {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_WEIGHTS, DNNL_ARG_DIFF_BIAS},
+          new Buffer[] {x, dy, dw, db});
+    } else {
+      primitive(pd, new int[] {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_WEIGHTS}, new Buffer[] {x, dy, dw});
+    }
+  }
+
   /** The implementation oneDNN picked for the last primitive added, e.g. {@code jit:avx512_core}. */
   String impl() {
     return impl;
