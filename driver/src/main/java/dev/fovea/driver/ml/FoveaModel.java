@@ -76,50 +76,36 @@ public final class FoveaModel extends AbstractFoveaModel<FoveaModel> implements 
     if (!(t > 0 && t < 1)) {
       throw new IllegalArgumentException(getClass().getSimpleName() + ": threshold must be in (0, 1), not " + t);
     }
-    return loss() == Loss.SIGMOID_BCE ? new MultiLabel(t) : REGRESSION;
+    return new Outputs(loss() == Loss.SIGMOID_BCE, t);
   }
 
-  /** prediction: the raw outputs as floats. */
-  static final Inference.Outputs REGRESSION = new Inference.Outputs() {
+  /**
+   * prediction: the raw outputs as floats, or for a multi-label model their σ, and predictedLabels:
+   * the indices whose σ is above {@code threshold}.
+   */
+  record Outputs(boolean multiLabel, double threshold) implements Inference.Outputs {
     private static final long serialVersionUID = 1L;
 
     @Override
     public int count() {
-      return 1;
+      return multiLabel ? 2 : 1;
     }
 
     @Override
     public void put(double[] raw, Object[] row, int at) {
-      Float[] p = new Float[raw.length];
+      Object[] p = new Object[raw.length];
+      List<Object> on = new ArrayList<>();
       for (int i = 0; i < raw.length; i++) {
-        p[i] = (float) raw[i];
-      }
-      row[at] = seq(p);
-    }
-  };
-
-  /** prediction: σ of the raw outputs; predictedLabels: the indices whose σ is above the threshold. */
-  record MultiLabel(double threshold) implements Inference.Outputs {
-    private static final long serialVersionUID = 1L;
-
-    @Override
-    public int count() {
-      return 2;
-    }
-
-    @Override
-    public void put(double[] raw, Object[] row, int at) {
-      Float[] p = new Float[raw.length];
-      List<Integer> on = new ArrayList<>();
-      for (int i = 0; i < raw.length; i++) {
-        double s = 1 / (1 + Math.exp(-raw[i]));
-        p[i] = (float) s;
-        if (s > threshold) {
+        double v = multiLabel ? 1 / (1 + Math.exp(-raw[i])) : raw[i];
+        p[i] = (float) v;
+        if (multiLabel && v > threshold) {
           on.add(i);
         }
       }
       row[at] = seq(p);
-      row[at + 1] = seq(on.toArray());
+      if (multiLabel) {
+        row[at + 1] = seq(on.toArray());
+      }
     }
   }
 

@@ -87,16 +87,19 @@ class FoveaEstimatorTest {
   @Test
   void outputsFitTheLoss() {
     Object[] row = new Object[3];
-    FoveaModel.REGRESSION.put(new double[] {1.5, -2}, row, 1);
+    new FoveaModel.Outputs(false, 0.5).put(new double[] {1.5, -2}, row, 1);
     assertEquals(FoveaModel.seq(new Object[] {1.5f, -2f}), row[1]);
+    assertNull(row[2]);
+    assertEquals(1, new FoveaModel.Outputs(false, 0.5).count());
+    assertEquals(2, new FoveaModel.Outputs(true, 0.5).count());
     Object[] multi = new Object[2];
-    new FoveaModel.MultiLabel(0.5).put(new double[] {0, 3, -3, 0.1}, multi, 0);
+    new FoveaModel.Outputs(true, 0.5).put(new double[] {0, 3, -3, 0.1}, multi, 0);
     scala.collection.Seq<?> p = (scala.collection.Seq<?>) multi[0];
     assertEquals(0.5f, p.apply(0));
     assertEquals((float) (1 / (1 + Math.exp(-3))), p.apply(1));
     assertEquals(FoveaModel.seq(new Object[] {1, 3}), multi[1]);
     Object[] strict = new Object[2];
-    new FoveaModel.MultiLabel(0.9).put(new double[] {0, 3, -3, 0.1}, strict, 0);
+    new FoveaModel.Outputs(true, 0.9).put(new double[] {0, 3, -3, 0.1}, strict, 0);
     assertEquals(FoveaModel.seq(new Object[] {1}), strict[1]);
     assertEquals(List.of(Loss.SIGMOID_BCE, Loss.MSE, Loss.L1), TargetColumn.LOSSES);
   }
