@@ -22,15 +22,17 @@ import org.apache.spark.sql.types.StructType;
  * classification the trainer supports: {@code sigmoid_bce} (multi-label: the target is {@code
  * array<int>} of label indices, or an {@code array<float>}/{@code array<double>}/ML {@code Vector}
  * of 0/1), {@code mse} and {@code l1} (regression: the target is an {@code array<float>}/{@code
- * array<double>}/ML {@code Vector} of D numbers). {@link #fit} checks the columns, shards the
- * DataFrame with each row's target stored as the shard format's {@code multi_hot} or {@code
- * float_vector} target ({@link FitInput}, {@link TargetColumn}), trains with the same rounds as
+ * array<double>}/ML {@code Vector} of D numbers), {@code pixel_softmax_cross_entropy} (segmentation:
+ * the target is a mask, image file bytes whose first channel is each pixel's class). {@link #fit}
+ * checks the columns, shards the DataFrame with each row's target stored as the shard format's
+ * {@code multi_hot}, {@code float_vector} or {@code mask} target ({@link FitInput}, {@link
+ * TargetColumn}), trains with the same rounds as
  * {@link FoveaClassifier} and {@code fovea train}, and returns a {@link FoveaModel}.
  *
  * <p>The network: a zoo name is built for the images and the target's size (its last layer gives
  * K or D outputs) and trained with {@code loss}; a network file or JSON description must already
  * give the target's shape, and is trained with {@code loss} instead of its own ({@code fovea train
- * --loss}).
+ * --loss}). Segmentation needs the latter: a network whose output is (K, H, W).
  *
  * <pre>{@code
  * FoveaModel m = new FoveaEstimator().setFeaturesCol("content").setChannels(1)
@@ -52,13 +54,14 @@ public final class FoveaEstimator extends AbstractFoveaEstimator<FoveaEstimator,
     super(uid);
     labels = new Labels(this);
     loss = new Param<>(uid, "loss", "what to train towards: mse or l1 (regression of a vector of numbers), "
-        + "sigmoid_bce (multi-label)");
+        + "sigmoid_bce (multi-label), pixel_softmax_cross_entropy (segmentation masks)");
     putDefault(loss, "mse");
     targetCol = new Param<>(uid, "targetCol", "the target of each row: array<float>, array<double> or an ML Vector "
-        + "(mse, l1; sigmoid_bce: 0/1 values), or array<int> of label indices (sigmoid_bce)");
+        + "(mse, l1; sigmoid_bce: 0/1 values), array<int> of label indices (sigmoid_bce), or a mask's image file "
+        + "bytes (pixel_softmax_cross_entropy)");
     putDefault(targetCol, "target");
     targetSize = new IntParam(this, "targetSize", "values per target (D, or K labels); 0 takes it from the first "
-        + "row's length, or the largest label index + 1");
+        + "row's length, or the largest label index + 1 (masks take their size from the first)");
     putDefault(targetSize, 0);
   }
 
@@ -87,7 +90,8 @@ public final class FoveaEstimator extends AbstractFoveaEstimator<FoveaEstimator,
     Features.of(stage, schema, getFeaturesCol(), getFeaturesShape());
     Loss l = TargetColumn.loss(stage, getLoss());
     TargetColumn.kind(stage, schema, getTargetCol(), l);
-    StructType out = schema.add(getPredictionCol(), DataTypes.createArrayType(DataTypes.FloatType, false));
+    StructType out = schema.add(getPredictionCol(), DataTypes.createArrayType(l == Loss.PIXEL_SOFTMAX_CROSS_ENTROPY
+        ? DataTypes.IntegerType : DataTypes.FloatType, false));
     return l == Loss.SIGMOID_BCE ? out.add(getPredictedLabelsCol(), DataTypes.createArrayType(DataTypes.IntegerType,
         false)) : out;
   }
@@ -95,8 +99,12 @@ public final class FoveaEstimator extends AbstractFoveaEstimator<FoveaEstimator,
   @Override
   FitInput prepare(SparkSession spark, Dataset<Row> df, String dir, Progress report) {
     String stage = getClass().getSimpleName();
-    TargetColumn target = TargetColumn.of(stage, df, getTargetCol(), TargetColumn.loss(stage, getLoss()),
-        getTargetSize());
+    Loss l = TargetColumn.loss(stage, getLoss());
+    if (l == Loss.PIXEL_SOFTMAX_CROSS_ENTROPY && zoo()) {
+      throw new IllegalArgumentException(stage + ": " + l.id() + " needs a network whose output is (classes, H, W) "
+          + "(a network file or JSON description); '" + getNetwork() + "' is a zoo network, whose output is a vector");
+    }
+    TargetColumn target = TargetColumn.of(stage, df, getTargetCol(), l, getTargetSize());
     report.message("target: column '" + target.column() + "', " + target.spec().describe() + " for " + getLoss());
     return FitInput.prepare(stage, spark, df, this, FitInput.Answer.target(target), dir, report);
   }
@@ -110,13 +118,17 @@ public final class FoveaEstimator extends AbstractFoveaEstimator<FoveaEstimator,
   TrainConfig forShards(TrainConfig config, FitInput input, SparkSession spark) {
     Loss l = TargetColumn.loss(getClass().getSimpleName(), getLoss());
     TrainConfig.Builder b = config.toBuilder().loss(getLoss());
-    if (Zoo.names().contains(getNetwork().strip())) {
+    if (zoo()) {
       var manifest = input.trainManifest(spark.sparkContext().hadoopConfiguration());
       Network net = Zoo.build(getNetwork().strip(), InputTransforms.inputShape(config, manifest),
           manifest.targetSpec().size()).withLoss(l);
       b.model(NetworkJson.toJsonString(net));
     }
     return b.build();
+  }
+
+  private boolean zoo() {
+    return Zoo.names().contains(getNetwork().strip());
   }
 
   /** The reader of saved estimators: {@code FoveaEstimator.read().load(path)}. */
@@ -129,7 +141,7 @@ public final class FoveaEstimator extends AbstractFoveaEstimator<FoveaEstimator,
     return read().load(path);
   }
 
-  /** What to train towards: mse or l1 (regression of a vector of numbers), sigmoid_bce (multi-label). */
+  /** What to train towards: mse or l1 (regression), sigmoid_bce (multi-label), pixel_softmax_cross_entropy (segmentation). */
   public Param<String> loss() {
     return loss;
   }

@@ -14,7 +14,9 @@ import org.apache.spark.sql.types.StructField;
  * appends {@code prediction}, an {@code array<float>} that fits the network's loss: the network's
  * outputs for {@code mse} and {@code l1} (regression), the label probabilities {@code σ(y)} for
  * {@code sigmoid_bce} (multi-label), which also gets {@code predictedLabels}, the {@code
- * array<int>} of the labels whose probability is above {@code threshold}. Prediction runs in batches
+ * array<int>} of the labels whose probability is above {@code threshold}; for {@code
+ * pixel_softmax_cross_entropy} (segmentation) {@code prediction} is an {@code array<int>} of each
+ * pixel's class (the largest of its K outputs), H·W values row by row. Prediction runs in batches
  * on the executors ({@link Inference}) as {@link FoveaClassificationModel}'s does; saved and loaded
  * as it is.
  */
@@ -61,8 +63,9 @@ public final class FoveaModel extends AbstractFoveaModel<FoveaModel> implements 
 
   @Override
   List<StructField> outputFields() {
-    List<StructField> f = new ArrayList<>(List.of(new StructField(getPredictionCol(),
-        DataTypes.createArrayType(DataTypes.FloatType, false), true, Metadata.empty())));
+    List<StructField> f = new ArrayList<>(List.of(new StructField(getPredictionCol(), DataTypes.createArrayType(
+        loss() == Loss.PIXEL_SOFTMAX_CROSS_ENTROPY ? DataTypes.IntegerType : DataTypes.FloatType, false), true,
+        Metadata.empty())));
     if (loss() == Loss.SIGMOID_BCE) {
       f.add(new StructField(getPredictedLabelsCol(), DataTypes.createArrayType(DataTypes.IntegerType, false), true,
           Metadata.empty()));
@@ -76,14 +79,16 @@ public final class FoveaModel extends AbstractFoveaModel<FoveaModel> implements 
     if (!(t > 0 && t < 1)) {
       throw new IllegalArgumentException(getClass().getSimpleName() + ": threshold must be in (0, 1), not " + t);
     }
-    return new Outputs(loss() == Loss.SIGMOID_BCE, t);
+    return new Outputs(loss() == Loss.SIGMOID_BCE, t, loss() == Loss.PIXEL_SOFTMAX_CROSS_ENTROPY
+        ? model().network().outputShape().dim(0) : 0);
   }
 
   /**
    * prediction: the raw outputs as floats, or for a multi-label model their σ, and predictedLabels:
-   * the indices whose σ is above {@code threshold}.
+   * the indices whose σ is above {@code threshold}; for a segmenter ({@code pixelClasses} K &gt; 0,
+   * outputs (K, H, W)) each pixel's class.
    */
-  record Outputs(boolean multiLabel, double threshold) implements Inference.Outputs {
+  record Outputs(boolean multiLabel, double threshold, int pixelClasses) implements Inference.Outputs {
     private static final long serialVersionUID = 1L;
 
     @Override
@@ -93,6 +98,19 @@ public final class FoveaModel extends AbstractFoveaModel<FoveaModel> implements 
 
     @Override
     public void put(double[] raw, Object[] row, int at) {
+      if (pixelClasses > 0) {
+        int pixels = raw.length / pixelClasses;
+        Object[] c = new Object[pixels];
+        for (int q = 0; q < pixels; q++) {
+          int best = 0;
+          for (int k = 1; k < pixelClasses; k++) {
+            best = raw[k * pixels + q] > raw[best * pixels + q] ? k : best;
+          }
+          c[q] = best;
+        }
+        row[at] = seq(c);
+        return;
+      }
       Object[] p = new Object[raw.length];
       List<Object> on = new ArrayList<>();
       for (int i = 0; i < raw.length; i++) {

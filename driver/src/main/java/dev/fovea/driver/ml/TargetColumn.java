@@ -22,7 +22,9 @@ import org.apache.spark.sql.types.StructType;
  * target from an {@code array<int>} (or long, short, byte) of label indices in [0, K) or an {@code
  * array<float>}/{@code array<double>}/ML {@code Vector} of K values each 0 or 1; for {@code mse} and
  * {@code l1} a {@code float_vector (D)} target from an {@code array<float>}/{@code array<double>}/ML
- * {@code Vector} of D finite values (stored as float32).
+ * {@code Vector} of D finite values (stored as float32); for {@code pixel_softmax_cross_entropy} a
+ * {@code mask (H, W)} target from image file bytes (PNG) whose first channel is each pixel's class,
+ * of one size (the first row's), as {@code fovea shard --target mask} reads mask files.
  *
  * @param stage the stage, first word of every error
  * @param column the target column
@@ -39,11 +41,13 @@ record TargetColumn(String stage, String column, Kind kind, TargetSpec spec) imp
     /** array&lt;float&gt; or array&lt;double&gt;. */
     VALUES,
     /** An ML Vector. */
-    VECTOR
+    VECTOR,
+    /** Image file bytes of a mask. */
+    MASK
   }
 
   /** The losses a target column trains with (softmax cross-entropy is {@link FoveaClassifier}'s). */
-  static final List<Loss> LOSSES = List.of(Loss.SIGMOID_BCE, Loss.MSE, Loss.L1);
+  static final List<Loss> LOSSES = List.of(Loss.SIGMOID_BCE, Loss.MSE, Loss.L1, Loss.PIXEL_SOFTMAX_CROSS_ENTROPY);
 
   /** The loss named {@code name}, one of {@link #LOSSES}, or one line naming the ones there are. */
   static Loss loss(String stage, String name) {
@@ -69,6 +73,13 @@ record TargetColumn(String stage, String column, Kind kind, TargetSpec spec) imp
   static Kind kind(String stage, StructType schema, String column, Loss loss) {
     DataType t = Features.field(stage, schema, column).dataType();
     boolean multiHot = loss == Loss.SIGMOID_BCE;
+    if (loss == Loss.PIXEL_SOFTMAX_CROSS_ENTROPY) {
+      if (t.equals(DataTypes.BinaryType)) {
+        return Kind.MASK;
+      }
+      throw new IllegalArgumentException(stage + ": column '" + column + "' is " + t.simpleString() + "; a "
+          + loss.id() + " target must be binary: image file bytes (PNG) whose first channel is each pixel's class");
+    }
     if (t instanceof ArrayType a) {
       DataType e = a.elementType();
       if (e.equals(DataTypes.FloatType) || e.equals(DataTypes.DoubleType)) {
@@ -95,6 +106,17 @@ record TargetColumn(String stage, String column, Kind kind, TargetSpec spec) imp
     if (size < 0) {
       throw new IllegalArgumentException(stage + ": targetSize must be >= 0, not " + size);
     }
+    if (kind == Kind.MASK) {
+      org.apache.spark.sql.Column c = df.col(column);
+      List<Row> first = df.select(c).where(c.isNotNull()).limit(1).collectAsList();
+      java.awt.image.Raster r = first.isEmpty() ? null : mask(first.get(0).get(0));
+      if (r == null) {
+        throw new IllegalArgumentException(stage + ": column '" + column + "': " + (first.isEmpty() ? "no mask"
+            : "the first mask is not an image file") + " to take the masks' size from");
+      }
+      return new TargetColumn(stage, column, kind, new TargetSpec(TargetSpec.MASK, List.of(r.getHeight(),
+          r.getWidth())));
+    }
     if (size == 0) {
       org.apache.spark.sql.Column c = df.col(column);
       if (kind == Kind.INDICES) {
@@ -118,6 +140,16 @@ record TargetColumn(String stage, String column, Kind kind, TargetSpec spec) imp
     return spec.size();
   }
 
+  /** The pixels of a mask file, or null when the bytes are not an image ImageIO reads. */
+  private static java.awt.image.Raster mask(Object value) {
+    try {
+      java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream((byte[]) value));
+      return img == null ? null : img.getRaster();
+    } catch (java.io.IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
   private boolean multiHot() {
     return TargetSpec.MULTI_HOT.equals(spec.kind());
   }
@@ -135,6 +167,16 @@ record TargetColumn(String stage, String column, Kind kind, TargetSpec spec) imp
   String problem(Object value) {
     if (value == null) {
       return "null target";
+    }
+    if (kind == Kind.MASK) {
+      java.awt.image.Raster r = mask(value);
+      if (r == null) {
+        return "not an image file (a mask is a PNG whose first channel is each pixel's class)";
+      }
+      int h = spec.shape().get(0);
+      int w = spec.shape().get(1);
+      return r.getHeight() == h && r.getWidth() == w ? null : "a " + r.getHeight() + "x" + r.getWidth() + " mask, "
+          + "the first row's is " + h + "x" + w;
     }
     int n = length(value);
     if (kind == Kind.INDICES) {
@@ -172,6 +214,18 @@ record TargetColumn(String stage, String column, Kind kind, TargetSpec spec) imp
 
   /** The stored target of a value {@link #problem} accepts ({@link TargetSpec#bytesPerSample()} bytes). */
   byte[] encode(Object value) {
+    if (kind == Kind.MASK) {
+      java.awt.image.Raster r = mask(value);
+      int h = r.getHeight();
+      int w = r.getWidth();
+      byte[] b = new byte[h * w];
+      for (int y = 0; y < h; y++) {
+        for (int x = 0; x < w; x++) {
+          b[y * w + x] = (byte) r.getSample(x, y, 0);
+        }
+      }
+      return b;
+    }
     int n = length(value);
     if (multiHot()) {
       byte[] b = new byte[size()];

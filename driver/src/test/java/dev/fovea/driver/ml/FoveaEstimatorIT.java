@@ -34,7 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
  * the class, "is footwear" and "is a top" as label indices), fitted in a Pipeline, saved, loaded,
  * with the same predictions and per-label F1 above a bar; regression ({@code mse}: each image's mean
  * brightness and share of bright pixels) with a test MSE below a bar and below predicting the
- * training mean; bad target columns as one-line errors.
+ * training mean; segmentation ({@code pixel_softmax_cross_entropy}: object vs background masks as PNG
+ * bytes) with a held-out mean IoU above a bar; bad target columns as one-line errors.
  */
 class FoveaEstimatorIT {
   @TempDir static Path tmp;
@@ -61,10 +62,17 @@ class FoveaEstimatorIT {
   static final double MSE_BAR = 0.013;
   static final double MSE_BASELINE_SHARE = 0.5;
 
+  /**
+   * Held-out mean IoU of object vs background masks (three convolutions, 2 epochs on 800 images at
+   * lr 0.01: measured 0.886, background 0.906, object 0.865).
+   */
+  static final double IOU_BAR = 0.8;
+
   static final StructType SCHEMA = new StructType().add("path", DataTypes.StringType)
       .add("content", DataTypes.BinaryType)
       .add("labels", DataTypes.createArrayType(DataTypes.IntegerType, false))
-      .add("stats", DataTypes.createArrayType(DataTypes.FloatType, false));
+      .add("stats", DataTypes.createArrayType(DataTypes.FloatType, false))
+      .add("mask", DataTypes.BinaryType);
 
   @BeforeAll
   static void start() throws Exception {
@@ -94,9 +102,19 @@ class FoveaEstimatorIT {
       if (c == 0 || c == 2 || c == 4 || c == 6) {
         labels.add(TOP);
       }
-      rows.add(RowFactory.create(split + "/" + i + ".png", FashionPngs.png(px, 28, 28), labels, stats(px)));
+      rows.add(RowFactory.create(split + "/" + i + ".png", FashionPngs.png(px, 28, 28), labels, stats(px),
+          FashionPngs.png(mask(px), 28, 28)));
     }
     return spark.createDataFrame(rows, SCHEMA);
+  }
+
+  /** Object (1) where the pixel is above 0.2 · 255, background (0) elsewhere. */
+  static byte[] mask(byte[] px) {
+    byte[] m = new byte[px.length];
+    for (int i = 0; i < px.length; i++) {
+      m[i] = (byte) ((px[i] & 0xff) > 51 ? 1 : 0);
+    }
+    return m;
   }
 
   /** (mean pixel value, share of pixels above 0.5), values in [0, 1]. */
@@ -133,8 +151,10 @@ class FoveaEstimatorIT {
     PipelineModel loaded = PipelineModel.load(path);
     assertEquals(0.5, ((FoveaModel) loaded.stages()[0]).getThreshold());
 
-    Map<String, Row> before = byPath(fitted.transform(test));
-    Map<String, Row> after = byPath(loaded.transform(test));
+    Map<String, Row> before = byPath(fitted.transform(test).select("path", "labels", "prediction",
+        "predictedLabels"));
+    Map<String, Row> after = byPath(loaded.transform(test).select("path", "labels", "prediction",
+        "predictedLabels"));
     assertEquals(300, after.size());
     long[] tp = new long[LABELS];
     long[] fp = new long[LABELS];
@@ -142,15 +162,15 @@ class FoveaEstimatorIT {
     for (Map.Entry<String, Row> e : after.entrySet()) {
       Row a = e.getValue();
       Row b = before.get(e.getKey());
-      assertEquals(b.getList(4), a.getList(4), e.getKey());
-      assertEquals(b.getList(5), a.getList(5), e.getKey());
-      List<Float> p = a.getList(4);
-      List<Integer> predicted = a.getList(5);
+      assertEquals(b.getList(2), a.getList(2), e.getKey());
+      assertEquals(b.getList(3), a.getList(3), e.getKey());
+      List<Float> p = a.getList(2);
+      List<Integer> predicted = a.getList(3);
       assertEquals(LABELS, p.size());
       for (int l = 0; l < LABELS; l++) {
         assertTrue(p.get(l) >= 0 && p.get(l) <= 1, "probability " + p.get(l));
         assertEquals(p.get(l) > 0.5, predicted.contains(l), "label " + l + " of " + e.getKey());
-        boolean truth = a.getList(2).contains(l);
+        boolean truth = a.getList(1).contains(l);
         boolean said = predicted.contains(l);
         tp[l] += truth && said ? 1 : 0;
         fp[l] += !truth && said ? 1 : 0;
@@ -211,12 +231,50 @@ class FoveaEstimatorIT {
     assertTrue(mse < MSE_BASELINE_SHARE * baseline, "MSE " + mse + ", baseline " + baseline);
   }
 
+  /** A segmenter's JSON description: three convolutions at 28×28, the last giving (2, 28, 28). */
+  static String segmenter() {
+    dev.fovea.nn.Network net = dev.fovea.nn.Network.builder(dev.fovea.kernels.Shape.of(1, 28, 28))
+        .then(dev.fovea.nn.Convolution.conv2d("conv1", 8, 3, 1, 1, true))
+        .then(new dev.fovea.nn.ActivationLayer("relu1", dev.fovea.kernels.Activation.of(
+            dev.fovea.kernels.Activation.Kind.RELU)))
+        .then(dev.fovea.nn.Convolution.conv2d("conv2", 8, 3, 1, 1, true))
+        .then(new dev.fovea.nn.ActivationLayer("relu2", dev.fovea.kernels.Activation.of(
+            dev.fovea.kernels.Activation.Kind.RELU)))
+        .then(dev.fovea.nn.Convolution.conv2d("classes", 2, 1, 1, 0, true))
+        .loss(dev.fovea.nn.Loss.PIXEL_SOFTMAX_CROSS_ENTROPY).build();
+    return dev.fovea.nn.NetworkJson.toJsonString(net);
+  }
+
   @Test
-  void badTargetColumnsAreOneLineNamingTheColumnTheRowAndTheProblem() {
+  void segmentationFromAMaskColumnReachesTheIouBar() throws Exception {
+    FoveaModel model = estimator().setLoss("pixel_softmax_cross_entropy").setTargetCol("mask")
+        .setNetwork(segmenter()).setEpochs(2).setLearningRate(0.01).fit(train);
+    assertEquals(dev.fovea.nn.Loss.PIXEL_SOFTMAX_CROSS_ENTROPY, model.loss());
+    long[] confusion = new long[4]; // [truth · 2 + predicted]
+    List<Row> out = model.transform(test).select("content", "prediction").collectAsList();
+    for (Row r : out) {
+      dev.fovea.data.image.Image img = dev.fovea.data.image.Codecs.best().decode((byte[]) r.get(0), 1);
+      byte[] truth = mask(img.pixels());
+      List<Integer> p = r.getList(1);
+      assertEquals(784, p.size());
+      for (int q = 0; q < 784; q++) {
+        confusion[truth[q] * 2 + p.get(q)]++;
+      }
+    }
+    double[] iou = dev.fovea.driver.worker.TargetMetrics.iou(confusion, 2);
+    double mean = (iou[0] + iou[1]) / 2;
+    System.out.printf("FoveaEstimatorIT: held-out IoU background %.4f, object %.4f, mean %.4f%n", iou[0], iou[1],
+        mean);
+    assertEquals(300, out.size());
+    assertTrue(mean > IOU_BAR, "mean IoU " + mean);
+  }
+
+  @Test
+  void badTargetColumnsAreOneLineNamingTheColumnTheRowAndTheProblem() throws Exception {
     Dataset<Row> few = train.limit(60);
     IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
         () -> estimator().setTargetCol("y").fit(few));
-    assertEquals("FoveaEstimator: column 'y' is missing; the DataFrame has [path, content, labels, stats]",
+    assertEquals("FoveaEstimator: column 'y' is missing; the DataFrame has [path, content, labels, stats, mask]",
         firstLine(missing));
     IllegalArgumentException type = assertThrows(IllegalArgumentException.class,
         () -> estimator().setTargetCol("path").fit(few));
@@ -228,8 +286,8 @@ class FoveaEstimatorIT {
         firstLine(indices));
     IllegalArgumentException loss = assertThrows(IllegalArgumentException.class,
         () -> estimator().setLoss("softmax_cross_entropy").setTargetCol("labels").fit(few));
-    assertEquals("FoveaEstimator: loss 'softmax_cross_entropy' is not one of sigmoid_bce, mse, l1 (use "
-        + "FoveaClassifier for softmax classification)", firstLine(loss));
+    assertEquals("FoveaEstimator: loss 'softmax_cross_entropy' is not one of sigmoid_bce, mse, l1, "
+        + "pixel_softmax_cross_entropy (use FoveaClassifier for softmax classification)", firstLine(loss));
 
     // row 7 has three values where the others have two
     Dataset<Row> longer = few.withColumn("stats", org.apache.spark.sql.functions.expr(
@@ -251,5 +309,18 @@ class FoveaEstimatorIT {
     assertEquals("FoveaEstimator: column 'hot', row 3 (TRAIN/3.png): element 0 is 0.5, not 0 or 1 (a multi-hot "
         + "target)", firstLine(assertThrows(IllegalArgumentException.class,
             () -> estimator().setLoss("sigmoid_bce").setTargetCol("hot").fit(half))));
+    assertEquals("FoveaEstimator: pixel_softmax_cross_entropy needs a network whose output is (classes, H, W) (a "
+        + "network file or JSON description); 'lenet' is a zoo network, whose output is a vector", firstLine(
+            assertThrows(IllegalArgumentException.class, () -> estimator().setLoss("pixel_softmax_cross_entropy")
+                .setTargetCol("mask").fit(few))));
+    Dataset<Row> small = few.withColumn("mask", org.apache.spark.sql.functions.expr(
+        "IF(path = 'TRAIN/4.png', unhex('" + hex(FashionPngs.png(new byte[14 * 14], 14, 14)) + "'), mask)"));
+    assertEquals("FoveaEstimator: column 'mask', row 4 (TRAIN/4.png): a 14x14 mask, the first row's is 28x28",
+        firstLine(assertThrows(IllegalArgumentException.class, () -> estimator().setLoss(
+            "pixel_softmax_cross_entropy").setTargetCol("mask").setNetwork(segmenter()).fit(small))));
+  }
+
+  private static String hex(byte[] b) {
+    return java.util.HexFormat.of().formatHex(b);
   }
 }

@@ -59,7 +59,8 @@ class FoveaEstimatorTest {
         + "or array<float>, array<double> or an ML Vector of 0/1 values (multi-hot)", assertThrows(
             IllegalArgumentException.class, () -> e.copy(ParamMap.empty()).setLoss("sigmoid_bce").setTargetCol("name")
                 .transformSchema(SCHEMA)).getMessage());
-    assertEquals("FoveaEstimator: loss 'huber' is not one of sigmoid_bce, mse, l1", assertThrows(
+    assertEquals("FoveaEstimator: loss 'huber' is not one of sigmoid_bce, mse, l1, pixel_softmax_cross_entropy",
+        assertThrows(
         IllegalArgumentException.class, () -> e.copy(ParamMap.empty()).setLoss("huber").setTargetCol("y")
             .transformSchema(SCHEMA)).getMessage());
   }
@@ -87,20 +88,24 @@ class FoveaEstimatorTest {
   @Test
   void outputsFitTheLoss() {
     Object[] row = new Object[3];
-    new FoveaModel.Outputs(false, 0.5).put(new double[] {1.5, -2}, row, 1);
+    new FoveaModel.Outputs(false, 0.5, 0).put(new double[] {1.5, -2}, row, 1);
     assertEquals(FoveaModel.seq(new Object[] {1.5f, -2f}), row[1]);
     assertNull(row[2]);
-    assertEquals(1, new FoveaModel.Outputs(false, 0.5).count());
-    assertEquals(2, new FoveaModel.Outputs(true, 0.5).count());
+    assertEquals(1, new FoveaModel.Outputs(false, 0.5, 0).count());
+    assertEquals(2, new FoveaModel.Outputs(true, 0.5, 0).count());
     Object[] multi = new Object[2];
-    new FoveaModel.Outputs(true, 0.5).put(new double[] {0, 3, -3, 0.1}, multi, 0);
+    new FoveaModel.Outputs(true, 0.5, 0).put(new double[] {0, 3, -3, 0.1}, multi, 0);
     scala.collection.Seq<?> p = (scala.collection.Seq<?>) multi[0];
     assertEquals(0.5f, p.apply(0));
     assertEquals((float) (1 / (1 + Math.exp(-3))), p.apply(1));
     assertEquals(FoveaModel.seq(new Object[] {1, 3}), multi[1]);
     Object[] strict = new Object[2];
-    new FoveaModel.Outputs(true, 0.9).put(new double[] {0, 3, -3, 0.1}, strict, 0);
+    new FoveaModel.Outputs(true, 0.9, 0).put(new double[] {0, 3, -3, 0.1}, strict, 0);
     assertEquals(FoveaModel.seq(new Object[] {1}), strict[1]);
-    assertEquals(List.of(Loss.SIGMOID_BCE, Loss.MSE, Loss.L1), TargetColumn.LOSSES);
+    // a segmenter's (K = 2, H·W = 3) outputs, channel by channel: each pixel's larger class
+    Object[] pixels = new Object[1];
+    new FoveaModel.Outputs(false, 0.5, 2).put(new double[] {0.5, -1, 2, 0.1, 0, 3}, pixels, 0);
+    assertEquals(FoveaModel.seq(new Object[] {0, 1, 1}), pixels[0]);
+    assertEquals(List.of(Loss.SIGMOID_BCE, Loss.MSE, Loss.L1, Loss.PIXEL_SOFTMAX_CROSS_ENTROPY), TargetColumn.LOSSES);
   }
 }
