@@ -33,10 +33,10 @@ import scala.Tuple2;
  * The DataFrame of a fit made into the train and test shard sets {@link
  * dev.fovea.driver.TrainingRun} reads: the label column's classes found (ML attribute metadata,
  * {@code numClasses}, or the largest label + 1), or a typed target column's kind and size ({@link
- * TargetColumn}: written as the shard format's {@code multi_hot} or {@code float_vector} target), every
- * row checked in one pass before anything is written (a null image, a wrongly sized array, a label
- * that is null, not a whole number or out of range, a target of the wrong length or values: one
- * line naming the column, the row and the problem), a seeded {@code
+ * TargetColumn}: written as the shard format's {@code multi_hot}, {@code float_vector} or {@code
+ * mask} target), every row checked in one pass before anything is written (a null image, a wrongly
+ * sized array, a label that is null, not a whole number or out of range, a target of the wrong
+ * length, size or values: one line naming the column, the row and the problem), a seeded {@code
  * validationFraction} of the rows held out, and both parts sharded by {@link ImageShardWriter}
  * (raw 8-bit at the images' own size, or JPEG with the shorter side at {@code imageSize / 0.875}).
  */

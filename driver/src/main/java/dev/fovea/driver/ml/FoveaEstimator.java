@@ -141,7 +141,10 @@ public final class FoveaEstimator extends AbstractFoveaEstimator<FoveaEstimator,
     return read().load(path);
   }
 
-  /** What to train towards: mse or l1 (regression), sigmoid_bce (multi-label), pixel_softmax_cross_entropy (segmentation). */
+  /**
+   * What to train towards: mse or l1 (regression), sigmoid_bce (multi-label),
+   * pixel_softmax_cross_entropy (segmentation).
+   */
   public Param<String> loss() {
     return loss;
   }
@@ -154,7 +157,10 @@ public final class FoveaEstimator extends AbstractFoveaEstimator<FoveaEstimator,
     return put(loss, v);
   }
 
-  /** The target column: array&lt;float&gt;, array&lt;double&gt;, ML Vector, or array&lt;int&gt; of label indices (sigmoid_bce). */
+  /**
+   * The target column: array&lt;float&gt;, array&lt;double&gt;, ML Vector, array&lt;int&gt; of label
+   * indices (sigmoid_bce), or a mask's image file bytes (pixel_softmax_cross_entropy).
+   */
   public Param<String> targetCol() {
     return targetCol;
   }

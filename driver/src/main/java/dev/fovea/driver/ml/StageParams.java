@@ -31,7 +31,10 @@ public interface StageParams<S extends StageParams<S>> extends Params {
     return shared().labelCol;
   }
 
-  /** The output column of the prediction: the class index (a double) of a classifier, an array&lt;float&gt; of a {@link FoveaModel}. */
+  /**
+   * The output column of the prediction: the class index (a double) of a classifier, an array of a
+   * {@link FoveaModel}.
+   */
   default Param<String> predictionCol() {
     return shared().predictionCol;
   }
