@@ -147,19 +147,29 @@ public final class ImageShardWriter {
     }
   }
 
-  /** One image to shard: its file (path) or its bytes, its class and a stable key naming it. */
+  /**
+   * One image to shard: its file (path) or its bytes, its class, a stable key naming it and, in a
+   * set with a {@link TargetSpec} target, its stored target ({@link TargetSpec#bytesPerSample()}
+   * bytes, encoded as {@link TargetSpec} says; null for class targets).
+   */
   public static final class Candidate implements Serializable {
     private static final long serialVersionUID = 1L;
     public String key;
     public int label;
     public String path;
     public byte[] bytes;
+    public byte[] target;
 
     public Candidate(String key, int label, String path, byte[] bytes) {
+      this(key, label, path, bytes, null);
+    }
+
+    public Candidate(String key, int label, String path, byte[] bytes, byte[] target) {
       this.key = key;
       this.label = label;
       this.path = path;
       this.bytes = bytes;
+      this.target = target;
     }
   }
 
@@ -172,9 +182,24 @@ public final class ImageShardWriter {
    * @param source where it came from, for the manifest
    * @param nonImageFiles files that are not images, per class folder
    * @param emptyClasses class folders without images, left out of {@code classes}
+   * @param target what each candidate's {@code target} holds, recorded in the manifest; null for
+   *     class targets only (the candidates' labels)
    */
   public record Source(JavaRDD<Candidate> candidates, List<String> classes, String name, String source,
-      Map<String, Long> nonImageFiles, List<String> emptyClasses) {}
+      Map<String, Long> nonImageFiles, List<String> emptyClasses, TargetSpec target) {
+
+    /** A source of class targets only. */
+    public Source(JavaRDD<Candidate> candidates, List<String> classes, String name, String source,
+        Map<String, Long> nonImageFiles, List<String> emptyClasses) {
+      this(candidates, classes, name, source, nonImageFiles, emptyClasses, null);
+    }
+
+    public Source {
+      if (target != null && target.isClass()) {
+        throw new IllegalArgumentException("class targets are the candidates' labels, not a target column");
+      }
+    }
+  }
 
   /** The result of encoding one candidate: a stored image, or the reason it is bad. */
   static final class Encoded implements Serializable {
@@ -182,6 +207,7 @@ public final class ImageShardWriter {
     String key;
     int label;
     byte[] data;
+    byte[] target;
     int width;
     int height;
     double[] sum;
@@ -222,7 +248,7 @@ public final class ImageShardWriter {
       }
       good++;
       // Parquet adds the key, the index and a few bytes of page overhead per row.
-      bytes += e.data.length + e.key.length() + 16;
+      bytes += e.data.length + e.key.length() + 16 + (e.target == null ? 0 : e.target.length);
       pixels += (double) e.width * e.height;
       classCounts[e.label]++;
       for (int c = 0; c < sum.length; c++) {
@@ -306,10 +332,11 @@ public final class ImageShardWriter {
     Path staging = new Path(base, "_staging-" + run);
     int classes = src.classes().size();
     int channels = o.channels();
+    int targetBytes = src.target() == null ? 0 : src.target().bytesPerSample();
     jsc.setJobGroup("fovea-shard", "shard " + src.name() + " into " + dir, false);
     int parts = o.partitions() > 0 ? o.partitions() : jsc.defaultParallelism();
     JavaRDD<Encoded> encoded = src.candidates().repartition(parts)
-        .mapPartitions(it -> encode(it, hc, o))
+        .mapPartitions(it -> encode(it, hc, o, targetBytes))
         .persist(StorageLevel.MEMORY_AND_DISK_SER());
     try {
       Stats stats = encoded.aggregate(new Stats(classes, channels), Stats::add, Stats::merge);
@@ -342,8 +369,8 @@ public final class ImageShardWriter {
       List<ShardWriter.ShardResult> results = encoded.filter(e -> e.bad == null)
           .mapToPair(e -> new Tuple2<>(shuffleKey(seed, e.key), e))
           .repartitionAndSortWithinPartitions(new ModPartitioner(shards))
-          .mapPartitionsWithIndex((i, it) -> List.of(writeShard(hc, stagingDir, i, it, classes, rowGroup)).iterator(),
-              true)
+          .mapPartitionsWithIndex((i, it) -> List.of(writeShard(hc, stagingDir, i, it, classes, rowGroup,
+              targetBytes > 0)).iterator(), true)
           .collect();
       for (ShardWriter.ShardResult r : results) {
         if (r.bytes > o.maxShardBytes()) {
@@ -408,7 +435,7 @@ public final class ImageShardWriter {
         src.nonImageFiles(), src.emptyClasses());
     return new Manifest(Manifest.VERSION, src.name(), Instant.now().toString(), src.source(), o.seed(), o.encoding(),
         shape, src.classes(), stats.good, Arrays.stream(stats.classCounts).boxed().toList(), mean, std, entries,
-        o.asMap(), report);
+        o.asMap(), report, src.target());
   }
 
   /**
@@ -457,7 +484,7 @@ public final class ImageShardWriter {
     return h ^ (h >>> 31);
   }
 
-  private static Iterator<Encoded> encode(Iterator<Candidate> it, HadoopConf hc, Options o) {
+  private static Iterator<Encoded> encode(Iterator<Candidate> it, HadoopConf hc, Options o, int targetBytes) {
     ImageCodec codec = Codecs.best();
     return new Iterator<>() {
       @Override
@@ -467,7 +494,13 @@ public final class ImageShardWriter {
 
       @Override
       public Encoded next() {
-        return encodeOne(it.next(), hc.get(), codec, o);
+        Candidate c = it.next();
+        int have = c.target == null ? 0 : c.target.length;
+        if (have != targetBytes) { // a caller's mistake, not a bad image: the set would be unreadable
+          throw new IllegalArgumentException(c.key + ": a target of " + have + " bytes where the set's target needs "
+              + targetBytes);
+        }
+        return encodeOne(c, hc.get(), codec, o);
       }
     };
   }
@@ -476,6 +509,7 @@ public final class ImageShardWriter {
     Encoded e = new Encoded();
     e.key = c.key;
     e.label = c.label;
+    e.target = c.target;
     Image img;
     try {
       byte[] bytes = c.bytes;
@@ -548,7 +582,7 @@ public final class ImageShardWriter {
   }
 
   private static ShardWriter.ShardResult writeShard(HadoopConf hc, String stagingDir, int shard,
-      Iterator<Tuple2<Long, Encoded>> rows, int classes, int rowGroup) throws IOException {
+      Iterator<Tuple2<Long, Encoded>> rows, int classes, int rowGroup, boolean targets) throws IOException {
     Configuration conf = hc.get();
     String file = String.format("part-%05d.parquet", shard);
     Path path = attemptPath(stagingDir, file);
@@ -556,9 +590,10 @@ public final class ImageShardWriter {
     res.shard = shard;
     res.file = file;
     res.classCounts = new long[classes];
-    GroupFactory groups = new SimpleGroupFactory(ShardFormat.SCHEMA_V2);
+    org.apache.parquet.schema.MessageType schema = targets ? ShardFormat.SCHEMA_V2_TARGET : ShardFormat.SCHEMA_V2;
+    GroupFactory groups = new SimpleGroupFactory(schema);
     try (ParquetWriter<Group> w = ExampleParquetWriter.builder(HadoopOutputFile.fromPath(path, conf))
-        .withType(ShardFormat.SCHEMA_V2)
+        .withType(schema)
         .withConf(conf)
         .withCompressionCodec(CompressionCodecName.UNCOMPRESSED)
         .withRowGroupSize((long) rowGroup)
@@ -569,11 +604,15 @@ public final class ImageShardWriter {
         Encoded e = t._2();
         res.rows++;
         res.classCounts[e.label]++;
-        w.write(groups.newGroup()
+        Group g = groups.newGroup()
             .append(ShardFormat.INDEX, t._1())
             .append(ShardFormat.LABEL, e.label)
             .append(ShardFormat.IMAGE, Binary.fromConstantByteArray(e.data))
-            .append(ShardFormat.KEY, e.key));
+            .append(ShardFormat.KEY, e.key);
+        if (targets) {
+          g.append(ShardFormat.TARGET, Binary.fromConstantByteArray(e.target));
+        }
+        w.write(g);
       }
     }
     path = commitAttempt(path, new Path(stagingDir, file), conf);

@@ -25,6 +25,11 @@ public final class ShardFormat {
   /** A set with a {@link TargetSpec} target: each sample's stored target. */
   public static final String TARGET = "target";
 
+  /** {@link #SCHEMA_V2} with each sample's target ({@link TargetSpec#bytesPerSample()} bytes), after the key. */
+  public static final MessageType SCHEMA_V2_TARGET = MessageTypeParser.parseMessageType(
+      "message fovea_shard { required int64 " + INDEX + "; required int32 " + LABEL + "; required binary " + IMAGE
+          + "; required binary " + KEY + " (UTF8); required binary " + TARGET + "; }");
+
   /** {@link #SCHEMA} with each sample's target ({@link TargetSpec#bytesPerSample()} bytes). */
   public static final MessageType SCHEMA_TARGET = MessageTypeParser.parseMessageType(
       "message fovea_shard { required int64 " + INDEX + "; required int32 " + LABEL + "; required binary " + IMAGE

@@ -161,6 +161,59 @@ class ImageFolderShardIT {
   }
 
   @Test
+  void candidatesTargetsAreStoredBesideTheirImagesAndRecordedInTheManifest(@TempDir Path tmp) {
+    // each sample's target: (its index, its mean pixel value), as float32
+    List<ImageShardWriter.Candidate> cands = new ArrayList<>();
+    Map<Integer, Float> means = new HashMap<>();
+    for (int i = 0; i < 120; i++) {
+      Image g = Images.grey(i);
+      double sum = 0;
+      for (byte b : g.pixels()) {
+        sum += (b & 0xff) / 255.0;
+      }
+      means.put(Arrays.hashCode(g.toPlanar().pixels()), (float) (sum / g.pixels().length));
+      java.nio.ByteBuffer t = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+      t.putFloat(i).putFloat((float) (sum / g.pixels().length));
+      cands.add(new ImageShardWriter.Candidate("row-" + i, 0, null, Images.file(g, "png"), t.array()));
+    }
+    dev.fovea.data.shard.TargetSpec spec = new dev.fovea.data.shard.TargetSpec(
+        dev.fovea.data.shard.TargetSpec.FLOAT_VECTOR, List.of(2));
+    org.apache.spark.api.java.JavaSparkContext jsc = new org.apache.spark.api.java.JavaSparkContext(
+        spark.sparkContext());
+    String dir = tmp.resolve("targets").toString();
+    Manifest m = ImageShardWriter.write(spark, new ImageShardWriter.Source(jsc.parallelize(cands, 3), List.of("y"),
+        "targets", "a table", Map.of(), List.of(), spec), dir, ImageShardWriter.Options.raw(1, 0, 0, 8)
+        .withShards(100_000, 2));
+    assertEquals(spec, m.targetSpec());
+    assertEquals(spec, ShardReader.readManifest(CONF, dir).targetSpec());
+    int rows = 0;
+    boolean[] seen = new boolean[120];
+    for (Manifest.ShardEntry e : m.shards()) {
+      ShardReader.Rows r = ShardReader.readRows(CONF, dir, m, e);
+      for (int i = 0; i < r.images().length; i++) {
+        float[] t = new float[2];
+        spec.decode(r.targets()[i], t, 0);
+        int index = (int) t[0];
+        assertFalse(seen[index], "sample " + index + " twice");
+        seen[index] = true;
+        assertArrayEquals(Images.grey(index).toPlanar().pixels(), r.images()[i], "the image of sample " + index);
+        assertEquals(means.get(Arrays.hashCode(r.images()[i])), t[1]);
+        rows++;
+      }
+    }
+    assertEquals(120, rows);
+
+    // a candidate whose target is not the set's size fails the job rather than writing an unreadable set
+    cands.set(5, new ImageShardWriter.Candidate("row-5", 0, null, Images.file(Images.grey(5), "png"), new byte[4]));
+    Exception e = assertThrows(Exception.class, () -> ImageShardWriter.write(spark, new ImageShardWriter.Source(
+        jsc.parallelize(cands, 3), List.of("y"), "targets", "a table", Map.of(), List.of(), spec),
+        tmp.resolve("bad").toString(), ImageShardWriter.Options.raw(1, 0, 0, 8)));
+    assertTrue(String.valueOf(e.getMessage()).contains("row-5: a target of 4 bytes where the set's target needs 8"),
+        e.getMessage());
+    assertFalse(ShardReader.hasManifest(CONF, tmp.resolve("bad").toString()));
+  }
+
+  @Test
   void pngFolderAsRawShardsKeepsEveryPixel(@TempDir Path tmp) throws IOException {
     Path root = folder(tmp.resolve("png"), 300, "png");
     String dir = tmp.resolve("raw").toString();

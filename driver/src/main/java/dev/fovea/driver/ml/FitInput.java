@@ -32,9 +32,11 @@ import scala.Tuple2;
 /**
  * The DataFrame of a fit made into the train and test shard sets {@link
  * dev.fovea.driver.TrainingRun} reads: the label column's classes found (ML attribute metadata,
- * {@code numClasses}, or the largest label + 1), every row checked in one pass before anything is
- * written (a null image, a wrongly sized array, a label that is null, not a whole number or out of
- * range: one line naming the column, the row and the problem), a seeded {@code
+ * {@code numClasses}, or the largest label + 1), or a typed target column's kind and size ({@link
+ * TargetColumn}: written as the shard format's {@code multi_hot}, {@code float_vector} or {@code
+ * mask} target), every row checked in one pass before anything is written (a null image, a wrongly
+ * sized array, a label that is null, not a whole number or out of range, a target of the wrong
+ * length, size or values: one line naming the column, the row and the problem), a seeded {@code
  * validationFraction} of the rows held out, and both parts sharded by {@link ImageShardWriter}
  * (raw 8-bit at the images' own size, or JPEG with the shorter side at {@code imageSize / 0.875}).
  */
@@ -53,6 +55,31 @@ final class FitInput {
   /** The class names, by index. */
   List<String> classes() {
     return classes;
+  }
+
+  /**
+   * What a fit's rows are trained towards: the class indices of a label column ({@code target}
+   * null), or a typed target column.
+   *
+   * @param column the label or target column
+   * @param numClasses labels: K, or 0 to take it from the metadata or the labels
+   * @param target the target column; null for labels
+   */
+  record Answer(String column, int numClasses, TargetColumn target) implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    static Answer labels(String column, int numClasses) {
+      return new Answer(column, numClasses, null);
+    }
+
+    static Answer target(TargetColumn t) {
+      return new Answer(t.column(), 0, t);
+    }
+  }
+
+  /** The manifest of the training shards the fit wrote. */
+  dev.fovea.data.shard.Manifest trainManifest(Configuration conf) {
+    return dev.fovea.data.shard.ShardReader.readManifest(conf, dir + "/shards/train");
   }
 
   /** Removes the shard sets of the fit (the run's model, summary and checkpoints stay). */
@@ -78,24 +105,26 @@ final class FitInput {
   }
 
   /** Checks, splits and shards {@code df} under {@code dir}/shards as {@code stage}'s settings say. */
-  static FitInput prepare(String stage, SparkSession spark, Dataset<Row> df, FoveaClassifier p, String dir,
-      Progress report) {
+  static FitInput prepare(String stage, SparkSession spark, Dataset<Row> df, AbstractFoveaEstimator<?, ?> p,
+      Answer answer, String dir, Progress report) {
     StructType schema = df.schema();
     Features f = Features.of(stage, schema, p.getFeaturesCol(), p.getFeaturesShape());
-    StructField label = labelField(stage, schema, p.getLabelCol());
-    List<String> names = classNames(label, p.getNumClasses());
+    TargetColumn target = answer.target();
+    // a target set has one class, named after its column: the label column of its shards is unused
+    List<String> names = target != null ? List.of(answer.column())
+        : classNames(labelField(stage, schema, answer.column()), answer.numClasses());
     String id = Arrays.asList(schema.fieldNames()).contains("path") ? "path" : null;
-    Check check = new Check(stage, f, p.getLabelCol(), names == null ? -1 : names.size());
+    Check check = new Check(stage, f, answer.column(), names == null ? -1 : names.size(), target);
     List<String> bad = df.select(check.columns(df, id)).javaRDD().zipWithIndex().map(check::problem)
         .filter(s -> s != null).take(1);
     if (!bad.isEmpty()) {
       throw new IllegalArgumentException(bad.get(0));
     }
     if (names == null) {
-      Row max = df.agg(functions.max(functions.col(p.getLabelCol()))).first();
+      Row max = df.agg(functions.max(functions.col(answer.column()))).first();
       long k = max.isNullAt(0) ? 0 : (long) ((Number) max.get(0)).doubleValue() + 1;
       if (k < 1 || k > MAX_CLASSES) {
-        throw new IllegalArgumentException(stage + ": column '" + p.getLabelCol() + "': " + (k < 1 ? "no rows"
+        throw new IllegalArgumentException(stage + ": column '" + answer.column() + "': " + (k < 1 ? "no rows"
             : "labels up to " + (k - 1) + " imply more than " + MAX_CLASSES + " classes") + "; set numClasses or "
             + "index the labels with StringIndexer");
       }
@@ -106,7 +135,7 @@ final class FitInput {
     }
     int channels = f.shape() != null ? f.shape().dim(0) : p.getChannels();
     Convert convert = new Convert(f, channels, p.getSeed(), p.getValidationFraction(), p.getStrict(), stage,
-        p.getLabelCol());
+        answer.column(), target);
     JavaRDD<Candidate> all = df.select(check.columns(df, id)).javaRDD().zipWithIndex().map(convert::candidate)
         .persist(StorageLevel.MEMORY_AND_DISK_SER());
     try {
@@ -123,9 +152,10 @@ final class FitInput {
               .withQuality(95))
           .withMaxBadFraction(p.getStrict() ? 0 : Options.DEFAULT_MAX_BAD_FRACTION);
       String name = "dataframe " + f.column();
-      shard(spark, train, names, name + " (train)", dir + "/shards/train",
+      dev.fovea.data.shard.TargetSpec spec = target == null ? null : target.spec();
+      shard(spark, train, names, spec, name + " (train)", dir + "/shards/train",
           o.withShards(Options.DEFAULT_MAX_SHARD_BYTES, Math.max(8, 4 * workers)), stage, f);
-      shard(spark, test, names, name + " (validation)", dir + "/shards/test",
+      shard(spark, test, names, spec, name + " (validation)", dir + "/shards/test",
           o.withShards(Options.DEFAULT_MAX_SHARD_BYTES, Math.max(2, workers)), stage, f);
     } finally {
       all.unpersist(false);
@@ -133,10 +163,11 @@ final class FitInput {
     return new FitInput(dir, List.copyOf(names));
   }
 
-  private static void shard(SparkSession spark, JavaRDD<Candidate> rows, List<String> names, String name, String dir,
-      Options o, String stage, Features f) {
+  private static void shard(SparkSession spark, JavaRDD<Candidate> rows, List<String> names,
+      dev.fovea.data.shard.TargetSpec target, String name, String dir, Options o, String stage, Features f) {
     try {
-      ImageShardWriter.write(spark, new ImageShardWriter.Source(rows, names, name, name, Map.of(), List.of()), dir, o);
+      ImageShardWriter.write(spark, new ImageShardWriter.Source(rows, names, name, name, Map.of(), List.of(), target),
+          dir, o);
     } catch (DataException e) {
       throw new IllegalArgumentException(stage + ": column '" + f.column() + "': " + e.getMessage()
           + (Options.DEFAULT_MAX_BAD_FRACTION == o.maxBadFraction() ? "" : " (strict mode)")
@@ -176,12 +207,15 @@ final class FitInput {
     final Features features;
     final String labelColumn;
     final int classes;
+    final TargetColumn target;
 
-    Check(String stage, Features features, String labelColumn, int classes) {
+    /** @param target the target column, whose values are checked instead of labels; null for labels */
+    Check(String stage, Features features, String labelColumn, int classes, TargetColumn target) {
       this.stage = stage;
       this.features = features;
       this.labelColumn = labelColumn;
       this.classes = classes;
+      this.target = target;
     }
 
     /** (features, label, path when there is one). */
@@ -199,7 +233,9 @@ final class FitInput {
       String where = "row " + t._2() + (r.size() > 2 ? " (" + r.get(2) + ")" : "");
       Object label = r.get(1);
       String bad = null;
-      if (label == null) {
+      if (target != null) {
+        bad = target.problem(label);
+      } else if (label == null) {
         bad = "null label";
       } else {
         double v = ((Number) label).doubleValue();
@@ -237,9 +273,10 @@ final class FitInput {
     final boolean strict;
     final String stage;
     final String labelColumn;
+    final TargetColumn target;
 
     Convert(Features features, int channels, long seed, double heldOut, boolean strict, String stage,
-        String labelColumn) {
+        String labelColumn, TargetColumn target) {
       this.features = features;
       this.channels = channels;
       this.seed = seed;
@@ -247,6 +284,7 @@ final class FitInput {
       this.strict = strict;
       this.stage = stage;
       this.labelColumn = labelColumn;
+      this.target = target;
     }
 
     Candidate candidate(Tuple2<Row, Long> t) {
@@ -262,7 +300,8 @@ final class FitInput {
         }
         bytes = new byte[0]; // the shard writer counts it as a bad image
       }
-      return new Candidate(key, (int) ((Number) r.get(1)).doubleValue(), null, bytes);
+      return target != null ? new Candidate(key, 0, null, bytes, target.encode(r.get(1)))
+          : new Candidate(key, (int) ((Number) r.get(1)).doubleValue(), null, bytes);
     }
 
     /** Whether the row of {@code c} is held out: a seeded hash of its key below the fraction. */

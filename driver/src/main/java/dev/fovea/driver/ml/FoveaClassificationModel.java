@@ -1,38 +1,13 @@
 package dev.fovea.driver.ml;
 
-import dev.fovea.driver.TrainingRun;
-import dev.fovea.kernels.Backends;
-import dev.fovea.kernels.Shape;
-import dev.fovea.nn.ModelFile;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
-import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.Path;
-import org.apache.spark.SparkContext;
-import org.apache.spark.api.java.function.MapPartitionsFunction;
-import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.ml.Model;
 import org.apache.spark.ml.attribute.NominalAttribute;
 import org.apache.spark.ml.linalg.SQLDataTypes;
-import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.util.Identifiable;
 import org.apache.spark.ml.util.MLReader;
-import org.apache.spark.ml.util.MLWritable;
-import org.apache.spark.ml.util.MLWriter;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.Metadata;
 import org.apache.spark.sql.types.StructField;
-import org.apache.spark.sql.types.StructType;
-import org.apache.spark.util.LongAccumulator;
 
 /**
  * A trained Fovea network as a Spark ML {@code Transformer}: {@link #transform} appends {@code
@@ -45,37 +20,18 @@ import org.apache.spark.util.LongAccumulator;
  * model.fovea}: architecture, parameters, class names, input normalisation, provenance); loaded by
  * {@link #read()}, also from inside a saved {@code PipelineModel}.
  */
-public final class FoveaClassificationModel extends Model<FoveaClassificationModel>
-    implements StageParams<FoveaClassificationModel>, MLWritable {
+public final class FoveaClassificationModel extends AbstractFoveaModel<FoveaClassificationModel> {
   private static final long serialVersionUID = 1L;
 
-  /** Largest model file read back (one Java array). */
-  private static final long MAX_MODEL_BYTES = Integer.MAX_VALUE - 8;
-
-  private final String uid;
-  private final Shared shared;
-  private final byte[] file;
-  private final String hash;
-  private transient ModelFile.Model model;
-  private transient Broadcast<byte[]> broadcast;
-  private transient SparkContext broadcastContext;
-  private transient LongAccumulator errors;
-  private transient TrainingRun.Result training;
-
   /**
-   * The model in {@code file}, the bytes of a {@code .fovea} file as {@link ModelFile#write}
-   * writes them.
+   * The model in {@code file}, the bytes of a {@code .fovea} file as {@link
+   * dev.fovea.nn.ModelFile#write} writes them.
    *
    * @throws IllegalArgumentException when the bytes are not a model file, or the model records no
    *     input normalisation
    */
   public FoveaClassificationModel(String uid, byte[] file) {
-    this.uid = uid;
-    this.file = file.clone();
-    this.hash = sha256(this.file);
-    this.model = parse(this.file, "model " + uid);
-    TrainingRun.normalization(model); // refused here rather than on the executors
-    this.shared = new Shared(this);
+    super(uid, file);
   }
 
   /** A model with a new uid. */
@@ -84,21 +40,8 @@ public final class FoveaClassificationModel extends Model<FoveaClassificationMod
   }
 
   @Override
-  public String uid() {
-    return uid;
-  }
-
-  @Override
-  public Shared shared() {
-    return shared;
-  }
-
-  /** The model: network, parameters, class names, provenance. */
-  public ModelFile.Model model() {
-    if (model == null) {
-      model = parse(file, "model " + uid);
-    }
-    return model;
+  FoveaClassificationModel newInstance(String uid, byte[] file) {
+    return new FoveaClassificationModel(uid, file);
   }
 
   /** The class names by index: the prediction's labels. */
@@ -106,167 +49,26 @@ public final class FoveaClassificationModel extends Model<FoveaClassificationMod
     return model().classNames();
   }
 
-  /** The network's input (C, H, W). */
-  public Shape inputShape() {
-    return model().network().inputShape();
-  }
-
-  /** The bytes of the {@code .fovea} file. */
-  public byte[] modelFile() {
-    return file.clone();
-  }
-
-  /**
-   * The run that trained this model (history, validation accuracy, timings), or null for a model
-   * that was loaded or built from a file.
-   */
-  public TrainingRun.Result trainingResult() {
-    return training;
-  }
-
-  FoveaClassificationModel withTraining(TrainingRun.Result r) {
-    training = r;
-    return this;
-  }
-
-  /**
-   * The accumulator of the latest {@link #transform}: rows whose features were null or could not be
-   * used (their outputs are null), counted as the rows are computed (after an action; a recomputed
-   * partition counts again). Null before the first transform.
-   */
-  public LongAccumulator errorCount() {
-    return errors;
-  }
-
   @Override
-  public StructType transformSchema(StructType schema) {
-    features(schema);
-    for (String c : List.of(getRawPredictionCol(), getProbabilityCol(), getPredictionCol())) {
-      if (Arrays.asList(schema.fieldNames()).contains(c)) {
-        throw new IllegalArgumentException(getClass().getSimpleName() + ": output column '" + c + "' already exists");
-      }
-    }
-    return schema.add(new StructField(getRawPredictionCol(), SQLDataTypes.VectorType(), true,
-            org.apache.spark.sql.types.Metadata.empty()))
-        .add(new StructField(getProbabilityCol(), SQLDataTypes.VectorType(), true,
-            org.apache.spark.sql.types.Metadata.empty()))
-        .add(new StructField(getPredictionCol(), DataTypes.DoubleType, true, NominalAttribute.defaultAttr()
+  List<StructField> outputFields() {
+    return List.of(new StructField(getRawPredictionCol(), SQLDataTypes.VectorType(), true, Metadata.empty()),
+        new StructField(getProbabilityCol(), SQLDataTypes.VectorType(), true, Metadata.empty()),
+        new StructField(getPredictionCol(), DataTypes.DoubleType, true, NominalAttribute.defaultAttr()
             .withName(getPredictionCol()).withValues(classNames().toArray(new String[0])).toMetadata()));
   }
 
-  /** The features column of {@code schema}, whose array or Vector shape must be the network's input. */
-  private Features features(StructType schema) {
-    int[] declared = getFeaturesShape();
-    Shape input = inputShape();
-    Features f = Features.of(getClass().getSimpleName(), schema, getFeaturesCol(), input.dims());
-    if ((f.kind() == Features.Kind.ARRAY || f.kind() == Features.Kind.VECTOR) && declared.length > 0
-        && !Arrays.equals(declared, input.dims())) {
-      throw new IllegalArgumentException(getClass().getSimpleName() + ": column '" + getFeaturesCol()
-          + "': featuresShape " + Arrays.toString(declared) + " is not the model's input " + input);
-    }
-    return f;
-  }
-
   @Override
-  public Dataset<Row> transform(Dataset<?> dataset) {
-    StructType out = transformSchema(dataset.schema());
-    Dataset<Row> df = dataset.toDF();
-    SparkSession spark = df.sparkSession();
-    if (getInferenceBatch() < 1) {
-      throw new IllegalArgumentException(getClass().getSimpleName() + ": inferenceBatch must be >= 1, not "
-          + getInferenceBatch());
-    }
-    String backend = Backends.resolve(getBackend(), w -> { }).name();
-    errors = spark.sparkContext().longAccumulator("fovea: rows without a prediction (" + uid + ")");
-    StructType in = df.schema();
-    int id = Arrays.asList(in.fieldNames()).contains("path") ? in.fieldIndex("path") : -1;
-    Inference task = new Inference(getClass().getSimpleName(), hash, broadcast(spark), features(in),
-        in.fieldIndex(getFeaturesCol()), id, getInferenceBatch(), getStrict(), backend, errors);
-    // Dataset.mapPartitions converts rows with generated code both ways (javaRDD and createDataFrame
-    // convert each value through interpreted converters, a third of transform's time on LeNet)
-    Dataset<Row> result = df.mapPartitions((MapPartitionsFunction<Row, Row>) task::apply, Encoders.row(out));
-    // the row encoder drops columns' metadata: the input's, and the class names of the prediction
-    return withMetadata(result, out);
-  }
-
-  /** {@code df} with the metadata of {@code schema}'s columns (one projection; names quoted, dots and all). */
-  static Dataset<Row> withMetadata(Dataset<Row> df, StructType schema) {
-    org.apache.spark.sql.Column[] cols = new org.apache.spark.sql.Column[schema.size()];
-    for (int i = 0; i < cols.length; i++) {
-      StructField f = schema.fields()[i];
-      cols[i] = df.col("`" + f.name().replace("`", "``") + "`").as(f.name(), f.metadata());
-    }
-    return df.select(cols);
-  }
-
-  /** The inference of this model for {@link FoveaUdfs}: features of any kind, as the value's class says. */
-  Inference inference(SparkSession spark, Features.Kind kind, boolean strict, LongAccumulator counter) {
-    String backend = Backends.resolve(getBackend(), w -> { }).name();
-    return new Inference("fovea UDF", hash, broadcast(spark), new Features("(argument)", kind, inputShape().dims()), -1,
-        -1, 1, strict, backend, counter);
-  }
-
-  /** The model file, broadcast once per Spark context and reused by every later call. */
-  private synchronized Broadcast<byte[]> broadcast(SparkSession spark) {
-    SparkContext sc = spark.sparkContext();
-    if (broadcast == null || broadcastContext != sc || sc.isStopped()) {
-      broadcast = JavaSparkContext.fromSparkContext(sc).broadcast(file);
-      broadcastContext = sc;
-    }
-    return broadcast;
-  }
-
-  @Override
-  public FoveaClassificationModel copy(ParamMap extra) {
-    FoveaClassificationModel m = new FoveaClassificationModel(uid, file);
-    m.training = training;
-    return copyValues(m, extra).setParent(parent());
-  }
-
-  @Override
-  public MLWriter write() {
-    return StageIO.writer(this, (path, conf) -> StageIO.write(conf, new Path(path, "model.fovea"), file));
+  Inference.Outputs outputs() {
+    return Inference.CLASSIFIER;
   }
 
   /** The reader of saved models: {@code FoveaClassificationModel.read().load(path)}. */
   public static MLReader<FoveaClassificationModel> read() {
-    return new MLReader<>() {
-      @Override
-      public FoveaClassificationModel load(String path) {
-        Configuration conf = sparkSession().sparkContext().hadoopConfiguration();
-        var meta = StageIO.loadMetadata(path, conf, FoveaClassificationModel.class.getName());
-        byte[] bytes;
-        Path p = new Path(path, "model.fovea");
-        try {
-          bytes = StageIO.read(conf, p, MAX_MODEL_BYTES);
-        } catch (IOException e) {
-          throw new IllegalArgumentException(p + ": cannot read the model file: " + e.getMessage(), e);
-        }
-        FoveaClassificationModel m = new FoveaClassificationModel(meta.path("uid").asText(), bytes);
-        StageIO.applyParams(m, meta);
-        return m;
-      }
-    };
+    return reader(FoveaClassificationModel.class, FoveaClassificationModel::new);
   }
 
   /** {@code read().load(path)}. */
   public static FoveaClassificationModel load(String path) {
     return read().load(path);
-  }
-
-  private static ModelFile.Model parse(byte[] bytes, String name) {
-    try {
-      return ModelFile.read(new ByteArrayInputStream(bytes), bytes.length, name);
-    } catch (IOException e) {
-      throw new IllegalArgumentException(name + ": " + e.getMessage(), e);
-    }
-  }
-
-  private static String sha256(byte[] bytes) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 }

@@ -31,7 +31,8 @@ import org.apache.spark.util.LongAccumulator;
 /**
  * Prediction on an executor: rows are read in batches of {@code batch}, each row's features turned
  * into a network input, the batch forwarded once on a backend kept by {@link WorkerRuntime}, and
- * the rows given back with the raw outputs, probabilities and predicted class appended. Rows
+ * the rows given back with the model's output columns appended ({@link Outputs}: for a classifier
+ * the raw outputs, probabilities and predicted class). Rows
  * stream through: at most one batch is held. The model file travels once per executor (a
  * broadcast); it is parsed once per executor JVM and kept, keyed by its SHA-256, for every later
  * task and call.
@@ -58,13 +59,44 @@ final class Inference implements Serializable {
   private final boolean strict;
   private final String backend;
   private final LongAccumulator errors;
+  private final Outputs outputs;
+
+  /**
+   * The columns a model appends to each row, made from the row's raw network outputs: what the
+   * stage's loss predicts ({@link #CLASSIFIER} for softmax classification).
+   */
+  interface Outputs extends Serializable {
+    /** How many columns are appended. */
+    int count();
+
+    /** Puts the columns of one row's raw outputs into {@code row[at, at + count())}. */
+    void put(double[] raw, Object[] row, int at);
+  }
+
+  /** rawPrediction (the logits, a Vector), probability (their softmax) and prediction (the argmax, a double). */
+  static final Outputs CLASSIFIER = new Outputs() {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public int count() {
+      return 3;
+    }
+
+    @Override
+    public void put(double[] logits, Object[] v, int at) {
+      v[at] = Vectors.dense(logits);
+      v[at + 1] = Vectors.dense(softmax(logits));
+      v[at + 2] = (double) argmax(logits);
+    }
+  };
 
   /**
    * @param featuresIndex the features column's position in the rows
    * @param idIndex the position of a column that names a row (binaryFile's {@code path}), or -1
+   * @param outputs the columns appended to each row
    */
   Inference(String stage, String hash, Broadcast<byte[]> file, Features features, int featuresIndex, int idIndex,
-      int batch, boolean strict, String backend, LongAccumulator errors) {
+      int batch, boolean strict, String backend, LongAccumulator errors, Outputs outputs) {
     this.stage = stage;
     this.hash = hash;
     this.file = file;
@@ -75,17 +107,18 @@ final class Inference implements Serializable {
     this.strict = strict;
     this.backend = backend;
     this.errors = errors;
+    this.outputs = outputs;
   }
 
   /** A parsed model: the network, its values and the input normalisation it was trained with. */
-  record Loaded(Network network, float[] params, float[] buffers, int classes, List<Double> mean, List<Double> std) {
+  record Loaded(Network network, float[] params, float[] buffers, int outputs, List<Double> mean, List<Double> std) {
     Shape input() {
       return network.inputShape();
     }
 
     static Loaded of(ModelFile.Model m) {
       List<List<Double>> n = TrainingRun.normalization(m);
-      return new Loaded(m.network(), m.params(), m.buffers(), m.classNames().size(), n.get(0), n.get(1));
+      return new Loaded(m.network(), m.params(), m.buffers(), m.network().outputShape().size(), n.get(0), n.get(1));
     }
   }
 
@@ -257,7 +290,7 @@ final class Inference implements Serializable {
     }
   }
 
-  /** Logits of the first {@code n} samples of {@code x}, one row each. */
+  /** Raw outputs (logits of a classifier) of the first {@code n} samples of {@code x}, one row each. */
   private double[][] forward(Loaded m, float[] x, int n, int threads) {
     double[][] out = new double[n][];
     if (n == 0) {
@@ -268,7 +301,7 @@ final class Inference implements Serializable {
     Backend b = WorkerRuntime.borrow(backend, threads);
     try {
       Tensor logits = m.network().forward(b, m.params(), m.buffers(), input);
-      int k = m.classes();
+      int k = m.outputs();
       for (int i = 0; i < n; i++) {
         out[i] = new double[k];
         for (int j = 0; j < k; j++) {
@@ -281,16 +314,14 @@ final class Inference implements Serializable {
     return out;
   }
 
-  /** {@code r} with rawPrediction, probability and prediction appended (nulls for no logits). */
-  static Row withOutputs(Row r, double[] logits) {
-    Object[] v = new Object[r.size() + 3];
+  /** {@code r} with the output columns appended (nulls for no raw outputs). */
+  Row withOutputs(Row r, double[] raw) {
+    Object[] v = new Object[r.size() + outputs.count()];
     for (int i = 0; i < r.size(); i++) {
       v[i] = r.get(i);
     }
-    if (logits != null) {
-      v[r.size()] = Vectors.dense(logits);
-      v[r.size() + 1] = Vectors.dense(softmax(logits));
-      v[r.size() + 2] = (double) argmax(logits);
+    if (raw != null) {
+      outputs.put(raw, v, r.size());
     }
     return RowFactory.create(v);
   }

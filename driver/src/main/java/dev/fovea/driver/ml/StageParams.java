@@ -7,9 +7,12 @@ import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.Params;
 
 /**
- * The parameters {@link FoveaClassifier} and {@link FoveaClassificationModel} share: the columns
- * and how inference runs. Each stage keeps its own {@link Shared} (a {@code Param} belongs to one
- * stage's uid); Spark finds the parameters through these public methods.
+ * The parameters every Fovea stage has ({@link FoveaClassifier}, {@link FoveaClassificationModel},
+ * {@link FoveaEstimator}, {@link FoveaModel}): the columns and how inference runs ({@code
+ * labelCol}, {@code probabilityCol} and {@code rawPredictionCol} serve the classifier's stages
+ * only; the others' target and outputs are {@link TargetParams} and their own). Each stage keeps its
+ * own {@link Shared} (a {@code Param} belongs to one stage's uid); Spark finds the parameters
+ * through these public methods.
  *
  * @param <S> the stage, returned by the setters
  */
@@ -28,7 +31,10 @@ public interface StageParams<S extends StageParams<S>> extends Params {
     return shared().labelCol;
   }
 
-  /** The output column of the predicted class index (double). */
+  /**
+   * The output column of the prediction: the class index (a double) of a classifier, an array of a
+   * {@link FoveaModel}.
+   */
   default Param<String> predictionCol() {
     return shared().predictionCol;
   }
@@ -169,7 +175,8 @@ public interface StageParams<S extends StageParams<S>> extends Params {
       featuresCol = new Param<>(uid, "featuresCol", "the images: binary file bytes, Spark's image struct, "
           + "array<float>/array<double> or an ML Vector (with featuresShape)");
       labelCol = new Param<>(uid, "labelCol", "class indices 0..K-1 as doubles (e.g. from StringIndexer)");
-      predictionCol = new Param<>(uid, "predictionCol", "output: the predicted class index");
+      predictionCol = new Param<>(uid, "predictionCol", "output: the prediction (a classifier's class index, a "
+          + "FoveaModel's array<float>)");
       probabilityCol = new Param<>(uid, "probabilityCol", "output: class probabilities");
       rawPredictionCol = new Param<>(uid, "rawPredictionCol", "output: the network's raw outputs (logits)");
       featuresShape = new IntArrayParam(stage, "featuresShape", "(C, H, W) of array or Vector features, values in "
