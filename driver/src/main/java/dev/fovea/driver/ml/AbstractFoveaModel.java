@@ -15,7 +15,9 @@ import java.util.function.BiFunction;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.SparkContext;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.Model;
@@ -27,6 +29,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.util.LongAccumulator;
@@ -173,11 +176,23 @@ public abstract class AbstractFoveaModel<M extends AbstractFoveaModel<M>> extend
     errors = spark.sparkContext().longAccumulator("fovea: rows without a prediction (" + uid + ")");
     StructType in = df.schema();
     int id = Arrays.asList(in.fieldNames()).contains("path") ? in.fieldIndex("path") : -1;
-    Inference task = new Inference(getClass().getSimpleName(), hash, broadcast(spark), features(in),
-        in.fieldIndex(getFeaturesCol()), id, getInferenceBatch(), getStrict(), backend, errors, outputs());
-    // Dataset.mapPartitions converts rows with generated code both ways (javaRDD and createDataFrame
-    // convert each value through interpreted converters, a third of transform's time on LeNet)
-    Dataset<Row> result = df.mapPartitions((MapPartitionsFunction<Row, Row>) task::apply, Encoders.row(out));
+    Features features = features(in);
+    int column = in.fieldIndex(getFeaturesCol());
+    Inference task = new Inference(getClass().getSimpleName(), hash, broadcast(spark), features, column, id,
+        getInferenceBatch(), getStrict(), backend, errors, outputs());
+    Dataset<Row> result;
+    if (features.kind() == Features.Kind.ARRAY && !df.isStreaming()) {
+      // arrays of numbers from Spark's internal rows in one copy each (the row encoder boxes every value); the
+      // output rows through the row encoder's generated serializer, as below
+      InternalRowReader reader = new InternalRowReader(in, column);
+      JavaRDD<Row> rows = df.queryExecution().toRdd().toJavaRDD()
+          .mapPartitions((FlatMapFunction<java.util.Iterator<InternalRow>, Row>) it -> task.apply(reader.rows(it)));
+      result = spark.createDataset(rows.rdd(), Encoders.row(out));
+    } else {
+      // Dataset.mapPartitions converts rows with generated code both ways (javaRDD and createDataFrame
+      // convert each value through interpreted converters, a third of transform's time on LeNet)
+      result = df.mapPartitions((MapPartitionsFunction<Row, Row>) task::apply, Encoders.row(out));
+    }
     // the row encoder drops columns' metadata: the input's, and the output columns' own
     return withMetadata(result, out);
   }

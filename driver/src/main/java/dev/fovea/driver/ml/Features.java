@@ -3,6 +3,7 @@ package dev.fovea.driver.ml;
 import dev.fovea.data.image.Codecs;
 import dev.fovea.data.image.Image;
 import dev.fovea.data.image.ImageCodec;
+import dev.fovea.data.image.PlainPng;
 import dev.fovea.driver.InputTransforms;
 import dev.fovea.kernels.Shape;
 import java.awt.image.BufferedImage;
@@ -233,7 +234,10 @@ record Features(String column, Kind kind, int[] dims) implements Serializable {
   private Image image(Object value, int channels) throws BadValue {
     if (kind == Kind.BYTES) {
       try {
-        return Codecs.best().decode((byte[]) value, channels);
+        // plain PNG files (8-bit grey or RGB, as binaryFile reads Fashion-MNIST's) in Java: the native codec's
+        // call costs several times the decoding of a small image; any other file goes to the codec
+        Image plain = PlainPng.decode((byte[]) value, channels);
+        return plain != null ? plain : Codecs.best().decode((byte[]) value, channels);
       } catch (ImageCodec.BadImageException e) {
         throw new BadValue("cannot decode the image: " + e.getMessage());
       }

@@ -200,16 +200,25 @@ class FoveaClassifierIT {
     assertTrue(firstLine(missing).startsWith("FoveaClassificationModel: column 'pixels' is missing; the DataFrame has "
         + "[path, "), firstLine(missing));
 
-    // one row of 100 values among rows of the network's 784: null outputs and counted, or in strict mode the job fails
-    String odd = pngs.select("path").as(org.apache.spark.sql.Encoders.STRING()).collectAsList().get(6);
+    // one row of 100 values and one with a null value among rows of the network's 784: null outputs and counted,
+    // or in strict mode the job fails
+    List<String> paths = pngs.select("path").as(org.apache.spark.sql.Encoders.STRING()).collectAsList();
+    String odd = paths.get(6);
+    String nulls = paths.get(8);
     Dataset<Row> arrays = pngs.withColumn("pixels", functions.when(functions.col("path").equalTo(odd),
-        functions.array_repeat(functions.lit(0.5f), 100)).otherwise(functions.array_repeat(functions.lit(0.5f), 784)));
+        functions.array_repeat(functions.lit(0.5f), 100)).when(functions.col("path").equalTo(nulls),
+        functions.concat(functions.array_repeat(functions.lit(0.5f), 783), functions.array(functions.lit(null)
+            .cast("float")))).otherwise(functions.array_repeat(functions.lit(0.5f), 784)));
     List<Row> out = model.transform(arrays).select("path", "prediction").collectAsList();
     assertEquals(10, out.size());
     for (Row r : out) {
-      assertEquals(r.getString(0).equals(odd), r.isNullAt(1), r.getString(0));
+      assertEquals(r.getString(0).equals(odd) || r.getString(0).equals(nulls), r.isNullAt(1), r.getString(0));
     }
-    assertEquals(1, model.errorCount().value());
+    assertEquals(2, model.errorCount().value());
+    SparkException nullValue = assertThrows(SparkException.class, () -> model.copy(new ParamMap()).setStrict(true)
+        .transform(arrays.filter(functions.col("path").equalTo(nulls))).collectAsList());
+    assertTrue(firstLine(nullValue).contains("FoveaClassificationModel: column 'pixels', row 0 of partition 0 (" + nulls
+        + "): element 783 is null"), firstLine(nullValue));
     SparkException strict = assertThrows(SparkException.class,
         () -> model.copy(new ParamMap()).setStrict(true).transform(arrays).collectAsList());
     assertTrue(firstLine(strict).contains("FoveaClassificationModel: column 'pixels', row 6 of partition 0 (" + odd
