@@ -49,6 +49,22 @@ public final class PlainPng {
     if (rowBytes * h > Integer.MAX_VALUE - 8) {
       return null;
     }
+    // deflate expands at most 1,032-fold: a header declaring more pixels than its data can hold is
+    // not plain (and must not make this allocate gigabytes for a file of a hundred bytes)
+    long compressed = 0;
+    for (int at = 8; at + 12 <= bytes.length; ) {
+      long length = u32(bytes, at);
+      if (length > bytes.length - at - 12) {
+        break;
+      }
+      if (u32(bytes, at + 4) == IDAT) {
+        compressed += length;
+      }
+      at += 12 + (int) length;
+    }
+    if (rowBytes * h > compressed * 1032 + 1024) {
+      return null;
+    }
     byte[] raw = new byte[(int) (rowBytes * h)];
     Inflater inflater = INFLATER.get();
     inflater.reset();
