@@ -44,14 +44,17 @@ import scala.runtime.AbstractFunction1;
  *       optimizer state ‖ buffers; parameters ‖ buffers with {@code --optimizer-state local}) into
  *       N slices; it puts slice j ≠ w in its executor's block manager (serialized bytes, {@code
  *       MEMORY_AND_DISK_SER}: memory pressure spills them to disk instead of losing them);
- *   <li>{@link BarrierTaskContext#barrier()}; task j then reads slice j of every worker (where the
- *       block is local, in local mode always, straight from the store without a copy; from the
- *       owning executor otherwise), sums it in double in worker order and divides, exactly as
- *       {@link Averager} and {@link ShardedReduce} do (the results are bitwise theirs), and puts
- *       the averaged slice;
- *   <li>a second barrier; every task reads all averaged slices into its state for the next round,
- *       and drops its own blocks the other tasks have read.
+ *   <li>task j reads slice j of every worker as soon as it exists (where the block is local, in
+ *       local mode always, straight from the store without a copy; from the owning executor
+ *       otherwise), sums it in double in worker order and divides, exactly as {@link Averager} and
+ *       {@link ShardedReduce} do (the results are bitwise theirs), and puts the averaged slice;
+ *   <li>every task reads all averaged slices into its state for the next round, and drops its own
+ *       blocks the other tasks have read (which it knows from the blocks they have put since).
  * </ol>
+ *
+ * The tasks order themselves by waiting for each other's blocks ({@link Slice#await}); the barrier
+ * stage guarantees that all N run at once (Spark launches a barrier stage's tasks together or not
+ * at all), and its {@code barrier()} call is not used, since it costs a second (see there).
  *
  * Nothing of the vector passes through the driver or a shuffle file within a group. At its end the
  * tasks return their per-round metrics (a few dozen bytes each) and the driver reads the last
@@ -367,7 +370,37 @@ public final class AllReduce implements RoundEngine {
       this.remote = remote;
     }
 
+    /** The block, which must exist. */
     static Slice fetch(BlockManager bm, BlockId id) {
+      Slice s = tryFetch(bm, id);
+      if (s == null) {
+        throw new IllegalStateException("all-reduce: block " + id + " is on no executor");
+      }
+      return s;
+    }
+
+    /**
+     * The block once another task has put it: the tasks of a group order themselves by the blocks
+     * they wait for, polling (from 50 µs, doubling to 2 ms) until it exists. Not {@code
+     * BarrierTaskContext.barrier()}: Spark's barrier sleeps a whole second between checks of its
+     * reply, which made a LeNet round take 2 s. A killed task (a failed peer fails the barrier
+     * stage) stops waiting.
+     */
+    static Slice await(TaskContext ctx, BlockManager bm, BlockId id) {
+      long pause = 50_000;
+      while (true) {
+        Slice s = tryFetch(bm, id);
+        if (s != null) {
+          return s;
+        }
+        ctx.killTaskIfInterrupted();
+        java.util.concurrent.locks.LockSupport.parkNanos(pause);
+        pause = Math.min(2 * pause, 2_000_000);
+      }
+    }
+
+    /** The block, or null where no executor has it yet. */
+    private static Slice tryFetch(BlockManager bm, BlockId id) {
       Option<BlockData> here = bm.getLocalBytes(id);
       if (here.isDefined()) {
         BlockData d = here.get();
@@ -375,7 +408,7 @@ public final class AllReduce implements RoundEngine {
       }
       Option<ChunkedByteBuffer> there = bm.getRemoteBytes(id);
       if (there.isEmpty()) {
-        throw new IllegalStateException("all-reduce: block " + id + " is on no executor");
+        return null;
       }
       ChunkedByteBuffer c = there.get();
       return new Slice(c.toByteBuffer().order(ORDER).asFloatBuffer(), bm, id, null, c);
@@ -479,27 +512,25 @@ public final class AllReduce implements RoundEngine {
             put(bm, id(rdd, attempt, RAW, w, j, n), from(j, n, total), from(j + 1, n, total), r.params, rv, r.buffers);
           }
         }
-        ctx.barrier();
-        if (i > 0) { // every worker has read the previous round's averaged slices
-          bm.removeBlock(id(rddIds[i - 1], attempt, AVERAGED, w, 0, n), true);
-        }
         int lo = from(w, n, total);
         int hi = from(w + 1, n, total);
-        float[] averaged = averageSlice(bm, rdd, attempt, w, lo, hi, r.params, rv, r.buffers);
-        put(bm, id(rdd, attempt, AVERAGED, w, 0, n), averaged);
-        ctx.barrier();
-        for (int j = 0; j < n; j++) {
-          if (j != w) {
-            bm.removeBlock(id(rdd, attempt, RAW, w, j, n), true);
-          }
+        float[] averaged = averageSlice(ctx, bm, rdd, attempt, w, lo, hi, r.params, rv, r.buffers);
+        if (i > 0) { // every worker has put this round's slice for w, so it has read w's last averaged one
+          bm.removeBlock(id(rddIds[i - 1], attempt, AVERAGED, w, 0, n), true);
         }
+        put(bm, id(rdd, attempt, AVERAGED, w, 0, n), averaged);
         // all-gather into the result's own arrays: they become the next round's state
         scatter(FloatBuffer.wrap(averaged), lo, r.params, rv, r.buffers);
         for (int j = 0; j < n; j++) {
           if (j != w) {
-            try (Slice s = Slice.fetch(bm, id(rdd, attempt, AVERAGED, j, 0, n))) {
+            try (Slice s = Slice.await(ctx, bm, id(rdd, attempt, AVERAGED, j, 0, n))) {
               scatter(s.floats, from(j, n, total), r.params, rv, r.buffers);
             }
+          }
+        }
+        for (int j = 0; j < n; j++) { // worker j put its averaged slice, so it has read w's slice j
+          if (j != w) {
+            bm.removeBlock(id(rdd, attempt, RAW, w, j, n), true);
           }
         }
         long t2 = System.nanoTime();
@@ -529,7 +560,8 @@ public final class AllReduce implements RoundEngine {
      * first worker's values and divided by N, bitwise {@link Averager}'s and {@link
      * ShardedReduce#averageInOrder}'s result (the sums of a few floats in double are exact).
      */
-    private float[] averageSlice(BlockManager bm, int rdd, int attempt, int w, int lo, int hi, float[]... mine) {
+    private float[] averageSlice(TaskContext ctx, BlockManager bm, int rdd, int attempt, int w, int lo, int hi,
+        float[]... mine) {
       int len = hi - lo;
       float[] avg = new float[len];
       if (n == 1) { // one worker: (float) ((double) x / 1) == x
@@ -545,7 +577,7 @@ public final class AllReduce implements RoundEngine {
             copyRange(FloatBuffer.wrap(copy), lo, hi, mine);
             x[i] = FloatBuffer.wrap(copy);
           } else {
-            Slice s = Slice.fetch(bm, id(rdd, attempt, RAW, i, w, n));
+            Slice s = Slice.await(ctx, bm, id(rdd, attempt, RAW, i, w, n));
             held.add(s);
             x[i] = s.floats;
           }
