@@ -324,7 +324,7 @@ public record TrainConfig(String data, String shards, String out, String model, 
     private int shardCount;
     private int checkpointEvery = 50;
     private boolean resume;
-    private Averaging averaging = Averaging.TREE;
+    private Averaging averaging = Averaging.ALLREDUCE;
     private LrScaling lrScaling = LrScaling.NONE;
     private int warmupRounds;
     private LrSchedule lrSchedule = LrSchedule.CONSTANT;

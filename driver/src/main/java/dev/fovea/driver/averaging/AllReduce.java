@@ -328,11 +328,21 @@ public final class AllReduce implements RoundEngine {
 
   private static final ClassTag<Object> ANY = ClassTag$.MODULE$.apply(Object.class);
 
+  /**
+   * Spills to disk under memory pressure, except with {@code spark.io.encryption.enabled}: Spark
+   * decrypts what it reads back from disk, and these bytes are not encrypted, so they stay in
+   * memory (a block that does not fit fails the task, naming the setting).
+   */
+  private static StorageLevel level() {
+    return SparkEnv.get().conf().getBoolean("spark.io.encryption.enabled", false) ? StorageLevel.MEMORY_ONLY_SER()
+        : StorageLevel.MEMORY_AND_DISK_SER();
+  }
+
   private static void putBytes(BlockManager bm, BlockId id, ByteBuffer bytes) {
     // an existing block (a retried attempt's straggler cannot write this attempt's ids) is kept: true
-    if (!bm.putBytes(id, new ChunkedByteBuffer(bytes), StorageLevel.MEMORY_AND_DISK_SER(), true, ANY)) {
-      throw new IllegalStateException("all-reduce: the block manager did not store " + id + " (" + bytes.capacity()
-          + " bytes)");
+    if (!bm.putBytes(id, new ChunkedByteBuffer(bytes), level(), true, ANY)) {
+      throw new IllegalStateException("all-reduce: the block manager could not store " + id + " (" + bytes.capacity()
+          + " bytes; with spark.io.encryption.enabled the slices must fit in storage memory)");
     }
   }
 
