@@ -573,60 +573,24 @@ public final class AllReduce implements RoundEngine {
     private float[] averageSlice(TaskContext ctx, BlockManager bm, int rdd, int attempt, int w, int lo, int hi,
         float[]... mine) {
       int len = hi - lo;
-      float[] avg = new float[len];
-      if (n == 1) { // one worker: (float) ((double) x / 1) == x
-        copyRange(FloatBuffer.wrap(avg), lo, hi, mine);
-        return avg;
-      }
-      FloatBuffer[] x = new FloatBuffer[n];
-      List<Slice> held = new ArrayList<>(n - 1);
-      try {
-        for (int i = 0; i < n; i++) {
-          if (i == w) {
-            float[] copy = new float[len];
-            copyRange(FloatBuffer.wrap(copy), lo, hi, mine);
-            x[i] = FloatBuffer.wrap(copy);
-          } else {
-            Slice s = Slice.await(ctx, bm, id(rdd, attempt, RAW, i, w, n));
-            held.add(s);
-            x[i] = s.floats;
+      // each worker's slice as floats (one bulk copy; its block released at once), averaged like
+      // the sharded strategy's reducers average
+      float[][] x = new float[n][];
+      for (int i = 0; i < n; i++) {
+        x[i] = new float[len];
+        if (i == w) {
+          copyRange(FloatBuffer.wrap(x[i]), lo, hi, mine);
+          continue;
+        }
+        try (Slice s = Slice.await(ctx, bm, id(rdd, attempt, RAW, i, w, n))) {
+          if (s.floats.remaining() != len) {
+            throw new IllegalStateException("all-reduce: worker " + i + "'s slice " + w + " holds "
+                + s.floats.remaining() + " values, not " + len);
           }
-          if (x[i].remaining() != len) {
-            throw new IllegalStateException("all-reduce: worker " + i + "'s slice " + w + " holds " + x[i].remaining()
-                + " values, not " + len);
-          }
-        }
-        if (n == 2) {
-          FloatBuffer a = x[0];
-          FloatBuffer c = x[1];
-          int pa = a.position();
-          int pc = c.position();
-          for (int k = 0; k < len; k++) {
-            avg[k] = (float) (((double) a.get(pa + k) + c.get(pc + k)) / 2);
-          }
-          return avg;
-        }
-        double[] sum = new double[len];
-        int p0 = x[0].position();
-        for (int k = 0; k < len; k++) {
-          sum[k] = x[0].get(p0 + k); // not 0.0 + x, which turns -0.0 into 0.0
-        }
-        for (int i = 1; i < n; i++) {
-          FloatBuffer xi = x[i];
-          int pi = xi.position();
-          for (int k = 0; k < len; k++) {
-            sum[k] += xi.get(pi + k);
-          }
-        }
-        for (int k = 0; k < len; k++) {
-          avg[k] = (float) (sum[k] / n);
-        }
-        return avg;
-      } finally {
-        for (Slice s : held) {
-          s.close();
+          s.floats.get(s.floats.position(), x[i]);
         }
       }
+      return ShardedReduce.averageInOrder(x);
     }
   }
 
