@@ -81,6 +81,17 @@ class AllReduceIT {
   }
 
   @Test
+  void withTwoWorkersAndWithOneTooTheParametersAreTrees() {
+    for (int workers : new int[] {2, 1}) {
+      TrainConfig tree = base.toBuilder().workers(workers).epochs(1).out(tmp.resolve("tree-w" + workers).toString())
+          .build();
+      TrainConfig all = tree.toBuilder().averaging("allreduce").roundsPerJob(4)
+          .out(tmp.resolve("allreduce-w" + workers).toString()).build();
+      assertArrayEquals(run(tree).params(), run(all).params(), workers + " workers: bitwise tree's parameters");
+    }
+  }
+
+  @Test
   void aRetriedGroupAndAResumedDriverGiveTheSameParameters() throws Exception {
     TrainConfig all = base.toBuilder().averaging("allreduce").roundsPerJob(4).checkpointEvery(3)
         .out(tmp.resolve("all").toString()).build();

@@ -348,9 +348,21 @@ public final class AllReduce implements RoundEngine {
 
   /** {@code values} into the concatenation of {@code parts} (null parts left out) from {@code lo}. */
   static void scatter(FloatBuffer values, int lo, float[]... parts) {
-    int hi = lo + values.remaining();
-    int offset = 0;
     int base = values.position();
+    pieces(lo, lo + values.remaining(), parts, (part, at, from, length) -> values.get(base + from, part, at, length));
+  }
+
+  /** What {@link #pieces} calls: {@code length} values at {@code part[at]}, {@code from} values into the range. */
+  interface Piece {
+    void accept(float[] part, int at, int from, int length);
+  }
+
+  /**
+   * The range {@code [lo, hi)} of the concatenation of {@code parts} (null parts left out), piece
+   * by piece: one call per part it overlaps.
+   */
+  static void pieces(int lo, int hi, float[][] parts, Piece piece) {
+    int offset = 0;
     for (float[] part : parts) {
       if (part == null) {
         continue;
@@ -358,7 +370,7 @@ public final class AllReduce implements RoundEngine {
       int a = Math.max(lo, offset);
       int b = Math.min(hi, offset + part.length);
       if (a < b) {
-        values.get(base + a - lo, part, a - offset, b - a);
+        piece.accept(part, a - offset, a - lo, b - a);
       }
       offset += part.length;
     }
@@ -524,13 +536,13 @@ public final class AllReduce implements RoundEngine {
         }
         int lo = from(w, n, total);
         int hi = from(w + 1, n, total);
-        float[] averaged = averageSlice(ctx, bm, rdd, attempt, w, lo, hi, r.params, rv, r.buffers);
+        ByteBuffer averaged = averageSlice(ctx, bm, rdd, attempt, w, lo, hi, r.params, rv, r.buffers);
         if (i > 0) { // every worker has put this round's slice for w, so it has read w's last averaged one
           bm.removeBlock(id(rddIds[i - 1], attempt, AVERAGED, w, 0, n), true);
         }
-        put(bm, id(rdd, attempt, AVERAGED, w, 0, n), averaged);
         // all-gather into the result's own arrays: they become the next round's state
-        scatter(FloatBuffer.wrap(averaged), lo, r.params, rv, r.buffers);
+        scatter(averaged.asFloatBuffer(), lo, r.params, rv, r.buffers);
+        putBytes(bm, id(rdd, attempt, AVERAGED, w, 0, n), averaged);
         for (int j = 0; j < n; j++) {
           if (j != w) {
             try (Slice s = Slice.await(ctx, bm, id(rdd, attempt, AVERAGED, j, 0, n))) {
@@ -566,48 +578,79 @@ public final class AllReduce implements RoundEngine {
     }
 
     /**
-     * Slice {@code [lo, hi)} averaged over the workers: summed in double in worker order from the
-     * first worker's values and divided by N, bitwise {@link Averager}'s and {@link
-     * ShardedReduce#averageInOrder}'s result (the sums of a few floats in double are exact).
+     * Slice {@code [lo, hi)} averaged over the workers, as the bytes of its block: summed in double
+     * in worker order from the first worker's values and divided by N, bitwise {@link Averager}'s
+     * and {@link ShardedReduce#averageInOrder}'s result (the sums of a few floats in double are
+     * exact). Read in place, without copies: this worker's own slice from its result's arrays (one
+     * pass per array it spans), the others' from their blocks.
      */
-    private float[] averageSlice(TaskContext ctx, BlockManager bm, int rdd, int attempt, int w, int lo, int hi,
+    private ByteBuffer averageSlice(TaskContext ctx, BlockManager bm, int rdd, int attempt, int w, int lo, int hi,
         float[]... mine) {
       int len = hi - lo;
-      // each worker's slice as floats (one bulk copy; its block released at once), averaged like
-      // the sharded strategy's reducers average
-      float[][] x = new float[n][];
-      for (int i = 0; i < n; i++) {
-        x[i] = new float[len];
-        if (i == w) {
-          copyRange(FloatBuffer.wrap(x[i]), lo, hi, mine);
-          continue;
-        }
-        try (Slice s = Slice.await(ctx, bm, id(rdd, attempt, RAW, i, w, n))) {
-          if (s.floats.remaining() != len) {
-            throw new IllegalStateException("all-reduce: worker " + i + "'s slice " + w + " holds "
-                + s.floats.remaining() + " values, not " + len);
+      ByteBuffer bytes = ByteBuffer.allocate(4 * len).order(ORDER);
+      FloatBuffer out = bytes.asFloatBuffer();
+      List<Slice> held = new ArrayList<>(n - 1);
+      try {
+        FloatBuffer[] peers = new FloatBuffer[n];
+        for (int i = 0; i < n; i++) {
+          if (i != w) {
+            Slice s = Slice.await(ctx, bm, id(rdd, attempt, RAW, i, w, n));
+            held.add(s);
+            if (s.floats.remaining() != len) {
+              throw new IllegalStateException("all-reduce: worker " + i + "'s slice " + w + " holds "
+                  + s.floats.remaining() + " values, not " + len);
+            }
+            peers[i] = s.floats.slice();
           }
-          s.floats.get(s.floats.position(), x[i]);
+        }
+        FloatBuffer[] x = new FloatBuffer[n];
+        pieces(lo, hi, mine, (part, at, from, length) -> {
+          for (int i = 0; i < n; i++) {
+            x[i] = i == w ? FloatBuffer.wrap(part, at, length).slice() : peers[i].slice(from, length);
+          }
+          average(x, out.slice(from, length));
+        });
+        return bytes;
+      } finally {
+        for (Slice s : held) {
+          s.close();
         }
       }
-      return ShardedReduce.averageInOrder(x);
+    }
+  }
+
+  /**
+   * {@code out[k]}: the mean of {@code x[i][k]} over i, summed in double in the order of {@code x}
+   * from {@code x[0][k]} (not 0.0 + x, which turns -0.0 into 0.0) and divided, as {@link
+   * ShardedReduce#averageInOrder} does with arrays.
+   */
+  static void average(FloatBuffer[] x, FloatBuffer out) {
+    int len = out.remaining();
+    int n = x.length;
+    if (n == 1) { // one worker: (float) ((double) x / 1) == x
+      out.put(x[0]);
+      return;
+    }
+    if (n == 2) {
+      FloatBuffer a = x[0];
+      FloatBuffer b = x[1];
+      for (int k = 0; k < len; k++) {
+        out.put(k, (float) (((double) a.get(k) + b.get(k)) / 2));
+      }
+      return;
+    }
+    for (int k = 0; k < len; k++) {
+      double sum = x[0].get(k);
+      for (int i = 1; i < n; i++) {
+        sum += x[i].get(k);
+      }
+      out.put(k, (float) (sum / n));
     }
   }
 
   /** Values {@code [lo, hi)} of the concatenation of {@code parts} into {@code out}. */
   static void copyRange(FloatBuffer out, int lo, int hi, float[]... parts) {
-    int offset = 0;
-    for (float[] part : parts) {
-      if (part == null) {
-        continue;
-      }
-      int a = Math.max(lo, offset);
-      int b = Math.min(hi, offset + part.length);
-      if (a < b) {
-        out.put(part, a - offset, b - a);
-      }
-      offset += part.length;
-    }
+    pieces(lo, hi, parts, (part, at, from, length) -> out.put(part, at, length));
   }
 
   @Override
