@@ -21,7 +21,8 @@ def rows(path):
     out = []
     for line in open(path):
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) != 11 or not cells[1].replace(",", "").isdigit():
+        # 13 cells since allreduce (in-task sync, group fixed cost), 11 before
+        if len(cells) not in (11, 13) or not cells[1].replace(",", "").isdigit():
             continue
         num = lambda s: float(s.replace(",", ""))
         out.append(dict(model=cells[0], params=num(cells[1]), strategy=cells[2], state=cells[3],
@@ -33,6 +34,10 @@ def rows(path):
 def moved(r):
     if r["strategy"] == "tree":
         return r["results"] + r["n"] * r["broadcast"]
+    if r["strategy"] == "allreduce":
+        # block manager traffic, which no counter reports: 2 (N-1)/N of the vector out of each worker
+        # (raw slices, then the averaged one) and as much in; the start broadcast per round of the group
+        return 8 * floats(r) * (r["n"] - 1) + r["n"] * r["broadcast"]
     return r["shuffle"]
 
 
@@ -85,6 +90,8 @@ def bytes_check(data):
         s_, n = floats(r), r["n"]
         if r["strategy"] == "tree":
             checks = {"results": (r["results"], 8 * s_ * tree_partials(n)), "broadcast": (r["broadcast"], 4 * s_)}
+        elif r["strategy"] == "allreduce":
+            continue  # its block manager traffic has no Spark counter; broadcast and results are per group
         else:
             checks = {"shuffle": (r["shuffle"], 12 * s_ * n), "results/N": (r["results"] / n, 6000)}
         for k, (m, p) in checks.items():
@@ -95,20 +102,24 @@ def bytes_check(data):
         print(f"  {k}: measured / predicted {lo:.2f} .. {hi:.2f} over {len(data) // 2} rows")
 
 
-def model_256(label, c_ms_per_mb, task_ms, block_ms):
+def model_256(label, c_ms_per_mb, task_ms, block_ms, rounds_per_job=32):
     """Round time and bytes at N workers; per-worker terms in parallel, driver terms in series.
 
     Bytes as the strategies move them since 2026-12-04: floats while a partial holds one worker
     (tree: 4 S per worker result, 8 S per double partial of treeAggregate's intermediate level;
     sharded: 4 S all-gather + 4 S reduce-scatter out of each worker, the same in, no lz4), one job of
-    3 task sets of N for a sharded round.
+    3 task sets of N for a sharded round. allreduce: 2 (N-1)/N x 4S out of each worker and as much in
+    (full duplex: the time of one direction), 2 (N-1) blocks fetched one after the other by each worker
+    (N-1 raw slices, N-1 averaged ones), and per group of R rounds one job of N tasks, the start
+    state's broadcast (4 S, torrent) and the averaged state back (4 S) on the driver.
     """
     c = c_ms_per_mb / 1e6
     print(f"\n256-worker model, {label}: {c_ms_per_mb} ms per MB a JVM handles, {task_ms} ms per task the driver "
           f"schedules, {block_ms} ms per shuffle block fetched")
     print("| model | optimizer state | N | tree: driver bytes/round | tree: round s | sharded: driver bytes/round | "
-          "sharded: bytes in+out per worker/round | sharded: round s |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
+          f"sharded: bytes in+out per worker/round | sharded: round s | allreduce: bytes in+out per worker/round | "
+          f"allreduce: round s ({rounds_per_job} rounds per job) |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, p in (("lenet", 431_080), ("resnet50", 25_557_032)):
         for state, s_ in (("averaged", 2 * p), ("local", p)):
             for n in (16, 64, 256):
@@ -126,8 +137,14 @@ def model_256(label, c_ms_per_mb, task_ms, block_ms):
                 # sets of N
                 per_worker = 16 * s_
                 sh_s = (c * per_worker / 2 + block_ms * 2 * n + task_ms * 3 * n) / 1e3
+                # allreduce: per worker 2 (N-1)/N x 4S each way, 2 (N-1) blocks fetched in series;
+                # per group one job of N tasks, the broadcast (log2 N hops) and the state back
+                ar_worker = 2 * (n - 1) / n * 4 * s_
+                ar_s = (c * ar_worker + block_ms * 2 * (n - 1)
+                        + (task_ms * n + c * 4 * s_ * (math.log2(n) + 1)) / rounds_per_job) / 1e3
                 print(f"| {name} | {state} | {n} | {tree_driver / 1e9:.2f} GB | {tree_s:.1f} | "
-                      f"{6_000 * n / 1e6:.2f} MB | {per_worker / 1e6:.0f} MB | {sh_s:.1f} |")
+                      f"{6_000 * n / 1e6:.2f} MB | {per_worker / 1e6:.0f} MB | {sh_s:.1f} | "
+                      f"{2 * ar_worker / 1e6:.0f} MB | {ar_s:.2f} |")
 
 
 def main(path):
@@ -135,7 +152,7 @@ def main(path):
     bytes_check(data)
     fits = {}
     print()
-    for strategy in ("tree", "sharded"):
+    for strategy in ("tree", "sharded", "allreduce"):
         rs = [r for r in data if r["strategy"] == strategy]
         if len(rs) < 3:
             continue
@@ -147,8 +164,9 @@ def main(path):
             print(f"  {r['model']:9s} {r['state']:8s} N={r['n']:2d} V={moved(r) / 1e6:9.1f} MB "
                   f"measured {r['ms']:7.0f} ms  model {pred:7.0f} ms  ({(pred - r['ms']) / r['ms'] * 100:+.0f}%)")
     lz4 = [r["shuffle"] / r["n"] / floats(r) for r in data if r["strategy"] == "sharded"]
-    lz4 = (sum(lz4) / len(lz4) - 4) / 8
-    print(f"\nlz4 keeps {lz4:.2f} of the reduce-scatter's double sums")
+    if lz4:
+        lz4 = (sum(lz4) / len(lz4) - 4) / 8
+        print(f"\nlz4 keeps {lz4:.2f} of the reduce-scatter's double sums")
     if fits:
         host = max(2 * f[2] for f in fits.values()) * 1e6
         model_256("this host's constants (2 shared cores: one JVM at 2 c)", round(host), 2, 1)

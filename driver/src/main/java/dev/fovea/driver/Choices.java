@@ -30,7 +30,12 @@ public final class Choices {
     /** treeAggregate through the driver. */
     TREE,
     /** Reduce-scatter and all-gather through Spark's shuffle; the vector never passes through the driver. */
-    SHARDED
+    SHARDED,
+    /**
+     * Several rounds per Spark job (one barrier stage), the tasks all-reducing their results through
+     * Spark's block manager.
+     */
+    ALLREDUCE
   }
 
   /** {@code --optimizer-state}: where the optimizer's state lives between rounds. */

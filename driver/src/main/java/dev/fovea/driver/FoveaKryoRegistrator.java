@@ -24,6 +24,8 @@ public final class FoveaKryoRegistrator implements KryoRegistrator {
     kryo.register(Averager.class);
     kryo.register(dev.fovea.driver.averaging.ShardedReduce.Partial.class);
     kryo.register(dev.fovea.driver.averaging.ShardedReduce.SliceCopy.class);
+    kryo.register(dev.fovea.driver.averaging.AllReduce.GroupResult.class);
+    kryo.register(dev.fovea.driver.averaging.AllReduce.GroupResult[].class);
     kryo.register(Evaluation.class);
     kryo.register(Evaluation.Mistake.class);
     kryo.register(Evaluation.Mistake[].class);

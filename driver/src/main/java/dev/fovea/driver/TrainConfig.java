@@ -35,8 +35,10 @@ import dev.fovea.driver.Choices.OptimizerState;
  * @param checkpointEvery write a checkpoint every this many rounds (and at each epoch end); 0 only
  *     at epoch ends
  * @param resume continue from the newest checkpoint in {@code <out>/checkpoints}
- * @param averaging {@code tree} (treeAggregate through the driver) or {@code sharded} (reduce-scatter
- *     and all-gather through the shuffle; the vector never passes through the driver)
+ * @param averaging {@code tree} (treeAggregate through the driver), {@code sharded} (reduce-scatter
+ *     and all-gather through the shuffle; the vector never passes through the driver) or {@code
+ *     allreduce} (several rounds per Spark job, one barrier stage whose tasks all-reduce through
+ *     Spark's block manager)
  * @param lrScaling {@code none}, or {@code linear}: the learning rate grows to N × {@code
  *     learningRate} for N workers (Goyal et al. 2017), reached linearly over {@code warmupRounds}
  * @param warmupRounds rounds of the linear warm-up from {@code learningRate} to the scaled rate
@@ -80,6 +82,9 @@ import dev.fovea.driver.Choices.OptimizerState;
  *     of the two clippings)
  * @param loss the loss to train with instead of the network's own ({@code --loss}); null keeps the
  *     network's (a zoo network's is softmax cross-entropy)
+ * @param roundsPerJob {@code allreduce}: at most this many rounds per Spark job (a group also ends at
+ *     an epoch end, a checkpoint and an injected driver fault or eviction); does not change the
+ *     parameters, only how often the driver sees them (progress, history, divergence checks)
  */
 public record TrainConfig(String data, String shards, String out, String model, int workers, int batch,
     int stepsPerRound, int epochs, double learningRate, double momentum, double weightDecay, long seed,
@@ -87,7 +92,8 @@ public record TrainConfig(String data, String shards, String out, String model, 
     Averaging averaging, LrScaling lrScaling, int warmupRounds, LrSchedule lrSchedule, String initModel,
     java.util.List<String> freeze, java.util.List<String> replaceHead, Augment augment, int imageSize, int pad,
     int shuffleBuffer, String injectFault, OptimizerState optimizerState, OptimizerName optimizer, double beta1,
-    double beta2, double epsilon, double rho, double clipNorm, double clipValue, Choices.LossName loss)
+    double beta2, double epsilon, double rho, double clipNorm, double clipValue, Choices.LossName loss,
+    int roundsPerJob)
     implements java.io.Serializable {
 
   /** Where Debian's {@code dataset-fashion-mnist} package installs the data. */
@@ -113,6 +119,7 @@ public record TrainConfig(String data, String shards, String out, String model, 
     require(threadsPerWorker >= 0, "--threads", threadsPerWorker, "must be >= 0");
     require(shardCount >= 0, "--shard-count", shardCount, "must be >= 0");
     require(checkpointEvery >= 0, "--checkpoint-every", checkpointEvery, "must be >= 0");
+    require(roundsPerJob >= 1, "--rounds-per-job", roundsPerJob, "must be >= 1");
     require(out != null && !out.isBlank(), "--out", out, "must name a folder");
     freeze = freeze == null ? java.util.List.of() : java.util.List.copyOf(freeze);
     replaceHead = replaceHead == null ? java.util.List.of() : java.util.List.copyOf(replaceHead);
@@ -317,7 +324,7 @@ public record TrainConfig(String data, String shards, String out, String model, 
     private int shardCount;
     private int checkpointEvery = 50;
     private boolean resume;
-    private Averaging averaging = Averaging.TREE;
+    private Averaging averaging = Averaging.ALLREDUCE;
     private LrScaling lrScaling = LrScaling.NONE;
     private int warmupRounds;
     private LrSchedule lrSchedule = LrSchedule.CONSTANT;
@@ -331,6 +338,7 @@ public record TrainConfig(String data, String shards, String out, String model, 
     private String injectFault;
     private OptimizerState optimizerState = OptimizerState.AVERAGED;
     private Choices.LossName loss;
+    private int roundsPerJob = 32;
     private OptimizerName optimizer = OptimizerName.SGD;
     private double beta1 = 0.9;
     private double beta2 = 0.999;
@@ -381,6 +389,7 @@ public record TrainConfig(String data, String shards, String out, String model, 
       clipNorm = c.clipNorm;
       clipValue = c.clipValue;
       loss = c.loss;
+      roundsPerJob = c.roundsPerJob;
     }
 
     public Builder data(String v) {
@@ -613,6 +622,12 @@ public record TrainConfig(String data, String shards, String out, String model, 
       return this;
     }
 
+    /** {@code allreduce}: at most this many rounds per Spark job. */
+    public Builder roundsPerJob(int v) {
+      roundsPerJob = v;
+      return this;
+    }
+
     /** The loss to train with instead of the network's own; null keeps the network's. */
     public Builder loss(Choices.LossName v) {
       loss = v;
@@ -631,7 +646,8 @@ public record TrainConfig(String data, String shards, String out, String model, 
       return new TrainConfig(data, shards, out, model, workers, batch, stepsPerRound, epochs, learningRate, momentum,
           weightDecay, seed, backend, master, threadsPerWorker, shardCount, checkpointEvery, resume, averaging,
           lrScaling, warmupRounds, lrSchedule, initModel, freeze, replaceHead, augment, imageSize, pad, shuffleBuffer,
-          injectFault, optimizerState, optimizer, beta1, beta2, epsilon, rho, clipNorm, clipValue, loss);
+          injectFault, optimizerState, optimizer, beta1, beta2, epsilon, rho, clipNorm, clipValue, loss,
+          roundsPerJob);
     }
   }
 }

@@ -211,73 +211,100 @@ public final class TrainingRun {
         double epochLoss = 0;
         long epochSamples = 0;
         int rounds = roundsPerEpoch;
-        for (int r = epoch == firstEpoch ? firstRound : 0; r < rounds; r++) {
+        int perJob = c.averaging() == Choices.Averaging.ALLREDUCE ? c.roundsPerJob() : 1;
+        for (int groupStart = epoch == firstEpoch ? firstRound : 0; groupStart < rounds; ) {
+          // a group of rounds (one Spark job with allreduce) ends at the epoch's end, a checkpoint, an
+          // injected driver fault or eviction, and after perJob rounds
+          int groupEnd = groupEnd(c, round, groupStart, rounds, perJob);
+          List<RoundTask> tasks = new ArrayList<>();
+          int[] faults = new int[groupEnd - groupStart];
+          double[] lrs = new double[faults.length];
+          for (int q = groupStart; q < groupEnd; q++) {
+            long global = round + 1 + q - groupStart;
+            lrs[q - groupStart] = c.learningRateAt(global, (long) c.epochs() * roundsPerEpoch);
+            tasks.add(new RoundTask(modelSpec.description(), classes, trainData, c.stepsPerRound(), c.seed(),
+                c.updateRuleAt(lrs[q - groupStart]), epoch, q, backend, threads, frozen));
+            faults[q - groupStart] = faultWorker(c, global);
+          }
           long t0 = System.nanoTime();
-          jsc.setJobGroup(RunMonitor.jobGroup(round + 1), monitor.describe("epoch " + (epoch + 1) + " · round "
-              + (r + 1)), false);
-          double lr = c.learningRateAt(round + 1, (long) c.epochs() * roundsPerEpoch);
-          RoundTask task = new RoundTask(modelSpec.description(), classes, trainData, c.stepsPerRound(), c.seed(),
-              c.updateRuleAt(lr), epoch, r, backend, threads, frozen);
-          RoundMetrics sum = engine.round(workers, task, faultWorker(c, round + 1));
-          long dt = System.nanoTime() - t0;
-          double loss = sum.lossSum() / sum.samples();
-          if (!Double.isFinite(loss)) {
-            String last = checkpoints.latestPath();
-            throw new IllegalStateException("training diverged: loss " + loss + " in round " + (round + 1)
-                + " (epoch " + (epoch + 1) + "); last good checkpoint: " + (last == null ? "none" : last)
-                + "; try a lower --lr");
+          long before = round;
+          int firstOfGroup = groupStart;
+          int epochShown = epoch + 1;
+          List<RoundMetrics> group = engine.rounds(workers, tasks, faults, i -> jsc.setJobGroup(
+              RunMonitor.jobGroup(before + 1 + i), monitor.describe("epoch " + epochShown + " · round "
+                  + (firstOfGroup + 1 + i)), false));
+          long groupNanos = System.nanoTime() - t0;
+          // the group's wall time, split: each round's own time (on the driver, or inside the tasks
+          // where the rounds share a job) and the rest (job launch, broadcast, state return) evenly
+          long own = 0;
+          for (RoundMetrics m : group) {
+            own += Math.max(0, m.taskNanos());
           }
-          trainNanos += dt;
-          trainImages += sum.samples();
-          round++;
-          executors.addAll(sum.executors());
-          epochLoss += sum.lossSum();
-          epochSamples += sum.samples();
-          ObjectNode h = JSON.createObjectNode();
-          h.put("round", round);
-          h.put("epoch", epoch + 1);
-          h.put("loss", loss);
-          h.put("images", sum.samples());
-          h.put("seconds", dt / 1e9);
-          h.put("compute_seconds", sum.maxComputeNanos() / 1e9);
-          history.append(JSON.writeValueAsString(h)).append('\n');
-          monitor.round(round, epoch + 1, loss, sum.samples(), dt / 1e9, sum.maxComputeNanos() / 1e9, lr);
-          boolean epochEnd = r == rounds - 1;
-          long roundsLeft = (long) (c.epochs() - epoch - 1) * rounds + (rounds - r - 1);
-          double secondsPerRound = (System.nanoTime() - loopStart) / 1e9 / ++roundsThisRun;
-          progress.round(epoch + 1, c.epochs(), r + 1, rounds, loss, lastAccuracy,
-              trainImages / (trainNanos / 1e9), roundsLeft * secondsPerRound);
-          if (epochEnd) {
-            TrainState now = engine.state();
-            eval = evaluate(jsc, workers, testData, modelSpec.description(), classes, backend, threads, now.params,
-                now.buffers);
-            lastAccuracy = eval.accuracy();
-            double trainLoss = epochSamples == 0 ? Double.NaN : epochLoss / epochSamples;
-            ObjectNode e = JSON.createObjectNode();
-            e.put("epoch", epoch + 1);
-            e.put("train_loss", trainLoss);
-            eval.putMetrics(e);
-            e.put("test_loss", eval.meanLoss());
-            e.put("rounds", round);
-            epochs.append(JSON.writeValueAsString(e)).append('\n');
-            monitor.epoch(epoch + 1, trainLoss, eval);
-            // rewritten whole at each epoch end: works on every file system, S3 included (no append)
-            out.writeAtomically("history.jsonl", history.toString().getBytes(StandardCharsets.UTF_8));
-            out.writeAtomically("epochs.jsonl", epochs.toString().getBytes(StandardCharsets.UTF_8));
-            checkpoints.save(new Checkpoint(round, epoch + 1, 0, c.identity(), history.toString(), epochs.toString(),
-                now.params, now.velocity, now.buffers, engine.workerVelocities()));
-            progress.epoch(epoch + 1, c.epochs(), trainLoss, eval.accuracy(), eval.meanLoss());
-          } else if (c.checkpointEvery() > 0 && round % c.checkpointEvery() == 0) {
-            TrainState now = engine.state();
-            checkpoints.save(new Checkpoint(round, epoch, r + 1, c.identity(), history.toString(), epochs.toString(),
-                now.params, now.velocity, now.buffers, engine.workerVelocities()));
+          long shared = Math.max(0, groupNanos - own) / group.size();
+          for (int r = groupStart; r < groupStart + group.size(); r++) {
+            RoundMetrics sum = group.get(r - groupStart);
+            double lr = lrs[r - groupStart];
+            long dt = Math.max(0, sum.taskNanos()) + shared;
+            double loss = sum.lossSum() / sum.samples();
+            if (!Double.isFinite(loss)) {
+              String last = checkpoints.latestPath();
+              throw new IllegalStateException("training diverged: loss " + loss + " in round " + (round + 1)
+                  + " (epoch " + (epoch + 1) + "); last good checkpoint: " + (last == null ? "none" : last)
+                  + "; try a lower --lr");
+            }
+            trainNanos += dt;
+            trainImages += sum.samples();
+            round++;
+            executors.addAll(sum.executors());
+            epochLoss += sum.lossSum();
+            epochSamples += sum.samples();
+            ObjectNode h = JSON.createObjectNode();
+            h.put("round", round);
+            h.put("epoch", epoch + 1);
+            h.put("loss", loss);
+            h.put("images", sum.samples());
+            h.put("seconds", dt / 1e9);
+            h.put("compute_seconds", sum.maxComputeNanos() / 1e9);
+            history.append(JSON.writeValueAsString(h)).append('\n');
+            monitor.round(round, epoch + 1, loss, sum.samples(), dt / 1e9, sum.maxComputeNanos() / 1e9, lr);
+            boolean epochEnd = r == rounds - 1;
+            long roundsLeft = (long) (c.epochs() - epoch - 1) * rounds + (rounds - r - 1);
+            double secondsPerRound = (System.nanoTime() - loopStart) / 1e9 / ++roundsThisRun;
+            progress.round(epoch + 1, c.epochs(), r + 1, rounds, loss, lastAccuracy,
+                trainImages / (trainNanos / 1e9), roundsLeft * secondsPerRound);
+            if (epochEnd) {
+              TrainState now = engine.state();
+              eval = evaluate(jsc, workers, testData, modelSpec.description(), classes, backend, threads, now.params,
+                  now.buffers);
+              lastAccuracy = eval.accuracy();
+              double trainLoss = epochSamples == 0 ? Double.NaN : epochLoss / epochSamples;
+              ObjectNode e = JSON.createObjectNode();
+              e.put("epoch", epoch + 1);
+              e.put("train_loss", trainLoss);
+              eval.putMetrics(e);
+              e.put("test_loss", eval.meanLoss());
+              e.put("rounds", round);
+              epochs.append(JSON.writeValueAsString(e)).append('\n');
+              monitor.epoch(epoch + 1, trainLoss, eval);
+              // rewritten whole at each epoch end: works on every file system, S3 included (no append)
+              out.writeAtomically("history.jsonl", history.toString().getBytes(StandardCharsets.UTF_8));
+              out.writeAtomically("epochs.jsonl", epochs.toString().getBytes(StandardCharsets.UTF_8));
+              checkpoints.save(new Checkpoint(round, epoch + 1, 0, c.identity(), history.toString(), epochs.toString(),
+                  now.params, now.velocity, now.buffers, engine.workerVelocities()));
+              progress.epoch(epoch + 1, c.epochs(), trainLoss, eval.accuracy(), eval.meanLoss());
+            } else if (c.checkpointEvery() > 0 && round % c.checkpointEvery() == 0) {
+              TrainState now = engine.state();
+              checkpoints.save(new Checkpoint(round, epoch, r + 1, c.identity(), history.toString(), epochs.toString(),
+                  now.params, now.velocity, now.buffers, engine.workerVelocities()));
+            }
+            if (c.injectFault() != null && c.injectFault().equals("evict:" + round)) {
+              evictCachedBlocks(jsc);
+            }
+            if (c.injectFault() != null && c.injectFault().equals("driver:" + round)) {
+              throw new InjectedDriverFault("injected fault: the driver dies after round " + round);
+            }
           }
-          if (c.injectFault() != null && c.injectFault().equals("evict:" + round)) {
-            evictCachedBlocks(jsc);
-          }
-          if (c.injectFault() != null && c.injectFault().equals("driver:" + round)) {
-            throw new InjectedDriverFault("injected fault: the driver dies after round " + round);
-          }
+          groupStart += group.size();
         }
       }
     } catch (IOException e) {
@@ -319,6 +346,23 @@ public final class TrainingRun {
     for (Object id : jsc.getPersistentRDDs().keySet()) {
       jsc.sc().env().blockManager().master().removeRdd((Integer) id, true);
     }
+  }
+
+  /**
+   * The end (exclusive) of the group of rounds from {@code start} (within the epoch; {@code done}
+   * rounds of the run before it): at most {@code perJob} rounds, ending at the epoch's end, at a
+   * checkpoint round and at a round after which an injected driver fault or eviction happens.
+   */
+  static int groupEnd(TrainConfig c, long done, int start, int rounds, int perJob) {
+    int end = Math.min(rounds, start + perJob);
+    for (int q = start; q < end; q++) {
+      long global = done + 1 + q - start;
+      if (c.checkpointEvery() > 0 && global % c.checkpointEvery() == 0 || c.injectFault() != null
+          && (c.injectFault().equals("driver:" + global) || c.injectFault().equals("evict:" + global))) {
+        return q + 1;
+      }
+    }
+    return end;
   }
 
   /** The worker whose task fails on its first attempt in {@code round} (1-based), or -1. */

@@ -42,7 +42,7 @@ class OptimizerStateIT {
     // 640 / 2 workers / batch 16 = 20 steps each = 10 rounds of k = 2; checkpoints at 3, 6, 9, 10
     base = TrainConfig.builder().data(data.toString()).shards(tmp.resolve("shards").toString()).workers(2).batch(16)
         .stepsPerRound(2).epochs(1).backend("reference").seed(5).checkpointEvery(3).optimizerState("local")
-        .out(tmp.resolve("base").toString()).build();
+        .averaging("tree").out(tmp.resolve("base").toString()).build();
     treeLocal = run(base, "base");
   }
 

@@ -38,7 +38,7 @@ class ShardedAveragingIT {
     Path data = FashionMnist.subset(tmp, 960, 100);
     TrainConfig tree = TrainConfig.builder().data(data.toString()).shards(tmp.resolve("shards").toString())
         .workers(3).batch(16).stepsPerRound(2).epochs(1).backend("reference").seed(8).checkpointEvery(0)
-        .out(tmp.resolve("tree").toString()).build();
+        .averaging("tree").out(tmp.resolve("tree").toString()).build();
     TrainConfig sharded = tree.toBuilder().averaging("sharded").out(tmp.resolve("sharded").toString()).build();
 
     tasks.clearResultBytes();

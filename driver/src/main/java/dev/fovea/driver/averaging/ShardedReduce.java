@@ -329,13 +329,22 @@ public final class ShardedReduce implements RoundEngine {
    * {@link Averager}), without a double array where two workers meet.
    */
   static float[] averageInOrder(List<Partial> ps) {
-    float[] first = ps.get(0).values;
-    if (ps.size() == 1) { // one worker: (float) ((double) x / 1) == x
+    float[][] x = new float[ps.size()][];
+    for (int j = 0; j < x.length; j++) {
+      x[j] = ps.get(j).values;
+    }
+    return averageInOrder(x);
+  }
+
+  /** The mean of {@code xs}, summed in double from {@code xs[0]} in the given order (see above). */
+  static float[] averageInOrder(float[]... xs) {
+    float[] first = xs[0];
+    if (xs.length == 1) { // one worker: (float) ((double) x / 1) == x
       return first;
     }
     float[] avg = new float[first.length];
-    if (ps.size() == 2) {
-      float[] second = ps.get(1).values;
+    if (xs.length == 2) {
+      float[] second = xs[1];
       for (int i = 0; i < avg.length; i++) {
         avg[i] = (float) (((double) first[i] + second[i]) / 2);
       }
@@ -345,13 +354,13 @@ public final class ShardedReduce implements RoundEngine {
     for (int i = 0; i < sum.length; i++) {
       sum[i] = first[i]; // not 0.0 + x, which turns -0.0 into 0.0
     }
-    for (int j = 1; j < ps.size(); j++) {
-      float[] x = ps.get(j).values;
+    for (int j = 1; j < xs.length; j++) {
+      float[] x = xs[j];
       for (int i = 0; i < sum.length; i++) {
         sum[i] += x[i];
       }
     }
-    int n = ps.size();
+    int n = xs.length;
     for (int i = 0; i < avg.length; i++) {
       avg[i] = (float) (sum[i] / n);
     }

@@ -152,9 +152,15 @@ public final class Fovea implements Callable<Integer> {
     @Option(names = "--resume", description = "continue from the newest checkpoint in <out>/checkpoints")
     boolean resume;
 
-    @Option(names = "--averaging", description = "tree (through the driver) or sharded (reduce-scatter and "
-        + "all-gather through Spark's shuffle) (default: ${DEFAULT-VALUE})")
+    @Option(names = "--averaging", description = "tree (through the driver), sharded (reduce-scatter and "
+        + "all-gather through Spark's shuffle) or allreduce (several rounds per Spark job, all-reduced among the "
+        + "tasks through Spark's block manager; needs a task slot per worker, no dynamic allocation) "
+        + "(default: ${DEFAULT-VALUE})")
     String averaging = D.averaging().label();
+
+    @Option(names = "--rounds-per-job", paramLabel = "R", description = "allreduce: at most R rounds per Spark "
+        + "job; progress and history arrive per job (default: ${DEFAULT-VALUE})")
+    int roundsPerJob = D.roundsPerJob();
 
     @Option(names = "--optimizer-state", description = "averaged (the optimizer's state, e.g. SGD's velocity "
         + "or Adam's moments, is averaged like the parameters) or local (each worker keeps its own between "
@@ -218,7 +224,7 @@ public final class Fovea implements Callable<Integer> {
           .initModel(initModel).freeze(freeze).replaceHead(replaceHead).augment(augment).imageSize(imageSize)
           .pad(pad).shuffleBuffer(shuffleBuffer).injectFault(injectFault).optimizerState(optimizerState)
           .optimizer(optimizer).beta1(beta1).beta2(beta2).epsilon(epsilon).rho(rho).clipNorm(clipNorm)
-          .clipValue(clipValue).loss(loss).build();
+          .clipValue(clipValue).loss(loss).roundsPerJob(roundsPerJob).build();
       boolean bar = switch (Choices.parse(Choices.ProgressMode.class, "--progress", progress)) {
         case AUTO -> parent.processStdout && System.console() != null;
         case BAR -> true;

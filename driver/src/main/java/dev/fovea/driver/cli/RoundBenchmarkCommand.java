@@ -45,6 +45,13 @@ import picocli.CommandLine.Option;
  * rounds after {@code --warmup} rounds, and per round: the bytes of task results the driver
  * received (Spark's task metrics), the serialized size of what the driver broadcast, and the bytes
  * written to the shuffle (worker to worker).
+ *
+ * <p>{@code allreduce} runs several rounds per Spark job, so its timed rounds run as one group (one
+ * job) and its round latency is each round's slowest task plus the group's fixed cost (job launch,
+ * start broadcast, state back to the driver) spread evenly over the rounds; two more columns give
+ * the synchronisation measured inside the tasks (median and largest over rounds and workers) and
+ * the fixed cost itself, in total and per round. Its broadcast column is the start state's, per
+ * round of the group.
  */
 @Command(name = "rounds", mixinStandardHelpOptions = true,
     description = "Time the synchronisation of a round (ship, combine, average; no training) for each averaging "
@@ -63,7 +70,8 @@ final class RoundBenchmarkCommand implements Callable<Integer> {
       + "and resnet56 at 3x32x32 and 10 classes, the others at 3x224x224 and 1000 classes (default: lenet)")
   List<String> models = List.of("lenet");
 
-  @Option(names = "--strategies", split = ",", description = "averaging strategies (default: tree,sharded)")
+  @Option(names = "--strategies", split = ",", description = "averaging strategies: tree, sharded, allreduce (its "
+      + "timed rounds run as one Spark job) (default: tree,sharded)")
   List<String> strategies = List.of("tree", "sharded");
 
   @Option(names = "--optimizer-state", split = ",", description = "averaged and/or local (default: averaged)")
@@ -81,7 +89,25 @@ final class RoundBenchmarkCommand implements Callable<Integer> {
 
   /** One measured configuration. */
   record Row(String model, int params, String strategy, String optimizerState, int workers, double medianMs,
-      double minMs, double maxMs, long resultBytes, long broadcastBytes, long shuffleBytes, Phases phases) {}
+      double minMs, double maxMs, long resultBytes, long broadcastBytes, long shuffleBytes, Phases phases,
+      Grouped grouped) {}
+
+  /**
+   * {@code allreduce}, whose timed rounds run as one Spark job (one group): the synchronisation
+   * measured inside the tasks, and the group's cost outside its rounds.
+   *
+   * @param syncMedianMs a round's synchronisation inside a task (first put to last averaged slice
+   *     read), median over rounds and workers
+   * @param syncMaxMs the same, the largest
+   * @param fixedMs the group's cost outside its rounds: job launch, start broadcast, results and the
+   *     averaged state back on the driver, the blocks removed (its wall time less each round's
+   *     slowest task)
+   * @param broadcastMs of which creating the start state's broadcast on the driver
+   * @param collectMs of which reading the averaged state back and removing the blocks
+   * @param rounds rounds in the group (the fixed cost per round is {@code fixedMs / rounds})
+   */
+  record Grouped(double syncMedianMs, double syncMaxMs, double fixedMs, double broadcastMs, double collectMs,
+      int rounds) {}
 
   /**
    * Where a round's time goes, per round (means over the timed rounds), from Spark's own job and
@@ -210,13 +236,18 @@ final class RoundBenchmarkCommand implements Callable<Integer> {
   static String header() {
     return "| model | params | strategy | optimizer state | executors | round ms (median) | min | max "
         + "| task results to driver (bytes/round) | broadcast from driver (bytes/round) | shuffle written "
-        + "(bytes/round) |\n|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|";
+        + "(bytes/round) | in-task sync ms (median, max) | group fixed ms (total / per round) |\n"
+        + "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
   }
 
   static String format(Row r) {
-    return String.format("| %s | %,d | %s | %s | %d | %.0f | %.0f | %.0f | %,d | %,d | %,d |", r.model(), r.params(),
-        r.strategy(), r.optimizerState(), r.workers(), r.medianMs(), r.minMs(), r.maxMs(), r.resultBytes(),
-        r.broadcastBytes(), r.shuffleBytes());
+    Grouped g = r.grouped();
+    return String.format("| %s | %,d | %s | %s | %d | %.0f | %.0f | %.0f | %,d | %,d | %,d | %s | %s |", r.model(),
+        r.params(), r.strategy(), r.optimizerState(), r.workers(), r.medianMs(), r.minMs(), r.maxMs(),
+        r.resultBytes(), r.broadcastBytes(), r.shuffleBytes(),
+        g == null ? "-" : String.format("%.0f, %.0f", g.syncMedianMs(), g.syncMaxMs()),
+        g == null ? "-" : String.format("%.0f / %.0f (broadcast %.0f, state back %.0f)", g.fixedMs(),
+            g.fixedMs() / g.rounds(), g.broadcastMs(), g.collectMs()));
   }
 
   List<Row> run(JavaSparkContext jsc, PrintWriter out) throws Exception {
@@ -306,7 +337,8 @@ final class RoundBenchmarkCommand implements Callable<Integer> {
             local = new float[workers][];
             Arrays.fill(local, velocity);
           }
-          long broadcast = "tree".equals(strategy)
+          boolean grouped = "allreduce".equals(strategy);
+          long broadcast = "tree".equals(strategy) || grouped
               ? SparkEnv.get().serializer().newInstance().serialize(new TrainState(params,
                   "local".equals(state) ? null : velocity, buffers), scala.reflect.ClassTag$.MODULE$.apply(
                       TrainState.class)).remaining()
@@ -321,8 +353,9 @@ final class RoundBenchmarkCommand implements Callable<Integer> {
           List<String> timedGroups = new ArrayList<>();
           double wallMs = 0;
           double cpuMs = 0;
+          Grouped groupTimes = null;
           try {
-            for (int r = 0; r < warmup + rounds; r++) {
+            for (int r = 0; r < (grouped ? warmup : warmup + rounds); r++) {
               String group = "bench-" + model + "-" + strategy + "-" + state + "-" + r;
               jsc.setJobGroup(group, group, false);
               long c0 = processCpuNanos();
@@ -330,7 +363,7 @@ final class RoundBenchmarkCommand implements Callable<Integer> {
               engine.round(slices, new ShipOnly(), -1);
               long dt = System.nanoTime() - t0;
               long cpu = processCpuNanos() - c0;
-              if (r >= warmup) {
+              if (r >= warmup) { // tree, sharded: one round per job, timed on the driver
                 ms[r - warmup] = dt / 1e6;
                 jsc.sc().listenerBus().waitUntilEmpty();
                 results += value(RESULT_BYTES, group);
@@ -340,13 +373,50 @@ final class RoundBenchmarkCommand implements Callable<Integer> {
                 cpuMs += cpu / 1e6;
               }
             }
+            if (grouped) {
+              // the timed rounds as one group (one Spark job); per round: its slowest task's time
+              // plus the group's fixed cost spread evenly
+              String group = "bench-" + model + "-" + strategy + "-" + state + "-group";
+              jsc.setJobGroup(group, group, false);
+              long c0 = processCpuNanos();
+              long t0 = System.nanoTime();
+              java.util.List<ShipOnly> steps = new ArrayList<>();
+              for (int r = 0; r < rounds; r++) {
+                steps.add(new ShipOnly());
+              }
+              int[] none = new int[rounds];
+              Arrays.fill(none, -1);
+              engine.rounds(slices, steps, none, i -> { });
+              long dt = System.nanoTime() - t0;
+              long cpu = processCpuNanos() - c0;
+              dev.fovea.driver.averaging.AllReduce.Group g = ((dev.fovea.driver.averaging.AllReduce) engine)
+                  .lastGroup();
+              double fixedMs = g.fixedNanos() / 1e6;
+              List<Double> syncs = new ArrayList<>();
+              for (int r = 0; r < rounds; r++) {
+                ms[r] = Arrays.stream(g.roundNanos()[r]).max().orElse(0) / 1e6 + fixedMs / rounds;
+                for (long x : g.syncNanos()[r]) {
+                  syncs.add(x / 1e6);
+                }
+              }
+              java.util.Collections.sort(syncs);
+              groupTimes = new Grouped(syncs.get(syncs.size() / 2), syncs.get(syncs.size() - 1), fixedMs,
+                  g.broadcastNanos() / 1e6, g.collectNanos() / 1e6, rounds);
+              jsc.sc().listenerBus().waitUntilEmpty();
+              results += value(RESULT_BYTES, group);
+              shuffle += value(SHUFFLE_BYTES, group);
+              timedGroups.add(group);
+              wallMs += dt / 1e6;
+              cpuMs += cpu / 1e6;
+            }
           } finally {
             engine.close();
           }
           double[] sorted = ms.clone();
           Arrays.sort(sorted);
           Row row = new Row(model, params.length, strategy, state, workers, sorted[rounds / 2], sorted[0],
-              sorted[rounds - 1], results / rounds, broadcast, shuffle / rounds, phases(timedGroups, wallMs, cpuMs));
+              sorted[rounds - 1], results / rounds, grouped ? broadcast / rounds : broadcast, shuffle / rounds,
+              phases(timedGroups, rounds, wallMs, cpuMs), groupTimes);
           rows.add(row);
           out.println("fovea: " + format(row));
           out.println("fovea: phases " + row.phases().format(row));
@@ -358,9 +428,9 @@ final class RoundBenchmarkCommand implements Callable<Integer> {
     return rows;
   }
 
-  /** The mean per round of the phases of the given rounds' job groups. */
-  static Phases phases(List<String> groups, double wallMs, double cpuMs) {
-    double n = groups.size();
+  /** The mean per round of the phases of the job groups of {@code rounds} rounds. */
+  static Phases phases(List<String> groups, int rounds, double wallMs, double cpuMs) {
+    double n = rounds;
     double[] t = new double[13];
     for (String g : groups) {
       PhaseSums p = PHASES.getOrDefault(g, new PhaseSums());

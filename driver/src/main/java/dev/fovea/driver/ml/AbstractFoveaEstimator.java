@@ -93,8 +93,10 @@ public abstract class AbstractFoveaEstimator<S extends AbstractFoveaEstimator<S,
     putDefault(lrScaling, "none");
     warmupRounds = new IntParam(this, "warmupRounds", "rounds of the linear warm-up (>= 0)");
     putDefault(warmupRounds, 0);
-    averaging = new Param<>(uid, "averaging", "tree (through the driver) or sharded (through the shuffle)");
-    putDefault(averaging, "tree");
+    averaging = new Param<>(uid, "averaging", "allreduce (several rounds per Spark job, all-reduced among the tasks "
+        + "through the block manager; needs a task slot per worker and no dynamic allocation), tree (through the "
+        + "driver) or sharded (through the shuffle)");
+    putDefault(averaging, dev.fovea.driver.TrainConfig.defaults().averaging().label());
     optimizerState = new Param<>(uid, "optimizerState", "averaged, or local: each worker keeps its own velocity");
     putDefault(optimizerState, "averaged");
     augment = new Param<>(uid, "augment", "training augmentation: none, flip, crop-flip or rrc-flip");

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 /**
  * A smoke test of {@code fovea benchmark rounds} (the full run against standalone clusters is
  * {@code deploy/bin/fovea-bench-rounds}, see driver/BENCHMARKS.md): two workers in local mode,
- * LeNet, both strategies and both optimizer states; the bytes it reports follow from what each
+ * LeNet, the three strategies and both optimizer states; the bytes it reports follow from what each
  * strategy moves.
  */
 class RoundBenchmarkIT {
@@ -22,7 +22,7 @@ class RoundBenchmarkIT {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     int code = Fovea.run(new PrintWriter(out, true), new PrintWriter(err, true), "benchmark", "rounds", "--master",
-        "local[2]", "--workers", "2", "--models", "lenet", "--rounds", "2", "--optimizer-state", "averaged,local");
+        "local[2]", "--workers", "2", "--models", "lenet", "--rounds", "2", "--optimizer-state", "averaged,local", "--strategies", "tree,sharded,allreduce");
     assertEquals(0, code, err.toString());
     Map<String, String[]> rows = new HashMap<>();
     for (String line : out.toString().split("\n")) {
@@ -31,7 +31,7 @@ class RoundBenchmarkIT {
         rows.put(cells[2].trim() + "/" + cells[3].trim(), cells);
       }
     }
-    assertEquals(4, rows.size(), out.toString());
+    assertEquals(6, rows.size(), out.toString());
     long p = number(rows.get("tree/averaged")[1]);
     assertTrue(p > 400_000, "LeNet's parameter count: " + p);
     // tree: both workers' parameters and velocity come to the driver, as floats (4 bytes a value;
@@ -48,6 +48,19 @@ class RoundBenchmarkIT {
       assertTrue(number(sharded[10]) > 4 * p, "sharded moves the vector through the shuffle: " + sharded[10]);
       assertTrue(Double.parseDouble(sharded[5].trim()) > 0, "a latency was measured");
     }
+    for (String state : new String[] {"averaged", "local"}) {
+      // allreduce: the two timed rounds are one job; the vector never reaches the driver or a
+      // shuffle file within it (its metrics take a one-partition shuffle of a few hundred bytes)
+      String[] all = rows.get("allreduce/" + state);
+      assertTrue(number(all[8]) < 64 * 1024, "allreduce/" + state + " result bytes: " + all[8]);
+      assertTrue(number(all[10]) < 64 * 1024, "allreduce/" + state + " shuffle bytes: " + all[10]);
+      assertTrue(number(all[9]) > 4 * p / 2, "the start state's broadcast, per round of the group: " + all[9]);
+      String[] sync = all[11].split(",");
+      assertTrue(Double.parseDouble(sync[0].trim()) >= 0 && Double.parseDouble(sync[1].trim())
+          >= Double.parseDouble(sync[0].trim()), "in-task sync median, max: " + all[11]);
+      assertTrue(all[12].contains("/") && all[12].contains("broadcast"), "the group's fixed cost: " + all[12]);
+      assertTrue(Double.parseDouble(all[5].trim()) > 0, "a latency was measured");
+    }
     // the phase breakdown: one line per configuration with the round's jobs, stages and tasks
     int phases = 0;
     for (String line : out.toString().split("\n")) {
@@ -55,7 +68,8 @@ class RoundBenchmarkIT {
         String[] cells = line.substring("fovea: phases |".length()).split("\\|");
         double jobs = Double.parseDouble(cells[4].trim());
         double tasks = Double.parseDouble(cells[6].trim());
-        assertTrue(jobs >= 1 && tasks >= 2, line);
+        // allreduce: one job for both timed rounds
+        assertTrue("allreduce".equals(cells[1].trim()) ? jobs == 0.5 && tasks >= 1 : jobs >= 1 && tasks >= 2, line);
         // CPU: the tasks' own, and the whole local-mode JVM's, which holds the tasks' and more
         double taskCpu = Double.parseDouble(cells[17].trim());
         double jvmCpu = Double.parseDouble(cells[18].trim());
@@ -63,7 +77,7 @@ class RoundBenchmarkIT {
         phases++;
       }
     }
-    assertEquals(4, phases, out.toString());
+    assertEquals(6, phases, out.toString());
   }
 
   private static long number(String cell) {
