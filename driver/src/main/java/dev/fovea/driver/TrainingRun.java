@@ -230,9 +230,12 @@ public final class TrainingRun {
           long before = round;
           int firstOfGroup = groupStart;
           int epochShown = epoch + 1;
+          // a job that runs several rounds (allreduce) names them all: "epoch 1 · rounds 1–32"
+          int inGroup = tasks.size();
           List<RoundMetrics> group = engine.rounds(workers, tasks, faults, i -> jsc.setJobGroup(
-              RunMonitor.jobGroup(before + 1 + i), monitor.describe("epoch " + epochShown + " · round "
-                  + (firstOfGroup + 1 + i)), false));
+              RunMonitor.jobGroup(before + 1 + i), monitor.describe("epoch " + epochShown + (inGroup == 1
+                  ? " · round " + (firstOfGroup + 1 + i) : " · rounds " + (firstOfGroup + 1) + "–"
+                  + (firstOfGroup + inGroup))), false));
           long groupNanos = System.nanoTime() - t0;
           // the group's wall time, split: each round's own time (on the driver, or inside the tasks
           // where the rounds share a job) and the rest (job launch, broadcast, state return) evenly
