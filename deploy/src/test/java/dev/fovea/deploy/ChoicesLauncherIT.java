@@ -54,7 +54,7 @@ class ChoicesLauncherIT {
   void everyOtherChoiceIsRefusedTheSameWay() throws Exception {
     refused("fovea: error: invalid value ADAM for --optimizer: must be one of sgd, nesterov, adam, adamw, rmsprop, "
         + "adagrad", "--optimizer", "ADAM");
-    refused("fovea: error: invalid value ring for --averaging: must be one of tree, sharded", "--averaging", "ring");
+    refused("fovea: error: invalid value ring for --averaging: must be one of tree, sharded, allreduce", "--averaging", "ring");
     refused("fovea: error: invalid value shared for --optimizer-state: must be one of averaged, local",
         "--optimizer-state", "shared");
     refused("fovea: error: invalid value step for --lr-schedule: must be one of constant, cosine", "--lr-schedule",
