@@ -370,36 +370,14 @@ public final class ShardedReduce implements RoundEngine {
   /** Values {@code [lo, hi)} of the concatenation of {@code parts} (a null part is left out). */
   static float[] gather(int lo, int hi, float[]... parts) {
     float[] out = new float[hi - lo];
-    int offset = 0;
-    for (float[] part : parts) {
-      if (part == null) {
-        continue;
-      }
-      int a = Math.max(lo, offset);
-      int b = Math.min(hi, offset + part.length);
-      if (a < b) {
-        System.arraycopy(part, a - offset, out, a - lo, b - a);
-      }
-      offset += part.length;
-    }
+    AllReduce.pieces(lo, hi, parts, (part, at, from, length) -> System.arraycopy(part, at, out, from, length));
     return out;
   }
 
   /** The inverse of {@link #gather}: {@code values} into the concatenation of {@code parts} from {@code lo}. */
   static void scatter(float[] values, int lo, float[]... parts) {
-    int hi = lo + values.length;
-    int offset = 0;
-    for (float[] part : parts) {
-      if (part == null) {
-        continue;
-      }
-      int a = Math.max(lo, offset);
-      int b = Math.min(hi, offset + part.length);
-      if (a < b) {
-        System.arraycopy(values, a - lo, part, a - offset, b - a);
-      }
-      offset += part.length;
-    }
+    AllReduce.pieces(lo, lo + values.length, parts,
+        (part, at, from, length) -> System.arraycopy(values, from, part, at, length));
   }
 
   @Override
