@@ -304,12 +304,14 @@ class FoveaClassifierIT {
     Dataset<Row> indexed = new StringIndexer().setInputCol("class").setOutputCol("label").fit(pngs).transform(pngs);
     FoveaClassifier clf = classifier().setEpochs(1).setBatchSize(16).setStepsPerRound(2).setValidationFraction(0);
     Pipeline pipeline = new Pipeline().setStages(new PipelineStage[] {clf});
-    ParamMap[] grid = new ParamGridBuilder().addGrid(clf.learningRate(), new double[] {0.001, 0.05}).build();
+    // A fit shards rows keyed by their path, so every temporary folder gives another (deterministic)
+    // order: 0.05 diverged for one of them (NaN in round 9); 0.02 gave 0.46-0.54 over five folders.
+    ParamMap[] grid = new ParamGridBuilder().addGrid(clf.learningRate(), new double[] {0.001, 0.02}).build();
     CrossValidator cv = new CrossValidator().setEstimator(pipeline).setEstimatorParamMaps(grid).setNumFolds(2)
         .setEvaluator(new MulticlassClassificationEvaluator().setMetricName("accuracy")).setSeed(3);
     CrossValidatorModel m = cv.fit(indexed);
     double[] metrics = m.avgMetrics();
-    System.out.printf("FoveaClassifierIT: cross-validated accuracy lr 0.001: %.4f, lr 0.05: %.4f%n", metrics[0],
+    System.out.printf("FoveaClassifierIT: cross-validated accuracy lr 0.001: %.4f, lr 0.02: %.4f%n", metrics[0],
         metrics[1]);
     assertEquals(2, metrics.length);
     for (double a : metrics) {
@@ -318,7 +320,7 @@ class FoveaClassifierIT {
     PipelineModel best = (PipelineModel) m.bestModel();
     FoveaClassificationModel fitted = assertInstanceOf(FoveaClassificationModel.class, best.stages()[0]);
     double chosen = (Double) ((FoveaClassifier) fitted.parent()).getOrDefault(clf.learningRate());
-    assertEquals(metrics[0] >= metrics[1] ? 0.001 : 0.05, chosen);
+    assertEquals(metrics[0] >= metrics[1] ? 0.001 : 0.02, chosen);
   }
 
   @Test
