@@ -207,11 +207,14 @@ public abstract class AbstractFoveaModel<M extends AbstractFoveaModel<M>> extend
     return df.select(cols);
   }
 
-  /** The inference of this model for {@link FoveaUdfs}: features of any kind, as the value's class says. */
-  Inference inference(SparkSession spark, Features.Kind kind, boolean strict, LongAccumulator counter) {
+  /**
+   * The inference of this model for {@link FoveaUdfs}' function {@code function}: features of
+   * {@code kind} (the UDF picks one by the value's class).
+   */
+  Inference inference(SparkSession spark, String function, Features.Kind kind, boolean strict, LongAccumulator counter) {
     String backend = Backends.resolve(getBackend(), w -> { }).name();
-    return new Inference("fovea UDF", hash, broadcast(spark), new Features("(argument)", kind, inputShape().dims()), -1,
-        -1, 1, strict, backend, counter, outputs());
+    return new Inference("SQL function " + function + " (" + getClass().getSimpleName() + ")", hash, broadcast(spark),
+        new Features(function, kind, inputShape().dims()), -1, -1, 1, strict, backend, counter, outputs());
   }
 
   /** The model file, broadcast once per Spark context and reused by every later call. */
