@@ -374,6 +374,44 @@ class FoveaEstimatorIT {
         + "cannot decode the image: "), c.getMessage());
   }
 
+  @Test
+  void crossValidatorPicksALearningRateByFoveaRegressionEvaluatorsMse() throws Exception {
+    FoveaEstimator est = estimator().setLoss("mse").setTargetCol("stats").setEpochs(1);
+    org.apache.spark.ml.param.ParamMap[] grid = new org.apache.spark.ml.tuning.ParamGridBuilder()
+        .addGrid(est.learningRate(), new double[] {1e-6, 0.03}).build();
+    FoveaRegressionEvaluator mse = new FoveaRegressionEvaluator().setTargetCol("stats");
+    assertEquals(List.of("prediction", "stats", "mse", false), List.of(mse.getPredictionCol(), mse.getTargetCol(),
+        mse.getMetricName(), mse.isLargerBetter()));
+    org.apache.spark.ml.tuning.CrossValidatorModel cv = new org.apache.spark.ml.tuning.CrossValidator()
+        .setEstimator(est).setEstimatorParamMaps(grid).setEvaluator(mse).setNumFolds(2).setSeed(3)
+        .fit(train.limit(400));
+    double[] metrics = cv.avgMetrics();
+    System.out.printf("FoveaEstimatorIT: cross-validated MSE lr 1e-6: %.5f, lr 0.03: %.5f%n", metrics[0], metrics[1]);
+    assertEquals(2, metrics.length);
+    assertTrue(metrics[1] < metrics[0], java.util.Arrays.toString(metrics));
+
+    // the evaluator's MSE is the mean over rows and values of the squared differences, computed here by hand
+    Dataset<Row> scored = cv.bestModel().transform(test);
+    double byHand = 0;
+    double absolute = 0;
+    List<Row> rows = scored.select("stats", "prediction").collectAsList();
+    for (Row r : rows) {
+      List<Float> t = r.getList(0);
+      List<Float> p = r.getList(1);
+      for (int j = 0; j < 2; j++) {
+        byHand += Math.pow(p.get(j) - t.get(j), 2) / (2.0 * rows.size());
+        absolute += Math.abs(p.get(j) - t.get(j)) / (2.0 * rows.size());
+      }
+    }
+    assertEquals(byHand, mse.evaluate(scored), 1e-6 * byHand);
+    assertEquals(absolute, mse.copy(new org.apache.spark.ml.param.ParamMap()).setMetricName("mae").evaluate(scored),
+        1e-6 * absolute);
+    IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
+        () -> mse.copy(new org.apache.spark.ml.param.ParamMap()).setTargetCol("y").evaluate(scored));
+    assertTrue(firstLine(missing).startsWith("FoveaRegressionEvaluator: column 'y' is missing; the DataFrame has "),
+        firstLine(missing));
+  }
+
   private static String hex(byte[] b) {
     return java.util.HexFormat.of().formatHex(b);
   }
