@@ -172,7 +172,7 @@ public abstract class AbstractFoveaModel<M extends AbstractFoveaModel<M>> extend
       throw new IllegalArgumentException(getClass().getSimpleName() + ": inferenceBatch must be >= 1, not "
           + getInferenceBatch());
     }
-    String backend = Backends.resolve(getBackend(), w -> { }).name();
+    String backend = backend(getBackend());
     errors = spark.sparkContext().longAccumulator("fovea: rows without a prediction (" + uid + ")");
     StructType in = df.schema();
     int id = Arrays.asList(in.fieldNames()).contains("path") ? in.fieldIndex("path") : -1;
@@ -197,6 +197,23 @@ public abstract class AbstractFoveaModel<M extends AbstractFoveaModel<M>> extend
     return withMetadata(result, out);
   }
 
+  /**
+   * Backends resolved in this JVM by name: resolving {@code auto} probes the native libraries, 1–2
+   * ms of the driver's fixed cost per {@code transform} call.
+   */
+  private static final java.util.concurrent.ConcurrentHashMap<String, String> BACKENDS =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** The backend {@code name} resolves to here (refused as {@link Backends#resolve} refuses it). */
+  static String backend(String name) {
+    String b = BACKENDS.get(name);
+    if (b == null) {
+      b = Backends.resolve(name, w -> { }).name();
+      BACKENDS.put(name, b);
+    }
+    return b;
+  }
+
   /** {@code df} with the metadata of {@code schema}'s columns (one projection; names quoted, dots and all). */
   static Dataset<Row> withMetadata(Dataset<Row> df, StructType schema) {
     org.apache.spark.sql.Column[] cols = new org.apache.spark.sql.Column[schema.size()];
@@ -207,11 +224,14 @@ public abstract class AbstractFoveaModel<M extends AbstractFoveaModel<M>> extend
     return df.select(cols);
   }
 
-  /** The inference of this model for {@link FoveaUdfs}: features of any kind, as the value's class says. */
-  Inference inference(SparkSession spark, Features.Kind kind, boolean strict, LongAccumulator counter) {
-    String backend = Backends.resolve(getBackend(), w -> { }).name();
-    return new Inference("fovea UDF", hash, broadcast(spark), new Features("(argument)", kind, inputShape().dims()), -1,
-        -1, 1, strict, backend, counter, outputs());
+  /**
+   * The inference of this model for {@link FoveaUdfs}' function {@code function}: features of
+   * {@code kind} (the UDF picks one by the value's class).
+   */
+  Inference inference(SparkSession spark, String function, Features.Kind kind, boolean strict, LongAccumulator counter) {
+    String backend = backend(getBackend());
+    return new Inference("SQL function " + function + " (" + getClass().getSimpleName() + ")", hash, broadcast(spark),
+        new Features(function, kind, inputShape().dims()), -1, -1, 1, strict, backend, counter, outputs());
   }
 
   /** The model file, broadcast once per Spark context and reused by every later call. */

@@ -266,24 +266,52 @@ final class Inference implements Serializable {
     }
   }
 
-  /** One value's raw outputs, or null for a value that cannot be used (strict: an exception). */
+  /** The task whose values {@link #predictOne} counts (its attempt id), and how many it has had. */
+  private transient long countedTask = -1;
+
+  private transient long values;
+
+  /**
+   * One value's raw outputs, or null for a value that cannot be used (strict: an exception naming
+   * the value's place among those this task gave the function: "value 3 of partition 0").
+   */
   double[] predictOne(Object value) {
     Loaded m = model(hash, file);
+    TaskContext tc = TaskContext.get();
+    long position = -1;
+    if (tc != null) { // on the driver (a query Spark evaluates while planning) there is no task to count in
+      synchronized (this) {
+        if (tc.taskAttemptId() != countedTask) {
+          countedTask = tc.taskAttemptId();
+          values = 0;
+        }
+        position = values++;
+      }
+    }
     float[] x = new float[m.input().size()];
     try {
       features.sample(value, m.input(), m.mean(), m.std(), x, 0);
     } catch (Features.BadValue e) {
-      fail(e.getMessage(), "a value");
+      fail(e.getMessage(), tc == null ? "a value" : "value " + position + " of partition " + tc.partitionId());
       return null;
     }
-    TaskContext tc = TaskContext.get();
     return forward(m, x, 1, tc == null ? 1 : Math.max(1, tc.cpus()))[0];
+  }
+
+  /** The columns {@code raw} (null: none) gives, as {@link #withOutputs} appends them. */
+  Object[] outputs(double[] raw) {
+    Object[] v = new Object[outputs.count()];
+    if (raw != null) {
+      outputs.put(raw, v, 0);
+    }
+    return v;
   }
 
   private void fail(String problem, String where) {
     if (strict) {
-      throw new IllegalArgumentException(stage + ": column '" + features.column() + "', " + where + ": "
-          + problem);
+      // a SQL function's argument has no column name: the stage names the function
+      throw new IllegalArgumentException(stage + ": " + (featuresIndex >= 0 ? "column '" + features.column() + "', "
+          : "") + where + ": " + problem);
     }
     if (errors != null) {
       errors.add(1);

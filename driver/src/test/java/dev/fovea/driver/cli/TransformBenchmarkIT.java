@@ -45,6 +45,8 @@ class TransformBenchmarkIT {
         assertTrue(r.find(), line);
         double ratio = Double.parseDouble(r.group(1));
         assertEquals(rate / evaluate, ratio, 0.01 + rate / evaluate * 0.01, line);
+        // one rep: the spread of the reps' ratios is that ratio
+        assertTrue(line.endsWith(String.format("the reps from %.2f to %.2f)", ratio, ratio)), line);
       }
     }
     assertTrue(evaluate > 0, out.toString());

@@ -69,8 +69,12 @@ final class FashionPngs {
    * and Fashion-MNIST's ten classes, with a normalisation of mean 0.25 and std 0.5.
    */
   static byte[] untrainedModel(long seed) throws IOException {
+    return untrainedModel(seed, Zoo.build("lenet", dev.fovea.kernels.Shape.of(1, 28, 28), 10));
+  }
+
+  /** The model file of {@code net} with parameters seeded by {@code seed}, as {@link #untrainedModel(long)}. */
+  static byte[] untrainedModel(long seed, Network net) throws IOException {
     ImageDataset d = IdxDatasets.load(FashionMnist.dir().toString(), IdxDatasets.Split.TEST, new Configuration());
-    Network net = Zoo.build("lenet", dev.fovea.kernels.Shape.of(1, 28, 28), 10);
     Map<String, String> prov = new LinkedHashMap<>();
     prov.put("normalization_mean", "0.25");
     prov.put("normalization_std", "0.5");

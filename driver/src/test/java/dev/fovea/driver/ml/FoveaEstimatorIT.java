@@ -320,6 +320,98 @@ class FoveaEstimatorIT {
             "pixel_softmax_cross_entropy").setTargetCol("mask").setNetwork(segmenter()).fit(small))));
   }
 
+  @Test
+  void sqlFunctionGivesThePredictionNullForBadValuesAndOneLineInStrictMode() throws Exception {
+    FoveaModel model = new FoveaModel(FashionPngs.untrainedModel(5, dev.fovea.nn.Zoo.build("lenet",
+        dev.fovea.kernels.Shape.of(1, 28, 28), 2).withLoss(dev.fovea.nn.Loss.MSE))).setFeaturesCol("content");
+    // coalesce: a query over a local relation alone would be evaluated on the driver while planning
+    Dataset<Row> few = test.limit(12).coalesce(1);
+    Map<String, List<Float>> want = new HashMap<>();
+    for (Row r : model.transform(few).select("path", "prediction").collectAsList()) {
+      want.put(r.getString(0), r.getList(1));
+    }
+    org.apache.spark.util.LongAccumulator errors = FoveaUdfs.register(spark, "fovea_regress", model);
+    few.createOrReplaceTempView("few");
+    Dataset<Row> sql = spark.sql("SELECT path, fovea_regress(content) AS p FROM few");
+    assertEquals(DataTypes.createArrayType(DataTypes.FloatType, false), sql.schema().apply("p").dataType());
+    List<Row> got = sql.collectAsList();
+    assertEquals(12, got.size());
+    for (Row r : got) {
+      List<Float> p = r.getList(1);
+      List<Float> w = want.get(r.getString(0));
+      assertEquals(2, p.size());
+      for (int j = 0; j < 2; j++) {
+        // one value at a time against transform's batches: the same network, up to the backend's rounding
+        assertEquals(w.get(j), p.get(j), 1e-4 * Math.max(1, Math.abs(w.get(j))), r.getString(0));
+      }
+    }
+    assertEquals(0, errors.value());
+
+    // a null and a truncated image: null predictions, counted
+    byte[] good = test.limit(1).select("content").collectAsList().get(0).getAs(0);
+    List<Row> rows = List.of(RowFactory.create("a.png", good), RowFactory.create("b.png", null),
+        RowFactory.create("broken.png", java.util.Arrays.copyOf(good, good.length / 2)), RowFactory.create("d.png", good));
+    spark.createDataFrame(rows, new StructType().add("path", DataTypes.StringType).add("content",
+        DataTypes.BinaryType)).coalesce(1).createOrReplaceTempView("bad");
+    List<Row> out = new ArrayList<>(spark.sql("SELECT path, fovea_regress(content) FROM bad").collectAsList());
+    out.sort(java.util.Comparator.comparing(r -> r.getString(0)));
+    assertEquals(List.of(false, true, true, false), out.stream().map(r -> r.isNullAt(1)).toList());
+    assertEquals(out.get(0).getList(1), out.get(3).getList(1));
+    assertEquals(2, errors.value());
+
+    // strict: the query fails; the cause names the function, the value's place and the problem in one line
+    FoveaUdfs.register(spark, "fovea_regress_strict", model.copy(new org.apache.spark.ml.param.ParamMap())
+        .setStrict(true));
+    Exception e = assertThrows(Exception.class,
+        () -> spark.sql("SELECT path, fovea_regress_strict(content) FROM bad WHERE path != 'b.png'").collectAsList());
+    Throwable c = e;
+    while (c != null && !(c instanceof IllegalArgumentException)) {
+      c = c.getCause();
+    }
+    assertTrue(c != null, "no IllegalArgumentException among the causes of " + e);
+    assertEquals(1, c.getMessage().lines().count(), c.getMessage());
+    assertTrue(c.getMessage().startsWith("SQL function fovea_regress_strict (FoveaModel): value 1 of partition 0: "
+        + "cannot decode the image: "), c.getMessage());
+  }
+
+  @Test
+  void crossValidatorPicksALearningRateByFoveaRegressionEvaluatorsMse() throws Exception {
+    FoveaEstimator est = estimator().setLoss("mse").setTargetCol("stats").setEpochs(1);
+    org.apache.spark.ml.param.ParamMap[] grid = new org.apache.spark.ml.tuning.ParamGridBuilder()
+        .addGrid(est.learningRate(), new double[] {1e-6, 0.03}).build();
+    FoveaRegressionEvaluator mse = new FoveaRegressionEvaluator().setTargetCol("stats");
+    assertEquals(List.of("prediction", "stats", "mse", false), List.of(mse.getPredictionCol(), mse.getTargetCol(),
+        mse.getMetricName(), mse.isLargerBetter()));
+    org.apache.spark.ml.tuning.CrossValidatorModel cv = new org.apache.spark.ml.tuning.CrossValidator()
+        .setEstimator(est).setEstimatorParamMaps(grid).setEvaluator(mse).setNumFolds(2).setSeed(3)
+        .fit(train.limit(400));
+    double[] metrics = cv.avgMetrics();
+    System.out.printf("FoveaEstimatorIT: cross-validated MSE lr 1e-6: %.5f, lr 0.03: %.5f%n", metrics[0], metrics[1]);
+    assertEquals(2, metrics.length);
+    assertTrue(metrics[1] < metrics[0], java.util.Arrays.toString(metrics));
+
+    // the evaluator's MSE is the mean over rows and values of the squared differences, computed here by hand
+    Dataset<Row> scored = cv.bestModel().transform(test);
+    double byHand = 0;
+    double absolute = 0;
+    List<Row> rows = scored.select("stats", "prediction").collectAsList();
+    for (Row r : rows) {
+      List<Float> t = r.getList(0);
+      List<Float> p = r.getList(1);
+      for (int j = 0; j < 2; j++) {
+        byHand += Math.pow(p.get(j) - t.get(j), 2) / (2.0 * rows.size());
+        absolute += Math.abs(p.get(j) - t.get(j)) / (2.0 * rows.size());
+      }
+    }
+    assertEquals(byHand, mse.evaluate(scored), 1e-6 * byHand);
+    assertEquals(absolute, mse.copy(new org.apache.spark.ml.param.ParamMap()).setMetricName("mae").evaluate(scored),
+        1e-6 * absolute);
+    IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
+        () -> mse.copy(new org.apache.spark.ml.param.ParamMap()).setTargetCol("y").evaluate(scored));
+    assertTrue(firstLine(missing).startsWith("FoveaRegressionEvaluator: column 'y' is missing; the DataFrame has "),
+        firstLine(missing));
+  }
+
   private static String hex(byte[] b) {
     return java.util.HexFormat.of().formatHex(b);
   }
