@@ -71,6 +71,11 @@ import scala.runtime.AbstractFunction1;
  * its blocks are named by the stage attempt, so a straggler of the failed attempt can neither be
  * read nor remove a block of the new one. The driver's history and checkpoints advance per group.
  *
+ * <p>With {@code --exchange bf16} the same blocks carry each worker's delta from the round's start
+ * in bfloat16 with error feedback, 2 bytes a value ({@link Bf16Exchange}, which runs the round's
+ * exchange in place of the f32 one); each worker's residuals enter and leave a group like the
+ * velocities of {@code --optimizer-state local}.
+ *
  * <p>A barrier stage runs only when all N tasks can run at once and without dynamic allocation:
  * the first group checks both and names the alternative ({@code --averaging tree}) if not.
  */
@@ -189,7 +194,8 @@ public final class AllReduce implements RoundEngine {
     Bf16Exchange.Plan plan = bf16 == null ? null : bf16.begin(jsc);
     long t1 = System.nanoTime();
     GroupTask task = new GroupTask(start, local ? own : null, local ? stateLength : 0, new ArrayList<>(steps),
-        faultWorkers.clone(), rddIds, workers, state.params.length, local ? 0 : stateLength, state.buffers.length, plan);
+        faultWorkers.clone(), rddIds, workers, state.params.length, local ? 0 : stateLength, state.buffers.length,
+        plan);
     ClassTag<GroupResult> tag = ClassTag$.MODULE$.apply(GroupResult.class);
     List<GroupResult> results;
     try {
@@ -564,7 +570,8 @@ public final class AllReduce implements RoundEngine {
           // reduce-scatter: slice j to worker j (worker w keeps its own slice w)
           for (int j = 0; j < n; j++) {
             if (j != w) {
-              put(bm, id(rdd, attempt, RAW, w, j, n), from(j, n, total), from(j + 1, n, total), r.params, rv, r.buffers);
+              put(bm, id(rdd, attempt, RAW, w, j, n), from(j, n, total), from(j + 1, n, total), r.params, rv,
+                  r.buffers);
             }
           }
           int lo = from(w, n, total);

@@ -372,8 +372,8 @@ final class RoundBenchmarkCommand implements Callable<Integer> {
               : 0;
           RoundEngine engine = RoundEngine.create(
               dev.fovea.driver.Choices.parse(dev.fovea.driver.Choices.Averaging.class, "--strategies", strategy),
-              dev.fovea.driver.Choices.parse(dev.fovea.driver.Choices.OptimizerState.class, "--optimizer-states", state),
-              exchange, jsc, initial, local, null, workers);
+              dev.fovea.driver.Choices.parse(dev.fovea.driver.Choices.OptimizerState.class, "--optimizer-states",
+                  state), exchange, jsc, initial, local, null, workers);
           double[] ms = new double[rounds];
           long results = 0;
           long shuffle = 0;
