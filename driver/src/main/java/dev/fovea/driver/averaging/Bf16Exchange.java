@@ -171,17 +171,22 @@ final class Bf16Exchange {
         if (j != w) {
           int lo = AllReduce.from(j, n, total);
           int hi = AllReduce.from(j + 1, n, total);
-          ByteBuffer bytes = ByteBuffer.allocate(2 * (hi - lo)).order(ORDER);
-          ShortBuffer out = bytes.asShortBuffer();
-          encode(lo, hi, start, result, (k, q) -> out.put(k, q));
+          short[] q = new short[hi - lo];
+          encode(lo, hi, start, result, q);
+          ByteBuffer bytes = ByteBuffer.allocate(2 * q.length).order(ORDER);
+          bytes.asShortBuffer().put(q);
           AllReduce.putBytes(bm, AllReduce.id(rdd, attempt, AllReduce.RAW, w, j, n), bytes);
         }
       }
       int lo = AllReduce.from(w, n, total);
       int hi = AllReduce.from(w + 1, n, total);
       int len = hi - lo;
+      short[] own = new short[len];
+      encode(lo, hi, start, result, own);
       float[] mine = new float[len];
-      encode(lo, hi, start, result, (k, q) -> mine[k] = toFloat(q));
+      for (int k = 0; k < len; k++) {
+        mine[k] = toFloat(own[k]);
+      }
       FloatBuffer[] x = new FloatBuffer[n];
       for (int p = 0; p < n; p++) {
         if (p == w) {
@@ -194,16 +199,16 @@ final class Bf16Exchange {
       }
       float[] mean = new float[len];
       AllReduce.average(x, FloatBuffer.wrap(mean));
-      ByteBuffer averaged = ByteBuffer.allocate(2 * len).order(ORDER);
-      ShortBuffer q = averaged.asShortBuffer();
+      short[] q = new short[len];
       float[] sent = new float[len];
       for (int k = 0; k < len; k++) {
         float t = mean[k] + residual[total + k];
-        short b = bf16(t);
-        residual[total + k] = t - toFloat(b);
-        q.put(k, b);
-        sent[k] = toFloat(b);
+        q[k] = bf16(t);
+        sent[k] = toFloat(q[k]);
+        residual[total + k] = t - sent[k];
       }
+      ByteBuffer averaged = ByteBuffer.allocate(2 * len).order(ORDER);
+      averaged.asShortBuffer().put(q);
       if (i > 0) { // every worker has put this round's slice for w, so it has read w's last averaged one
         bm.removeBlock(AllReduce.id(rddIds[i - 1], attempt, AllReduce.AVERAGED, w, 0, n), true);
       }
@@ -237,13 +242,8 @@ final class Bf16Exchange {
           AllReduce.from(w + 1, n, total), state);
     }
 
-    /** Where {@link #encode} delivers value {@code k} of the range (from 0) as bf16 bits. */
-    interface Sink {
-      void put(int k, short q);
-    }
-
-    /** Values {@code [lo, hi)}: q = bf16(result − start + e), e ← (result − start + e) − q. */
-    void encode(int lo, int hi, float[][] start, float[][] result, Sink sink) {
+    /** Values {@code [lo, hi)} into {@code out}: q = bf16(result − start + e), e ← (result − start + e) − q. */
+    void encode(int lo, int hi, float[][] start, float[][] result, short[] out) {
       AllReduce.pieces(lo, hi, result, (part, at, from, length) -> {
         float[] s = twin(part, start, result);
         for (int k = 0; k < length; k++) {
@@ -251,7 +251,7 @@ final class Bf16Exchange {
           float t = (part[at + k] - s[at + k]) + residual[v];
           short q = bf16(t);
           residual[v] = t - toFloat(q);
-          sink.put(from + k, q);
+          out[from + k] = q;
         }
       });
     }
@@ -283,9 +283,11 @@ final class Bf16Exchange {
     if (in.remaining() != len) {
       throw new IllegalStateException("bf16 exchange: " + what + " holds " + in.remaining() + " values, not " + len);
     }
+    short[] bits = new short[len];
+    in.get(bits);
     float[] out = new float[len];
     for (int k = 0; k < len; k++) {
-      out[k] = toFloat(in.get(k));
+      out[k] = toFloat(bits[k]);
     }
     return out;
   }

@@ -103,8 +103,7 @@ class Bf16ExchangeTest {
         float drift = k % 2 == 0 ? 1e-3f * (1 + 0x1p-9f) : -3e-4f;
         result[k] = state[k] + drift + (float) (random.nextGaussian() * 1e-7);
       }
-      float[] sent = new float[total];
-      codec.encode(0, total, new float[][] {state}, new float[][] {result}, (k, q) -> sent[k] = toFloat(q));
+      float[] sent = toFloats(codec, state, result);
       for (int k = 0; k < total; k++) {
         float delta = result[k] - state[k]; // what the codec sees
         trueSum[k] += delta;
@@ -136,14 +135,24 @@ class Bf16ExchangeTest {
       start[k] = (float) random.nextGaussian();
       result[k] = start[k] + (float) (random.nextGaussian() * Math.pow(10, -random.nextInt(8)));
     }
-    float[] sent = new float[total];
-    codec.encode(0, total, new float[][] {start}, new float[][] {result}, (k, q) -> sent[k] = toFloat(q));
+    float[] sent = toFloats(codec, start, result);
     for (int k = 0; k < total; k++) {
       float delta = result[k] - start[k];
       assertEquals(delta, sent[k] + residual[k], "q + e is the delta exactly (first round, e was 0)");
       assertTrue(Math.abs(residual[k]) <= Math.ulp(sent[k]) * 0x1p15f + Float.MIN_VALUE,
           "at most half a bf16 unit");
     }
+  }
+
+  /** What the codec sends for {@code result − start} (one worker, the whole vector), as floats. */
+  private static float[] toFloats(Bf16Exchange.Worker codec, float[] start, float[] result) {
+    short[] q = new short[result.length];
+    codec.encode(0, result.length, new float[][] {start}, new float[][] {result}, q);
+    float[] sent = new float[q.length];
+    for (int k = 0; k < q.length; k++) {
+      sent[k] = toFloat(q[k]);
+    }
+    return sent;
   }
 
   @Test
