@@ -63,6 +63,12 @@ class ChoicesLauncherIT {
     refused("fovea: error: invalid value crop for --augment: must be one of none, flip, crop-flip, rrc-flip",
         "--augment", "crop");
     refused("fovea: error: invalid value 1.0 for --beta1: must be in [0, 1)", "--optimizer", "adam", "--beta1", "1");
+    refused("fovea: error: invalid value fp8 for --exchange: must be one of f32, bf16", "--exchange", "fp8");
+    // bf16 deltas are all-reduced among the tasks; tree and sharded exchange f32 only
+    refused("fovea: error: invalid value bf16 for --exchange: needs --averaging allreduce (tree and sharded exchange "
+        + "f32)", "--exchange", "bf16", "--averaging", "tree");
+    refused("fovea: error: invalid value bf16 for --exchange: needs --averaging allreduce (tree and sharded exchange "
+        + "f32)", "--averaging", "sharded", "--exchange", "bf16");
     LauncherIT.Run r = fovea("export", "--model", tmp.resolve("none.fovea").toString(), "--format", "tflite", "--out",
         tmp.resolve("m.tflite").toString());
     assertEquals(2, r.code());

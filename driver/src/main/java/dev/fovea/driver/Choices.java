@@ -46,6 +46,17 @@ public final class Choices {
     LOCAL
   }
 
+  /** {@code --exchange}: how the all-reduce's slices travel (docs/averaging.md). */
+  public enum Exchange implements Choice {
+    /** The workers' results as floats, 4 bytes a value. */
+    F32,
+    /** The workers' deltas from the round's start as bfloat16 with error feedback, 2 bytes a value. */
+    BF16;
+
+    /** Why {@code bf16} is refused with another strategy. */
+    public static final String REFUSAL = "needs --averaging allreduce (tree and sharded exchange f32)";
+  }
+
   /** {@code --augment}: the training augmentation. */
   public enum Augment implements Choice {
     NONE,

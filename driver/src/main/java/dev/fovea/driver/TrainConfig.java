@@ -85,6 +85,8 @@ import dev.fovea.driver.Choices.OptimizerState;
  * @param roundsPerJob {@code allreduce}: at most this many rounds per Spark job (a group also ends at
  *     an epoch end, a checkpoint and an injected driver fault or eviction); does not change the
  *     parameters, only how often the driver sees them (progress, history, divergence checks)
+ * @param exchange {@code allreduce}: {@code f32} (the results as floats) or {@code bf16} (the deltas
+ *     from the round's start as bfloat16 with error feedback, half the bytes; docs/averaging.md)
  */
 public record TrainConfig(String data, String shards, String out, String model, int workers, int batch,
     int stepsPerRound, int epochs, double learningRate, double momentum, double weightDecay, long seed,
@@ -93,7 +95,7 @@ public record TrainConfig(String data, String shards, String out, String model, 
     java.util.List<String> freeze, java.util.List<String> replaceHead, Augment augment, int imageSize, int pad,
     int shuffleBuffer, String injectFault, OptimizerState optimizerState, OptimizerName optimizer, double beta1,
     double beta2, double epsilon, double rho, double clipNorm, double clipValue, Choices.LossName loss,
-    int roundsPerJob)
+    int roundsPerJob, Choices.Exchange exchange)
     implements java.io.Serializable {
 
   /** Where Debian's {@code dataset-fashion-mnist} package installs the data. */
@@ -138,6 +140,9 @@ public record TrainConfig(String data, String shards, String out, String model, 
         injectFault, "must be ROUND:WORKER, driver:ROUND or evict:ROUND");
     require(optimizerState != null, "--optimizer-state", null, "must be one of "
         + Choices.labels(OptimizerState.class));
+    require(exchange != null, "--exchange", null, "must be one of " + Choices.labels(Choices.Exchange.class));
+    require(exchange == Choices.Exchange.F32 || averaging == Averaging.ALLREDUCE, "--exchange", exchange.label(),
+        Choices.Exchange.REFUSAL);
   }
 
   private static void require(boolean ok, String flag, Object value, String rule) {
@@ -253,7 +258,8 @@ public record TrainConfig(String data, String shards, String out, String model, 
         + (initModel == null ? "" : " init=" + initModel + " freeze=" + freeze + " replace=" + replaceHead)
         // named only when not the default, so checkpoints written before the setting existed still resume
         + (optimizerState == OptimizerState.AVERAGED ? "" : " optimizer_state=" + optimizerState.label())
-        + (loss == null ? "" : " loss=" + loss.label());
+        + (loss == null ? "" : " loss=" + loss.label())
+        + (exchange == Choices.Exchange.F32 ? "" : " exchange=" + exchange.label());
   }
 
   public TrainConfig withData(String v) {
@@ -339,6 +345,7 @@ public record TrainConfig(String data, String shards, String out, String model, 
     private OptimizerState optimizerState = OptimizerState.AVERAGED;
     private Choices.LossName loss;
     private int roundsPerJob = 32;
+    private Choices.Exchange exchange = Choices.Exchange.F32;
     private OptimizerName optimizer = OptimizerName.SGD;
     private double beta1 = 0.9;
     private double beta2 = 0.999;
@@ -390,6 +397,7 @@ public record TrainConfig(String data, String shards, String out, String model, 
       clipValue = c.clipValue;
       loss = c.loss;
       roundsPerJob = c.roundsPerJob;
+      exchange = c.exchange;
     }
 
     public Builder data(String v) {
@@ -628,6 +636,17 @@ public record TrainConfig(String data, String shards, String out, String model, 
       return this;
     }
 
+    /** {@code allreduce}: how the slices travel ({@code f32}, or {@code bf16} deltas with error feedback). */
+    public Builder exchange(Choices.Exchange v) {
+      exchange = v;
+      return this;
+    }
+
+    /** {@code f32} or {@code bf16}. */
+    public Builder exchange(String v) {
+      return exchange(Choices.parse(Choices.Exchange.class, "--exchange", v));
+    }
+
     /** The loss to train with instead of the network's own; null keeps the network's. */
     public Builder loss(Choices.LossName v) {
       loss = v;
@@ -647,7 +666,7 @@ public record TrainConfig(String data, String shards, String out, String model, 
           weightDecay, seed, backend, master, threadsPerWorker, shardCount, checkpointEvery, resume, averaging,
           lrScaling, warmupRounds, lrSchedule, initModel, freeze, replaceHead, augment, imageSize, pad, shuffleBuffer,
           injectFault, optimizerState, optimizer, beta1, beta2, epsilon, rho, clipNorm, clipValue, loss,
-          roundsPerJob);
+          roundsPerJob, exchange);
     }
   }
 }

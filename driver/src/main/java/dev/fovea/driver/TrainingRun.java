@@ -143,6 +143,7 @@ public final class TrainingRun {
     CheckpointStore checkpoints = new CheckpointStore(hadoop, c.checkpointDir());
     TrainState state;
     float[][] workerVelocities = null; // --optimizer-state local: each worker's, from a checkpoint
+    float[][] residuals = null; // --exchange bf16: each worker's error-feedback residuals, from a checkpoint
     long round = 0;
     int firstEpoch = 0;
     int firstRound = 0;
@@ -165,6 +166,7 @@ public final class TrainingRun {
       }
       state = new TrainState(cp.params(), cp.velocity(), cp.buffers());
       workerVelocities = cp.workerVelocities();
+      residuals = cp.exchangeResiduals();
       round = cp.round();
       firstEpoch = cp.epoch();
       firstRound = cp.roundInEpoch();
@@ -188,17 +190,18 @@ public final class TrainingRun {
     log.accept(String.format("model %s: %,d parameters; %d workers x batch %d, %d steps per round, %d rounds per epoch;"
         + " backend %s; input %s, augment %s", modelSpec.label(), state.params.length, c.workers(), c.batch(),
         c.stepsPerRound(), roundsPerEpoch, backend, input, c.augment().label()) + "; optimizer "
-        + c.optimizerDescription());
+        + c.optimizerDescription() + (c.exchange() == Choices.Exchange.F32 ? ""
+            : "; exchange " + c.exchange().label() + " (deltas with error feedback, 2 bytes a value)"));
     monitor.begin("Fovea run: " + modelSpec.label() + " on " + train.name(), train.classes(), RunMonitor.settings(
         "model", modelSpec.label(), "workers", c.workers(), "batch", c.batch(), "steps_per_round", c.stepsPerRound(), "epochs",
         c.epochs(), "lr", c.learningRate(), "lr_schedule", c.lrSchedule().label(), "optimizer", c.optimizer().label(),
-        "averaging", c.averaging().label(), "backend", backend, "augment", c.augment().label(), "seed", c.seed()), (long) c.epochs() * roundsPerEpoch, roundsPerEpoch,
+        "averaging", c.averaging().label(), "exchange", c.exchange().label(), "backend", backend, "augment", c.augment().label(), "seed", c.seed()), (long) c.epochs() * roundsPerEpoch, roundsPerEpoch,
         train.mean(), train.std());
     monitor.restore(history.toString(), epochs.toString());
 
     Outputs out = new Outputs(hadoop, c.out());
-    RoundEngine engine = RoundEngine.create(c.averaging(), c.optimizerState(), jsc, state, workerVelocities,
-        c.workers());
+    RoundEngine engine = RoundEngine.create(c.averaging(), c.optimizerState(), c.exchange(), jsc, state,
+        workerVelocities, residuals, c.workers());
     long trainNanos = 0;
     long trainImages = 0;
     TreeSet<String> executors = new TreeSet<>();
@@ -293,12 +296,12 @@ public final class TrainingRun {
               out.writeAtomically("history.jsonl", history.toString().getBytes(StandardCharsets.UTF_8));
               out.writeAtomically("epochs.jsonl", epochs.toString().getBytes(StandardCharsets.UTF_8));
               checkpoints.save(new Checkpoint(round, epoch + 1, 0, c.identity(), history.toString(), epochs.toString(),
-                  now.params, now.velocity, now.buffers, engine.workerVelocities()));
+                  now.params, now.velocity, now.buffers, engine.workerVelocities(), engine.exchangeResiduals()));
               progress.epoch(epoch + 1, c.epochs(), trainLoss, eval.accuracy(), eval.meanLoss());
             } else if (c.checkpointEvery() > 0 && round % c.checkpointEvery() == 0) {
               TrainState now = engine.state();
               checkpoints.save(new Checkpoint(round, epoch, r + 1, c.identity(), history.toString(), epochs.toString(),
-                  now.params, now.velocity, now.buffers, engine.workerVelocities()));
+                  now.params, now.velocity, now.buffers, engine.workerVelocities(), engine.exchangeResiduals()));
             }
             if (c.injectFault() != null && c.injectFault().equals("evict:" + round)) {
               evictCachedBlocks(jsc);

@@ -61,7 +61,7 @@ class TrainConfigTest {
   void everyChoiceParsesItsLabelsAndNothingElse() {
     for (Class<? extends Enum<?>> type : java.util.List.<Class<? extends Enum<?>>>of(Choices.Averaging.class,
         Choices.OptimizerState.class, Choices.Augment.class, Choices.LrSchedule.class, Choices.LrScaling.class,
-        Choices.OptimizerName.class, Choices.ExportFormat.class, Choices.ProgressMode.class)) {
+        Choices.OptimizerName.class, Choices.ExportFormat.class, Choices.ProgressMode.class, Choices.Exchange.class)) {
       for (Enum<?> e : type.getEnumConstants()) {
         Choices.Choice c = (Choices.Choice) e;
         assertEquals(e, parse(type, c.label()));

@@ -71,6 +71,11 @@ import scala.runtime.AbstractFunction1;
  * its blocks are named by the stage attempt, so a straggler of the failed attempt can neither be
  * read nor remove a block of the new one. The driver's history and checkpoints advance per group.
  *
+ * <p>With {@code --exchange bf16} the same blocks carry each worker's delta from the round's start
+ * in bfloat16 with error feedback, 2 bytes a value ({@link Bf16Exchange}, which runs the round's
+ * exchange in place of the f32 one); each worker's residuals enter and leave a group like the
+ * velocities of {@code --optimizer-state local}.
+ *
  * <p>A barrier stage runs only when all N tasks can run at once and without dynamic allocation:
  * the first group checks both and names the alternative ({@code --averaging tree}) if not.
  */
@@ -89,12 +94,25 @@ public final class AllReduce implements RoundEngine {
   private float[][] velocities;
   private boolean checked;
   private Group last;
+  /** With {@code --exchange bf16}: the codec and every worker's residuals; null for f32. */
+  private final Bf16Exchange bf16;
 
   /**
    * @param local true where every worker keeps its own velocity ({@code --optimizer-state local})
    * @param velocities with {@code local}, every worker's velocity to start from, or null for zeros
    */
   AllReduce(JavaSparkContext jsc, TrainState initial, int workers, boolean local, float[][] velocities) {
+    this(jsc, initial, workers, local, velocities, false, null);
+  }
+
+  /**
+   * @param bf16 true for {@code --exchange bf16}: deltas in bfloat16 with error feedback ({@link Bf16Exchange})
+   * @param residuals with {@code bf16}, every worker's residuals to start from (a checkpoint's), or null for zeros
+   */
+  AllReduce(JavaSparkContext jsc, TrainState initial, int workers, boolean local, float[][] velocities, boolean bf16,
+      float[][] residuals) {
+    this.bf16 = bf16 ? new Bf16Exchange(workers, initial.params.length + (local ? 0 : initial.velocity.length)
+        + initial.buffers.length, residuals) : null;
     this.jsc = jsc;
     this.workers = workers;
     this.local = local;
@@ -161,8 +179,9 @@ public final class AllReduce implements RoundEngine {
     int rounds = steps.size();
     beforeRound.accept(0);
     long t0 = System.nanoTime();
-    int[] rddIds = new int[rounds];
-    for (int i = 0; i < rounds; i++) {
+    // bf16: one more RDD id, for each worker's residuals and slice of the final state (Bf16Exchange)
+    int[] rddIds = new int[rounds + (bf16 != null ? 1 : 0)];
+    for (int i = 0; i < rddIds.length; i++) {
       rddIds[i] = jsc.sc().newRddId();
     }
     Broadcast<TrainState> start = jsc.broadcast(state);
@@ -172,9 +191,11 @@ public final class AllReduce implements RoundEngine {
         own.add(jsc.broadcast(v));
       }
     }
+    Bf16Exchange.Plan plan = bf16 == null ? null : bf16.begin(jsc);
     long t1 = System.nanoTime();
     GroupTask task = new GroupTask(start, local ? own : null, local ? stateLength : 0, new ArrayList<>(steps),
-        faultWorkers.clone(), rddIds, workers, state.params.length, local ? 0 : stateLength, state.buffers.length);
+        faultWorkers.clone(), rddIds, workers, state.params.length, local ? 0 : stateLength, state.buffers.length,
+        plan);
     ClassTag<GroupResult> tag = ClassTag$.MODULE$.apply(GroupResult.class);
     List<GroupResult> results;
     try {
@@ -189,6 +210,9 @@ public final class AllReduce implements RoundEngine {
       start.destroy();
       for (Broadcast<float[]> b : own) {
         b.destroy();
+      }
+      if (plan != null) {
+        plan.destroy();
       }
     }
     long t2 = System.nanoTime();
@@ -224,7 +248,7 @@ public final class AllReduce implements RoundEngine {
       if (finite) {
         int attempt = results.get(0).attempt;
         BlockManager bm = SparkEnv.get().blockManager();
-        int last = rddIds[rounds - 1];
+        int last = rddIds[rddIds.length - 1]; // bf16: the extra RDD id's f32 slices (Bf16Exchange.Worker#finish)
         int p = state.params.length;
         int v = local ? 0 : stateLength;
         int total = p + v + state.buffers.length;
@@ -246,6 +270,9 @@ public final class AllReduce implements RoundEngine {
             }
           }
           velocities = next;
+        }
+        if (bf16 != null) {
+          bf16.collect(bm, last, attempt);
         }
       }
     } finally {
@@ -338,7 +365,7 @@ public final class AllReduce implements RoundEngine {
         : StorageLevel.MEMORY_AND_DISK_SER();
   }
 
-  private static void putBytes(BlockManager bm, BlockId id, ByteBuffer bytes) {
+  static void putBytes(BlockManager bm, BlockId id, ByteBuffer bytes) {
     // an existing block (a retried attempt's straggler cannot write this attempt's ids) is kept: true
     if (!bm.putBytes(id, new ChunkedByteBuffer(bytes), level(), true, ANY)) {
       throw new IllegalStateException("all-reduce: the block manager could not store " + id + " (" + bytes.capacity()
@@ -379,13 +406,16 @@ public final class AllReduce implements RoundEngine {
   /** A block's floats, read in place where the block is local; {@link #close()} releases it. */
   static final class Slice implements AutoCloseable {
     final FloatBuffer floats;
+    /** The block's bytes, little-endian (bf16 blocks are read as shorts, {@link Bf16Exchange}). */
+    final ByteBuffer bytes;
     private final BlockManager bm;
     private final BlockId id;
     private final BlockData local;
     private final ChunkedByteBuffer remote;
 
-    private Slice(FloatBuffer floats, BlockManager bm, BlockId id, BlockData local, ChunkedByteBuffer remote) {
-      this.floats = floats;
+    private Slice(ByteBuffer bytes, BlockManager bm, BlockId id, BlockData local, ChunkedByteBuffer remote) {
+      this.bytes = bytes.order(ORDER);
+      this.floats = this.bytes.asFloatBuffer();
       this.bm = bm;
       this.id = id;
       this.local = local;
@@ -426,14 +456,14 @@ public final class AllReduce implements RoundEngine {
       Option<BlockData> here = bm.getLocalBytes(id);
       if (here.isDefined()) {
         BlockData d = here.get();
-        return new Slice(d.toByteBuffer().order(ORDER).asFloatBuffer(), bm, id, d, null);
+        return new Slice(d.toByteBuffer(), bm, id, d, null);
       }
       Option<ChunkedByteBuffer> there = bm.getRemoteBytes(id);
       if (there.isEmpty()) {
         return null;
       }
       ChunkedByteBuffer c = there.get();
-      return new Slice(c.toByteBuffer().order(ORDER).asFloatBuffer(), bm, id, null, c);
+      return new Slice(c.toByteBuffer(), bm, id, null, c);
     }
 
     @Override
@@ -485,13 +515,16 @@ public final class AllReduce implements RoundEngine {
     private final int p;
     private final int v;
     private final int b;
+    private final Bf16Exchange.Plan bf16;
 
     /**
      * @param velocities with local optimizer state, each worker's velocity (empty: zeros); null
      *     where the velocity is averaged (then {@code v} is its length in the vector)
+     * @param bf16 with {@code --exchange bf16}, the workers' residuals ({@code rddIds} then holds one
+     *     more id, for what {@link Bf16Exchange.Worker#finish} puts); null for f32
      */
     GroupTask(Broadcast<TrainState> start, List<Broadcast<float[]>> velocities, int velocityLength,
-        List<WorkerStep> steps, int[] faults, int[] rddIds, int n, int p, int v, int b) {
+        List<WorkerStep> steps, int[] faults, int[] rddIds, int n, int p, int v, int b, Bf16Exchange.Plan bf16) {
       this.start = start;
       this.velocities = velocities;
       this.velocityLength = velocityLength;
@@ -502,6 +535,7 @@ public final class AllReduce implements RoundEngine {
       this.p = p;
       this.v = v;
       this.b = b;
+      this.bf16 = bf16;
     }
 
     @Override
@@ -518,6 +552,7 @@ public final class AllReduce implements RoundEngine {
       float[] own = !local ? null : velocities.isEmpty() ? new float[velocityLength] : velocities.get(w).value();
       int total = p + v + b;
       int rounds = steps.size();
+      Bf16Exchange.Worker codec = bf16 == null ? null : bf16.worker(w, n, total);
       GroupResult g = new GroupResult(rounds);
       for (int i = 0; i < rounds; i++) {
         long t0 = System.nanoTime();
@@ -528,31 +563,37 @@ public final class AllReduce implements RoundEngine {
         long t1 = System.nanoTime();
         float[] rv = local ? null : r.velocity;
         int rdd = rddIds[i];
-        // reduce-scatter: slice j to worker j (worker w keeps its own slice w)
-        for (int j = 0; j < n; j++) {
-          if (j != w) {
-            put(bm, id(rdd, attempt, RAW, w, j, n), from(j, n, total), from(j + 1, n, total), r.params, rv, r.buffers);
-          }
-        }
-        int lo = from(w, n, total);
-        int hi = from(w + 1, n, total);
-        ByteBuffer averaged = averageSlice(ctx, bm, rdd, attempt, w, lo, hi, r.params, rv, r.buffers);
-        if (i > 0) { // every worker has put this round's slice for w, so it has read w's last averaged one
-          bm.removeBlock(id(rddIds[i - 1], attempt, AVERAGED, w, 0, n), true);
-        }
-        // all-gather into the result's own arrays: they become the next round's state
-        scatter(averaged.asFloatBuffer(), lo, r.params, rv, r.buffers);
-        putBytes(bm, id(rdd, attempt, AVERAGED, w, 0, n), averaged);
-        for (int j = 0; j < n; j++) {
-          if (j != w) {
-            try (Slice s = Slice.await(ctx, bm, id(rdd, attempt, AVERAGED, j, 0, n))) {
-              scatter(s.floats, from(j, n, total), r.params, rv, r.buffers);
+        if (codec != null) { // --exchange bf16: the same exchange of deltas, 2 bytes a value
+          codec.round(ctx, bm, rddIds, i, attempt, new float[][] {params, velocity, buffers},
+              new float[][] {r.params, rv, r.buffers});
+        } else {
+          // reduce-scatter: slice j to worker j (worker w keeps its own slice w)
+          for (int j = 0; j < n; j++) {
+            if (j != w) {
+              put(bm, id(rdd, attempt, RAW, w, j, n), from(j, n, total), from(j + 1, n, total), r.params, rv,
+                  r.buffers);
             }
           }
-        }
-        for (int j = 0; j < n; j++) { // worker j put its averaged slice, so it has read w's slice j
-          if (j != w) {
-            bm.removeBlock(id(rdd, attempt, RAW, w, j, n), true);
+          int lo = from(w, n, total);
+          int hi = from(w + 1, n, total);
+          ByteBuffer averaged = averageSlice(ctx, bm, rdd, attempt, w, lo, hi, r.params, rv, r.buffers);
+          if (i > 0) { // every worker has put this round's slice for w, so it has read w's last averaged one
+            bm.removeBlock(id(rddIds[i - 1], attempt, AVERAGED, w, 0, n), true);
+          }
+          // all-gather into the result's own arrays: they become the next round's state
+          scatter(averaged.asFloatBuffer(), lo, r.params, rv, r.buffers);
+          putBytes(bm, id(rdd, attempt, AVERAGED, w, 0, n), averaged);
+          for (int j = 0; j < n; j++) {
+            if (j != w) {
+              try (Slice s = Slice.await(ctx, bm, id(rdd, attempt, AVERAGED, j, 0, n))) {
+                scatter(s.floats, from(j, n, total), r.params, rv, r.buffers);
+              }
+            }
+          }
+          for (int j = 0; j < n; j++) { // worker j put its averaged slice, so it has read w's slice j
+            if (j != w) {
+              bm.removeBlock(id(rdd, attempt, RAW, w, j, n), true);
+            }
           }
         }
         long t2 = System.nanoTime();
@@ -569,7 +610,10 @@ public final class AllReduce implements RoundEngine {
         g.roundNanos[i] = t2 - t0;
       }
       if (local) {
-        put(bm, id(rddIds[rounds - 1], attempt, VELOCITY, w, 0, n), own);
+        put(bm, id(rddIds[rddIds.length - 1], attempt, VELOCITY, w, 0, n), own); // the driver's `last`
+      }
+      if (codec != null) {
+        codec.finish(bm, rddIds[rounds], attempt, params, velocity, buffers);
       }
       g.worker = w;
       g.attempt = attempt;
@@ -671,6 +715,20 @@ public final class AllReduce implements RoundEngine {
       }
     }
     return new TrainState(state.params, mean, state.buffers);
+  }
+
+  /**
+   * The bytes a round puts into the block managers, all workers together: worker w puts its N − 1
+   * slices for the others and its averaged slice, N × T values in all, 4 bytes each (2 with bf16).
+   */
+  public long blockBytesPerRound() {
+    return (bf16 != null ? 2L : 4L) * workers * (state.params.length + (local ? 0 : stateLength)
+        + state.buffers.length);
+  }
+
+  @Override
+  public float[][] exchangeResiduals() {
+    return bf16 == null ? null : bf16.residuals(state.params.length + (local ? 0 : stateLength) + state.buffers.length);
   }
 
   @Override

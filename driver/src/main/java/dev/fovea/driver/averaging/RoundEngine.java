@@ -67,6 +67,14 @@ public interface RoundEngine {
    */
   float[][] workerVelocities();
 
+  /**
+   * With {@code --exchange bf16}, every worker's error-feedback residuals ({@link Bf16Exchange}),
+   * which a checkpoint must hold for a bitwise resume; null with f32.
+   */
+  default float[][] exchangeResiduals() {
+    return null;
+  }
+
   /** Releases cached data. */
   void close();
 
@@ -80,8 +88,24 @@ public interface RoundEngine {
    */
   static RoundEngine create(Choices.Averaging averaging, Choices.OptimizerState optimizerState, JavaSparkContext jsc,
       TrainState initial, float[][] velocities, int workers) {
+    return create(averaging, optimizerState, Choices.Exchange.F32, jsc, initial, velocities, null, workers);
+  }
+
+  /**
+   * The strategy {@code averaging} exchanging {@code exchange}: {@code bf16} only with {@code
+   * allreduce} ({@link Bf16Exchange}).
+   *
+   * @param residuals with {@code bf16}, every worker's residuals to start from (a checkpoint's), or null for zeros
+   */
+  static RoundEngine create(Choices.Averaging averaging, Choices.OptimizerState optimizerState,
+      Choices.Exchange exchange, JavaSparkContext jsc, TrainState initial, float[][] velocities, float[][] residuals,
+      int workers) {
+    if (exchange == Choices.Exchange.BF16 && averaging != Choices.Averaging.ALLREDUCE) {
+      throw new IllegalArgumentException("invalid value bf16 for --exchange: " + Choices.Exchange.REFUSAL);
+    }
     if (averaging == Choices.Averaging.ALLREDUCE) { // every worker's velocity stays in its task within a group
-      return new AllReduce(jsc, initial, workers, optimizerState == Choices.OptimizerState.LOCAL, velocities);
+      return new AllReduce(jsc, initial, workers, optimizerState == Choices.OptimizerState.LOCAL, velocities,
+          exchange == Choices.Exchange.BF16, residuals);
     }
     WorkerVelocities local = switch (optimizerState) {
       case AVERAGED -> null;

@@ -19,9 +19,10 @@ import java.util.zip.CRC32;
  * is the whole random state), the history so far and the configuration it belongs to.
  *
  * <pre>
- *   8 bytes "FOVEACKP" · int32 version (1, 2 or 3) · int32 L · L bytes JSON header
+ *   8 bytes "FOVEACKP" · int32 version (1 to 4) · int32 L · L bytes JSON header
  *   int32 P · P float32 parameters · S × P float32 optimizer state · int32 B · B float32 buffers
- *   versions 2 and 3: int32 W · W × S × P float32, every worker's own optimizer state (worker 0 first)
+ *   versions 2 to 4: int32 W · W × S × P float32, every worker's own optimizer state (worker 0 first)
+ *   version 4: int32 R · R × (int32 T · T float32), every worker's --exchange bf16 residuals
  *   int64 CRC-32 of everything before
  * </pre>
  *
@@ -31,7 +32,9 @@ import java.util.zip.CRC32;
  * as before, so such checkpoints read the same with older code (which refuses a version 3 file by
  * its version): version 1 when the state is averaged (W would be 0), version 2 when each worker
  * keeps its own ({@code --optimizer-state local}), where {@code velocity} holds their mean. Version
- * 3 has W = 0 when the state is averaged.
+ * 3 has W = 0 when the state is averaged. Version 4 is version 3 (with {@code state_blocks}) plus
+ * the residuals of {@code --exchange bf16}, and is written only by such runs, so every other run's
+ * checkpoint is what it was.
  *
  * @param round rounds completed so far in the whole run
  * @param epoch the epoch to continue in (from 0)
@@ -45,9 +48,11 @@ import java.util.zip.CRC32;
  * @param buffers the network's buffers (batch-norm running statistics)
  * @param workerVelocities every worker's own optimizer state (W arrays of S × P floats), or null
  *     where the state is averaged
+ * @param exchangeResiduals every worker's error-feedback residuals of {@code --exchange bf16}
+ *     (R arrays), or null
  */
 public record Checkpoint(long round, int epoch, int roundInEpoch, String config, String history, String epochs,
-    float[] params, float[] velocity, float[] buffers, float[][] workerVelocities) {
+    float[] params, float[] velocity, float[] buffers, float[][] workerVelocities, float[][] exchangeResiduals) {
   private static final byte[] MAGIC = "FOVEACKP".getBytes(StandardCharsets.US_ASCII);
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -55,6 +60,12 @@ public record Checkpoint(long round, int epoch, int roundInEpoch, String config,
   public Checkpoint(long round, int epoch, int roundInEpoch, String config, String history, String epochs,
       float[] params, float[] velocity, float[] buffers) {
     this(round, epoch, roundInEpoch, config, history, epochs, params, velocity, buffers, null);
+  }
+
+  /** A checkpoint without exchange residuals. */
+  public Checkpoint(long round, int epoch, int roundInEpoch, String config, String history, String epochs,
+      float[] params, float[] velocity, float[] buffers, float[][] workerVelocities) {
+    this(round, epoch, roundInEpoch, config, history, epochs, params, velocity, buffers, workerVelocities, null);
   }
 
   /** The optimizer's state blocks S. */
@@ -69,7 +80,7 @@ public record Checkpoint(long round, int epoch, int roundInEpoch, String config,
           + MAX_STATE_BLOCKS + " blocks of " + params.length + " parameters");
     }
     int blocks = stateBlocks();
-    int version = blocks != 1 ? 3 : workerVelocities == null ? 1 : 2;
+    int version = exchangeResiduals != null ? 4 : blocks != 1 ? 3 : workerVelocities == null ? 1 : 2;
     try {
       ObjectNode h = JSON.createObjectNode();
       h.put("round", round);
@@ -78,7 +89,7 @@ public record Checkpoint(long round, int epoch, int roundInEpoch, String config,
       h.put("config", config);
       h.put("history", history);
       h.put("epochs", epochs);
-      if (version == 3) {
+      if (version >= 3) {
         h.put("state_blocks", blocks);
       }
       byte[] header = JSON.writeValueAsBytes(h);
@@ -96,7 +107,7 @@ public record Checkpoint(long round, int epoch, int roundInEpoch, String config,
       ByteBuffer bb = ByteBuffer.allocate(4 * buffers.length);
       bb.asFloatBuffer().put(buffers);
       d.write(bb.array());
-      if (workerVelocities != null || version == 3) {
+      if (workerVelocities != null || version >= 3) {
         d.writeInt(workerVelocities == null ? 0 : workerVelocities.length);
         ByteBuffer wb = ByteBuffer.allocate(4 * velocity.length);
         for (float[] v : workerVelocities == null ? new float[0][] : workerVelocities) {
@@ -107,6 +118,15 @@ public record Checkpoint(long round, int epoch, int roundInEpoch, String config,
           wb.clear();
           wb.asFloatBuffer().put(v);
           d.write(wb.array());
+        }
+      }
+      if (version == 4) {
+        d.writeInt(exchangeResiduals.length);
+        for (float[] r : exchangeResiduals) {
+          d.writeInt(r.length);
+          ByteBuffer rb = ByteBuffer.allocate(4 * r.length);
+          rb.asFloatBuffer().put(r);
+          d.write(rb.array());
         }
       }
       d.flush();
@@ -147,7 +167,7 @@ public record Checkpoint(long round, int epoch, int roundInEpoch, String config,
     int end = all.length - 8;
     b.position(MAGIC.length);
     int version = b.getInt();
-    if (version < 1 || version > 3) {
+    if (version < 1 || version > 4) {
       throw new DamagedCheckpointException(name + ": checkpoint version " + version + " is not supported");
     }
     String headerAt = at(name, b);
@@ -165,7 +185,7 @@ public record Checkpoint(long round, int epoch, int roundInEpoch, String config,
       throw new DamagedCheckpointException(at(name, b) + ": header is not a JSON object");
     }
     int blocks = 1;
-    if (version == 3) {
+    if (version >= 3) {
       blocks = Sizes.jsonInt(h.path("state_blocks"), at(name, b) + ": header: state_blocks",
           DamagedCheckpointException::new);
       if (blocks < 1 || blocks > MAX_STATE_BLOCKS) {
@@ -198,7 +218,9 @@ public record Checkpoint(long round, int epoch, int roundInEpoch, String config,
     if (hasWorkers) {
       String workersAt = at(name, b);
       int w = b.getInt();
-      if (w < (version == 2 ? 1 : 0) || w > MAX_WORKERS || (long) w * v.length * 4 != end - b.position()) {
+      long left = end - b.position();
+      if (w < (version == 2 ? 1 : 0) || w > MAX_WORKERS || (version == 4 ? (long) w * v.length * 4 > left - 4
+          : (long) w * v.length * 4 != left)) {
         throw new DamagedCheckpointException(workersAt + ": worker velocity count " + w + " does not match the file "
             + "size (" + (end - b.position()) + " bytes for " + v.length + " values each; at most " + MAX_WORKERS
             + ")");
@@ -211,11 +233,34 @@ public record Checkpoint(long round, int epoch, int roundInEpoch, String config,
         }
       }
     }
+    float[][] residuals = version == 4 ? residuals(b, end, name) : null;
     return new Checkpoint(
         Sizes.jsonLong(h.path("round"), name + ": header: round", DamagedCheckpointException::new),
         Sizes.jsonInt(h.path("epoch"), name + ": header: epoch", DamagedCheckpointException::new),
         Sizes.jsonInt(h.path("round_in_epoch"), name + ": header: round_in_epoch", DamagedCheckpointException::new),
-        h.path("config").asText(), h.path("history").asText(), h.path("epochs").asText(), p, v, buf, workers);
+        h.path("config").asText(), h.path("history").asText(), h.path("epochs").asText(), p, v, buf, workers,
+        residuals);
+  }
+
+  /** Version 4's residuals: int32 R · R × (int32 T · T float32), up to the checksum. */
+  private static float[][] residuals(ByteBuffer b, int end, String name) throws DamagedCheckpointException {
+    String at = at(name, b);
+    int r = Sizes.count(at, "bf16 residual count", b.getInt(), 4, end - b.position(), MAX_WORKERS,
+        DamagedCheckpointException::new);
+    float[][] out = new float[r][];
+    for (int i = 0; i < r; i++) {
+      String lengthAt = at(name, b);
+      int t = Sizes.count(lengthAt, "bf16 residual length", b.getInt(), 4, end - b.position(), Sizes.MAX_ARRAY,
+          DamagedCheckpointException::new);
+      out[i] = new float[t];
+      b.asFloatBuffer().get(out[i]);
+      b.position(b.position() + 4 * t);
+    }
+    if (b.position() != end) {
+      throw new DamagedCheckpointException(at(name, b) + ": " + (end - b.position()) + " bytes after the bf16 "
+          + "residuals");
+    }
+    return out;
   }
 
   private static String at(String name, ByteBuffer b) {

@@ -162,6 +162,10 @@ public final class Fovea implements Callable<Integer> {
         + "job; progress and history arrive per job (default: ${DEFAULT-VALUE})")
     int roundsPerJob = D.roundsPerJob();
 
+    @Option(names = "--exchange", description = "allreduce: f32 (results as floats) or bf16 (deltas from the "
+        + "round's start as bfloat16 with error feedback: half the bytes) (default: ${DEFAULT-VALUE})")
+    String exchange = D.exchange().label();
+
     @Option(names = "--optimizer-state", description = "averaged (the optimizer's state, e.g. SGD's velocity "
         + "or Adam's moments, is averaged like the parameters) or local (each worker keeps its own between "
         + "rounds; only parameters and buffers are averaged) (default: ${DEFAULT-VALUE})")
@@ -224,7 +228,7 @@ public final class Fovea implements Callable<Integer> {
           .initModel(initModel).freeze(freeze).replaceHead(replaceHead).augment(augment).imageSize(imageSize)
           .pad(pad).shuffleBuffer(shuffleBuffer).injectFault(injectFault).optimizerState(optimizerState)
           .optimizer(optimizer).beta1(beta1).beta2(beta2).epsilon(epsilon).rho(rho).clipNorm(clipNorm)
-          .clipValue(clipValue).loss(loss).roundsPerJob(roundsPerJob).build();
+          .clipValue(clipValue).loss(loss).roundsPerJob(roundsPerJob).exchange(exchange).build();
       boolean bar = switch (Choices.parse(Choices.ProgressMode.class, "--progress", progress)) {
         case AUTO -> parent.processStdout && System.console() != null;
         case BAR -> true;

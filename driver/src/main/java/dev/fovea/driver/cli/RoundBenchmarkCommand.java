@@ -77,6 +77,10 @@ final class RoundBenchmarkCommand implements Callable<Integer> {
   @Option(names = "--optimizer-state", split = ",", description = "averaged and/or local (default: averaged)")
   List<String> optimizerStates = List.of("averaged");
 
+  @Option(names = "--exchange", split = ",", description = "allreduce: f32 and/or bf16 (deltas in bfloat16 with "
+      + "error feedback; shown as strategy 'allreduce bf16') (default: f32)")
+  List<String> exchanges = List.of("f32");
+
   @Option(names = "--rounds", description = "timed rounds per configuration (default: ${DEFAULT-VALUE})")
   int rounds = 5;
 
@@ -90,7 +94,7 @@ final class RoundBenchmarkCommand implements Callable<Integer> {
   /** One measured configuration. */
   record Row(String model, int params, String strategy, String optimizerState, int workers, double medianMs,
       double minMs, double maxMs, long resultBytes, long broadcastBytes, long shuffleBytes, Phases phases,
-      Grouped grouped) {}
+      Grouped grouped, long blockBytes) {}
 
   /**
    * {@code allreduce}, whose timed rounds run as one Spark job (one group): the synchronisation
@@ -236,21 +240,41 @@ final class RoundBenchmarkCommand implements Callable<Integer> {
   static String header() {
     return "| model | params | strategy | optimizer state | executors | round ms (median) | min | max "
         + "| task results to driver (bytes/round) | broadcast from driver (bytes/round) | shuffle written "
-        + "(bytes/round) | in-task sync ms (median, max) | group fixed ms (total / per round) |\n"
-        + "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
+        + "(bytes/round) | in-task sync ms (median, max) | group fixed ms (total / per round) "
+        + "| block manager bytes put (bytes/round) |\n"
+        + "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
   }
 
   static String format(Row r) {
     Grouped g = r.grouped();
-    return String.format("| %s | %,d | %s | %s | %d | %.0f | %.0f | %.0f | %,d | %,d | %,d | %s | %s |", r.model(),
+    return String.format("| %s | %,d | %s | %s | %d | %.0f | %.0f | %.0f | %,d | %,d | %,d | %s | %s | %s |", r.model(),
         r.params(), r.strategy(), r.optimizerState(), r.workers(), r.medianMs(), r.minMs(), r.maxMs(),
         r.resultBytes(), r.broadcastBytes(), r.shuffleBytes(),
         g == null ? "-" : String.format("%.0f, %.0f", g.syncMedianMs(), g.syncMaxMs()),
         g == null ? "-" : String.format("%.0f / %.0f (broadcast %.0f, state back %.0f)", g.fixedMs(),
-            g.fixedMs() / g.rounds(), g.broadcastMs(), g.collectMs()));
+            g.fixedMs() / g.rounds(), g.broadcastMs(), g.collectMs()),
+        g == null ? "-" : String.format("%,d", r.blockBytes()));
+  }
+
+  /** The strategies to run, allreduce once per {@code --exchange} ({@code allreduce bf16} for bf16). */
+  List<String> strategies() {
+    List<String> named = new ArrayList<>();
+    for (String strategy : strategies) {
+      for (String exchange : "allreduce".equals(strategy) ? exchanges : List.of("f32")) {
+        dev.fovea.driver.Choices.parse(dev.fovea.driver.Choices.Exchange.class, "--exchange", exchange);
+        if (!named.contains(strategy + ("bf16".equals(exchange) ? " bf16" : ""))) {
+          named.add(strategy + ("bf16".equals(exchange) ? " bf16" : ""));
+        }
+      }
+    }
+    return named;
   }
 
   List<Row> run(JavaSparkContext jsc, PrintWriter out) throws Exception {
+    // a second run in the same JVM (tests) starts from nothing: its groups may have the same names
+    for (Map<?, ?> m : List.of(STAGE_GROUP, JOB_START, JOB_GROUP, RESULT_BYTES, SHUFFLE_BYTES, PHASES)) {
+      m.clear();
+    }
     jsc.sc().addSparkListener(new SparkListener() {
       @Override
       public void onJobStart(SparkListenerJobStart job) {
@@ -330,7 +354,10 @@ final class RoundBenchmarkCommand implements Callable<Integer> {
         velocity[i] = params[i] * 0.01f;
       }
       for (String state : optimizerStates) {
-        for (String strategy : strategies) {
+        for (String named : strategies()) {
+          String strategy = named.split(" ")[0];
+          dev.fovea.driver.Choices.Exchange exchange = named.endsWith(" bf16") ? dev.fovea.driver.Choices.Exchange.BF16
+              : dev.fovea.driver.Choices.Exchange.F32;
           TrainState initial = new TrainState(params, velocity, buffers);
           float[][] local = null;
           if ("local".equals(state)) {
@@ -345,8 +372,8 @@ final class RoundBenchmarkCommand implements Callable<Integer> {
               : 0;
           RoundEngine engine = RoundEngine.create(
               dev.fovea.driver.Choices.parse(dev.fovea.driver.Choices.Averaging.class, "--strategies", strategy),
-              dev.fovea.driver.Choices.parse(dev.fovea.driver.Choices.OptimizerState.class, "--optimizer-states", state),
-              jsc, initial, local, workers);
+              dev.fovea.driver.Choices.parse(dev.fovea.driver.Choices.OptimizerState.class, "--optimizer-states",
+                  state), exchange, jsc, initial, local, null, workers);
           double[] ms = new double[rounds];
           long results = 0;
           long shuffle = 0;
@@ -356,7 +383,7 @@ final class RoundBenchmarkCommand implements Callable<Integer> {
           Grouped groupTimes = null;
           try {
             for (int r = 0; r < (grouped ? warmup : warmup + rounds); r++) {
-              String group = "bench-" + model + "-" + strategy + "-" + state + "-" + r;
+              String group = "bench-" + model + "-" + named.replace(' ', '-') + "-" + state + "-" + r;
               jsc.setJobGroup(group, group, false);
               long c0 = processCpuNanos();
               long t0 = System.nanoTime();
@@ -376,7 +403,7 @@ final class RoundBenchmarkCommand implements Callable<Integer> {
             if (grouped) {
               // the timed rounds as one group (one Spark job); per round: its slowest task's time
               // plus the group's fixed cost spread evenly
-              String group = "bench-" + model + "-" + strategy + "-" + state + "-group";
+              String group = "bench-" + model + "-" + named.replace(' ', '-') + "-" + state + "-group";
               jsc.setJobGroup(group, group, false);
               long c0 = processCpuNanos();
               long t0 = System.nanoTime();
@@ -414,9 +441,10 @@ final class RoundBenchmarkCommand implements Callable<Integer> {
           }
           double[] sorted = ms.clone();
           Arrays.sort(sorted);
-          Row row = new Row(model, params.length, strategy, state, workers, sorted[rounds / 2], sorted[0],
+          Row row = new Row(model, params.length, named, state, workers, sorted[rounds / 2], sorted[0],
               sorted[rounds - 1], results / rounds, grouped ? broadcast / rounds : broadcast, shuffle / rounds,
-              phases(timedGroups, rounds, wallMs, cpuMs), groupTimes);
+              phases(timedGroups, rounds, wallMs, cpuMs), groupTimes,
+              grouped ? ((dev.fovea.driver.averaging.AllReduce) engine).blockBytesPerRound() : 0);
           rows.add(row);
           out.println("fovea: " + format(row));
           out.println("fovea: phases " + row.phases().format(row));

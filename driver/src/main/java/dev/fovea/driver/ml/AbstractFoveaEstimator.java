@@ -56,6 +56,7 @@ public abstract class AbstractFoveaEstimator<S extends AbstractFoveaEstimator<S,
   private final IntParam warmupRounds;
   private final Param<String> averaging;
   private final Param<String> optimizerState;
+  private final Param<String> exchange;
   private final Param<String> augment;
   private final IntParam pad;
   private final IntParam imageSize;
@@ -99,6 +100,9 @@ public abstract class AbstractFoveaEstimator<S extends AbstractFoveaEstimator<S,
     putDefault(averaging, dev.fovea.driver.TrainConfig.defaults().averaging().label());
     optimizerState = new Param<>(uid, "optimizerState", "averaged, or local: each worker keeps its own velocity");
     putDefault(optimizerState, "averaged");
+    exchange = new Param<>(uid, "exchange", "allreduce: f32, or bf16 (deltas in bfloat16 with error feedback, half "
+        + "the bytes)");
+    putDefault(exchange, "f32");
     augment = new Param<>(uid, "augment", "training augmentation: none, flip, crop-flip or rrc-flip");
     putDefault(augment, "none");
     pad = new IntParam(this, "pad", "crop-flip: zero pixels added on every side (>= 0)");
@@ -165,7 +169,8 @@ public abstract class AbstractFoveaEstimator<S extends AbstractFoveaEstimator<S,
         .batch(getBatchSize()).workers(getWorkers()).stepsPerRound(getStepsPerRound())
         .learningRate(getLearningRate()).momentum(getMomentum()).weightDecay(getWeightDecay())
         .lrSchedule(getLrSchedule()).lrScaling(getLrScaling()).warmupRounds(getWarmupRounds())
-        .averaging(getAveraging()).optimizerState(getOptimizerState()).augment(getAugment()).pad(getPad())
+        .averaging(getAveraging()).optimizerState(getOptimizerState()).exchange(getExchange()).augment(getAugment())
+        .pad(getPad())
         .imageSize(getImageSize()).seed(getSeed()).backend(getBackend()).threadsPerWorker(getThreadsPerWorker())
         .checkpointEvery(getCheckpointEvery()).shuffleBuffer(getShuffleBuffer()).build();
   }
@@ -442,6 +447,19 @@ public abstract class AbstractFoveaEstimator<S extends AbstractFoveaEstimator<S,
 
   public S setOptimizerState(String v) {
     return put(optimizerState, v);
+  }
+
+  /** Allreduce: f32, or bf16 (deltas in bfloat16 with error feedback). */
+  public Param<String> exchange() {
+    return exchange;
+  }
+
+  public String getExchange() {
+    return getOrDefault(exchange);
+  }
+
+  public S setExchange(String v) {
+    return put(exchange, v);
   }
 
   /** Training augmentation: none, flip, crop-flip or rrc-flip. */

@@ -32,6 +32,9 @@ class FoveaClassifierTest {
     assertEquals(defaults.seed(), mapped.seed());
     assertEquals(defaults.shuffleBuffer(), mapped.shuffleBuffer());
     assertEquals("out/x/shards", mapped.shardRoot());
+    assertEquals(defaults.exchange(), mapped.exchange());
+    assertEquals(dev.fovea.driver.Choices.Exchange.BF16, new FoveaClassifier().setExchange("bf16").trainConfig("d")
+        .exchange());
 
     TrainConfig set = new FoveaClassifier().setNetwork("resnet18").setEpochs(4).setBatchSize(16).setWorkers(3)
         .setStepsPerRound(2).setLearningRate(0.2).setMomentum(0.5).setWeightDecay(1e-4).setLrSchedule("cosine")
