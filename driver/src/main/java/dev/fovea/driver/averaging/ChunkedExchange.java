@@ -306,7 +306,7 @@ final class ChunkedExchange implements Serializable {
         continue;
       }
       if (fetchers[j] != null) {
-        fetchers[j].await(ctx);
+        fetchers[j].awaitGather();
         continue;
       }
       for (int c = 0; c < chunks(j); c++) {
@@ -386,7 +386,7 @@ final class ChunkedExchange implements Serializable {
     }
 
     /** Waits for the thread's all-gather. */
-    void await(TaskContext ctx) {
+    void awaitGather() {
       get(future);
     }
 
@@ -418,7 +418,7 @@ final class ChunkedExchange implements Serializable {
         try {
           future.get();
         } catch (ExecutionException | java.util.concurrent.CancellationException e) {
-          // already reported by raw() or await(), or the exchange failed elsewhere
+          // already reported by raw() or awaitGather(), or the exchange failed elsewhere
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }
