@@ -91,63 +91,6 @@ class AllReduceIT {
     }
   }
 
-  /**
-   * The exchange cut into chunks (here LeNet's parameters and velocity in 3 slices of tens of
-   * thousands of floats): chunks of 250 floats (not dividing a slice), 1 Ki floats, one chunk larger
-   * than the slice; with the cluster's path (fetch threads, blocks known to the master) forced in local mode,
-   * with each worker's own velocity, and through a retried group: always bitwise tree's parameters.
-   */
-  @Test
-  void chunkedExchangeEqualsTreeBitwiseWhateverTheChunkSize() throws Exception {
-    var sc = spark.sparkContext();
-    TrainConfig tree = base.toBuilder().epochs(1).out(tmp.resolve("chunk-tree").toString()).build();
-    float[] expected = run(tree).params();
-    TrainConfig treeLocal = tree.toBuilder().optimizerState("local").out(tmp.resolve("chunk-tree-local").toString())
-        .build();
-    float[] expectedLocal = run(treeLocal).params();
-    String[][] cases = {{"1000", "auto"}, {"4k", "auto"}, {"64m", "auto"}, {"1000", "true"}, {"64m", "true"}};
-    try {
-      for (String[] c : cases) {
-        sc.setLocalProperty("spark.fovea.allreduce.chunk", c[0]);
-        sc.setLocalProperty("spark.fovea.allreduce.remote", c[1]);
-        String name = "chunk " + c[0] + " bytes, remote " + c[1];
-        TrainConfig all = tree.toBuilder().averaging("allreduce").roundsPerJob(4)
-            .out(tmp.resolve("chunk-" + c[0] + "-" + c[1]).toString()).build();
-        assertArrayEquals(expected, run(all).params(), name + ": bitwise tree's parameters");
-        TrainConfig local = all.toBuilder().optimizerState("local")
-            .out(tmp.resolve("chunk-local-" + c[0] + "-" + c[1]).toString()).build();
-        assertArrayEquals(expectedLocal, run(local).params(), name + ", local optimizer state: bitwise tree's");
-      }
-      sc.setLocalProperty("spark.fovea.allreduce.chunk", "1000");
-      sc.setLocalProperty("spark.fovea.allreduce.remote", "true");
-      int failed = tasks.failedTasks();
-      TrainConfig fault = tree.toBuilder().averaging("allreduce").roundsPerJob(4).injectFault("5:1")
-          .out(tmp.resolve("chunk-fault").toString()).build();
-      assertArrayEquals(expected, run(fault).params(), "a retried group of chunks changes nothing");
-      sc.listenerBus().waitUntilEmpty();
-      assertTrue(tasks.failedTasks() > failed, "the injected failure happened");
-    } finally {
-      sc.setLocalProperty("spark.fovea.allreduce.chunk", null);
-      sc.setLocalProperty("spark.fovea.allreduce.remote", null);
-    }
-  }
-
-  @Test
-  void aBadChunkSizeIsRefusedInOneLine() {
-    var sc = spark.sparkContext();
-    sc.setLocalProperty("spark.fovea.allreduce.chunk", "2b");
-    try {
-      TrainConfig c = base.toBuilder().averaging("allreduce").epochs(1).out(tmp.resolve("bad-chunk").toString())
-          .build();
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> run(c));
-      assertFalse(e.getMessage().contains("\n"), e.getMessage());
-      assertTrue(e.getMessage().contains("spark.fovea.allreduce.chunk") && e.getMessage().contains("'2b'"),
-          e.getMessage());
-    } finally {
-      sc.setLocalProperty("spark.fovea.allreduce.chunk", null);
-    }
-  }
-
   @Test
   void aRetriedGroupAndAResumedDriverGiveTheSameParameters() throws Exception {
     TrainConfig all = base.toBuilder().averaging("allreduce").roundsPerJob(4).checkpointEvery(3)

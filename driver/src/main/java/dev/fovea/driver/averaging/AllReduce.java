@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.TreeSet;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntConsumer;
 import org.apache.spark.BarrierTaskContext;
 import org.apache.spark.SparkEnv;
@@ -43,18 +42,14 @@ import scala.runtime.AbstractFunction1;
  * <ol>
  *   <li>trains its k steps ({@link WorkerStep#run}) and cuts its result vector (parameters ‖
  *       optimizer state ‖ buffers; parameters ‖ buffers with {@code --optimizer-state local}) into
- *       N slices, each slice into chunks ({@link ChunkedExchange}, 4 MB unless {@value
- *       ChunkedExchange#CHUNK_KEY} says otherwise); it puts the chunks of every slice j ≠ w in its
- *       executor's block manager (serialized bytes, {@code MEMORY_AND_DISK_SER}: memory pressure
- *       spills them to disk instead of losing them);
- *   <li>task j averages slice j chunk by chunk, each as soon as every worker's chunk exists (where
- *       the block is local, in local mode always, straight from the store without a copy; from the
- *       owning executor otherwise, by a fetch thread per peer that reads ahead), summing in double
- *       in worker order and dividing, exactly as {@link Averager} and {@link ShardedReduce} do (the
- *       results are bitwise theirs), and puts each averaged chunk at once;
- *   <li>every task reads all averaged chunks into its state for the next round (the all-gather of
- *       a chunk overlaps the averaging of the next), and drops its own blocks the other tasks have
- *       read (which it knows from the blocks they have put since).
+ *       N slices; it puts slice j ≠ w in its executor's block manager (serialized bytes, {@code
+ *       MEMORY_AND_DISK_SER}: memory pressure spills them to disk instead of losing them);
+ *   <li>task j reads slice j of every worker as soon as it exists (where the block is local, in
+ *       local mode always, straight from the store without a copy; from the owning executor
+ *       otherwise), sums it in double in worker order and divides, exactly as {@link Averager} and
+ *       {@link ShardedReduce} do (the results are bitwise theirs), and puts the averaged slice;
+ *   <li>every task reads all averaged slices into its state for the next round, and drops its own
+ *       blocks the other tasks have read (which it knows from the blocks they have put since).
  * </ol>
  *
  * The tasks order themselves by waiting for each other's blocks ({@link Slice#await}); the barrier
@@ -65,9 +60,8 @@ import scala.runtime.AbstractFunction1;
  * tasks return their per-round metrics (a few dozen bytes each) and the driver reads the last
  * round's averaged slices (and, with local optimizer state, each worker's velocity) from the block
  * manager, then removes every block of the group. Blocks are {@link RDDBlockId}s under RDD ids the
- * driver reserves (one per round; the split index encodes stage attempt, kind, sender,
- * receiver and chunk), so Spark can serve them between executors and {@code removeRdd} drops them
- * all (in local mode they are not registered with the master, which {@code removeRdd} does not need).
+ * driver reserves (one per round; the split index encodes stage attempt, kind, sender and
+ * receiver), so Spark can serve them between executors and {@code removeRdd} drops them all.
  *
  * <p>Faults: a failed task makes Spark re-run the whole barrier stage (a barrier stage is retried
  * as a whole; Spark retries only a barrier <em>shuffle map</em> stage, so the tasks' metrics reach
@@ -86,7 +80,7 @@ import scala.runtime.AbstractFunction1;
  * the first group checks both and names the alternative ({@code --averaging tree}) if not.
  */
 public final class AllReduce implements RoundEngine {
-  static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
+  private static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
   static final int RAW = 0;
   static final int AVERAGED = 1;
   static final int VELOCITY = 2;
@@ -199,12 +193,9 @@ public final class AllReduce implements RoundEngine {
     }
     Bf16Exchange.Plan plan = bf16 == null ? null : bf16.begin(jsc);
     long t1 = System.nanoTime();
-    int total = state.params.length + (local ? 0 : stateLength) + state.buffers.length;
-    ChunkedExchange exchange = new ChunkedExchange(workers, total, ChunkedExchange.chunkFloats(jsc),
-        ChunkedExchange.remote(jsc));
     GroupTask task = new GroupTask(start, local ? own : null, local ? stateLength : 0, new ArrayList<>(steps),
         faultWorkers.clone(), rddIds, workers, state.params.length, local ? 0 : stateLength, state.buffers.length,
-        exchange, plan);
+        plan);
     ClassTag<GroupResult> tag = ClassTag$.MODULE$.apply(GroupResult.class);
     List<GroupResult> results;
     try {
@@ -258,20 +249,15 @@ public final class AllReduce implements RoundEngine {
         int attempt = results.get(0).attempt;
         BlockManager bm = SparkEnv.get().blockManager();
         int last = rddIds[rddIds.length - 1]; // bf16: the extra RDD id's f32 slices (Bf16Exchange.Worker#finish)
-        float[] params = new float[state.params.length];
-        float[] velocity = !local && stateLength > 0 ? new float[stateLength] : null;
+        int p = state.params.length;
+        int v = local ? 0 : stateLength;
+        int total = p + v + state.buffers.length;
+        float[] params = new float[p];
+        float[] velocity = v > 0 ? new float[v] : null;
         float[] buffers = new float[state.buffers.length];
         for (int j = 0; j < workers; j++) {
-          if (bf16 != null) { // one f32 block per slice (Bf16Exchange.Worker#finish)
-            try (Slice s = Slice.fetch(bm, id(last, attempt, AVERAGED, j, 0, workers))) {
-              scatter(s.floats, from(j, workers, total), params, velocity, buffers);
-            }
-            continue;
-          }
-          for (int c = 0; c < exchange.chunks(j); c++) {
-            try (Slice s = Slice.fetch(bm, exchange.id(last, attempt, AVERAGED, j, 0, c))) {
-              scatter(s.floats, exchange.chunkLo(j, c), params, velocity, buffers);
-            }
+          try (Slice s = Slice.fetch(bm, id(last, attempt, AVERAGED, j, 0, workers))) {
+            scatter(s.floats, from(j, workers, total), params, velocity, buffers);
           }
         }
         state = new TrainState(params, velocity, buffers);
@@ -279,7 +265,7 @@ public final class AllReduce implements RoundEngine {
           float[][] next = new float[workers][];
           for (int w = 0; w < workers; w++) {
             next[w] = new float[stateLength];
-            try (Slice s = Slice.fetch(bm, exchange.id(last, attempt, VELOCITY, w, 0, 0))) {
+            try (Slice s = Slice.fetch(bm, id(last, attempt, VELOCITY, w, 0, workers))) {
               s.floats.get(0, next[w]);
             }
           }
@@ -295,11 +281,6 @@ public final class AllReduce implements RoundEngine {
     long t3 = System.nanoTime();
     last = new Group(roundNanos, syncNanos, computeNanos, t1 - t0, t2 - t1, t3 - t2);
     return metrics;
-  }
-
-  /** Whether every task of this master shares the driver's block manager (local mode, not local-cluster). */
-  static boolean oneBlockManager(String master) {
-    return master.equals("local") || master.startsWith("local[");
   }
 
   private void removeBlocks(int[] rddIds) {
@@ -346,31 +327,45 @@ public final class AllReduce implements RoundEngine {
   }
 
   /**
-   * The block of one chunk of a slice: under RDD {@code rdd} (one per round), split index {@code
-   * (((attempt · 3 + kind) · N + from) · N + to) · C + chunk}, C the most chunks of a slice.
+   * The block of one slice: under RDD {@code rdd} (one per round), split index {@code ((attempt · 3
+   * + kind) · N + from) · N + to}.
    */
-  static BlockId id(int rdd, int attempt, int kind, int from, int to, int chunk, int workers, int chunks) {
-    long index = ((((long) attempt * 3 + kind) * workers + from) * workers + to) * chunks + chunk;
+  static BlockId id(int rdd, int attempt, int kind, int from, int to, int workers) {
+    long index = (((long) attempt * 3 + kind) * workers + from) * workers + to;
     if (index > Integer.MAX_VALUE) {
       throw new IllegalStateException("all-reduce: block index overflows at stage attempt " + attempt + " with "
-          + workers + " workers and " + chunks + " chunks a slice (raise " + ChunkedExchange.CHUNK_KEY + ")");
+          + workers + " workers");
     }
     return new RDDBlockId(rdd, (int) index);
   }
 
-  /** The block of a whole slice (one chunk): {@link Bf16Exchange}'s blocks. */
-  static BlockId id(int rdd, int attempt, int kind, int from, int to, int workers) {
-    return id(rdd, attempt, kind, from, to, 0, workers, 1);
-  }
-
   /** Values {@code [lo, hi)} of the concatenation of {@code parts} (null parts left out), as a block. */
-  static void put(BlockManager bm, BlockId id, int lo, int hi, boolean tellMaster, float[]... parts) {
+  static void put(BlockManager bm, BlockId id, int lo, int hi, float[]... parts) {
     ByteBuffer bytes = ByteBuffer.allocate(4 * (hi - lo)).order(ORDER);
     copyRange(bytes.asFloatBuffer(), lo, hi, parts);
-    putBytes(bm, id, bytes, tellMaster);
+    putBytes(bm, id, bytes);
+  }
+
+  /** {@code values} as a block. */
+  static void put(BlockManager bm, BlockId id, float[] values) {
+    ByteBuffer bytes = ByteBuffer.allocate(4 * values.length).order(ORDER);
+    bytes.asFloatBuffer().put(values);
+    putBytes(bm, id, bytes);
   }
 
   private static final ClassTag<Object> ANY = ClassTag$.MODULE$.apply(Object.class);
+
+  /**
+   * Whether this JVM runs Spark in local mode ({@code local}, {@code local[n]}, not {@code
+   * local-cluster}): one block manager holds every block, so blocks are put and removed without
+   * telling the master (no RPC per block; the driver's {@code removeRdd} still reaches every block
+   * manager) and a block not in it is not looked for elsewhere (no RPC per poll), and polls back
+   * off to 0.5 ms at most, not 2 ms (a LeNet round's exchange is a few milliseconds).
+   */
+  static boolean localMode() {
+    String master = SparkEnv.get().conf().get("spark.master", "");
+    return master.startsWith("local") && !master.startsWith("local-cluster");
+  }
 
   /**
    * Spills to disk under memory pressure, except with {@code spark.io.encryption.enabled}: Spark
@@ -382,18 +377,9 @@ public final class AllReduce implements RoundEngine {
         : StorageLevel.MEMORY_AND_DISK_SER();
   }
 
-  /** {@code bytes} as a block the master knows of (any executor can read it). */
   static void putBytes(BlockManager bm, BlockId id, ByteBuffer bytes) {
-    putBytes(bm, id, bytes, true);
-  }
-
-  /**
-   * {@code bytes} as a block; {@code tellMaster} false where only this block manager reads it (local
-   * mode): no RPC to the master, whose {@code removeRdd} still reaches every block manager.
-   */
-  static void putBytes(BlockManager bm, BlockId id, ByteBuffer bytes, boolean tellMaster) {
-    // an existing block (a retried attempt's straggler cannot write this attempt's ids) is kept
-    if (!bm.putBytes(id, new ChunkedByteBuffer(bytes), level(), tellMaster, ANY)) {
+    // an existing block (a retried attempt's straggler cannot write this attempt's ids) is kept: true
+    if (!bm.putBytes(id, new ChunkedByteBuffer(bytes), level(), !localMode(), ANY)) {
       throw new IllegalStateException("all-reduce: the block manager could not store " + id + " (" + bytes.capacity()
           + " bytes; with spark.io.encryption.enabled the slices must fit in storage memory)");
     }
@@ -450,7 +436,7 @@ public final class AllReduce implements RoundEngine {
 
     /** The block, which must exist. */
     static Slice fetch(BlockManager bm, BlockId id) {
-      Slice s = tryFetch(bm, id, true);
+      Slice s = tryFetch(bm, id);
       if (s == null) {
         throw new IllegalStateException("all-reduce: block " + id + " is on no executor");
       }
@@ -459,41 +445,32 @@ public final class AllReduce implements RoundEngine {
 
     /**
      * The block once another task has put it: the tasks of a group order themselves by the blocks
-     * they wait for, polling (from 50 µs, doubling to 2 ms, or to 0.5 ms where {@code remote} is
-     * false: a look in this executor's store costs no RPC) until it exists. Not {@code
+     * they wait for, polling (from 50 µs, doubling to 2 ms, 0.5 ms in local mode) until it exists. Not {@code
      * BarrierTaskContext.barrier()}: Spark's barrier sleeps a whole second between checks of its
      * reply, which made a LeNet round take 2 s. A killed task (a failed peer fails the barrier
-     * stage) stops waiting, and so does a failed exchange ({@code stop}).
+     * stage) stops waiting.
      */
-    static Slice await(TaskContext ctx, BlockManager bm, BlockId id, boolean remote, AtomicBoolean stop) {
+    static Slice await(TaskContext ctx, BlockManager bm, BlockId id) {
       long pause = 50_000;
       while (true) {
-        Slice s = tryFetch(bm, id, remote);
+        Slice s = tryFetch(bm, id);
         if (s != null) {
           return s;
         }
         ctx.killTaskIfInterrupted();
-        if (stop.get()) {
-          throw new IllegalStateException("all-reduce: stopped waiting for " + id + " (the exchange failed)");
-        }
         java.util.concurrent.locks.LockSupport.parkNanos(pause);
-        pause = Math.min(2 * pause, remote ? 2_000_000 : 500_000);
+        pause = Math.min(2 * pause, localMode() ? 500_000 : 2_000_000);
       }
     }
 
-    /** Whether the block is read in place from this executor's store (its lock held by this thread). */
-    boolean isLocal() {
-      return local != null;
-    }
-
-    /** The block, or null where no executor has it yet ({@code remote} false: this one). */
-    private static Slice tryFetch(BlockManager bm, BlockId id, boolean remote) {
+    /** The block, or null where no executor has it yet. */
+    private static Slice tryFetch(BlockManager bm, BlockId id) {
       Option<BlockData> here = bm.getLocalBytes(id);
       if (here.isDefined()) {
         BlockData d = here.get();
         return new Slice(d.toByteBuffer(), bm, id, d, null);
       }
-      if (!remote) {
+      if (localMode()) { // one block manager: a block not in it exists nowhere yet
         return null;
       }
       Option<ChunkedByteBuffer> there = bm.getRemoteBytes(id);
@@ -553,7 +530,6 @@ public final class AllReduce implements RoundEngine {
     private final int p;
     private final int v;
     private final int b;
-    private final ChunkedExchange exchange;
     private final Bf16Exchange.Plan bf16;
 
     /**
@@ -563,9 +539,7 @@ public final class AllReduce implements RoundEngine {
      *     more id, for what {@link Bf16Exchange.Worker#finish} puts); null for f32
      */
     GroupTask(Broadcast<TrainState> start, List<Broadcast<float[]>> velocities, int velocityLength,
-        List<WorkerStep> steps, int[] faults, int[] rddIds, int n, int p, int v, int b, ChunkedExchange exchange,
-        Bf16Exchange.Plan bf16) {
-      this.exchange = exchange;
+        List<WorkerStep> steps, int[] faults, int[] rddIds, int n, int p, int v, int b, Bf16Exchange.Plan bf16) {
       this.start = start;
       this.velocities = velocities;
       this.velocityLength = velocityLength;
@@ -603,13 +577,39 @@ public final class AllReduce implements RoundEngine {
         RoundResult r = steps.get(i).run(w, new TrainState(params, local ? own : velocity, buffers));
         long t1 = System.nanoTime();
         float[] rv = local ? null : r.velocity;
+        int rdd = rddIds[i];
         if (codec != null) { // --exchange bf16: the same exchange of deltas, 2 bytes a value
           codec.round(ctx, bm, rddIds, i, attempt, new float[][] {params, velocity, buffers},
               new float[][] {r.params, rv, r.buffers});
         } else {
-          // reduce-scatter and all-gather, chunk by chunk, into the result's own arrays: they become
-          // the next round's state
-          exchange.run(ctx, bm, rddIds[i], i > 0 ? rddIds[i - 1] : -1, attempt, w, r.params, rv, r.buffers);
+          // reduce-scatter: slice j to worker j (worker w keeps its own slice w)
+          for (int j = 0; j < n; j++) {
+            if (j != w) {
+              put(bm, id(rdd, attempt, RAW, w, j, n), from(j, n, total), from(j + 1, n, total), r.params, rv,
+                  r.buffers);
+            }
+          }
+          int lo = from(w, n, total);
+          int hi = from(w + 1, n, total);
+          ByteBuffer averaged = averageSlice(ctx, bm, rdd, attempt, w, lo, hi, r.params, rv, r.buffers);
+          if (i > 0) { // every worker has put this round's slice for w, so it has read w's last averaged one
+            bm.removeBlock(id(rddIds[i - 1], attempt, AVERAGED, w, 0, n), !localMode());
+          }
+          // all-gather into the result's own arrays: they become the next round's state
+          scatter(averaged.asFloatBuffer(), lo, r.params, rv, r.buffers);
+          putBytes(bm, id(rdd, attempt, AVERAGED, w, 0, n), averaged);
+          for (int j = 0; j < n; j++) {
+            if (j != w) {
+              try (Slice s = Slice.await(ctx, bm, id(rdd, attempt, AVERAGED, j, 0, n))) {
+                scatter(s.floats, from(j, n, total), r.params, rv, r.buffers);
+              }
+            }
+          }
+          for (int j = 0; j < n; j++) { // worker j put its averaged slice, so it has read w's slice j
+            if (j != w) {
+              bm.removeBlock(id(rdd, attempt, RAW, w, j, n), !localMode());
+            }
+          }
         }
         long t2 = System.nanoTime();
         params = r.params;
@@ -625,8 +625,7 @@ public final class AllReduce implements RoundEngine {
         g.roundNanos[i] = t2 - t0;
       }
       if (local) {
-        // under the driver's `last` (with bf16 the extra RDD id)
-        put(bm, exchange.id(rddIds[rddIds.length - 1], attempt, VELOCITY, w, 0, 0), 0, own.length, true, own);
+        put(bm, id(rddIds[rddIds.length - 1], attempt, VELOCITY, w, 0, n), own); // the driver's `last`
       }
       if (codec != null) {
         codec.finish(bm, rddIds[rounds], attempt, params, velocity, buffers);
@@ -635,6 +634,47 @@ public final class AllReduce implements RoundEngine {
       g.attempt = attempt;
       g.executorId = SparkEnv.get().executorId();
       return scala.collection.Iterator$.MODULE$.single(g);
+    }
+
+    /**
+     * Slice {@code [lo, hi)} averaged over the workers, as the bytes of its block: summed in double
+     * in worker order from the first worker's values and divided by N, bitwise {@link Averager}'s
+     * and {@link ShardedReduce#averageInOrder}'s result (the sums of a few floats in double are
+     * exact). Read in place, without copies: this worker's own slice from its result's arrays (one
+     * pass per array it spans), the others' from their blocks.
+     */
+    private ByteBuffer averageSlice(TaskContext ctx, BlockManager bm, int rdd, int attempt, int w, int lo, int hi,
+        float[]... mine) {
+      int len = hi - lo;
+      ByteBuffer bytes = ByteBuffer.allocate(4 * len).order(ORDER);
+      FloatBuffer out = bytes.asFloatBuffer();
+      List<Slice> held = new ArrayList<>(n - 1);
+      try {
+        FloatBuffer[] peers = new FloatBuffer[n];
+        for (int i = 0; i < n; i++) {
+          if (i != w) {
+            Slice s = Slice.await(ctx, bm, id(rdd, attempt, RAW, i, w, n));
+            held.add(s);
+            if (s.floats.remaining() != len) {
+              throw new IllegalStateException("all-reduce: worker " + i + "'s slice " + w + " holds "
+                  + s.floats.remaining() + " values, not " + len);
+            }
+            peers[i] = s.floats.slice();
+          }
+        }
+        FloatBuffer[] x = new FloatBuffer[n];
+        pieces(lo, hi, mine, (part, at, from, length) -> {
+          for (int i = 0; i < n; i++) {
+            x[i] = i == w ? FloatBuffer.wrap(part, at, length).slice() : peers[i].slice(from, length);
+          }
+          average(x, out.slice(from, length));
+        });
+        return bytes;
+      } finally {
+        for (Slice s : held) {
+          s.close();
+        }
+      }
     }
   }
 

@@ -40,8 +40,6 @@ import org.apache.spark.storage.BlockManager;
  */
 final class Bf16Exchange {
   private static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
-  /** Never set: the bf16 exchange has no helper threads whose failure must stop a wait. */
-  private static final java.util.concurrent.atomic.AtomicBoolean NEVER = new java.util.concurrent.atomic.AtomicBoolean();
   private final int workers;
   /** Every worker's residuals (e_w ‖ E_w), or null while all are zeros. */
   private float[][] residuals;
@@ -195,8 +193,7 @@ final class Bf16Exchange {
           x[p] = FloatBuffer.wrap(mine);
           continue;
         }
-        try (AllReduce.Slice s = AllReduce.Slice.await(ctx, bm, AllReduce.id(rdd, attempt, AllReduce.RAW, p, w, n), true,
-            NEVER)) {
+        try (AllReduce.Slice s = AllReduce.Slice.await(ctx, bm, AllReduce.id(rdd, attempt, AllReduce.RAW, p, w, n))) {
           x[p] = FloatBuffer.wrap(decode(s, len, "worker " + p + "'s slice " + w));
         }
       }
@@ -222,7 +219,7 @@ final class Bf16Exchange {
           int from = AllReduce.from(j, n, total);
           int size = AllReduce.from(j + 1, n, total) - from;
           try (AllReduce.Slice s = AllReduce.Slice.await(ctx, bm, AllReduce.id(rdd, attempt, AllReduce.AVERAGED, j, 0,
-              n), true, NEVER)) {
+              n))) {
             apply(from, decode(s, size, "worker " + j + "'s averaged slice"), start, result);
           }
         }
@@ -240,9 +237,9 @@ final class Bf16Exchange {
      * reads as the new state: the last round's averaged blocks hold deltas).
      */
     void finish(BlockManager bm, int rdd, int attempt, float[]... state) {
-      AllReduce.put(bm, AllReduce.id(rdd, attempt, AllReduce.RAW, w, 0, n), 0, residual.length, true, residual);
+      AllReduce.put(bm, AllReduce.id(rdd, attempt, AllReduce.RAW, w, 0, n), residual);
       AllReduce.put(bm, AllReduce.id(rdd, attempt, AllReduce.AVERAGED, w, 0, n), AllReduce.from(w, n, total),
-          AllReduce.from(w + 1, n, total), true, state);
+          AllReduce.from(w + 1, n, total), state);
     }
 
     /** Values {@code [lo, hi)} into {@code out}: q = bf16(result − start + e), e ← (result − start + e) − q. */
