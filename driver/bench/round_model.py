@@ -118,8 +118,8 @@ def model_256(label, c_ms_per_mb, task_ms, block_ms, rounds_per_job=32):
           f"schedules, {block_ms} ms per shuffle block fetched")
     print("| model | optimizer state | N | tree: driver bytes/round | tree: round s | sharded: driver bytes/round | "
           f"sharded: bytes in+out per worker/round | sharded: round s | allreduce: bytes in+out per worker/round | "
-          f"allreduce: round s ({rounds_per_job} rounds per job) |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+          f"allreduce: round s ({rounds_per_job} rounds per job) | allreduce --exchange bf16: round s |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, p in (("lenet", 431_080), ("resnet50", 25_557_032)):
         for state, s_ in (("averaged", 2 * p), ("local", p)):
             for n in (16, 64, 256):
@@ -142,9 +142,12 @@ def model_256(label, c_ms_per_mb, task_ms, block_ms, rounds_per_job=32):
                 ar_worker = 2 * (n - 1) / n * 4 * s_
                 ar_s = (c * ar_worker + block_ms * 2 * (n - 1)
                         + (task_ms * n + c * 4 * s_ * (math.log2(n) + 1)) / rounds_per_job) / 1e3
+                # bf16: the same blocks at 2 bytes a value (the group's broadcast and state back stay
+                # f32); the encoding's CPU is left out (~1.5 ns a value measured on this host)
+                bf_s = ar_s - c * ar_worker / 2 / 1e3
                 print(f"| {name} | {state} | {n} | {tree_driver / 1e9:.2f} GB | {tree_s:.1f} | "
                       f"{6_000 * n / 1e6:.2f} MB | {per_worker / 1e6:.0f} MB | {sh_s:.1f} | "
-                      f"{2 * ar_worker / 1e6:.0f} MB | {ar_s:.2f} |")
+                      f"{2 * ar_worker / 1e6:.0f} MB | {ar_s:.2f} | {bf_s:.2f} |")
 
 
 def main(path):
