@@ -35,11 +35,18 @@ class AllReduceIT {
     // local[N, F]: a failed task is retried (here: the whole barrier stage), as on a cluster
     spark = SparkSessions.create("AllReduceIT", "local[3,4]", 3);
     tasks = TaskCounter.attach(spark);
+    base = threeWorkers(tmp).averaging("tree").out(tmp.resolve("tree").toString()).build();
+  }
+
+  /**
+   * The runs of the all-reduce ITs: 960 Fashion-MNIST images (a subset under {@code tmp}), 3
+   * workers, batch 16, k = 2 (960 / 3 / 16 = 20 batches per worker, 10 rounds per epoch), 2 epochs
+   * on the reference backend, no checkpoints; averaging and output left to the caller.
+   */
+  static TrainConfig.Builder threeWorkers(Path tmp) throws java.io.IOException {
     Path data = FashionMnist.subset(tmp, 960, 100);
-    // 960 / 3 / 16 = 20 batches per worker, 10 rounds per epoch
-    base = TrainConfig.builder().data(data.toString()).shards(tmp.resolve("shards").toString()).workers(3).batch(16)
-        .stepsPerRound(2).epochs(2).backend("reference").seed(8).checkpointEvery(0).averaging("tree")
-        .out(tmp.resolve("tree").toString()).build();
+    return TrainConfig.builder().data(data.toString()).shards(tmp.resolve("shards").toString()).workers(3).batch(16)
+        .stepsPerRound(2).epochs(2).backend("reference").seed(8).checkpointEvery(0);
   }
 
   @AfterAll

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.fovea.data.testing.FashionMnist;
 import dev.fovea.driver.checkpoint.Checkpoint;
 import dev.fovea.driver.checkpoint.CheckpointStore;
 import java.nio.file.Files;
@@ -36,11 +35,8 @@ class Bf16ExchangeIT {
     // local[N, F]: a failed task is retried (here: the whole barrier stage), as on a cluster
     spark = SparkSessions.create("Bf16ExchangeIT", "local[3,4]", 3);
     tasks = TaskCounter.attach(spark);
-    Path data = FashionMnist.subset(tmp, 960, 100);
-    // 960 / 3 / 16 = 20 batches per worker, 10 rounds per epoch
-    base = TrainConfig.builder().data(data.toString()).shards(tmp.resolve("shards").toString()).workers(3).batch(16)
-        .stepsPerRound(2).epochs(2).backend("reference").seed(8).checkpointEvery(0).averaging("allreduce")
-        .roundsPerJob(4).exchange("bf16").out(tmp.resolve("bf16").toString()).build();
+    base = AllReduceIT.threeWorkers(tmp).averaging("allreduce").roundsPerJob(4).exchange("bf16")
+        .out(tmp.resolve("bf16").toString()).build();
   }
 
   @AfterAll
