@@ -3,6 +3,7 @@ package dev.fovea.driver.averaging;
 import dev.fovea.driver.worker.RoundResult;
 import dev.fovea.driver.worker.TrainState;
 import dev.fovea.driver.worker.WorkerStep;
+import java.io.IOException;
 import java.io.Serializable;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -18,10 +19,19 @@ import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.network.buffer.ManagedBuffer;
+import org.apache.spark.network.buffer.NioManagedBuffer;
+import org.apache.spark.network.shuffle.BlockFetchingListener;
+import org.apache.spark.network.shuffle.DownloadFile;
+import org.apache.spark.network.shuffle.DownloadFileManager;
+import org.apache.spark.network.shuffle.DownloadFileWritableChannel;
+import org.apache.spark.network.util.TransportConf;
 import org.apache.spark.resource.ResourceProfile;
 import org.apache.spark.storage.BlockData;
 import org.apache.spark.storage.BlockId;
 import org.apache.spark.storage.BlockManager;
+import org.apache.spark.storage.BlockManagerId;
+import org.apache.spark.storage.ByteBufferBlockData;
 import org.apache.spark.storage.RDDBlockId;
 import org.apache.spark.storage.StorageLevel;
 import org.apache.spark.util.io.ChunkedByteBuffer;
@@ -133,13 +143,16 @@ public final class AllReduce implements RoundEngine {
    * @param roundNanos [round][worker]: the round inside the task
    * @param syncNanos [round][worker]: the round's synchronisation inside the task
    * @param computeNanos [round][worker]: the worker's training step
+   * @param transferNanos [round][worker]: the part of the synchronisation spent in remote block
+   *     transfers (from the request to the last byte copied; 0 in local mode, where every block is
+   *     read in place)
    * @param broadcastNanos creating the start state's broadcast on the driver
    * @param jobNanos the barrier stage's job, from submission to its results on the driver
    * @param collectNanos reading the averaged state (and velocities) back on the driver and
    *     removing the group's blocks
    */
-  public record Group(long[][] roundNanos, long[][] syncNanos, long[][] computeNanos, long broadcastNanos,
-      long jobNanos, long collectNanos) {
+  public record Group(long[][] roundNanos, long[][] syncNanos, long[][] computeNanos, long[][] transferNanos,
+      long broadcastNanos, long jobNanos, long collectNanos) {
 
     /** The group's wall time on the driver. */
     public long wallNanos() {
@@ -221,6 +234,7 @@ public final class AllReduce implements RoundEngine {
     long[][] roundNanos = new long[rounds][workers];
     long[][] syncNanos = new long[rounds][workers];
     long[][] computeNanos = new long[rounds][workers];
+    long[][] transferNanos = new long[rounds][workers];
     boolean finite = true;
     for (int i = 0; i < rounds; i++) {
       double loss = 0;
@@ -239,6 +253,7 @@ public final class AllReduce implements RoundEngine {
         roundNanos[i][g.worker] = g.roundNanos[i];
         syncNanos[i][g.worker] = g.syncNanos[i];
         computeNanos[i][g.worker] = g.computeNanos[i];
+        transferNanos[i][g.worker] = g.transferNanos[i];
       }
       finite &= Double.isFinite(loss);
       metrics.add(new RoundMetrics(loss, samples, compute, executors, inside, sync));
@@ -256,7 +271,8 @@ public final class AllReduce implements RoundEngine {
         float[] velocity = v > 0 ? new float[v] : null;
         float[] buffers = new float[state.buffers.length];
         for (int j = 0; j < workers; j++) {
-          try (Slice s = Slice.fetch(bm, id(last, attempt, AVERAGED, j, 0, workers))) {
+          try (Slice s = Slice.fetch(bm, id(last, attempt, AVERAGED, j, 0, workers),
+              4 * (from(j + 1, workers, total) - from(j, workers, total)))) {
             scatter(s.floats, from(j, workers, total), params, velocity, buffers);
           }
         }
@@ -265,7 +281,7 @@ public final class AllReduce implements RoundEngine {
           float[][] next = new float[workers][];
           for (int w = 0; w < workers; w++) {
             next[w] = new float[stateLength];
-            try (Slice s = Slice.fetch(bm, id(last, attempt, VELOCITY, w, 0, workers))) {
+            try (Slice s = Slice.fetch(bm, id(last, attempt, VELOCITY, w, 0, workers), 4 * stateLength)) {
               s.floats.get(0, next[w]);
             }
           }
@@ -279,7 +295,7 @@ public final class AllReduce implements RoundEngine {
       removeBlocks(rddIds);
     }
     long t3 = System.nanoTime();
-    last = new Group(roundNanos, syncNanos, computeNanos, t1 - t0, t2 - t1, t3 - t2);
+    last = new Group(roundNanos, syncNanos, computeNanos, transferNanos, t1 - t0, t2 - t1, t3 - t2);
     return metrics;
   }
 
@@ -339,11 +355,15 @@ public final class AllReduce implements RoundEngine {
     return new RDDBlockId(rdd, (int) index);
   }
 
-  /** Values {@code [lo, hi)} of the concatenation of {@code parts} (null parts left out), as a block. */
-  static void put(BlockManager bm, BlockId id, int lo, int hi, float[]... parts) {
-    ByteBuffer bytes = ByteBuffer.allocate(4 * (hi - lo)).order(ORDER);
+  /**
+   * Values {@code [lo, hi)} of the concatenation of {@code parts} (null parts left out), as a block,
+   * in a buffer of {@link SliceBuffers}; returns it, to be given back once the block is removed.
+   */
+  static ByteBuffer put(BlockManager bm, BlockId id, int lo, int hi, float[]... parts) {
+    ByteBuffer bytes = SliceBuffers.take(4 * (hi - lo)).order(ORDER);
     copyRange(bytes.asFloatBuffer(), lo, hi, parts);
     putBytes(bm, id, bytes);
+    return bytes;
   }
 
   /** {@code values} as a block. */
@@ -378,11 +398,58 @@ public final class AllReduce implements RoundEngine {
   }
 
   static void putBytes(BlockManager bm, BlockId id, ByteBuffer bytes) {
+    boolean local = localMode();
+    ChunkedByteBuffer block = new ChunkedByteBuffer(local ? new ByteBuffer[] {bytes} : views(bytes));
     // an existing block (a retried attempt's straggler cannot write this attempt's ids) is kept: true
-    if (!bm.putBytes(id, new ChunkedByteBuffer(bytes), level(), !localMode(), ANY)) {
+    if (!bm.putBytes(id, block, level(), !local, ANY)) {
       throw new IllegalStateException("all-reduce: the block manager could not store " + id + " (" + bytes.capacity()
           + " bytes; with spark.io.encryption.enabled the slices must fit in storage memory)");
     }
+  }
+
+  /**
+   * The size of the views a block's bytes are stored as on a cluster ({@link #views}). Spark sends
+   * a stored heap block through Netty, whose epoll transport copies each buffer it is handed whole
+   * into a fresh direct buffer before every write to the socket, however little the socket then
+   * takes: one 102 MB ResNet-50 slice in one buffer was copied again for each few hundred kB sent
+   * (2–4 s a slice, against 0.3 s in views of this size, measured on the standalone cluster without
+   * {@code spark.network.crypto}; with it, Spark's cipher reads 32 kB at a time and never did so).
+   */
+  static final int VIEW_BYTES = 256 << 10;
+
+  /** {@code bytes} (position 0) as consecutive views of at most {@link #VIEW_BYTES} over the same memory. */
+  static ByteBuffer[] views(ByteBuffer bytes) {
+    int size = bytes.capacity();
+    ByteBuffer[] v = new ByteBuffer[Math.max(1, (size + VIEW_BYTES - 1) / VIEW_BYTES)];
+    for (int i = 0; i < v.length; i++) {
+      int at = i * VIEW_BYTES;
+      v[i] = bytes.slice(at, Math.min(VIEW_BYTES, size - at));
+    }
+    return v;
+  }
+
+  /**
+   * A stored block's bytes as one buffer: its only chunk, or its views ({@link #views}) seen again
+   * as the one array they cover, without a copy; anything else copied.
+   */
+  static ByteBuffer whole(ChunkedByteBuffer block) {
+    ByteBuffer[] chunks = block.getChunks();
+    if (chunks.length == 1) {
+      return chunks[0].duplicate();
+    }
+    if (!chunks[0].hasArray()) {
+      return block.toByteBuffer();
+    }
+    byte[] array = chunks[0].array();
+    int start = chunks[0].arrayOffset() + chunks[0].position();
+    int at = start;
+    for (ByteBuffer c : chunks) {
+      if (!c.hasArray() || c.array() != array || c.arrayOffset() + c.position() != at) {
+        return block.toByteBuffer();
+      }
+      at += c.remaining();
+    }
+    return ByteBuffer.wrap(array, start, at - start).slice();
   }
 
   /** {@code values} into the concatenation of {@code parts} (null parts left out) from {@code lo}. */
@@ -423,9 +490,9 @@ public final class AllReduce implements RoundEngine {
     private final BlockManager bm;
     private final BlockId id;
     private final BlockData local;
-    private final ChunkedByteBuffer remote;
+    private final ByteBuffer remote;
 
-    private Slice(ByteBuffer bytes, BlockManager bm, BlockId id, BlockData local, ChunkedByteBuffer remote) {
+    private Slice(ByteBuffer bytes, BlockManager bm, BlockId id, BlockData local, ByteBuffer remote) {
       this.bytes = bytes.order(ORDER);
       this.floats = this.bytes.asFloatBuffer();
       this.bm = bm;
@@ -436,7 +503,12 @@ public final class AllReduce implements RoundEngine {
 
     /** The block, which must exist. */
     static Slice fetch(BlockManager bm, BlockId id) {
-      Slice s = tryFetch(bm, id);
+      return fetch(bm, id, -1);
+    }
+
+    /** The block, which must exist, of {@code bytes} bytes (-1: unknown; a known size reads without a copy). */
+    static Slice fetch(BlockManager bm, BlockId id, int bytes) {
+      Slice s = tryFetch(bm, id, bytes);
       if (s == null) {
         throw new IllegalStateException("all-reduce: block " + id + " is on no executor");
       }
@@ -451,9 +523,14 @@ public final class AllReduce implements RoundEngine {
      * stage) stops waiting.
      */
     static Slice await(TaskContext ctx, BlockManager bm, BlockId id) {
+      return await(ctx, bm, id, -1);
+    }
+
+    /** {@link #await(TaskContext, BlockManager, BlockId)} for a block of {@code bytes} bytes (-1: unknown). */
+    static Slice await(TaskContext ctx, BlockManager bm, BlockId id, int bytes) {
       long pause = 50_000;
       while (true) {
-        Slice s = tryFetch(bm, id);
+        Slice s = tryFetch(bm, id, bytes);
         if (s != null) {
           return s;
         }
@@ -464,21 +541,159 @@ public final class AllReduce implements RoundEngine {
     }
 
     /** The block, or null where no executor has it yet. */
-    private static Slice tryFetch(BlockManager bm, BlockId id) {
+    private static Slice tryFetch(BlockManager bm, BlockId id, int expected) {
       Option<BlockData> here = bm.getLocalBytes(id);
       if (here.isDefined()) {
         BlockData d = here.get();
-        return new Slice(d.toByteBuffer(), bm, id, d, null);
+        ByteBuffer bytes = d instanceof ByteBufferBlockData b ? whole(b.buffer()) : d.toByteBuffer();
+        return new Slice(bytes, bm, id, d, null);
       }
       if (localMode()) { // one block manager: a block not in it exists nowhere yet
         return null;
       }
-      Option<ChunkedByteBuffer> there = bm.getRemoteBytes(id);
-      if (there.isEmpty()) {
+      scala.collection.Seq<BlockManagerId> where = bm.master().getLocations(id);
+      if (where.isEmpty()) {
         return null;
       }
-      ChunkedByteBuffer c = there.get();
-      return new Slice(c.toByteBuffer(), bm, id, null, c);
+      long t0 = System.nanoTime();
+      ByteBuffer bytes = fetchRemote(bm, where.head(), id, expected);
+      FETCH_NANOS.set(FETCH_NANOS.get() + System.nanoTime() - t0);
+      return new Slice(bytes, bm, id, null, bytes);
+    }
+
+    /**
+     * The nanoseconds this thread spent in remote block transfers (from the request to the last
+     * byte copied) since it last reset them.
+     */
+    static final ThreadLocal<Long> FETCH_NANOS = ThreadLocal.withInitial(() -> 0L);
+
+    /**
+     * Block {@code id} from the block manager {@code at}, streamed into a buffer of {@link
+     * SliceBuffers} as its bytes arrive. Spark's own {@code getRemoteBytes} fetches a block as one
+     * chunk, which Netty holds whole in its pooled direct buffers until the last byte is in (their
+     * arenas grow by the block's size and release it afterwards: on a virtual machine whose first
+     * touch of a page is slow, a 102 MB slice paid that for every page, every fetch), then copies it
+     * twice into two fresh heap buffers. Fetched as a stream (the way Spark fetches blocks too
+     * large for memory to a file, here to a buffer), each piece is copied once and its network
+     * buffer released at once.
+     *
+     * @param expected the block's size in bytes, or -1 where unknown (then read into a growing
+     *     buffer and not pooled)
+     */
+    private static ByteBuffer fetchRemote(BlockManager bm, BlockManagerId at, BlockId id, int expected) {
+      java.util.concurrent.CompletableFuture<ByteBuffer> done = new java.util.concurrent.CompletableFuture<>();
+      BlockFetchingListener listener = new BlockFetchingListener() {
+        @Override
+        public void onBlockFetchSuccess(String blockId, ManagedBuffer data) {
+          try {
+            done.complete(data.nioByteBuffer()); // an InMemory buffer: no copy
+          } catch (IOException | RuntimeException e) {
+            done.completeExceptionally(e);
+          }
+        }
+
+        @Override
+        public void onBlockFetchFailure(String blockId, Throwable e) {
+          done.completeExceptionally(e);
+        }
+      };
+      bm.blockTransferService().fetchBlocks(at.host(), at.port(), at.executorId(), new String[] {id.name()}, listener,
+          new InMemory(expected));
+      try {
+        return done.get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("all-reduce: interrupted while fetching " + id + " from " + at, e);
+      } catch (java.util.concurrent.ExecutionException e) {
+        throw new IllegalStateException("all-reduce: could not fetch " + id + " from " + at + ": " + e.getCause(),
+            e.getCause());
+      }
+    }
+
+    /**
+     * Where a streamed block goes: a heap buffer, not a file. Spark asks for a new one per attempt
+     * (a retried fetch starts afresh; the abandoned buffer is left to the garbage collector).
+     */
+    static final class InMemory implements DownloadFileManager {
+      private final int expected;
+
+      InMemory(int expected) {
+        this.expected = expected;
+      }
+
+      @Override
+      public DownloadFile createTempFile(TransportConf conf) {
+        return new DownloadFile() {
+          @Override
+          public boolean delete() {
+            return true;
+          }
+
+          @Override
+          public DownloadFileWritableChannel openForWriting() {
+            return new Channel(expected);
+          }
+
+          @Override
+          public String path() {
+            return "(memory)";
+          }
+        };
+      }
+
+      @Override
+      public boolean registerTempFileToClean(DownloadFile file) {
+        return false; // nothing to clean: Spark then calls delete(), which does nothing
+      }
+    }
+
+    /** The bytes of one streamed block, into a buffer of the expected size or a growing one. */
+    static final class Channel implements DownloadFileWritableChannel {
+      private final int expected;
+      private ByteBuffer into;
+      private boolean open = true;
+
+      Channel(int expected) {
+        this.expected = expected;
+        this.into = expected >= 0 ? SliceBuffers.take(expected) : ByteBuffer.allocate(1 << 20);
+      }
+
+      @Override
+      public int write(ByteBuffer src) throws IOException {
+        int n = src.remaining();
+        if (n > into.remaining()) {
+          if (expected >= 0) {
+            throw new IOException("all-reduce: a block of more than the expected " + expected + " bytes");
+          }
+          ByteBuffer bigger = ByteBuffer.allocate((int) Math.min(Integer.MAX_VALUE - 8,
+              Math.max(2L * into.capacity(), (long) into.position() + n)));
+          into.flip();
+          bigger.put(into);
+          into = bigger;
+        }
+        into.put(src);
+        return n;
+      }
+
+      @Override
+      public ManagedBuffer closeAndRead() throws IOException {
+        open = false;
+        if (expected >= 0 && into.position() != expected) {
+          throw new IOException("all-reduce: a block of " + into.position() + " bytes, not the expected " + expected);
+        }
+        into.flip();
+        return new NioManagedBuffer(into);
+      }
+
+      @Override
+      public boolean isOpen() {
+        return open;
+      }
+
+      @Override
+      public void close() {
+        open = false;
+      }
     }
 
     @Override
@@ -486,7 +701,9 @@ public final class AllReduce implements RoundEngine {
       if (local != null) {
         bm.releaseLockAndDispose(id, local, Option.apply((TaskContext) null));
       } else {
-        remote.dispose();
+        if (remote.capacity() == remote.limit()) { // a pooled size (a growing buffer's capacity is larger)
+          SliceBuffers.give(remote);
+        }
       }
     }
   }
@@ -502,6 +719,7 @@ public final class AllReduce implements RoundEngine {
     public long[] samples;
     public long[] computeNanos;
     public long[] syncNanos;
+    public long[] transferNanos;
     public long[] roundNanos;
 
     /** For Kryo. */
@@ -512,6 +730,7 @@ public final class AllReduce implements RoundEngine {
       samples = new long[rounds];
       computeNanos = new long[rounds];
       syncNanos = new long[rounds];
+      transferNanos = new long[rounds];
       roundNanos = new long[rounds];
     }
   }
@@ -569,6 +788,8 @@ public final class AllReduce implements RoundEngine {
       int rounds = steps.size();
       Bf16Exchange.Worker codec = bf16 == null ? null : bf16.worker(w, n, total);
       GroupResult g = new GroupResult(rounds);
+      ByteBuffer[] rawOut = new ByteBuffer[n];
+      ByteBuffer lastAveraged = null;
       for (int i = 0; i < rounds; i++) {
         long t0 = System.nanoTime();
         if (w == faults[i] && ctx.stageAttemptNumber() == 0 && ctx.attemptNumber() == 0) {
@@ -576,6 +797,7 @@ public final class AllReduce implements RoundEngine {
         }
         RoundResult r = steps.get(i).run(w, new TrainState(params, local ? own : velocity, buffers));
         long t1 = System.nanoTime();
+        Slice.FETCH_NANOS.set(0L);
         float[] rv = local ? null : r.velocity;
         int rdd = rddIds[i];
         if (codec != null) { // --exchange bf16: the same exchange of deltas, 2 bytes a value
@@ -585,7 +807,7 @@ public final class AllReduce implements RoundEngine {
           // reduce-scatter: slice j to worker j (worker w keeps its own slice w)
           for (int j = 0; j < n; j++) {
             if (j != w) {
-              put(bm, id(rdd, attempt, RAW, w, j, n), from(j, n, total), from(j + 1, n, total), r.params, rv,
+              rawOut[j] = put(bm, id(rdd, attempt, RAW, w, j, n), from(j, n, total), from(j + 1, n, total), r.params, rv,
                   r.buffers);
             }
           }
@@ -594,13 +816,16 @@ public final class AllReduce implements RoundEngine {
           ByteBuffer averaged = averageSlice(ctx, bm, rdd, attempt, w, lo, hi, r.params, rv, r.buffers);
           if (i > 0) { // every worker has put this round's slice for w, so it has read w's last averaged one
             bm.removeBlock(id(rddIds[i - 1], attempt, AVERAGED, w, 0, n), !localMode());
+            SliceBuffers.give(lastAveraged); // removed: no reader holds it, nothing reads it again
           }
+          lastAveraged = averaged;
           // all-gather into the result's own arrays: they become the next round's state
           scatter(averaged.asFloatBuffer(), lo, r.params, rv, r.buffers);
           putBytes(bm, id(rdd, attempt, AVERAGED, w, 0, n), averaged);
           for (int j = 0; j < n; j++) {
             if (j != w) {
-              try (Slice s = Slice.await(ctx, bm, id(rdd, attempt, AVERAGED, j, 0, n))) {
+              try (Slice s = Slice.await(ctx, bm, id(rdd, attempt, AVERAGED, j, 0, n),
+                  4 * (from(j + 1, n, total) - from(j, n, total)))) {
                 scatter(s.floats, from(j, n, total), r.params, rv, r.buffers);
               }
             }
@@ -608,6 +833,7 @@ public final class AllReduce implements RoundEngine {
           for (int j = 0; j < n; j++) { // worker j put its averaged slice, so it has read w's slice j
             if (j != w) {
               bm.removeBlock(id(rdd, attempt, RAW, w, j, n), !localMode());
+              SliceBuffers.give(rawOut[j]);
             }
           }
         }
@@ -622,6 +848,7 @@ public final class AllReduce implements RoundEngine {
         g.samples[i] = r.samples;
         g.computeNanos[i] = r.computeNanos;
         g.syncNanos[i] = t2 - t1;
+        g.transferNanos[i] = Slice.FETCH_NANOS.get();
         g.roundNanos[i] = t2 - t0;
       }
       if (local) {
@@ -646,14 +873,14 @@ public final class AllReduce implements RoundEngine {
     private ByteBuffer averageSlice(TaskContext ctx, BlockManager bm, int rdd, int attempt, int w, int lo, int hi,
         float[]... mine) {
       int len = hi - lo;
-      ByteBuffer bytes = ByteBuffer.allocate(4 * len).order(ORDER);
+      ByteBuffer bytes = SliceBuffers.take(4 * len).order(ORDER);
       FloatBuffer out = bytes.asFloatBuffer();
       List<Slice> held = new ArrayList<>(n - 1);
       try {
         FloatBuffer[] peers = new FloatBuffer[n];
         for (int i = 0; i < n; i++) {
           if (i != w) {
-            Slice s = Slice.await(ctx, bm, id(rdd, attempt, RAW, i, w, n));
+            Slice s = Slice.await(ctx, bm, id(rdd, attempt, RAW, i, w, n), 4 * len);
             held.add(s);
             if (s.floats.remaining() != len) {
               throw new IllegalStateException("all-reduce: worker " + i + "'s slice " + w + " holds "
