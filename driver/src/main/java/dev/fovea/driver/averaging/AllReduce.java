@@ -146,13 +146,16 @@ public final class AllReduce implements RoundEngine {
    * @param transferNanos [round][worker]: the part of the synchronisation spent in remote block
    *     transfers (from the request to the last byte copied; 0 in local mode, where every block is
    *     read in place)
+   * @param faults [round][worker]: minor page faults of the worker's JVM, all its threads, during
+   *     the round's synchronisation (-1 where the operating system does not say): pages the JVM
+   *     touched for the first time, which on some virtual machines cost 10 µs each
    * @param broadcastNanos creating the start state's broadcast on the driver
    * @param jobNanos the barrier stage's job, from submission to its results on the driver
    * @param collectNanos reading the averaged state (and velocities) back on the driver and
    *     removing the group's blocks
    */
   public record Group(long[][] roundNanos, long[][] syncNanos, long[][] computeNanos, long[][] transferNanos,
-      long broadcastNanos, long jobNanos, long collectNanos) {
+      long[][] faults, long broadcastNanos, long jobNanos, long collectNanos) {
 
     /** The group's wall time on the driver. */
     public long wallNanos() {
@@ -235,6 +238,7 @@ public final class AllReduce implements RoundEngine {
     long[][] syncNanos = new long[rounds][workers];
     long[][] computeNanos = new long[rounds][workers];
     long[][] transferNanos = new long[rounds][workers];
+    long[][] faults = new long[rounds][workers];
     boolean finite = true;
     for (int i = 0; i < rounds; i++) {
       double loss = 0;
@@ -254,6 +258,7 @@ public final class AllReduce implements RoundEngine {
         syncNanos[i][g.worker] = g.syncNanos[i];
         computeNanos[i][g.worker] = g.computeNanos[i];
         transferNanos[i][g.worker] = g.transferNanos[i];
+        faults[i][g.worker] = g.faults[i];
       }
       finite &= Double.isFinite(loss);
       metrics.add(new RoundMetrics(loss, samples, compute, executors, inside, sync));
@@ -295,7 +300,7 @@ public final class AllReduce implements RoundEngine {
       removeBlocks(rddIds);
     }
     long t3 = System.nanoTime();
-    last = new Group(roundNanos, syncNanos, computeNanos, transferNanos, t1 - t0, t2 - t1, t3 - t2);
+    last = new Group(roundNanos, syncNanos, computeNanos, transferNanos, faults, t1 - t0, t2 - t1, t3 - t2);
     return metrics;
   }
 
@@ -720,6 +725,7 @@ public final class AllReduce implements RoundEngine {
     public long[] computeNanos;
     public long[] syncNanos;
     public long[] transferNanos;
+    public long[] faults;
     public long[] roundNanos;
 
     /** For Kryo. */
@@ -731,6 +737,7 @@ public final class AllReduce implements RoundEngine {
       computeNanos = new long[rounds];
       syncNanos = new long[rounds];
       transferNanos = new long[rounds];
+      faults = new long[rounds];
       roundNanos = new long[rounds];
     }
   }
@@ -798,6 +805,7 @@ public final class AllReduce implements RoundEngine {
         RoundResult r = steps.get(i).run(w, new TrainState(params, local ? own : velocity, buffers));
         long t1 = System.nanoTime();
         Slice.FETCH_NANOS.set(0L);
+        long f1 = minorFaults();
         float[] rv = local ? null : r.velocity;
         int rdd = rddIds[i];
         if (codec != null) { // --exchange bf16: the same exchange of deltas, 2 bytes a value
@@ -849,6 +857,8 @@ public final class AllReduce implements RoundEngine {
         g.computeNanos[i] = r.computeNanos;
         g.syncNanos[i] = t2 - t1;
         g.transferNanos[i] = Slice.FETCH_NANOS.get();
+        long f2 = minorFaults();
+        g.faults[i] = f1 < 0 || f2 < 0 ? -1 : f2 - f1;
         g.roundNanos[i] = t2 - t0;
       }
       if (local) {
@@ -931,6 +941,21 @@ public final class AllReduce implements RoundEngine {
         sum += x[i].get(k);
       }
       out.put(k, (float) (sum / n));
+    }
+  }
+
+  /**
+   * This JVM's minor page faults so far, all threads (field 10 of Linux's {@code /proc/self/stat}),
+   * or -1 where there is no such file.
+   */
+  static long minorFaults() {
+    try {
+      String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/self/stat"));
+      // the command name (field 2) is in parentheses and may hold spaces: count from after it
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return Long.parseLong(f[7]);
+    } catch (IOException | RuntimeException e) {
+      return -1;
     }
   }
 

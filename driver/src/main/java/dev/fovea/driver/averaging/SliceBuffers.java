@@ -14,7 +14,7 @@ import java.util.Map;
  * #PER_SIZE} of a size. A buffer is given back only when nothing can still write into it.
  */
 final class SliceBuffers {
-  static final int PER_SIZE = 4;
+  static final int PER_SIZE = 8;
   private static final Map<Integer, ArrayDeque<SoftReference<ByteBuffer>>> FREE = new HashMap<>();
 
   private SliceBuffers() {}

@@ -111,7 +111,7 @@ final class RoundBenchmarkCommand implements Callable<Integer> {
    * @param rounds rounds in the group (the fixed cost per round is {@code fixedMs / rounds})
    */
   record Grouped(double syncMedianMs, double syncMaxMs, double fixedMs, double broadcastMs, double collectMs,
-      int rounds, double transferMedianMs) {}
+      int rounds, double transferMedianMs, long faultsMedian) {}
 
   /**
    * Where a round's time goes, per round (means over the timed rounds), from Spark's own job and
@@ -241,13 +241,14 @@ final class RoundBenchmarkCommand implements Callable<Integer> {
     return "| model | params | strategy | optimizer state | executors | round ms (median) | min | max "
         + "| task results to driver (bytes/round) | broadcast from driver (bytes/round) | shuffle written "
         + "(bytes/round) | in-task sync ms (median, max) | group fixed ms (total / per round) "
-        + "| block manager bytes put (bytes/round) | in-task remote transfers ms (median) |\n"
-        + "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
+        + "| block manager bytes put (bytes/round) | in-task remote transfers ms (median) "
+        + "| page faults in sync (median) |\n"
+        + "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
   }
 
   static String format(Row r) {
     Grouped g = r.grouped();
-    return String.format("| %s | %,d | %s | %s | %d | %.0f | %.0f | %.0f | %,d | %,d | %,d | %s | %s | %s | %s |",
+    return String.format("| %s | %,d | %s | %s | %d | %.0f | %.0f | %.0f | %,d | %,d | %,d | %s | %s | %s | %s | %s |",
         r.model(),
         r.params(), r.strategy(), r.optimizerState(), r.workers(), r.medianMs(), r.minMs(), r.maxMs(),
         r.resultBytes(), r.broadcastBytes(), r.shuffleBytes(),
@@ -255,7 +256,8 @@ final class RoundBenchmarkCommand implements Callable<Integer> {
         g == null ? "-" : String.format("%.0f / %.0f (broadcast %.0f, state back %.0f)", g.fixedMs(),
             g.fixedMs() / g.rounds(), g.broadcastMs(), g.collectMs()),
         g == null ? "-" : String.format("%,d", r.blockBytes()),
-        g == null ? "-" : String.format("%.0f", g.transferMedianMs()));
+        g == null ? "-" : String.format("%.0f", g.transferMedianMs()),
+        g == null || g.faultsMedian() < 0 ? "-" : String.format("%,d", g.faultsMedian()));
   }
 
   /** The strategies to run, allreduce once per {@code --exchange} ({@code allreduce bf16} for bf16). */
@@ -423,6 +425,7 @@ final class RoundBenchmarkCommand implements Callable<Integer> {
               double fixedMs = g.fixedNanos() / 1e6;
               List<Double> syncs = new ArrayList<>();
               List<Double> transfers = new ArrayList<>();
+              List<Long> faults = new ArrayList<>();
               for (int r = 0; r < rounds; r++) {
                 ms[r] = Arrays.stream(g.roundNanos()[r]).max().orElse(0) / 1e6 + fixedMs / rounds;
                 for (long x : g.syncNanos()[r]) {
@@ -431,11 +434,16 @@ final class RoundBenchmarkCommand implements Callable<Integer> {
                 for (long x : g.transferNanos()[r]) {
                   transfers.add(x / 1e6);
                 }
+                for (long x : g.faults()[r]) {
+                  faults.add(x);
+                }
               }
               java.util.Collections.sort(syncs);
               java.util.Collections.sort(transfers);
+              java.util.Collections.sort(faults);
               groupTimes = new Grouped(syncs.get(syncs.size() / 2), syncs.get(syncs.size() - 1), fixedMs,
-                  g.broadcastNanos() / 1e6, g.collectNanos() / 1e6, rounds, transfers.get(transfers.size() / 2));
+                  g.broadcastNanos() / 1e6, g.collectNanos() / 1e6, rounds, transfers.get(transfers.size() / 2),
+                  faults.get(0) < 0 ? -1 : faults.get(faults.size() / 2));
               jsc.sc().listenerBus().waitUntilEmpty();
               results += value(RESULT_BYTES, group);
               shuffle += value(SHUFFLE_BYTES, group);
