@@ -21,8 +21,9 @@ def rows(path):
     out = []
     for line in open(path):
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        # 13 cells since allreduce (in-task sync, group fixed cost), 11 before
-        if len(cells) not in (11, 13) or not cells[1].replace(",", "").isdigit():
+        # 11 cells at first; 13 with allreduce (in-task sync, group fixed cost); 14 with block manager
+        # bytes; 16 with in-task remote transfers and page faults
+        if len(cells) not in (11, 13, 14, 16) or not cells[1].replace(",", "").isdigit():
             continue
         num = lambda s: float(s.replace(",", ""))
         out.append(dict(model=cells[0], params=num(cells[1]), strategy=cells[2], state=cells[3],
