@@ -107,7 +107,7 @@ final class Bf16Exchange {
   void collect(BlockManager bm, int rdd, int attempt) {
     float[][] next = new float[workers][];
     for (int w = 0; w < workers; w++) {
-      try (AllReduce.Slice s = AllReduce.Slice.fetch(bm, AllReduce.id(rdd, attempt, AllReduce.RAW, w, 0, workers))) {
+      try (SliceBlocks.Slice s = SliceBlocks.Slice.fetch(bm, AllReduce.id(rdd, attempt, AllReduce.RAW, w, 0, workers))) {
         next[w] = new float[s.floats.remaining()];
         s.floats.get(next[w]);
       }
@@ -175,7 +175,7 @@ final class Bf16Exchange {
           encode(lo, hi, start, result, q);
           ByteBuffer bytes = ByteBuffer.allocate(2 * q.length).order(ORDER);
           bytes.asShortBuffer().put(q);
-          AllReduce.putBytes(bm, AllReduce.id(rdd, attempt, AllReduce.RAW, w, j, n), bytes);
+          SliceBlocks.putBytes(bm, AllReduce.id(rdd, attempt, AllReduce.RAW, w, j, n), bytes);
         }
       }
       int lo = AllReduce.from(w, n, total);
@@ -193,7 +193,7 @@ final class Bf16Exchange {
           x[p] = FloatBuffer.wrap(mine);
           continue;
         }
-        try (AllReduce.Slice s = AllReduce.Slice.await(ctx, bm, AllReduce.id(rdd, attempt, AllReduce.RAW, p, w, n))) {
+        try (SliceBlocks.Slice s = SliceBlocks.Slice.await(ctx, bm, AllReduce.id(rdd, attempt, AllReduce.RAW, p, w, n))) {
           x[p] = FloatBuffer.wrap(decode(s, len, "worker " + p + "'s slice " + w));
         }
       }
@@ -213,12 +213,12 @@ final class Bf16Exchange {
         bm.removeBlock(AllReduce.id(rddIds[i - 1], attempt, AllReduce.AVERAGED, w, 0, n), true);
       }
       apply(lo, sent, start, result);
-      AllReduce.putBytes(bm, AllReduce.id(rdd, attempt, AllReduce.AVERAGED, w, 0, n), averaged);
+      SliceBlocks.putBytes(bm, AllReduce.id(rdd, attempt, AllReduce.AVERAGED, w, 0, n), averaged);
       for (int j = 0; j < n; j++) {
         if (j != w) {
           int from = AllReduce.from(j, n, total);
           int size = AllReduce.from(j + 1, n, total) - from;
-          try (AllReduce.Slice s = AllReduce.Slice.await(ctx, bm, AllReduce.id(rdd, attempt, AllReduce.AVERAGED, j, 0,
+          try (SliceBlocks.Slice s = SliceBlocks.Slice.await(ctx, bm, AllReduce.id(rdd, attempt, AllReduce.AVERAGED, j, 0,
               n))) {
             apply(from, decode(s, size, "worker " + j + "'s averaged slice"), start, result);
           }
@@ -278,7 +278,7 @@ final class Bf16Exchange {
   }
 
   /** A block of bf16 bits as floats; it must hold {@code len} values. */
-  private static float[] decode(AllReduce.Slice s, int len, String what) {
+  private static float[] decode(SliceBlocks.Slice s, int len, String what) {
     ShortBuffer in = s.bytes.asShortBuffer();
     if (in.remaining() != len) {
       throw new IllegalStateException("bf16 exchange: " + what + " holds " + in.remaining() + " values, not " + len);

@@ -16,8 +16,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * How all-reduce blocks are stored and read on a cluster: as views of at most {@link
- * AllReduce#VIEW_BYTES} over one buffer (read back as that buffer, without a copy), and streamed
- * from a peer into a buffer of the expected size ({@link AllReduce.Slice.Channel}); the buffers
+ * SliceBlocks#VIEW_BYTES} over one buffer (read back as that buffer, without a copy), and streamed
+ * from a peer into a buffer of the expected size ({@link SliceBlocks.Slice.Channel}); the buffers
  * reused through {@link SliceBuffers}.
  */
 class AllReduceBlocksTest {
@@ -36,58 +36,58 @@ class AllReduceBlocksTest {
 
   @Test
   void viewsCoverTheBufferInPiecesOfAtMostTheViewSize() {
-    int size = 3 * AllReduce.VIEW_BYTES + 12_345;
+    int size = 3 * SliceBlocks.VIEW_BYTES + 12_345;
     byte[] data = random(size, 1);
     ByteBuffer whole = ByteBuffer.wrap(data);
-    ByteBuffer[] views = AllReduce.views(whole);
+    ByteBuffer[] views = SliceBlocks.views(whole);
     assertEquals(4, views.length);
     int at = 0;
     for (ByteBuffer v : views) {
-      assertTrue(v.remaining() <= AllReduce.VIEW_BYTES && v.remaining() > 0, v.toString());
+      assertTrue(v.remaining() <= SliceBlocks.VIEW_BYTES && v.remaining() > 0, v.toString());
       assertEquals(0, v.position(), "Spark requires chunks at position 0");
       assertSame(data, v.array(), "a view, not a copy");
       assertEquals(at, v.arrayOffset());
       at += v.remaining();
     }
     assertEquals(size, at);
-    assertEquals(1, AllReduce.views(ByteBuffer.allocate(16)).length);
-    assertEquals(2, AllReduce.views(ByteBuffer.allocate(AllReduce.VIEW_BYTES + 1)).length);
+    assertEquals(1, SliceBlocks.views(ByteBuffer.allocate(16)).length);
+    assertEquals(2, SliceBlocks.views(ByteBuffer.allocate(SliceBlocks.VIEW_BYTES + 1)).length);
   }
 
   @Test
   void aBlockOfViewsReadsBackAsTheOneBufferWithoutACopy() {
-    byte[] data = random(2 * AllReduce.VIEW_BYTES + 7, 2);
-    ByteBuffer back = AllReduce.whole(new ChunkedByteBuffer(AllReduce.views(ByteBuffer.wrap(data))));
+    byte[] data = random(2 * SliceBlocks.VIEW_BYTES + 7, 2);
+    ByteBuffer back = SliceBlocks.whole(new ChunkedByteBuffer(SliceBlocks.views(ByteBuffer.wrap(data))));
     assertSame(data, back.array());
     assertEquals(0, back.arrayOffset());
     assertArrayEquals(data, bytes(back));
     // one chunk: that chunk
     ByteBuffer one = ByteBuffer.wrap(data);
-    assertSame(data, AllReduce.whole(new ChunkedByteBuffer(new ByteBuffer[] {one})).array());
+    assertSame(data, SliceBlocks.whole(new ChunkedByteBuffer(new ByteBuffer[] {one})).array());
   }
 
   @Test
   void chunksOverOtherMemoryAreCopiedInOrder() {
     byte[] a = random(1000, 3);
     byte[] b = random(500, 4);
-    ByteBuffer back = AllReduce.whole(new ChunkedByteBuffer(new ByteBuffer[] {ByteBuffer.wrap(a), ByteBuffer.wrap(b)}));
+    ByteBuffer back = SliceBlocks.whole(new ChunkedByteBuffer(new ByteBuffer[] {ByteBuffer.wrap(a), ByteBuffer.wrap(b)}));
     byte[] expected = new byte[1500];
     System.arraycopy(a, 0, expected, 0, 1000);
     System.arraycopy(b, 0, expected, 1000, 500);
     assertArrayEquals(expected, bytes(back));
     // views of one array out of order are not the array: copied too
-    byte[] c = random(2 * AllReduce.VIEW_BYTES, 5);
-    ByteBuffer[] v = AllReduce.views(ByteBuffer.wrap(c));
-    ByteBuffer swapped = AllReduce.whole(new ChunkedByteBuffer(new ByteBuffer[] {v[1], v[0]}));
+    byte[] c = random(2 * SliceBlocks.VIEW_BYTES, 5);
+    ByteBuffer[] v = SliceBlocks.views(ByteBuffer.wrap(c));
+    ByteBuffer swapped = SliceBlocks.whole(new ChunkedByteBuffer(new ByteBuffer[] {v[1], v[0]}));
     assertNotSame(c, swapped.hasArray() ? swapped.array() : null);
-    assertEquals(c[AllReduce.VIEW_BYTES], swapped.get(0));
-    assertEquals(c[0], swapped.get(AllReduce.VIEW_BYTES));
+    assertEquals(c[SliceBlocks.VIEW_BYTES], swapped.get(0));
+    assertEquals(c[0], swapped.get(SliceBlocks.VIEW_BYTES));
   }
 
   @Test
   void aStreamedBlockOfTheExpectedSizeArrivesWhole() throws IOException {
     byte[] data = random(1_000_003, 6);
-    AllReduce.Slice.Channel ch = new AllReduce.Slice.Channel(data.length);
+    SliceBlocks.Slice.Channel ch = new SliceBlocks.Slice.Channel(data.length);
     for (int at = 0; at < data.length; at += 65_536) { // the pieces Netty hands over
       ByteBuffer piece = ByteBuffer.wrap(data, at, Math.min(65_536, data.length - at));
       assertEquals(piece.remaining(), ch.write(piece));
@@ -100,11 +100,11 @@ class AllReduceBlocksTest {
 
   @Test
   void aStreamedBlockOfAnotherSizeFails() throws IOException {
-    AllReduce.Slice.Channel shorter = new AllReduce.Slice.Channel(100);
+    SliceBlocks.Slice.Channel shorter = new SliceBlocks.Slice.Channel(100);
     shorter.write(ByteBuffer.wrap(new byte[99]));
     IOException e = assertThrows(IOException.class, shorter::closeAndRead);
     assertTrue(e.getMessage().contains("99 bytes, not the expected 100"), e.getMessage());
-    AllReduce.Slice.Channel longer = new AllReduce.Slice.Channel(100);
+    SliceBlocks.Slice.Channel longer = new SliceBlocks.Slice.Channel(100);
     longer.write(ByteBuffer.wrap(new byte[60]));
     IOException f = assertThrows(IOException.class, () -> longer.write(ByteBuffer.wrap(new byte[41])));
     assertTrue(f.getMessage().contains("more than the expected 100"), f.getMessage());
@@ -113,7 +113,7 @@ class AllReduceBlocksTest {
   @Test
   void aStreamedBlockOfUnknownSizeGrows() throws IOException {
     byte[] data = random(3 * (1 << 20) + 5, 7);
-    AllReduce.Slice.Channel ch = new AllReduce.Slice.Channel(-1);
+    SliceBlocks.Slice.Channel ch = new SliceBlocks.Slice.Channel(-1);
     for (int at = 0; at < data.length; at += 100_000) {
       ch.write(ByteBuffer.wrap(data, at, Math.min(100_000, data.length - at)));
     }
