@@ -81,12 +81,21 @@ final class TransformBenchmarkCommand implements Callable<Integer> {
   @Option(names = "--reps", description = "timed repetitions (default: ${DEFAULT-VALUE})")
   int reps = 5;
 
+  @Option(names = "--warmup", description = "untimed runs of each before the timed ones (default: ${DEFAULT-VALUE})")
+  int warmup = 3;
+
   @Option(names = "--master", description = "Spark master URL (default: from spark-submit, else local[N])")
   String master;
 
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
+    if (reps < 1) {
+      throw new IllegalArgumentException("invalid value " + reps + " for --reps: at least one timed run");
+    }
+    if (warmup < 0) {
+      throw new IllegalArgumentException("invalid value " + warmup + " for --warmup: 0 or more untimed runs");
+    }
     SparkSession spark = SparkSessions.create("fovea benchmark transform", master, workers);
     Path tmp = Files.createTempDirectory("fovea-bench-transform-");
     try {
@@ -132,9 +141,13 @@ final class TransformBenchmarkCommand implements Callable<Integer> {
           return rows / ((System.nanoTime() - t0) / 1e9);
         });
       }
-      // one untimed run of each, then the reps interleaved (evaluate, the floor, transform, transform), so
-      // that a shared machine's changing load falls on all of them alike; each rep's ratios are its own
-      runs.values().forEach(Supplier::get);
+      // untimed runs of each (the JIT is still compiling Spark SQL's planner after the first few DataFrame
+      // actions, which an RDD job such as evaluate's does not use), then the reps interleaved (evaluate, the
+      // floor, transform, transform), so that a shared machine's changing load falls on all of them alike; each
+      // rep's ratios are its own
+      for (int i = 0; i < warmup; i++) {
+        runs.values().forEach(Supplier::get);
+      }
       Map<String, double[]> rates = new LinkedHashMap<>();
       Map<String, double[]> cpu = new LinkedHashMap<>();
       runs.keySet().forEach(k -> rates.put(k, new double[reps]));
@@ -161,8 +174,8 @@ final class TransformBenchmarkCommand implements Callable<Integer> {
         out.println(c.substring(0, c.length() - 2));
       }
       double evaluate = median(rates.get("evaluate"));
-      out.printf("fovea: evaluate:                %,10.0f images/s (%d images, %d tasks, median of %d)%n", evaluate, rows,
-          workers, reps);
+      out.printf("fovea: evaluate:                %,10.0f images/s (%d images, %d tasks, median of %d after %d "
+          + "untimed)%n", evaluate, rows, workers, reps, warmup);
       out.printf("fovea: rows through Spark only: %,10.0f rows/s (PNG rows out and back with three columns, no "
           + "inference)%n", median(rates.get("rows through Spark only")));
       for (String k : List.of("transform, PNG bytes", "transform, floats")) {

@@ -26,7 +26,7 @@ class TransformBenchmarkIT {
     StringWriter err = new StringWriter();
     int code = Fovea.run(new PrintWriter(out, true), new PrintWriter(err, true), "benchmark", "transform",
         "--data", FashionMnist.dir().toString(), "--master", "local[2]", "--workers", "2", "--rows", "300",
-        "--reps", "1", "--batch", "64");
+        "--reps", "1", "--warmup", "1", "--batch", "64");
     assertEquals(0, code, err.toString());
     double evaluate = 0;
     int transforms = 0;
@@ -51,6 +51,7 @@ class TransformBenchmarkIT {
     }
     assertTrue(evaluate > 0, out.toString());
     assertEquals(2, transforms, out.toString());
+    assertTrue(out.toString().contains("(300 images, 2 tasks, median of 1 after 1 untimed)"), out.toString());
     assertEquals(1, out.toString().lines().filter(l -> l.startsWith("fovea: rows through Spark only:")).count(),
         out.toString());
     // each rep: its own rates and ratios, the load, and the CPU time per image of each measurement
@@ -58,6 +59,19 @@ class TransformBenchmarkIT {
         + "\\([\\d.]+\\) · floats [\\d,]+ \\([\\d.]+\\) images/s · load .*")).count(), out.toString());
     assertEquals(1, out.toString().lines().filter(l -> l.matches("fovea: +CPU ms per image .*evaluate [\\d.]+ · .*"
         + "transform, floats [\\d.]+")).count(), out.toString());
+  }
+
+  @Test
+  void refusesNoRepsOrANegativeWarmUp() {
+    for (String[] bad : new String[][] {{"--reps", "0", "at least one timed run"},
+        {"--warmup", "-1", "0 or more untimed runs"}}) {
+      StringWriter out = new StringWriter();
+      StringWriter err = new StringWriter();
+      int code = Fovea.run(new PrintWriter(out, true), new PrintWriter(err, true), "benchmark", "transform",
+          "--data", FashionMnist.dir().toString(), "--master", "local[1]", "--workers", "1", bad[0], bad[1]);
+      assertEquals(2, code, out.toString());
+      assertTrue(err.toString().contains("invalid value " + bad[1] + " for " + bad[0] + ": " + bad[2]), err.toString());
+    }
   }
 
   @Test
