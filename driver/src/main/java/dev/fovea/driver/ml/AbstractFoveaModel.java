@@ -181,9 +181,9 @@ public abstract class AbstractFoveaModel<M extends AbstractFoveaModel<M>> extend
     Inference task = new Inference(getClass().getSimpleName(), hash, broadcast(spark), features, column, id,
         getInferenceBatch(), getStrict(), backend, errors, outputs());
     Dataset<Row> result;
-    if (features.kind() == Features.Kind.ARRAY && !df.isStreaming()) {
-      // arrays of numbers from Spark's internal rows in one copy each (the row encoder boxes every value); the
-      // output rows through the row encoder's generated serializer, as below
+    if ((features.kind() == Features.Kind.ARRAY || features.kind() == Features.Kind.BYTES) && !df.isStreaming()) {
+      // arrays of numbers from Spark's internal rows in one copy each (the row encoder boxes every value), image
+      // bytes as they are; the output rows through the row encoder's generated serializer, as below
       InternalRowReader reader = new InternalRowReader(in, column);
       JavaRDD<Row> rows = df.queryExecution().toRdd().toJavaRDD()
           .mapPartitions((FlatMapFunction<java.util.Iterator<InternalRow>, Row>) it -> task.apply(reader.rows(it)));

@@ -13,24 +13,32 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * Rows of a DataFrame whose features column is an {@code array<float>} or {@code array<double>},
- * read from Spark's internal rows ({@code queryExecution().toRdd()}): the features value is copied
- * in one piece into a primitive array and handed on as a Scala sequence over it, where the row
- * encoder's deserializer builds a sequence of one boxed number per value, growing it as it goes
- * (for 28 × 28 values, most of the executors' time of a LeNet transform and most of its garbage).
- * The other columns go through Spark's converters to the values a {@code Row} holds; a features
- * value with null elements too (the features reader then names the null element).
+ * Rows of a DataFrame read from Spark's internal rows ({@code queryExecution().toRdd()}), for
+ * {@link AbstractFoveaModel#transform} of a features column of image bytes or of {@code
+ * array<float>}/{@code array<double>}. An array value is copied in one piece into a primitive array
+ * and handed on as a Scala sequence over it, where the row encoder's deserializer builds a sequence
+ * of one boxed number per value, growing it as it goes (for 28 × 28 values, most of the executors'
+ * time of a LeNet transform and most of its garbage). The other columns, image bytes among them
+ * (one copy of the bytes, as the encoder makes), go through Spark's converters to the values a
+ * {@code Row} holds; an array value with null elements too (the features reader then names the null
+ * element). Against {@code Dataset.mapPartitions} this also spares the driver the planning of the
+ * deserializing and serializing steps around an opaque function (a third of its time per
+ * transform-then-action of PNG rows).
  */
 final class InternalRowReader implements Serializable {
   private static final long serialVersionUID = 1L;
 
   private final DataType[] types;
   private final int features;
+  /** Whether the features are an array of floats (false: of doubles, or not an array). */
   private final boolean floats;
+
+  /** Whether the features are an array of numbers (false: image bytes, converted as any column). */
+  private final boolean array;
 
   /**
    * @param schema the rows' schema
-   * @param features the position of the features column, an array of floats or doubles
+   * @param features the position of the features column: an array of floats or doubles, or binary
    */
   InternalRowReader(StructType schema, int features) {
     this.types = new DataType[schema.size()];
@@ -38,7 +46,8 @@ final class InternalRowReader implements Serializable {
       types[i] = schema.fields()[i].dataType();
     }
     this.features = features;
-    this.floats = ((ArrayType) types[features]).elementType().equals(DataTypes.FloatType);
+    this.array = types[features] instanceof ArrayType;
+    this.floats = array && ((ArrayType) types[features]).elementType().equals(DataTypes.FloatType);
   }
 
   /** {@code rows} as {@code Row}s, one at a time (each internal row is read before the next is taken). */
@@ -62,7 +71,8 @@ final class InternalRowReader implements Serializable {
             continue;
           }
           Object value = r.get(i, types[i]);
-          v[i] = i == features && !hasNull((ArrayData) value) ? values((ArrayData) value) : convert.get(i).apply(value);
+          v[i] = array && i == features && !hasNull((ArrayData) value) ? values((ArrayData) value)
+              : convert.get(i).apply(value);
         }
         return RowFactory.create(v);
       }
