@@ -62,6 +62,27 @@ public final class FoveaKryoRegistrator implements KryoRegistrator {
         // absent on this Spark or Scala line
       }
     }
+    // Structured Streaming's sinks send each task's commit message back to the driver (the file sink: the
+    // files it wrote; the memory, foreach and foreachBatch sinks: messages of their own). Spark does not
+    // register them with Kryo, so with registration required (Fovea's sessions) a stream of transform's
+    // predictions could not be written, nor Parquet files of them read. By name: the file sink's status
+    // moved package in Spark 4.
+    for (String name : new String[] {"org.apache.spark.sql.execution.streaming.sinks.SinkFileStatus",
+        "[Lorg.apache.spark.sql.execution.streaming.sinks.SinkFileStatus;",
+        "org.apache.spark.sql.execution.streaming.SinkFileStatus",
+        "[Lorg.apache.spark.sql.execution.streaming.SinkFileStatus;",
+        "org.apache.spark.sql.execution.streaming.sources.MemoryWriterCommitMessage",
+        "org.apache.spark.sql.execution.streaming.sources.ForeachWriterCommitMessage$",
+        "org.apache.spark.sql.execution.streaming.sources.PackedRowCommitMessage",
+        // a schema with ML vectors or matrices (transform's output columns) travels when Spark reads the footers
+        // of Parquet files that hold them (inferring the schema of saved predictions)
+        "org.apache.spark.ml.linalg.VectorUDT", "org.apache.spark.ml.linalg.MatrixUDT"}) {
+      try {
+        kryo.register(Class.forName(name, false, FoveaKryoRegistrator.class.getClassLoader()));
+      } catch (ClassNotFoundException e) {
+        // absent on this Spark line
+      }
+    }
     kryo.register(java.util.ArrayList.class);
     kryo.register(java.util.TreeMap.class);
     kryo.register(java.util.HashMap.class);

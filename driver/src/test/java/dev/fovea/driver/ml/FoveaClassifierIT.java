@@ -155,8 +155,47 @@ class FoveaClassifierIT {
     }
   }
 
+  /**
+   * A streaming DataFrame (files arriving in a folder, read by binaryFile) goes through {@code
+   * Dataset.mapPartitions} rather than the internal rows a table's transform reads: the same
+   * predictions and probabilities as the table's, row by row.
+   */
   @Test
   @Order(2)
+  void transformOfAStreamOfImageFilesGivesWhatTheTableGives() throws Exception {
+    FoveaClassificationModel model = new FoveaClassificationModel(FashionPngs.untrainedModel(3))
+        .setFeaturesCol("content").setInferenceBatch(7);
+    Path dir = FashionPngs.write(tmp.resolve("stream"), IdxDatasets.Split.TEST, 500, 30);
+    Map<String, Row> want = new HashMap<>();
+    for (Row r : model.transform(FashionPngs.read(spark, dir)).select("path", "prediction", "probability")
+        .collectAsList()) {
+      want.put(name(r.getString(0)), r);
+    }
+    assertEquals(30, want.size());
+    Dataset<Row> stream = spark.readStream().format("binaryFile")
+        .schema(spark.read().format("binaryFile").load(dir.toString()).schema())
+        .option("pathGlobFilter", "*.png").option("recursiveFileLookup", "true").load(dir.toString());
+    assertTrue(stream.isStreaming());
+    // a file sink, as a job that labels arriving images would write them (Parquet; a Vector is a struct there)
+    Path sink = tmp.resolve("stream-predictions");
+    org.apache.spark.sql.streaming.StreamingQuery q = model.transform(stream).select("path", "prediction", "probability")
+        .writeStream().format("parquet").option("path", sink.toString())
+        .option("checkpointLocation", tmp.resolve("stream-checkpoint").toString())
+        .trigger(org.apache.spark.sql.streaming.Trigger.AvailableNow()).start();
+    q.awaitTermination();
+    List<Row> got = spark.read().parquet(sink.toString()).collectAsList();
+    assertEquals(30, got.size());
+    for (Row r : got) {
+      Row w = want.get(name(r.getString(0)));
+      assertNotNull(w, r.getString(0));
+      assertEquals(w.getDouble(1), r.getDouble(1), r.getString(0));
+      assertArrayEquals(((Vector) w.get(2)).toArray(), ((Vector) r.get(2)).toArray(), 1e-12, r.getString(0));
+    }
+    assertEquals(0, model.errorCount().value());
+  }
+
+  @Test
+  @Order(3)
   void nullAndCorruptImagesGiveNullOutputsAndAreCountedOrFailInStrictMode() throws Exception {
     byte[] good = Files.readAllBytes(Files.list(Files.list(test).findFirst().orElseThrow()).findFirst().orElseThrow());
     byte[] truncated = java.util.Arrays.copyOf(good, good.length / 2);
@@ -186,7 +225,7 @@ class FoveaClassifierIT {
   }
 
   @Test
-  @Order(2)
+  @Order(3)
   void transformBadInputIsOneLineNamingTheColumnTheRowAndTheProblem() throws Exception {
     FoveaClassificationModel model = new FoveaClassificationModel(FashionPngs.untrainedModel(3))
         .setFeaturesCol("pixels").setFeaturesShape(1, 28, 28).setInferenceBatch(4);
@@ -231,7 +270,7 @@ class FoveaClassifierIT {
   }
 
   @Test
-  @Order(3)
+  @Order(4)
   void sqlFunctionPredictsAsTransformDoes() throws Exception {
     FoveaClassificationModel model = new FoveaClassificationModel(FashionPngs.untrainedModel(5))
         .setFeaturesCol("content");
@@ -250,7 +289,7 @@ class FoveaClassifierIT {
   }
 
   @Test
-  @Order(4)
+  @Order(5)
   void badInputIsOneLineNamingTheColumnTheRowAndTheProblem() throws Exception {
     Dataset<Row> pngs = FashionPngs.read(spark, test).limit(60).cache();
     List<String> paths = pngs.select("path").as(org.apache.spark.sql.Encoders.STRING()).collectAsList();
@@ -297,7 +336,7 @@ class FoveaClassifierIT {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void crossValidatorChoosesBetweenTwoLearningRates() throws Exception {
     Dataset<Row> pngs = FashionPngs.read(spark, train).limit(600);
     // indexed over all rows: a fold's own StringIndexer would not know the classes only the other fold has
@@ -324,7 +363,7 @@ class FoveaClassifierIT {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void estimatorSavesAndLoadsItsParameters() throws Exception {
     FoveaClassifier c = classifier().setLearningRate(0.03).setFeaturesShape(1, 28, 28).setNetwork("lenet_bn");
     String path = tmp.resolve("estimator").toString();
@@ -348,7 +387,7 @@ class FoveaClassifierIT {
   }
 
   @Test
-  @Order(7)
+  @Order(8)
   void pipelineFitsSavesAndLoadsInAFreshSessionWithTheSamePredictions() throws Exception {
     Pipeline pipeline = new Pipeline().setStages(new PipelineStage[] {
         new StringIndexer().setInputCol("class").setOutputCol("label"),
