@@ -76,7 +76,13 @@ public final class FoveaKryoRegistrator implements KryoRegistrator {
         "org.apache.spark.sql.execution.streaming.sources.PackedRowCommitMessage",
         // a schema with ML vectors or matrices (transform's output columns) travels when Spark reads the footers
         // of Parquet files that hold them (inferring the schema of saved predictions)
-        "org.apache.spark.ml.linalg.VectorUDT", "org.apache.spark.ml.linalg.MatrixUDT"}) {
+        "org.apache.spark.ml.linalg.VectorUDT", "org.apache.spark.ml.linalg.MatrixUDT",
+        // and the types of their SQL form, which Spark 3.5 does not register (4.x does)
+        "org.apache.spark.sql.types.ByteType$", "org.apache.spark.sql.types.ShortType$",
+        "org.apache.spark.sql.types.IntegerType$", "org.apache.spark.sql.types.LongType$",
+        "org.apache.spark.sql.types.FloatType$", "org.apache.spark.sql.types.DoubleType$",
+        "org.apache.spark.sql.types.BooleanType$", "org.apache.spark.sql.types.BinaryType$",
+        "org.apache.spark.sql.types.ArrayType", "org.apache.spark.sql.types.Metadata"}) {
       try {
         kryo.register(Class.forName(name, false, FoveaKryoRegistrator.class.getClassLoader()));
       } catch (ClassNotFoundException e) {
