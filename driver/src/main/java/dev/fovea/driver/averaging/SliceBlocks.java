@@ -45,9 +45,21 @@ final class SliceBlocks {
    * off to 0.5 ms at most, not 2 ms (a LeNet round's exchange is a few milliseconds).
    */
   static boolean localMode() {
-    String master = SparkEnv.get().conf().get("spark.master", "");
-    return master.startsWith("local") && !master.startsWith("local-cluster");
+    SparkEnv env = SparkEnv.get();
+    Mode m = mode;
+    if (m == null || m.env() != env) {
+      String master = env.conf().get("spark.master", "");
+      m = new Mode(env, master.startsWith("local") && !master.startsWith("local-cluster"));
+      mode = m;
+    }
+    return m.local();
   }
+
+  /** Whether {@code env}'s master is local mode; read once per SparkEnv (a JVM may hold several in turn). */
+  private record Mode(SparkEnv env, boolean local) {}
+
+  /** The latest answer of {@link #localMode} (polls ask it every few hundred microseconds). */
+  private static volatile Mode mode;
 
   /**
    * Spills to disk under memory pressure, except with {@code spark.io.encryption.enabled}: Spark

@@ -60,6 +60,19 @@ class RoundBenchmarkIT {
           >= Double.parseDouble(sync[0].trim()), "in-task sync median, max: " + all[11]);
       assertTrue(all[12].contains("/") && all[12].contains("broadcast"), "the group's fixed cost: " + all[12]);
       assertTrue(Double.parseDouble(all[5].trim()) > 0, "a latency was measured");
+      // the slices go through the block manager: at least the parameters as floats each round
+      assertTrue(number(all[13]) >= 4 * p, "block manager bytes put: " + all[13]);
+      // local mode: one block manager, so no slice is fetched from another executor
+      assertEquals("0", all[14].trim(), "in-task remote transfers ms in local mode");
+      // this JVM's minor page faults during the rounds' synchronisation, read from /proc (Linux)
+      assertTrue(number(all[15]) >= 0, "page faults in sync: " + all[15]);
+    }
+    for (String other : new String[] {"tree/averaged", "sharded/averaged"}) {
+      String[] r = rows.get(other);
+      assertEquals(16, r.length, other + ": a cell per column");
+      for (int i = 11; i < 16; i++) {
+        assertEquals("-", r[i].trim(), other + ": an allreduce-only column (" + i + ")");
+      }
     }
     // the phase breakdown: one line per configuration with the round's jobs, stages and tasks
     int phases = 0;
