@@ -45,7 +45,7 @@ public final class FoveaKryoRegistrator implements KryoRegistrator {
     // OpenHashSet, hasher and ClassTags): Spark 4 registers these with Kryo itself, Spark 3.5 does not
     // ("Class is not registered: ...OpenHashMap[]", then "...OpenHashMap$mcJ$sp"). By name, since a
     // specialization may be absent on one line.
-    for (String name : new String[] {"org.apache.spark.util.collection.OpenHashMap",
+    registerPresent(kryo, "org.apache.spark.util.collection.OpenHashMap",
         "[Lorg.apache.spark.util.collection.OpenHashMap;", "org.apache.spark.util.collection.OpenHashMap$mcJ$sp",
         "org.apache.spark.util.collection.OpenHashMap$mcI$sp", "org.apache.spark.util.collection.OpenHashMap$mcD$sp",
         "org.apache.spark.util.collection.OpenHashSet", "org.apache.spark.util.collection.OpenHashSet$mcI$sp",
@@ -55,19 +55,13 @@ public final class FoveaKryoRegistrator implements KryoRegistrator {
         "org.apache.spark.util.collection.OpenHashSet$FloatHasher", "org.apache.spark.util.collection.BitSet",
         "scala.reflect.ClassTag$GenericClassTag", "scala.reflect.ManifestFactory$LongManifest",
         "scala.reflect.ManifestFactory$IntManifest", "scala.reflect.ManifestFactory$DoubleManifest",
-        "scala.reflect.ClassTag$$anon$1"}) {
-      try {
-        kryo.register(Class.forName(name, false, FoveaKryoRegistrator.class.getClassLoader()));
-      } catch (ClassNotFoundException e) {
-        // absent on this Spark or Scala line
-      }
-    }
+        "scala.reflect.ClassTag$$anon$1");
     // Structured Streaming's sinks send each task's commit message back to the driver (the file sink: the
     // files it wrote; the memory, foreach and foreachBatch sinks: messages of their own). Spark does not
     // register them with Kryo, so with registration required (Fovea's sessions) a stream of transform's
     // predictions could not be written, nor Parquet files of them read. By name: the file sink's status
     // moved package in Spark 4.
-    for (String name : new String[] {"org.apache.spark.sql.execution.streaming.sinks.SinkFileStatus",
+    registerPresent(kryo, "org.apache.spark.sql.execution.streaming.sinks.SinkFileStatus",
         "[Lorg.apache.spark.sql.execution.streaming.sinks.SinkFileStatus;",
         "org.apache.spark.sql.execution.streaming.SinkFileStatus",
         "[Lorg.apache.spark.sql.execution.streaming.SinkFileStatus;",
@@ -82,17 +76,22 @@ public final class FoveaKryoRegistrator implements KryoRegistrator {
         "org.apache.spark.sql.types.IntegerType$", "org.apache.spark.sql.types.LongType$",
         "org.apache.spark.sql.types.FloatType$", "org.apache.spark.sql.types.DoubleType$",
         "org.apache.spark.sql.types.BooleanType$", "org.apache.spark.sql.types.BinaryType$",
-        "org.apache.spark.sql.types.ArrayType", "org.apache.spark.sql.types.Metadata"}) {
-      try {
-        kryo.register(Class.forName(name, false, FoveaKryoRegistrator.class.getClassLoader()));
-      } catch (ClassNotFoundException e) {
-        // absent on this Spark line
-      }
-    }
+        "org.apache.spark.sql.types.ArrayType", "org.apache.spark.sql.types.Metadata");
     kryo.register(java.util.ArrayList.class);
     kryo.register(java.util.TreeMap.class);
     kryo.register(java.util.HashMap.class);
     kryo.register(String[].class);
     kryo.register(Object[].class);
+  }
+
+  /** Registers the classes of {@code names} that this Spark and Scala line has; the others are skipped. */
+  private static void registerPresent(Kryo kryo, String... names) {
+    for (String name : names) {
+      try {
+        kryo.register(Class.forName(name, false, FoveaKryoRegistrator.class.getClassLoader()));
+      } catch (ClassNotFoundException e) {
+        // absent on this Spark or Scala line
+      }
+    }
   }
 }

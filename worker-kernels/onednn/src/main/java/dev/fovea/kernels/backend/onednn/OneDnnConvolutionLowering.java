@@ -67,8 +67,8 @@ final class OneDnnConvolutionLowering {
   }
 
   /**
-   * A parameter (or, when {@code grad}, gradient) slice viewed with oneDNN's dims, which for
-   * grouped convolution weights have the extra groups axis; row-major either way.
+   * The backward-weights (and bias) primitive of op {@code i} and, where its source needs a
+   * gradient, the backward-data one.
    */
   void backward(int i, NetworkGraph.Node node, NetworkGraph.Convolution c, Mem dy) {
     ConvSaved s = (ConvSaved) l.st.saved(i);
@@ -161,11 +161,7 @@ final class OneDnnConvolutionLowering {
     temps.forEach(l.st::release);
   }
 
-  /**
-   * Whether a primitive descriptor created with fixed layouts is worth using: it exists and its
-   * implementation is not one of oneDNN's reference kernels (orders of magnitude slower than the
-   * JIT ones, which a reorder or two around the primitive never are). An unusable one is destroyed.
-   */
+  /** Creates a primitive descriptor into {@code pd}; returns oneDNN's status. */
   private interface PdCreate {
     int create(dnnl_primitive_desc pd);
   }
@@ -192,6 +188,11 @@ final class OneDnnConvolutionLowering {
     return pd;
   }
 
+  /**
+   * Whether a primitive descriptor created with fixed layouts is worth using: it exists and its
+   * implementation is not one of oneDNN's reference kernels (orders of magnitude slower than the
+   * JIT ones, which a reorder or two around the primitive never are). An unusable one is destroyed.
+   */
   private static boolean usable(int status, dnnl_primitive_desc pd) {
     if (status != dnnl_success) {
       return false;
